@@ -1,0 +1,91 @@
+"""fingerprint: stylometric fingerprinting of large language models.
+
+Which model wrote this text, and whose outputs was a model trained on?
+
+Data flows one way: ``text -> features -> fingerprint -> attribution``.
+Importing the package is light: submodules (and scikit-learn, ``datasets``,
+torch) load on first use of a name that needs them.
+
+Examples
+--------
+>>> import fingerprint as fp
+>>> refs = fp.build_references(texts, models)          # doctest: +SKIP
+>>> fp.attribute("Certainly! Here is ...", references=refs)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> defining module (resolved lazily, PEP 562)
+_EXPORTS: dict[str, str] = {
+    "load_corpus": "fingerprint.corpus",
+    "prompt_split": "fingerprint.corpus",
+    "CharNgrams": "fingerprint.features.ngrams",
+    "WordNgrams": "fingerprint.features.ngrams",
+    "StyleMarkers": "fingerprint.features.style",
+    "STYLE_MARKER_NAMES": "fingerprint.features.style",
+    "describe_marker": "fingerprint.features.style",
+    "FeatureSpace": "fingerprint.features.space",
+    "Fingerprint": "fingerprint.fingerprints",
+    "ReferenceSet": "fingerprint.fingerprints",
+    "build_references": "fingerprint.fingerprints",
+    "load_references": "fingerprint.fingerprints",
+    "Attribution": "fingerprint.attribution",
+    "Attributions": "fingerprint.attribution",
+    "FingerprintClassifier": "fingerprint.attribution",
+    "attribute": "fingerprint.attribution",
+    "expected_calibration_error": "fingerprint.calibration",
+    "brier_score": "fingerprint.calibration",
+    "FingerprintFileError": "fingerprint.io",
+}
+
+__all__ = [
+    "STYLE_MARKER_NAMES",
+    "Attribution",
+    "Attributions",
+    "CharNgrams",
+    "FeatureSpace",
+    "Fingerprint",
+    "FingerprintClassifier",
+    "FingerprintFileError",
+    "ReferenceSet",
+    "StyleMarkers",
+    "WordNgrams",
+    "__version__",
+    "attribute",
+    "brier_score",
+    "build_references",
+    "describe_marker",
+    "expected_calibration_error",
+    "load_corpus",
+    "load_references",
+    "prompt_split",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fingerprint' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from fingerprint.attribution import Attribution, Attributions, FingerprintClassifier, attribute
+    from fingerprint.calibration import brier_score, expected_calibration_error
+    from fingerprint.corpus import load_corpus, prompt_split
+    from fingerprint.features.ngrams import CharNgrams, WordNgrams
+    from fingerprint.features.space import FeatureSpace
+    from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker
+    from fingerprint.fingerprints import Fingerprint, ReferenceSet, build_references, load_references
+    from fingerprint.io import FingerprintFileError

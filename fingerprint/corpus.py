@@ -1,0 +1,195 @@
+"""Load corpora of model outputs through the ``datasets`` library.
+
+A corpus is a table with at least a ``text`` and a ``model`` column
+(``prompt_id``, ``prompt`` ... are kept when present).  Files are read by
+``datasets`` (JSONL, JSON, CSV, Parquet), never by hand-written parsers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
+    import datasets
+
+__all__ = ["load_corpus", "prompt_split"]
+
+_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _data_files(path: Path) -> tuple[str, list[str]]:
+    if path.is_dir():
+        files = sorted(
+            str(p)
+            for p in path.iterdir()
+            if p.suffix in _BUILDERS and p.name not in {"prompts.jsonl", "manifest.json", "lineage.json"}
+        )
+        if not files:
+            raise FileNotFoundError(f"{path}: no .jsonl/.json/.csv/.parquet files with outputs")
+    else:
+        files = [str(path)]
+    kinds = {_BUILDERS.get(Path(f).suffix) for f in files}
+    if None in kinds or len(kinds) != 1:
+        raise ValueError(
+            f"cannot read {path}: expected files ending in one of {sorted(_BUILDERS)} "
+            f"(all of one kind), got {sorted({Path(f).suffix for f in files})}"
+        )
+    return kinds.pop() or "json", files
+
+
+def prompt_split(prompt_id: str, dev_fraction_inverse: int = 5) -> str:
+    """The shared corpora's fixed split: ``'dev'`` when sha256(prompt_id) % 5 == 0.
+
+    Parameters
+    ----------
+    prompt_id : str
+        The prompt's identifier.
+    dev_fraction_inverse : int, default=5
+        One prompt in this many goes to ``dev``.
+
+    Returns
+    -------
+    str
+        ``"dev"`` or ``"train"``.
+
+    Examples
+    --------
+    >>> prompt_split("ae-000")
+    'dev'
+    """
+    h = int(hashlib.sha256(prompt_id.encode()).hexdigest(), 16)
+    return "dev" if h % dev_fraction_inverse == 0 else "train"
+
+
+def load_corpus(
+    source: str | os.PathLike[str] | datasets.Dataset,
+    *,
+    text_column: str = "text",
+    model_column: str | None = "model",
+    split: str | None = None,
+    **load_kwargs: Any,
+) -> datasets.Dataset:
+    """Load model outputs as a :class:`datasets.Dataset` with ``text`` and ``model`` columns.
+
+    Parameters
+    ----------
+    source : path, hub name, or datasets.Dataset
+        A ``.jsonl``/``.json``/``.csv``/``.parquet`` file, a directory of such
+        files (e.g. ``../shared/data/alpaca_eval_train``: one file per model),
+        an already loaded ``Dataset``, or a hub dataset name (needs network).
+    text_column, model_column : str
+        Columns to rename to ``text`` and ``model``; ``model_column=None``
+        reads texts of unknown origin (no ``model`` column needed).
+    split : {"train", "dev"} or None
+        Keep only prompts of this split.  Uses a ``split`` column when the
+        rows have one, else the directory's ``prompts.jsonl``, else the
+        corpus rule :func:`prompt_split` on ``prompt_id``.
+    **load_kwargs
+        Passed to :func:`datasets.load_dataset` (e.g. ``revision=``).
+
+    Returns
+    -------
+    datasets.Dataset
+        Rows with non-empty string texts; other columns kept.
+
+    Raises
+    ------
+    FileNotFoundError
+        The path does not exist.
+    ValueError
+        Missing ``text``/``model`` column, unreadable file, or no rows left.
+
+    Examples
+    --------
+    >>> import fingerprint as fp
+    >>> ds = fp.load_corpus("outputs.jsonl")  # doctest: +SKIP
+    >>> ds.column_names  # doctest: +SKIP
+    ['text', 'model', 'prompt_id']
+    """
+    import datasets
+
+    if isinstance(source, datasets.Dataset):
+        ds = source
+        prompts_file = None
+    else:
+        path = Path(source)
+        prompts_file = path / "prompts.jsonl" if path.is_dir() else None
+        if path.exists():
+            builder, files = _data_files(path)
+            if builder != "parquet":
+                for f in files:
+                    _check_utf8(Path(f))
+            try:
+                ds = datasets.load_dataset(builder, data_files=files, split="train", **load_kwargs)
+            except Exception as e:  # datasets raises many types; say which file and why
+                raise ValueError(f"could not read {path} as {builder}: {type(e).__name__}: {e}") from e
+        elif isinstance(source, str) and "/" in source and not str(source).startswith((".", "/")):
+            ds = datasets.load_dataset(source, split=load_kwargs.pop("hub_split", "train"), **load_kwargs)
+        else:
+            raise FileNotFoundError(f"no such file or directory: {source}")
+
+    renames = {text_column: "text"} if model_column is None else {text_column: "text", model_column: "model"}
+    for src, dst in renames.items():
+        if src not in ds.column_names:
+            raise ValueError(
+                f"corpus has no {src!r} column (columns: {ds.column_names}); "
+                f"pass text_column=/model_column= to name yours"
+            )
+        if src != dst:
+            if dst in ds.column_names:
+                ds = ds.remove_columns(dst)
+            ds = ds.rename_column(src, dst)
+
+    if split is not None:
+        if split not in {"train", "dev"}:
+            raise ValueError(f"split must be 'train', 'dev' or None, got {split!r}")
+        if "split" in ds.column_names:
+            ds = ds.filter(lambda r: r["split"] == split)
+        elif "prompt_id" in ds.column_names:
+            table = _prompt_table(prompts_file)
+            ds = ds.filter(lambda r: table.get(r["prompt_id"], prompt_split(r["prompt_id"])) == split)
+        else:
+            raise ValueError("split= needs a 'split' or 'prompt_id' column in the corpus")
+
+    ds = ds.filter(lambda r: isinstance(r["text"], str) and bool(r["text"].strip()))
+    if len(ds) == 0:
+        raise ValueError(f"no non-empty texts in {source!r}" + (f" for split {split!r}" if split else ""))
+    return ds
+
+
+def _check_utf8(path: Path) -> None:
+    """Fail early, naming the file and byte, on invalid UTF-8 (datasets fails late and vaguely)."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                dec.decode(chunk)
+            except UnicodeDecodeError as e:
+                raise ValueError(
+                    f"could not read {path}: invalid UTF-8 at byte {offset + e.start}; re-encode the file as UTF-8"
+                ) from e
+            offset += len(chunk)
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError as e:
+            raise ValueError(f"could not read {path}: truncated UTF-8 sequence at the end") from e
+
+
+def _prompt_table(prompts_file: Path | None) -> dict[str, str]:
+    if prompts_file is None or not prompts_file.is_file():
+        return {}
+    import json
+
+    table = {}
+    with open(prompts_file, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                table[row["prompt_id"]] = row["split"]
+    return table

@@ -1,0 +1,15 @@
+"""Feature extractors: text -> numbers (scikit-learn transformers)."""
+
+from fingerprint.features.ngrams import CharNgrams, WordNgrams
+from fingerprint.features.space import Block, FeatureSpace
+from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker
+
+__all__ = [
+    "STYLE_MARKER_NAMES",
+    "Block",
+    "CharNgrams",
+    "FeatureSpace",
+    "StyleMarkers",
+    "WordNgrams",
+    "describe_marker",
+]

@@ -1,0 +1,142 @@
+"""Safe, atomic persistence: JSON metadata + numpy arrays in one ``.npz`` file.
+
+Why not pickle: fingerprints are meant to be shared between strangers, and
+unpickling a file runs code from it.  An ``.npz`` read with
+``allow_pickle=False`` can only ever yield numbers and strings.
+
+Every file carries ``format``, ``schema_version`` and a SHA-256 over its
+metadata and arrays, so truncation or tampering is reported instead of
+silently loading wrong numbers.  Writes go to a temporary file in the same
+directory and are renamed into place, so a crash never leaves a half-written
+file under the final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SCHEMA_VERSION", "FingerprintFileError", "atomic_write_bytes", "read_bundle", "write_bundle"]
+
+#: Bumped when the on-disk layout changes incompatibly.
+SCHEMA_VERSION = 1
+_META_KEY = "__meta__"
+#: Refuse absurd files early (a reference set of 1,000 models is ~100 MB).
+MAX_FILE_BYTES = 2_000_000_000
+
+
+class FingerprintFileError(ValueError):
+    """A fingerprint, reference-set or model file is malformed, tampered with or incompatible."""
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same dir + fsync + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _digest(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(name.encode())
+        h.update(str(a.dtype.str).encode())
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def write_bundle(
+    path: str | os.PathLike[str], kind: str, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+) -> Path:
+    """Write metadata and arrays to one ``.npz`` file, atomically, with a checksum.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination; written via a temporary file and renamed.
+    kind : str
+        What the file holds (``"fingerprint"``, ``"classifier"``...), checked on load.
+    meta : mapping
+        JSON-serialisable metadata.
+    arrays : mapping of str to ndarray
+        Numeric arrays (object arrays are refused).
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    for name, a in arrays.items():
+        if name == _META_KEY or np.asarray(a).dtype == object:
+            raise TypeError(f"array {name!r} cannot be stored (reserved name or object dtype)")
+    body = {"format": "fingerprint", "kind": kind, "schema_version": SCHEMA_VERSION, **meta}
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    body["sha256"] = _digest(body, arrays)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{_META_KEY: np.array(json.dumps(body))}, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+    return Path(path)
+
+
+def read_bundle(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read and verify a file written by :func:`write_bundle`.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    FingerprintFileError
+        Not such a file, wrong kind, newer schema, truncated, or checksum mismatch.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise FingerprintFileError(f"{path}: {path.stat().st_size:,} bytes is larger than any valid file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if _META_KEY not in z.files:
+                raise FingerprintFileError(f"{path}: not a fingerprint file (no metadata)")
+            meta = json.loads(str(z[_META_KEY]))
+            arrays = {k: z[k] for k in z.files if k != _META_KEY}
+    except FingerprintFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, json.JSONDecodeError) as e:
+        raise FingerprintFileError(f"{path}: unreadable or truncated file ({type(e).__name__}: {e})") from e
+    if not isinstance(meta, dict) or meta.get("format") != "fingerprint":
+        raise FingerprintFileError(f"{path}: not a fingerprint file")
+    if meta.get("kind") != kind:
+        raise FingerprintFileError(f"{path}: holds a {meta.get('kind')!r}, expected a {kind!r}")
+    version = meta.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise FingerprintFileError(
+            f"{path}: schema version {version!r}; this library reads up to {SCHEMA_VERSION} "
+            "(upgrade fingerprint to read it)"
+        )
+    stored = meta.pop("sha256", None)
+    if stored != _digest(meta, arrays):
+        raise FingerprintFileError(f"{path}: checksum mismatch: the file was modified or corrupted")
+    for k in ("format", "kind", "schema_version"):
+        meta.pop(k)
+    return meta, arrays

@@ -1,0 +1,115 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+import fingerprint as fp
+from fingerprint import FingerprintClassifier
+
+
+def test_fit_returns_self_and_learned_state(corpus):
+    texts, models, prompts = corpus
+    clf = FingerprintClassifier(n_char=300, n_word=150, n_components=16)
+    assert clf.fit(texts, models, groups=prompts) is clf
+    assert list(clf.classes_) == ["model-a", "model-b", "model-c"]
+    assert clf.references_.temperature is not None
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_get_params_invariance,
+        check_set_params,
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+    ],
+)
+def test_sklearn_contract(check):
+    check("FingerprintClassifier", FingerprintClassifier())
+
+
+def test_clone_keeps_params():
+    clf = FingerprintClassifier(shrinkage=0.1, n_folds=3)
+    assert clone(clf).get_params() == clf.get_params()
+
+
+def test_predictions_are_accurate_and_consistent(fitted, heldout):
+    texts, models, _ = heldout
+    P = fitted.predict_proba(texts)
+    assert P.shape == (len(texts), 3)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    D = fitted.decision_function(texts)
+    np.testing.assert_array_equal(fitted.classes_[D.argmax(1)], fitted.predict(texts))
+    assert fitted.score(texts, models) >= 0.95  # the three synthetic styles are easy
+
+
+def test_deterministic_given_seed(corpus, heldout):
+    texts, models, prompts = corpus
+    a = FingerprintClassifier(n_char=300, n_word=150, n_components=16).fit(texts, models, groups=prompts)
+    b = FingerprintClassifier(n_char=300, n_word=150, n_components=16).fit(texts, models, groups=prompts)
+    np.testing.assert_array_equal(a.predict_proba(heldout[0]), b.predict_proba(heldout[0]))
+
+
+def test_not_fitted_message():
+    with pytest.raises(Exception, match=r"not fitted.*fit\(texts, models\)"):
+        FingerprintClassifier().predict(["x"])
+
+
+def test_attribute_inputs_and_results(fitted, heldout):
+    import datasets
+
+    texts = heldout[0][:6]
+    one = fp.attribute(texts[0], references=fitted)
+    assert len(one) == 1
+    from_series = fp.attribute(pd.Series(texts), references=fitted.references_)
+    from_ds = fp.attribute(datasets.Dataset.from_dict({"text": texts}), references=fitted)
+    assert [a.model for a in from_series] == [a.model for a in from_ds] == list(fitted.predict(texts))
+    a = from_series[0]
+    assert a.model == a.nearest == a.ranking[0][0]
+    assert a.confidence == pytest.approx(a.ranking[0][1])
+    assert len(a.ranking) == 3 and 0 <= a.typicality <= 1
+    assert "Attribution(model=" in repr(a) and "runner_up" in repr(a)
+    json.dumps(a.to_dict())
+    with pytest.raises(AttributeError):
+        a.model = "other"  # frozen
+    df = from_series.to_frame()
+    assert list(df["model"]) == [r.model for r in from_series] and len(df) == 6
+
+
+def test_explanations_name_real_features(fitted, heldout):
+    texts, models, _ = heldout
+    i = models.index("model-a")
+    a = fp.attribute(texts[i], references=fitted, top_features=8)[0]
+    names = [n for n, _ in a.top_features]
+    assert len(names) == 8 and all(c > 0 for _, c in a.top_features)
+    assert all(n.startswith(("char:", "word:", "style:")) for n in names)
+    text = a.explain()
+    assert "nearest model: model-a" in text and names[0] in text
+
+
+def test_none_of_these(fitted):
+    odd = ["zzzz qqqq xxxx " * 30, "1234567890 " * 50]
+    res = fp.attribute(odd, references=fitted, none_below=0.05)
+    assert all(r.model is None and r.typicality < 0.05 for r in res)
+    assert "none of these" in res[0].explain()
+    assert fp.attribute(odd, references=fitted)[0].model is not None  # default never abstains
+
+
+def test_attribute_rejects_wrong_references():
+    with pytest.raises(TypeError, match="ReferenceSet"):
+        fp.attribute("x", references={"a": 1})
+
+
+def test_classifier_save_load(fitted, heldout, tmp_path):
+    fitted.save(tmp_path / "clf")
+    clf = FingerprintClassifier.load(tmp_path / "clf")
+    np.testing.assert_allclose(clf.predict_proba(heldout[0]), fitted.predict_proba(heldout[0]))
+    assert clf.get_params()["shrinkage"] == fitted.shrinkage

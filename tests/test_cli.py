@@ -1,0 +1,33 @@
+import json
+
+from fingerprint.cli import main
+
+
+def _write(path, texts, models, prompts):
+    path.write_text(
+        "\n".join(
+            json.dumps({"text": t, "model": m, "prompt_id": p}) for t, m, p in zip(texts, models, prompts, strict=True)
+        )
+    )
+    return path
+
+
+def test_build_attribute_inspect(tmp_path, corpus, heldout, capsys):
+    src = _write(tmp_path / "train.jsonl", *corpus)
+    assert main(["build", str(src), "--out", str(tmp_path / "refs")]) == 0
+    assert "3 models" in capsys.readouterr().out
+    test = _write(tmp_path / "test.jsonl", *heldout)
+    assert main(["attribute", str(test), "--references", str(tmp_path / "refs"), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == len(heldout[0])
+    acc = sum(r["model"] == m for r, m in zip(rows, heldout[1], strict=True)) / len(rows)
+    assert acc >= 0.9
+    assert main(["attribute", "Certainly! Here is an overview.", "--references", str(tmp_path / "refs")]) == 0
+    assert "nearest model:" in capsys.readouterr().out
+    assert main(["inspect", str(tmp_path / "refs")]) == 0
+    assert "model-a" in capsys.readouterr().out
+
+
+def test_errors_are_reported_not_raised(tmp_path, capsys):
+    assert main(["inspect", str(tmp_path / "missing.npz")]) == 2
+    assert "error:" in capsys.readouterr().err

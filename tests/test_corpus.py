@@ -1,0 +1,69 @@
+import json
+
+import pandas as pd
+import pytest
+
+import fingerprint as fp
+
+
+def _rows():
+    return [{"text": f"answer {i}", "model": f"m{i % 2}", "prompt_id": f"ae-{i:03d}"} for i in range(10)]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_load_formats(tmp_path, fmt):
+    df = pd.DataFrame(_rows())
+    p = tmp_path / f"out.{fmt}"
+    if fmt == "jsonl":
+        p.write_text("\n".join(json.dumps(r) for r in _rows()))
+    elif fmt == "csv":
+        df.to_csv(p, index=False)
+    else:
+        df.to_parquet(p)
+    ds = fp.load_corpus(p)
+    assert len(ds) == 10 and {"text", "model", "prompt_id"} <= set(ds.column_names)
+
+
+def test_rename_columns_and_missing_column(tmp_path):
+    p = tmp_path / "o.jsonl"
+    p.write_text("\n".join(json.dumps({"output": "hi there", "generator": "g"}) for _ in range(3)))
+    ds = fp.load_corpus(p, text_column="output", model_column="generator")
+    assert ds["model"] == ["g"] * 3
+    with pytest.raises(ValueError, match="no 'text' column"):
+        fp.load_corpus(p)
+
+
+def test_split_by_prompt_rule(tmp_path):
+    p = tmp_path / "o.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in _rows()))
+    dev = fp.load_corpus(p, split="dev")
+    train = fp.load_corpus(p, split="train")
+    assert len(dev) + len(train) == 10
+    assert all(fp.prompt_split(pid) == "dev" for pid in dev["prompt_id"])
+
+
+def test_empty_texts_dropped_and_bad_input(tmp_path):
+    p = tmp_path / "o.jsonl"
+    p.write_text("\n".join(json.dumps({"text": t, "model": "m"}) for t in ["ok", "", "  "]))
+    assert len(fp.load_corpus(p)) == 1
+    with pytest.raises(FileNotFoundError):
+        fp.load_corpus(tmp_path / "missing.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"text": "\xff\xfe broken", "model": "m"}\n')
+    with pytest.raises(ValueError, match="could not read"):
+        fp.load_corpus(bad)
+    with pytest.raises(ValueError, match="expected files ending"):
+        fp.load_corpus(tmp_path / "o.jsonl", split="nope") if False else fp.load_corpus(_touch(tmp_path / "x.txt"))
+
+
+def _touch(p):
+    p.write_text("x")
+    return p
+
+
+def test_shared_corpus_directory(shared_data):
+    dev = fp.load_corpus(shared_data, split="dev")
+    assert len(set(dev["model"])) == 23
+    assert set(dev["split"] if "split" in dev.column_names else ["dev"]) == {"dev"}
+    prompts = {json.loads(line)["prompt_id"]: json.loads(line)["split"] for line in open(shared_data / "prompts.jsonl")}
+    assert all(prompts[p] == "dev" for p in dev["prompt_id"])

@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import fingerprint as fp
+from fingerprint import Fingerprint, FingerprintFileError, ReferenceSet
+
+
+def _fp(X, model="m", space_id="s"):
+    return Fingerprint.from_features(X, model, space_id)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(2, 30), st.integers(1, 6)), elements=st.floats(-1e3, 1e3)),
+    st.integers(1, 29),
+)
+def test_merge_of_shards_equals_fingerprint_of_union(X, cut):
+    cut = min(cut, X.shape[0] - 1)
+    whole = _fp(X)
+    merged = _fp(X[:cut]).merge(_fp(X[cut:]))
+    assert merged.n_texts == whole.n_texts
+    np.testing.assert_allclose(merged.mean, whole.mean, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(merged.scatter, whole.scatter, rtol=1e-7, atol=1e-4)
+
+
+def test_merge_refuses_other_models_and_spaces():
+    X = np.eye(3)
+    with pytest.raises(ValueError, match="different models"):
+        _fp(X, "a").merge(_fp(X, "b"))
+    with pytest.raises(ValueError, match="different feature spaces"):
+        _fp(X, "a", "s1").merge(_fp(X, "a", "s2"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 5)), elements=st.floats(-1e6, 1e6)),
+    st.text(min_size=1, max_size=30).filter(str.strip),
+    st.dictionaries(st.text(max_size=10), st.one_of(st.integers(), st.text(max_size=20), st.none()), max_size=4),
+)
+def test_save_load_roundtrip(tmp_path_factory, X, model, meta):
+    f = Fingerprint.from_features(X, model, "space", meta)
+    p = f.save(tmp_path_factory.mktemp("fp") / "f.npz")
+    g = Fingerprint.load(p)
+    assert (g.model, g.n_texts, g.space_id, dict(g.metadata)) == (
+        f.model,
+        f.n_texts,
+        f.space_id,
+        dict(f.metadata),
+    )
+    np.testing.assert_array_equal(g.mean, f.mean)
+    np.testing.assert_allclose(g.scatter, f.scatter)
+
+
+def test_fingerprint_is_immutable():
+    f = _fp(np.eye(3))
+    with pytest.raises(ValueError):
+        f.mean[0] = 5.0
+    with pytest.raises(AttributeError):
+        f.model = "x"
+
+
+def test_reference_set_add_remove_and_space_check(fitted, small_space):
+    refs = fitted.references_
+    assert refs.models == ["model-a", "model-b", "model-c"] and len(refs) == 3
+    assert "model-a" in refs and "3 models" in repr(refs)
+    copy = ReferenceSet(list(refs), refs.space)
+    with pytest.raises(ValueError, match="already in the set"):
+        copy.add(refs["model-a"])
+    copy.add(refs["model-a"], merge=True)
+    assert copy["model-a"].n_texts == 2 * refs["model-a"].n_texts
+    copy.remove("model-c")
+    assert copy.models == ["model-a", "model-b"]
+    alien = Fingerprint.from_features(np.zeros((2, refs.space.n_features_out_)), "z", "another-space")
+    with pytest.raises(ValueError, match="feature space"):
+        copy.add(alien)
+    assert set(refs.to_frame()["model"]) == set(refs.models)
+
+
+def test_add_one_model_needs_only_its_texts(fitted, corpus, heldout):
+    texts, models, _ = corpus
+    refs = ReferenceSet([fitted.references_["model-a"], fitted.references_["model-b"]], fitted.space_)
+    c_texts = [t for t, m in zip(texts, models, strict=True) if m == "model-c"]
+    refs.add(Fingerprint.from_texts(c_texts, model="model-c", space=refs.space))
+    res = fp.attribute([t for t, m in zip(*heldout[:2], strict=True) if m == "model-c"], references=refs)
+    assert sum(r.model == "model-c" for r in res) >= 8
+
+
+def test_reference_set_directory_roundtrip_and_tampering(fitted, heldout, tmp_path):
+    refs = fitted.references_
+    d = refs.save(tmp_path / "refs")
+    loaded = fp.load_references(d)
+    assert loaded.models == refs.models and loaded.temperature == pytest.approx(refs.temperature)
+    a = fp.FingerprintClassifier.from_references(loaded).predict_proba(heldout[0])
+    np.testing.assert_allclose(a, fitted.predict_proba(heldout[0]))
+    # tamper with one member: flip a byte in the middle
+    member = next(d.glob("*.fingerprint.npz"))
+    raw = bytearray(member.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    member.write_bytes(bytes(raw))
+    with pytest.raises(FingerprintFileError):
+        fp.load_references(d)
+
+
+def test_assembled_from_fingerprint_files_alone_matches(fitted, heldout, tmp_path):
+    paths = [f.save(tmp_path / f"{f.model}.npz") for f in fitted.references_]
+    refs = fp.load_references(paths, space=fitted.space_)
+    pred = fp.FingerprintClassifier.from_references(refs).predict(heldout[0])
+    np.testing.assert_array_equal(pred, fitted.predict(heldout[0]))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "wrong_kind"])
+def test_damaged_files_give_clear_errors(fitted, tmp_path, damage):
+    p = fitted.references_["model-a"].save(tmp_path / "a.npz")
+    raw = p.read_bytes()
+    if damage == "truncate":
+        p.write_bytes(raw[: len(raw) // 2])
+    elif damage == "flip":
+        b = bytearray(raw)
+        b[len(b) // 3] ^= 0x01
+        p.write_bytes(bytes(b))
+    elif damage == "garbage":
+        p.write_bytes(b"\x80\x04not a zip at all")
+    else:
+        fitted.space_.save(p)
+    with pytest.raises(FingerprintFileError):
+        Fingerprint.load(p)
+
+
+def test_missing_file():
+    with pytest.raises(FileNotFoundError):
+        Fingerprint.load("/nonexistent/x.npz")
