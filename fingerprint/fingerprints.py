@@ -394,9 +394,8 @@ class ReferenceSet:
             "temperature": self.temperature,
             "shrinkage": self.shrinkage,
             "metadata": self.metadata,
-            "sha256": {m: _file_sha(directory / n) for m, n in members.items()},
+            "member_sha256": {m: _file_sha(directory / n) for m, n in members.items()},
         }
-        meta["member_sha256"] = meta.pop("sha256")
         write_bundle(directory / "references.npz", "reference_set", meta, arrays)
         return directory
 
