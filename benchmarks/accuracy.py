@@ -49,13 +49,6 @@ def metrics(proba: np.ndarray, classes: np.ndarray, y: np.ndarray) -> dict[str, 
     }
 
 
-def subsample(ds, per_model: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    models = np.array(ds["model"])
-    keep = np.concatenate([rng.permutation(np.flatnonzero(models == m))[:per_model] for m in np.unique(models)])
-    return ds.select(np.sort(keep))
-
-
 def baseline(train, dev) -> dict[str, float]:
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -83,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     dev = fp.load_corpus(args.data, split="dev")
     kw = {}
     if args.quick:
-        train, dev = subsample(train, 60), subsample(dev, 20)
+        train, dev = fp.sample_per_model(train, 60), fp.sample_per_model(dev, 20)
         kw = {"n_char": 1000, "n_word": 500, "n_components": 128}
     y_dev = np.array(dev["model"])
     report: dict = {

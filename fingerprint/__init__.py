@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "load_corpus": "fingerprint.corpus",
     "prompt_split": "fingerprint.corpus",
+    "sample_per_model": "fingerprint.corpus",
     "CharNgrams": "fingerprint.features.ngrams",
     "WordNgrams": "fingerprint.features.ngrams",
     "StyleMarkers": "fingerprint.features.style",
@@ -64,6 +65,7 @@ __all__ = [
     "load_corpus",
     "load_references",
     "prompt_split",
+    "sample_per_model",
 ]
 
 
@@ -83,7 +85,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from fingerprint.attribution import Attribution, Attributions, FingerprintClassifier, attribute
     from fingerprint.calibration import brier_score, expected_calibration_error
-    from fingerprint.corpus import load_corpus, prompt_split
+    from fingerprint.corpus import load_corpus, prompt_split, sample_per_model
     from fingerprint.features.ngrams import CharNgrams, WordNgrams
     from fingerprint.features.space import FeatureSpace
     from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from fingerprint._validation import check_texts
 from fingerprint.calibration import softmax_t
 from fingerprint.features.space import FeatureSpace
-from fingerprint.fingerprints import ReferenceSet, _references_from_features, _texts_and_labels
+from fingerprint.fingerprints import ReferenceSet, _references_from_features, _texts_and_labels, resolve_space
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
 
 if TYPE_CHECKING:
@@ -35,31 +35,32 @@ __all__ = ["Attribution", "Attributions", "FingerprintClassifier", "attribute"]
 class _Attributor:
     """Shrinkage LDA from a reference set's sufficient statistics."""
 
-    def __init__(self, classes: np.ndarray, means: np.ndarray, cov: np.ndarray, temperature: float | None):
+    def __init__(self, classes: np.ndarray, means: np.ndarray, cov: np.ndarray):
         self.classes = classes
         self.means = means
-        self.temperature = temperature
+        self.temperature: float | None = None
         self.chol = cho_factor(cov, lower=True)
         self.W = cho_solve(self.chol, means.T)  # (d, K): precision @ means
         self.b = -0.5 * np.einsum("kd,dk->k", means, self.W)
 
     @classmethod
     def from_references(cls, refs: ReferenceSet) -> _Attributor:
-        if refs._cache is not None:
-            return refs._cache
-        if len(refs) < 2:
-            raise ValueError(f"need at least 2 models in the reference set, it has {len(refs)}")
-        fps = list(refs)
-        means = np.stack([f.mean for f in fps])
-        n = sum(f.n_texts for f in fps)
-        dof = n - len(fps) if n - len(fps) > 0 else n
-        sw = sum(f.scatter for f in fps) / dof
-        d = sw.shape[0]
-        lam = refs.shrinkage
-        target = float(np.trace(sw)) / d or 1.0
-        cov = (1.0 - lam) * sw + lam * target * np.eye(d)
-        att = cls(np.array([f.model for f in fps], dtype=object), means, cov, refs.temperature)
-        refs._cache = att
+        """The set's LDA, cached on the set until its fingerprints or shrinkage change."""
+        cached = refs._cache
+        if cached is None or cached[0] != refs.shrinkage:
+            if len(refs) < 2:
+                raise ValueError(f"need at least 2 models in the reference set, it has {len(refs)}")
+            fps = list(refs)
+            means = np.stack([f.mean for f in fps])
+            n = sum(f.n_texts for f in fps)
+            dof = n - len(fps) if n - len(fps) > 0 else n
+            sw = sum(f.scatter for f in fps) / dof
+            d = sw.shape[0]
+            target = float(np.trace(sw)) / d or 1.0
+            cov = (1.0 - refs.shrinkage) * sw + refs.shrinkage * target * np.eye(d)
+            cached = refs._cache = (refs.shrinkage, cls(np.array([f.model for f in fps], dtype=object), means, cov))
+        att = cached[1]
+        att.temperature = refs.temperature  # calibration may change without refitting the LDA
         return att
 
     def scores(self, X: np.ndarray) -> np.ndarray:
@@ -194,22 +195,36 @@ class Attributions(list[Attribution]):
 
 
 def _explain_features(
-    refs: ReferenceSet, att: _Attributor, X: np.ndarray, Z: Any, i: int, a: int, b: int, k: int
-) -> tuple[tuple[str, float], ...]:
+    refs: ReferenceSet, att: _Attributor, X: np.ndarray, Z: Any, pairs: list[tuple[int, int]], k: int
+) -> list[tuple[tuple[str, float], ...]]:
+    """Top-k features behind each text's margin of class a over class b (one (a, b) per text).
+
+    The margin is linear, so it splits exactly over style markers and, by projecting the
+    n-gram principal components back, over the n-grams themselves.
+    """
     space = refs.space
-    w, mid = att.contributions(X[i], a, b)
     ng, st = space.block("ngram"), space.block("style")
-    names_s = space.get_feature_names_out()[st.start : st.stop]
-    contrib_s = (X[i, st.start : st.stop] - mid[st.start : st.stop]) * w[st.start : st.stop]
-    names_n, u = space.ngram_weights(w[ng.start : ng.stop])
+    style_names = space.get_feature_names_out()[st.start : st.stop]
     scale = space.ngram_scale / space.ngram_unit_
-    mid_z = (mid[ng.start : ng.stop] / scale) @ space.components_
-    zc = np.asarray(Z[i].todense()).ravel() - space.ngram_mean_
-    contrib_n = (zc - mid_z) * u
-    names = np.concatenate([names_n, names_s])
-    contrib = np.concatenate([contrib_n, contrib_s])
-    top = np.argsort(-contrib)[:k]
-    return tuple((str(names[j]), round(float(contrib[j]), 4)) for j in top)
+    out = []
+    for i, (a, b) in enumerate(pairs):
+        if k <= 0 or a == b:
+            out.append(())
+            continue
+        w, mid = att.contributions(X[i], a, b)
+        contrib_s = (X[i, st.start : st.stop] - mid[st.start : st.stop]) * w[st.start : st.stop]
+        ngram_names, u = space.ngram_weights(w[ng.start : ng.stop])
+        mid_z = (mid[ng.start : ng.stop] / scale) @ space.components_
+        zc = Z[i].toarray().ravel() - space.ngram_mean_
+        contrib = np.concatenate([(zc - mid_z) * u, contrib_s])
+        top = np.argsort(-contrib)[:k]
+        n_ng = len(ngram_names)
+        out.append(
+            tuple(
+                (str(ngram_names[j] if j < n_ng else style_names[j - n_ng]), round(float(contrib[j]), 4)) for j in top
+            )
+        )
+    return out
 
 
 def _typicality(refs: ReferenceSet, dist: float) -> float | None:
@@ -269,20 +284,20 @@ def attribute(
     X, Z = references.space._transform(items, return_ngrams=top_features > 0)
     P = att.proba(X)
     D = att.distances(X)
+    orders = np.argsort(-P, axis=1)
+    pairs = [(int(o[0]), int(o[1]) if len(o) > 1 else int(o[0])) for o in orders]
+    feats = _explain_features(references, att, X, Z, pairs, top_features)
     out = Attributions()
     for i, text in enumerate(items):
-        order = np.argsort(-P[i])
-        a = int(order[0])
-        b = int(order[1]) if len(order) > 1 else a
+        order, a = orders[i], pairs[i][0]
         typ = _typicality(references, float(D[i, a]))
-        feats = _explain_features(references, att, X, Z, i, a, b, top_features) if top_features and a != b else ()
         nearest = str(att.classes[a])
         out.append(
             Attribution(
                 model=None if (typ is not None and typ < none_below) else nearest,
                 confidence=float(P[i, a]),
                 ranking=tuple((str(att.classes[j]), float(P[i, j])) for j in order),
-                top_features=feats,
+                top_features=feats[i],
                 typicality=typ,
                 nearest=nearest,
                 text_preview=text[:60],
@@ -302,8 +317,8 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    space : FeatureSpace, "default" or None, default=None
-        ``None`` fits a new space on the training texts with ``n_char``,
+    space : FeatureSpace, "fit" or "default", default="fit"
+        ``"fit"`` fits a new space on the training texts with ``n_char``,
         ``n_word`` and ``n_components``; ``"default"`` uses the shipped
         space; a fitted ``FeatureSpace`` is used as is.
     n_char, n_word, n_components : int
@@ -332,7 +347,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        space: FeatureSpace | str | None = None,
+        space: FeatureSpace | str = "fit",
         n_char: int = 4000,
         n_word: int = 2000,
         n_components: int = 512,
@@ -368,19 +383,10 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         texts, labels = _texts_and_labels(X, y)
-        if isinstance(self.space, FeatureSpace):
-            check_is_fitted(self.space, "space_id_", msg="space= must be a fitted FeatureSpace")
-            space = self.space
-        elif self.space == "default":
-            space = FeatureSpace.default()
-        elif self.space is None:
-            space = FeatureSpace(
-                n_char=self.n_char, n_word=self.n_word, n_components=self.n_components,
-                random_state=self.random_state,
-            ).fit(texts)  # fmt: skip
-        else:
-            raise ValueError(f"space must be None, 'default' or a FeatureSpace, got {self.space!r}")
-        feats = space.transform(texts)
+        space, feats = resolve_space(
+            self.space, texts, n_char=self.n_char, n_word=self.n_word, n_components=self.n_components,
+            random_state=self.random_state,
+        )  # fmt: skip
         self.references_ = _references_from_features(
             feats, labels, space, calibrate=self.calibrate, groups=groups, n_folds=self.n_folds,
             shrinkage=self.shrinkage, metadata=None, random_state=self.random_state,

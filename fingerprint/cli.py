@@ -29,8 +29,7 @@ def _cmd_build(a: argparse.Namespace) -> int:
 
     ds = fp.load_corpus(a.corpus, split=a.split)
     groups = ds["prompt_id"] if "prompt_id" in ds.column_names else None
-    space = None if a.space == "default" else "fit"
-    refs = fp.build_references(ds["text"], ds["model"], groups=groups, space=space)
+    refs = fp.build_references(ds["text"], ds["model"], groups=groups, space=a.space)
     refs.save(a.out)
     print(f"{refs}\nsaved to {a.out}")
     return 0
@@ -74,14 +73,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
         return 2
     print(f"Loading {data} (train prompts for fingerprints, dev prompts to attribute) ...")
     train, dev = fp.load_corpus(data, split="train"), fp.load_corpus(data, split="dev")
-    rng = np.random.default_rng(0)
-
-    def take(ds, k):
-        m = np.array(ds["model"])
-        idx = np.concatenate([rng.permutation(np.flatnonzero(m == c))[:k] for c in np.unique(m)])
-        return ds.select(np.sort(idx))
-
-    train, dev = take(train, a.per_model), take(dev, 4)
+    train, dev = fp.sample_per_model(train, a.per_model), fp.sample_per_model(dev, 4)
     print(f"Fingerprinting {len(set(train['model']))} models from {len(train)} texts ...")
     clf = fp.FingerprintClassifier(n_char=2000, n_word=1000, n_components=256)
     clf.fit(train["text"], train["model"], groups=train["prompt_id"])

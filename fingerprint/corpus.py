@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
 
-__all__ = ["load_corpus", "prompt_split"]
+__all__ = ["load_corpus", "prompt_split", "sample_per_model"]
 
 _BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -127,7 +127,8 @@ def load_corpus(
             except Exception as e:  # datasets raises many types; say which file and why
                 raise ValueError(f"could not read {path} as {builder}: {type(e).__name__}: {e}") from e
         elif isinstance(source, str) and "/" in source and not str(source).startswith((".", "/")):
-            ds = datasets.load_dataset(source, split=load_kwargs.pop("hub_split", "train"), **load_kwargs)
+            # a hub dataset: its "train" split (load other splits yourself and pass the Dataset)
+            ds = datasets.load_dataset(source, split="train", **load_kwargs)
         else:
             raise FileNotFoundError(f"no such file or directory: {source}")
 
@@ -158,6 +159,29 @@ def load_corpus(
     if len(ds) == 0:
         raise ValueError(f"no non-empty texts in {source!r}" + (f" for split {split!r}" if split else ""))
     return ds
+
+
+def sample_per_model(ds: datasets.Dataset, k: int, seed: int = 0) -> datasets.Dataset:
+    """At most ``k`` random rows of each model, in corpus order (deterministic given ``seed``).
+
+    Parameters
+    ----------
+    ds : datasets.Dataset
+        A corpus with a ``model`` column.
+    k : int
+        Rows kept per model.
+    seed : int, default=0
+
+    Returns
+    -------
+    datasets.Dataset
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    models = np.asarray(ds["model"])
+    keep = [rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]
+    return ds.select(np.sort(np.concatenate(keep)))
 
 
 def _check_utf8(path: Path) -> None:

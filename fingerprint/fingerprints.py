@@ -27,7 +27,7 @@ import numpy as np
 
 from fingerprint._validation import check_labels, check_texts
 from fingerprint.features.space import FeatureSpace
-from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
+from fingerprint.io import FingerprintFileError, file_sha256, read_bundle, write_bundle
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -355,7 +355,6 @@ class ReferenceSet:
         self
         """
         from fingerprint.attribution import _Attributor
-        from fingerprint.calibration import fit_temperature
 
         texts = check_texts(texts)
         y = check_labels(labels, len(texts))
@@ -364,11 +363,16 @@ class ReferenceSet:
             raise ValueError(f"labels name models not in the set: {unknown}; known: {self.models}")
         att = _Attributor.from_references(self)
         X = self.space.transform(texts)
-        scores = att.scores(X)
         idx = np.searchsorted(att.classes, y)
-        self.temperature = fit_temperature(scores, idx)
-        self.distance_quantiles = np.quantile(att.distances(X)[np.arange(len(y)), idx], np.linspace(0, 1, 101))
+        self._set_calibration(att.scores(X), idx, att.distances(X)[np.arange(len(y)), idx])
         return self
+
+    def _set_calibration(self, scores: np.ndarray, y_idx: np.ndarray, own_distances: np.ndarray) -> None:
+        """Temperature and "none of these" distances from held-out scores of known models' texts."""
+        from fingerprint.calibration import fit_temperature
+
+        self.temperature = fit_temperature(scores, y_idx)
+        self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
 
     # -- persistence -------------------------------------------------------------
     def save(self, directory: str | os.PathLike[str]) -> Path:
@@ -394,7 +398,7 @@ class ReferenceSet:
             "temperature": self.temperature,
             "shrinkage": self.shrinkage,
             "metadata": self.metadata,
-            "member_sha256": {m: _file_sha(directory / n) for m, n in members.items()},
+            "member_sha256": {m: file_sha256(directory / n) for m, n in members.items()},
         }
         write_bundle(directory / "references.npz", "reference_set", meta, arrays)
         return directory
@@ -414,7 +418,7 @@ class ReferenceSet:
             p = directory / Path(name).name  # never follow paths out of the directory
             if not p.is_file():
                 raise FingerprintFileError(f"{directory}: member file {name} for {model!r} is missing")
-            if _file_sha(p) != meta["member_sha256"].get(model):
+            if file_sha256(p) != meta["member_sha256"].get(model):
                 raise FingerprintFileError(f"{p}: checksum differs from the index (modified or replaced)")
             fps.append(Fingerprint.load(p))
         return cls(
@@ -430,21 +434,11 @@ class ReferenceSet:
         return cls((Fingerprint.load(p) for p in paths), space, **kwargs)
 
 
-def _file_sha(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def build_references(
     texts: Any,
     models: Any,
     *,
-    space: FeatureSpace | str | None = "fit",
+    space: FeatureSpace | str = "fit",
     calibrate: bool = True,
     groups: Any = None,
     n_folds: int = 5,
@@ -461,8 +455,8 @@ def build_references(
         columns may be passed as ``texts`` with ``models=None``.
     models : sequence of str or None
         The model that wrote each text.
-    space : FeatureSpace, "fit", or None, default="fit"
-        ``"fit"`` learns a new space from ``texts``; ``None`` uses
+    space : FeatureSpace, "fit" or "default", default="fit"
+        ``"fit"`` learns a new space from ``texts``; ``"default"`` uses
         :meth:`FeatureSpace.default`; or pass a fitted space.
     calibrate : bool, default=True
         Cross-fit (``n_folds`` folds, grouped by ``groups`` such as prompt
@@ -487,17 +481,30 @@ def build_references(
         :data:`MIN_TEXTS_PER_MODEL` texts (or too few to calibrate).
     """
     texts, y = _texts_and_labels(texts, models)
-    if isinstance(space, str):
-        if space != "fit":
-            raise ValueError(f"space must be a FeatureSpace, 'fit' or None, got {space!r}")
-        space = FeatureSpace(random_state=random_state).fit(texts)
-    elif space is None:
-        space = FeatureSpace.default()
-    X = space.transform(texts)
+    space, X = resolve_space(space, texts, random_state=random_state)
     return _references_from_features(
         X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
         metadata=metadata, random_state=random_state,
     )  # fmt: skip
+
+
+def resolve_space(space: FeatureSpace | str, texts: list[str], **space_params: Any) -> tuple[FeatureSpace, np.ndarray]:
+    """Return the space to use and the texts' features in it (one pass over the texts).
+
+    ``"fit"`` fits a new :class:`FeatureSpace` (with ``space_params``) on ``texts``;
+    ``"default"`` loads the shipped one; a fitted ``FeatureSpace`` is used as is.
+    """
+    if isinstance(space, FeatureSpace):
+        if not hasattr(space, "space_id_"):
+            raise ValueError("space= must be a fitted FeatureSpace (call fit or FeatureSpace.load)")
+        return space, space.transform(texts)
+    if space == "fit":
+        new = FeatureSpace(**space_params)
+        return new, new.fit_transform(texts)
+    if space == "default":
+        default = FeatureSpace.default()
+        return default, default.transform(texts)
+    raise ValueError(f"space must be 'fit', 'default' or a fitted FeatureSpace, got {space!r}")
 
 
 def _texts_and_labels(texts: Any, models: Any) -> tuple[list[str], np.ndarray]:
@@ -530,7 +537,6 @@ def _references_from_features(
     random_state: int,
 ) -> ReferenceSet:
     from fingerprint.attribution import _Attributor
-    from fingerprint.calibration import fit_temperature
 
     meta = metadata or {}
     classes = np.unique(y)
@@ -566,8 +572,7 @@ def _references_from_features(
         scores[test] = att.scores(X[test])
         idx = np.searchsorted(att.classes, y[test])
         dist[test] = att.distances(X[test])[np.arange(len(test)), idx]
-    refs.temperature = fit_temperature(scores, np.searchsorted(classes, y))
-    refs.distance_quantiles = np.quantile(dist, np.linspace(0, 1, 101))
+    refs._set_calibration(scores, np.searchsorted(classes, y), dist)
     refs.metadata["calibration"] = {"n_texts": len(y), "n_folds": n_folds, "grouped": groups is not None}
     return refs
 

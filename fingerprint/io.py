@@ -54,6 +54,15 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _digest(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())

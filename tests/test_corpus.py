@@ -67,3 +67,11 @@ def test_shared_corpus_directory(shared_data):
     assert set(dev["split"] if "split" in dev.column_names else ["dev"]) == {"dev"}
     prompts = {json.loads(line)["prompt_id"]: json.loads(line)["split"] for line in open(shared_data / "prompts.jsonl")}
     assert all(prompts[p] == "dev" for p in dev["prompt_id"])
+
+
+def test_sample_per_model_is_deterministic(tmp_path):
+    p = tmp_path / "o.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in _rows()))
+    ds = fp.load_corpus(p)
+    a, b = fp.sample_per_model(ds, 2, seed=3), fp.sample_per_model(ds, 2, seed=3)
+    assert a["text"] == b["text"] and sorted(a["model"]) == ["m0", "m0", "m1", "m1"]

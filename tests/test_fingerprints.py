@@ -132,3 +132,16 @@ def test_damaged_files_give_clear_errors(fitted, tmp_path, damage):
 def test_missing_file():
     with pytest.raises(FileNotFoundError):
         Fingerprint.load("/nonexistent/x.npz")
+
+
+def test_calibrate_takes_effect_on_a_set_already_used(fitted, heldout, tmp_path):
+    paths = [f.save(tmp_path / f"{f.model}.npz") for f in fitted.references_]
+    refs = fp.load_references(paths, space=fitted.space_)
+    texts, models, _ = heldout
+    clf = fp.FingerprintClassifier.from_references(refs)
+    before = clf.decision_function(texts[:4])  # builds and caches the LDA, temperature 1
+    assert fp.attribute(texts[0], references=refs)[0].typicality is None
+    refs.calibrate(texts, models)
+    assert refs.temperature is not None and refs.temperature != 1.0
+    np.testing.assert_allclose(clf.decision_function(texts[:4]), before / refs.temperature)
+    assert fp.attribute(texts[0], references=refs)[0].typicality is not None

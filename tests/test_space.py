@@ -41,3 +41,10 @@ def test_tampered_space_file(small_space, tmp_path):
 def test_fit_needs_two_texts():
     with pytest.raises(ValueError, match="at least 2 texts"):
         FeatureSpace().fit(["only one"])
+
+
+def test_fit_transform_equals_fit_then_transform(corpus):
+    texts = corpus[0]
+    a = FeatureSpace(n_char=300, n_word=150, n_components=16)
+    X = a.fit_transform(texts)
+    np.testing.assert_allclose(X, a.transform(texts), atol=1e-6)  # float32 counts

@@ -64,6 +64,13 @@ def _signed_log(a: np.ndarray) -> np.ndarray:
     return np.sign(a) * np.log1p(np.abs(a))
 
 
+def _sublinear_l2(C: sp.csr_matrix) -> sp.csr_matrix:
+    """Counts -> sublinear tf ``log(1 + tf)``, rows scaled to unit L2 norm (copies its input)."""
+    C = C.astype(np.float32)
+    C.data = np.log1p(C.data)
+    return normalize(C)
+
+
 class FeatureSpace(TransformerMixin, BaseEstimator):
     """Map texts to dense vectors in a fixed, shareable space.
 
@@ -130,35 +137,56 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        texts = check_texts(X)
+        self._fit(check_texts(X))
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit and return the features of the same texts in one pass over them.
+
+        Parameters
+        ----------
+        X : sequence of str
+        y : ignored
+
+        Returns
+        -------
+        ndarray of shape (n_texts, n_features_out_)
+        """
+        return self._fit(check_texts(X))
+
+    def _fit(self, texts: list[str]) -> np.ndarray:
         if len(texts) < 2:
             raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got {len(texts)}")
-        vocabs = []
+        vocabs, blocks = [], []
         for analyzer, kw, k in (
             ("char", {"ngram_range": (1, 4)}, self.n_char),
             ("word", {"ngram_range": (1, 2), "token_pattern": WORD_TOKEN_PATTERN}, self.n_word),
         ):
-            # binary=True: rank n-grams by document frequency, as MFW lists do
-            cv = CountVectorizer(analyzer=analyzer, lowercase=False, max_features=k, binary=True, **kw)
-            cv.fit(texts)
-            vocabs.append(np.array(sorted(cv.vocabulary_), dtype=str))
+            # one counting pass: keep the k n-grams in most texts (MFW lists rank by document
+            # frequency; ties go to the alphabetically first, names being sorted already)
+            cv = CountVectorizer(analyzer=analyzer, lowercase=False, dtype=np.float32, **kw)
+            C = cv.fit_transform(texts).tocsc()
+            df = np.diff(C.indptr)
+            keep = np.sort(np.argsort(-df, kind="stable")[:k])
+            vocabs.append(cv.get_feature_names_out()[keep].astype(str))
+            blocks.append(_sublinear_l2(C[:, keep].tocsr()))
         self.vocabulary_char_, self.vocabulary_word_ = vocabs
         self._build_vectorizers()
-        Z = self._ngram_matrix(texts)
+        Z = sp.hstack(blocks).tocsr()
         self.ngram_mean_ = np.asarray(Z.mean(axis=0)).ravel()
         k = int(min(self.n_components, Z.shape[0] - 1, Z.shape[1]))
         Zc = Z.toarray() - self.ngram_mean_
         _, _, vt = randomized_svd(Zc, k, n_iter=4, random_state=self.random_state)
         self.components_ = vt.astype(np.float32)
-        proj = Zc @ self.components_.T
+        proj = Zc @ self.components_.T.astype(np.float64)
         # one scale for the whole block keeps relative PC variances intact
         self.ngram_unit_ = float(np.sqrt((proj**2).sum(axis=1).mean() / k)) or 1.0
-        S = _signed_log(StyleMarkers().fit(texts).transform(texts))
+        S = _signed_log(self._style.transform(texts))
         self.style_mean_ = S.mean(axis=0)
         sd = S.std(axis=0)
         self.style_scale_ = np.where(sd > 1e-9, sd, 1.0)
         self._finish()
-        return self
+        return np.hstack([proj * self._ngram_factor, (S - self.style_mean_) / self.style_scale_])
 
     def _build_vectorizers(self) -> None:
         self._cv_char = CountVectorizer(
@@ -180,6 +208,16 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.n_features_out_ = k + ns
         self.n_features_in_ = 1
         self.space_id_ = self._hash()
+        # cached for the transform hot path: float64 projection and its constant offset
+        self._ngram_factor = self.ngram_scale / self.ngram_unit_
+        self._proj = self.components_.T.astype(np.float64)
+        self._proj_offset = self.ngram_mean_ @ self._proj
+        self._ngram_names = np.concatenate(
+            [
+                np.char.add("char:", self.vocabulary_char_.astype(str)),
+                np.char.add("word:", self.vocabulary_word_.astype(str)),
+            ]
+        )
 
     def _hash(self) -> str:
         h = hashlib.sha256()
@@ -192,11 +230,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     # -- transforming -------------------------------------------------------
     def _ngram_matrix(self, texts: list[str]) -> sp.csr_matrix:
-        blocks = []
-        for cv in (self._cv_char, self._cv_word):
-            C = cv.transform(texts).astype(np.float32)
-            C.data = np.log1p(C.data)  # sublinear tf
-            blocks.append(normalize(C))
+        blocks = [_sublinear_l2(cv.transform(texts)) for cv in (self._cv_char, self._cv_word)]
         return sp.hstack(blocks).tocsr()
 
     def transform(self, X: Any) -> np.ndarray:
@@ -215,8 +249,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     def _transform(self, texts: list[str], return_ngrams: bool = False) -> tuple[np.ndarray, Any]:
         check_is_fitted(self, "space_id_", msg="This FeatureSpace is not fitted: call fit(texts) or load one.")
         Z = self._ngram_matrix(texts)
-        ng = (Z @ self.components_.T.astype(np.float64)) - (self.ngram_mean_ @ self.components_.T)
-        ng *= self.ngram_scale / self.ngram_unit_
+        ng = (Z @ self._proj - self._proj_offset) * self._ngram_factor
         st = (_signed_log(self._style.transform(texts)) - self.style_mean_) / self.style_scale_
         return np.hstack([np.asarray(ng), st]), (Z if return_ngrams else None)
 
@@ -227,13 +260,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         linear score over PCs can be explained by concrete n-grams.
         """
         check_is_fitted(self, "space_id_")
-        names = np.concatenate(
-            [
-                np.char.add("char:", self.vocabulary_char_.astype(str)),
-                np.char.add("word:", self.vocabulary_word_.astype(str)),
-            ]
-        )
-        return names, (self.components_.T @ w) * (self.ngram_scale / self.ngram_unit_)
+        return self._ngram_names, (self._proj @ w) * self._ngram_factor
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Column names: ``ngram_pc<i>`` then ``style:<marker>``."""

@@ -20,8 +20,6 @@ from fingerprint._validation import check_texts
 
 __all__ = ["STYLE_MARKER_NAMES", "StyleMarkers", "describe_marker"]
 
-_F = re.IGNORECASE | re.MULTILINE
-
 # --- markdown structure ---------------------------------------------------
 _HEADER = re.compile(r"^\s{0,3}#{1,6}\s+\S", re.MULTILINE)
 _BULLET = re.compile(r"^\s*[-*+•]\s+\S", re.MULTILINE)
@@ -77,7 +75,7 @@ _OPENERS: dict[str, re.Pattern[str]] = {
 
 # --- closers (matched against the last 200 characters) ----------------------
 _CLOSERS: dict[str, re.Pattern[str]] = {
-    "hope_helps": re.compile(r"\bhope (?:this|that|it|these) (?:helps|was helpful|is helpful)", re.I),
+    "hope_helps": re.compile(r"\bhope (?:this|that|it|these) (?:helps|was helpful|is helpful)", re.IGNORECASE),
     "let_me_know": re.compile(r"\blet me know\b", re.IGNORECASE),
     "feel_free": re.compile(r"\bfeel free\b", re.IGNORECASE),
     "conclusion": re.compile(r"\b(?:in conclusion|in summary|overall|to summari[sz]e)\b", re.I),
