@@ -23,6 +23,9 @@ __version__ = "0.1.0"
 # public name -> defining module (resolved lazily, PEP 562)
 _EXPORTS: dict[str, str] = {
     "load_corpus": "fingerprint.corpus",
+    "audit": "fingerprint.setlevel",
+    "AuditReport": "fingerprint.setlevel",
+    "Candidate": "fingerprint.setlevel",
     "prompt_split": "fingerprint.corpus",
     "sample_per_model": "fingerprint.corpus",
     "CharNgrams": "fingerprint.features.ngrams",
@@ -48,6 +51,8 @@ __all__ = [
     "STYLE_MARKER_NAMES",
     "Attribution",
     "Attributions",
+    "AuditReport",
+    "Candidate",
     "CharNgrams",
     "FeatureSpace",
     "Fingerprint",
@@ -58,6 +63,7 @@ __all__ = [
     "WordNgrams",
     "__version__",
     "attribute",
+    "audit",
     "brier_score",
     "build_references",
     "describe_marker",
@@ -91,3 +97,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker
     from fingerprint.fingerprints import Fingerprint, ReferenceSet, build_references, load_references
     from fingerprint.io import FingerprintFileError
+    from fingerprint.setlevel import AuditReport, Candidate, audit

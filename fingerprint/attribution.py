@@ -194,36 +194,41 @@ class Attributions(list[Attribution]):
         return pd.DataFrame(rows)
 
 
+def linear_contributions(
+    space: FeatureSpace, w: np.ndarray, x: np.ndarray, mid: np.ndarray, z: np.ndarray | None, k: int
+) -> tuple[tuple[str, float], ...]:
+    """Top-``k`` named terms of the linear score ``sum((x - mid) * w)``.
+
+    Style dimensions are named directly; when the text's (or a set's mean) n-gram vector ``z`` is
+    given, the n-gram principal components are projected back so the score splits exactly over
+    concrete n-grams, otherwise they are reported as ``ngram_pc<i>``.
+    """
+    ng, st = space.block("ngram"), space.block("style")
+    names_all = space.get_feature_names_out()
+    contrib_s = (x[st.start : st.stop] - mid[st.start : st.stop]) * w[st.start : st.stop]
+    if z is None:
+        names = names_all
+        contrib = np.concatenate([(x[ng.start : ng.stop] - mid[ng.start : ng.stop]) * w[ng.start : ng.stop], contrib_s])
+    else:
+        ngram_names, u = space.ngram_weights(w[ng.start : ng.stop])
+        mid_z = (mid[ng.start : ng.stop] / space._ngram_factor) @ space.components_
+        names = np.concatenate([ngram_names, names_all[st.start : st.stop]])
+        contrib = np.concatenate([(z - space.ngram_mean_ - mid_z) * u, contrib_s])
+    top = np.argsort(-contrib)[:k]
+    return tuple((str(names[j]), round(float(contrib[j]), 4)) for j in top)
+
+
 def _explain_features(
     refs: ReferenceSet, att: _Attributor, X: np.ndarray, Z: Any, pairs: list[tuple[int, int]], k: int
 ) -> list[tuple[tuple[str, float], ...]]:
-    """Top-k features behind each text's margin of class a over class b (one (a, b) per text).
-
-    The margin is linear, so it splits exactly over style markers and, by projecting the
-    n-gram principal components back, over the n-grams themselves.
-    """
-    space = refs.space
-    ng, st = space.block("ngram"), space.block("style")
-    style_names = space.get_feature_names_out()[st.start : st.stop]
-    scale = space.ngram_scale / space.ngram_unit_
-    out = []
+    """Top-k features behind each text's margin of class a over class b (one (a, b) per text)."""
+    out: list[tuple[tuple[str, float], ...]] = []
     for i, (a, b) in enumerate(pairs):
         if k <= 0 or a == b:
             out.append(())
             continue
         w, mid = att.contributions(X[i], a, b)
-        contrib_s = (X[i, st.start : st.stop] - mid[st.start : st.stop]) * w[st.start : st.stop]
-        ngram_names, u = space.ngram_weights(w[ng.start : ng.stop])
-        mid_z = (mid[ng.start : ng.stop] / scale) @ space.components_
-        zc = Z[i].toarray().ravel() - space.ngram_mean_
-        contrib = np.concatenate([(zc - mid_z) * u, contrib_s])
-        top = np.argsort(-contrib)[:k]
-        n_ng = len(ngram_names)
-        out.append(
-            tuple(
-                (str(ngram_names[j] if j < n_ng else style_names[j - n_ng]), round(float(contrib[j]), 4)) for j in top
-            )
-        )
+        out.append(linear_contributions(refs.space, w, X[i], mid, Z[i].toarray().ravel(), k))
     return out
 
 

@@ -51,6 +51,21 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(a: argparse.Namespace) -> int:
+    import fingerprint as fp
+
+    refs = fp.load_references(a.references) if a.references else None
+    texts = fp.load_corpus(a.input, text_column=a.text_column, model_column=None)["text"]
+    report = fp.audit(texts, references=refs, alpha=a.alpha)
+    print(json.dumps(report.to_dict()) if a.json else report)
+    if a.plot:
+        from fingerprint.setlevel import plot_similarity
+
+        plot_similarity(refs if refs is not None else fp.references.builtin(), report).figure.savefig(a.plot, dpi=150)
+        print(f"similarity plot written to {a.plot}", file=sys.stderr)
+    return 0
+
+
 def _cmd_inspect(a: argparse.Namespace) -> int:
     import fingerprint as fp
 
@@ -111,6 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument("--none-below", type=float, default=0.0)
     t.add_argument("--json", action="store_true", help="one JSON object per line")
     t.set_defaults(func=_cmd_attribute)
+
+    u = sub.add_parser("audit", help="audit outputs of ONE unknown model: whose outputs was it trained on?")
+    u.add_argument("input", help="jsonl/csv/parquet file with the unknown model's outputs")
+    u.add_argument("--references", help="reference-set directory (default: built-in)")
+    u.add_argument("--text-column", default="text")
+    u.add_argument("--alpha", type=float, default=0.05)
+    u.add_argument("--plot", help="write a model-similarity heatmap (PNG) here")
+    u.add_argument("--json", action="store_true")
+    u.set_defaults(func=_cmd_audit)
 
     i = sub.add_parser("inspect", help="describe a fingerprint file or reference-set directory")
     i.add_argument("path")

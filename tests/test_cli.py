@@ -31,3 +31,19 @@ def test_build_attribute_inspect(tmp_path, corpus, heldout, capsys):
 def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert main(["inspect", str(tmp_path / "missing.npz")]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_audit_command_with_plot(tmp_path, corpus, heldout, capsys):
+    texts, models, prompts = corpus
+    shouty = [t.upper() for t in texts[:30]]
+    _write(tmp_path / "train.jsonl", texts + shouty, models + ["shouty"] * 30, prompts + prompts[:30])
+    assert main(["build", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "refs")]) == 0
+    unknown = [t for t, m in zip(*heldout[:2], strict=True) if m == "model-b"]
+    _write(tmp_path / "u.jsonl", unknown, ["?"] * len(unknown), ["p"] * len(unknown))
+    capsys.readouterr()
+    rc = main(["audit", str(tmp_path / "u.jsonl"), "--references", str(tmp_path / "refs"),
+               "--plot", str(tmp_path / "sim.png")])  # fmt: skip
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "Audit of 10 texts" in out and "model-b" in out
+    assert (tmp_path / "sim.png").stat().st_size > 1000

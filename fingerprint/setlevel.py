@@ -1,0 +1,451 @@
+"""Set-level attribution: whose outputs was an unknown model trained on?
+
+Many outputs of ONE unknown model are pooled into a set mean and compared
+with every reference fingerprint in the attributor's metric (the shrunk
+pooled within-model covariance ``Σ``).
+
+Statistics (all computed in the whitened space ``y = L⁻¹x`` with ``Σ = LLᵀ``):
+
+distance
+    ``d²(U, k) = |ȳ_U − m_k|² − tr(Σ⁻¹Σ_U)/n_U − tr(Σ⁻¹Σ_k)/n_k``, divided by
+    the dimension: an unbiased estimate of the squared distance between the
+    *model* means, so it does not shrink or grow with the number of texts.
+p-value (closer than unrelated models?)
+    The null for candidate ``k`` is the set of debiased distances between
+    ``k`` and the *other* references (same-family references excluded when
+    the fingerprints carry a ``family``).  ``log d²`` of a new, unrelated
+    model is treated as one more draw from that population, so the p-value
+    is the lower tail of a Student-t prediction interval fitted to the null
+    log-distances.  p-values are Holm-corrected over candidates.
+verdict
+    The nearest candidate if its corrected p-value is below ``alpha``, else
+    ``None`` ("none of these").
+same-model test (typicality)
+    Under "the unknown IS model k" the true distance is 0; the p-value is
+    the upper tail of ``d²`` over its bootstrap standard error (texts
+    resampled).  A significant verdict with a small same-model p-value reads
+    "closer to k than unrelated models, yet clearly not k": *learned from k*.
+texts needed
+    Random subsets of increasing size are audited; the smallest size at
+    which >= 80 % of subsets reach the full-set verdict is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import stats
+from scipy.linalg import solve_triangular
+
+from fingerprint._validation import check_texts
+from fingerprint.attribution import _Attributor, linear_contributions
+from fingerprint.fingerprints import ReferenceSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["AuditReport", "Candidate", "audit", "distance_matrix", "plot_similarity"]
+
+_SUBSET_SIZES = (2, 3, 5, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One reference model's standing in an audit.
+
+    Attributes
+    ----------
+    model : str
+    distance : float
+        Debiased squared distance (per dimension) between the unknown model's
+        mean and this model's mean; 0 means indistinguishable on average.
+    posterior : float
+        Probability over the references from pooling every text's calibrated
+        log-posterior (assumes texts are independent given the model: read it
+        as a ranking, not as a frequency, for large sets).
+    p_value : float
+        Raw p-value of "closer to this candidate than unrelated models are".
+    p_adjusted : float
+        Holm-corrected p-value.
+    same_model_p : float
+        p-value of "the unknown model IS this model" (small = distinguishable).
+    family : str or None
+    """
+
+    model: str
+    distance: float
+    posterior: float
+    p_value: float
+    p_adjusted: float
+    same_model_p: float
+    family: str | None
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The result of :func:`audit`.
+
+    Attributes
+    ----------
+    n_texts : int
+    alpha : float
+    candidates : tuple of Candidate
+        Every reference, most unusually close first (smallest p-value, then distance).
+    verdict : str or None
+        Nearest reference if significantly closer than unrelated models, else ``None``.
+    relation : {"is", "learned-from", "none"}
+        ``"is"``: the texts look like a fresh sample of ``verdict``;
+        ``"learned-from"``: closer to it than to unrelated models yet clearly
+        not it; ``"none"``: no verdict.
+    texts_needed : int or None
+        Smallest subset size reaching the full-set verdict in >= 80 % of random subsets.
+    toward_nearest : tuple of (str, float)
+        Features that bring the unknown model closer to its nearest candidate
+        than to the other references (contribution to that margin).
+    differs_from_nearest : tuple of (str, float)
+        Features where the unknown model differs most from its nearest
+        candidate (contribution to their distance).
+    evidence : str
+        The verdict in plain words.
+    """
+
+    n_texts: int
+    alpha: float
+    candidates: tuple[Candidate, ...]
+    verdict: str | None
+    relation: str
+    texts_needed: int | None
+    toward_nearest: tuple[tuple[str, float], ...]
+    differs_from_nearest: tuple[tuple[str, float], ...]
+    evidence: str
+
+    @property
+    def nearest(self) -> Candidate:
+        """The top-ranked candidate (whether or not significant)."""
+        return self.candidates[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (JSON-serialisable)."""
+        d = asdict(self)
+        d["toward_nearest"] = [list(t) for t in self.toward_nearest]
+        d["differs_from_nearest"] = [list(t) for t in self.differs_from_nearest]
+        return d
+
+    def to_frame(self) -> pd.DataFrame:
+        """The candidates table."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(c) for c in self.candidates])
+
+    def __str__(self) -> str:
+        lines = [f"Audit of {self.n_texts} texts (alpha={self.alpha}): {self.evidence}", ""]
+        lines.append(f"{'candidate':<28} {'distance':>9} {'posterior':>9} {'p':>9} {'p(Holm)':>9} {'p(same)':>9}")
+        for c in self.candidates:
+            lines.append(
+                f"{c.model:<28} {c.distance:>9.4f} {c.posterior:>9.3f} {c.p_value:>9.2g} "
+                f"{c.p_adjusted:>9.2g} {c.same_model_p:>9.2g}"
+            )
+        if self.toward_nearest:
+            lines += ["", f"closer to {self.nearest.model} than to the rest because of:"]
+            lines += [f"  {v:+.3f}  {n}" for n, v in self.toward_nearest]
+            lines += ["", f"differs most from {self.nearest.model} in:"]
+            lines += [f"  {v:+.3f}  {n}" for n, v in self.differs_from_nearest]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        c = self.nearest
+        return (
+            f"AuditReport(verdict={self.verdict!r}, relation={self.relation!r}, nearest={c.model!r}, "
+            f"p_adjusted={c.p_adjusted:.2g}, n_texts={self.n_texts}, texts_needed={self.texts_needed})"
+        )
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    order = np.argsort(p)
+    m = len(p)
+    adj = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adj[i] = running
+    return adj
+
+
+class _Geometry:
+    """Whitened reference means and per-model noise terms, shared by all audits of a set."""
+
+    def __init__(self, refs: ReferenceSet) -> None:
+        self.att = _Attributor.from_references(refs)
+        self.L = self.att.chol[0]  # lower Cholesky factor of the shrunk pooled covariance
+        fps = list(refs)
+        self.models = [f.model for f in fps]
+        self.families = [f.metadata.get("family") for f in fps]
+        self.d = self.L.shape[0]
+        self.m = self.whiten(self.att.means)
+        self.n = np.array([f.n_texts for f in fps], dtype=float)
+        # tr(Σ⁻¹ Σ_k) / n_k: the noise in each reference mean
+        self.noise = np.array([np.trace(self._solve_both(f.scatter)) / max(f.n_texts - 1, 1) / f.n_texts for f in fps])
+        diff = self.m[:, None, :] - self.m[None, :, :]
+        self.pair = ((diff**2).sum(-1) - self.noise[:, None] - self.noise[None, :]) / self.d
+
+    def whiten(self, X: np.ndarray) -> np.ndarray:
+        return solve_triangular(self.L, np.atleast_2d(X).T, lower=True).T
+
+    def _solve_both(self, S: np.ndarray) -> np.ndarray:
+        A = solve_triangular(self.L, S, lower=True)
+        return solve_triangular(self.L, A.T, lower=True).T
+
+    def distances(self, Y: np.ndarray) -> np.ndarray:
+        """Debiased per-dimension squared distances of a whitened set to every reference."""
+        n = Y.shape[0]
+        ybar = Y.mean(axis=0)
+        own = ((Y - ybar) ** 2).sum() / max(n - 1, 1) / n if n > 1 else 0.0
+        return (((ybar - self.m) ** 2).sum(axis=1) - own - self.noise) / self.d
+
+    def null_pvalues(self, dist: np.ndarray, exclude_family: bool) -> np.ndarray:
+        p = np.full(len(self.models), np.nan)
+        for k in range(len(self.models)):
+            others = [
+                j for j in range(len(self.models))
+                if j != k and not (exclude_family and self.families[k] and self.families[j] == self.families[k])
+            ]  # fmt: skip
+            null = self.pair[k, others]
+            floor = max(float(np.median(np.abs(null))) * 1e-3, 1e-12)
+            logs = np.log(np.maximum(null, floor))
+            if len(logs) < 3:
+                continue
+            scale = logs.std(ddof=1) * np.sqrt(1 + 1 / len(logs))
+            t = (np.log(max(dist[k], floor)) - logs.mean()) / scale
+            p[k] = stats.t.cdf(t, df=len(logs) - 1)
+        return p
+
+
+def _rank(dist: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Candidates by relative closeness (p-value), then by distance.
+
+    A "hub" model that is close to every other model is near the unknown too; its p-value, taken
+    against its own distances to the others, is what says whether the unknown is *unusually* close.
+    """
+    return np.lexsort((dist, p))
+
+
+def _verdict(dist: np.ndarray, p: np.ndarray, p_adj: np.ndarray, alpha: float) -> int | None:
+    k = int(_rank(dist, p)[0])
+    return k if p_adj[k] < alpha else None
+
+
+def audit(
+    texts: Any,
+    references: ReferenceSet | None = None,
+    *,
+    alpha: float = 0.05,
+    exclude_family: bool = True,
+    n_bootstrap: int = 200,
+    top_features: int = 8,
+    random_state: int = 0,
+) -> AuditReport:
+    """Audit outputs of ONE unknown model against reference fingerprints.
+
+    Parameters
+    ----------
+    texts : sequence of str, pandas Series or datasets.Dataset
+        Outputs of the unknown model (tens to hundreds; more is better).
+    references : ReferenceSet, optional
+        Candidate models; default: the built-in reference set.
+    alpha : float, default=0.05
+        Significance level for the Holm-corrected verdict and the same-model test.
+    exclude_family : bool, default=True
+        Leave references of the candidate's own ``family`` (fingerprint
+        metadata) out of its null, so siblings do not count as "unrelated".
+    n_bootstrap : int, default=200
+        Resamples for the same-model test.
+    top_features : int, default=8
+        Features reported in the explanations.
+    random_state : int, default=0
+
+    Returns
+    -------
+    AuditReport
+
+    Examples
+    --------
+    >>> report = fp.audit(unknown_outputs, references=refs)  # doctest: +SKIP
+    >>> report.verdict, report.relation, report.texts_needed  # doctest: +SKIP
+    ('gpt-4-0314', 'learned-from', 30)
+    >>> print(report)  # doctest: +SKIP
+    """
+    if references is None:
+        from fingerprint.references import builtin
+
+        references = builtin()
+    if not isinstance(references, ReferenceSet):
+        raise TypeError(f"references must be a ReferenceSet, got {type(references).__name__}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    items = check_texts(texts)
+    if len(items) < 2:
+        raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
+    if len(references) < 4:
+        raise ValueError(f"audit needs at least 4 reference models to build a null, got {len(references)}")
+    X, Z = references.space._transform(items, return_ngrams=top_features > 0)
+    zbar = None if Z is None else np.asarray(Z.mean(axis=0)).ravel()
+    return _audit_features(
+        X, zbar, references, alpha=alpha, exclude_family=exclude_family, n_bootstrap=n_bootstrap,
+        top_features=top_features, random_state=random_state,
+    )  # fmt: skip
+
+
+def _audit_features(
+    X: np.ndarray,
+    zbar: np.ndarray | None,
+    refs: ReferenceSet,
+    *,
+    alpha: float,
+    exclude_family: bool,
+    n_bootstrap: int,
+    top_features: int,
+    random_state: int,
+) -> AuditReport:
+    geo = _Geometry(refs)
+    rng = np.random.default_rng(random_state)
+    n = X.shape[0]
+    Y = geo.whiten(X)
+    dist = geo.distances(Y)
+    p = geo.null_pvalues(dist, exclude_family)
+    p_filled = np.where(np.isnan(p), 1.0, p)
+    p_adj = _holm(p_filled)
+
+    # same-model test: bootstrap standard error of each debiased distance
+    boots = np.stack([geo.distances(Y[rng.integers(0, n, n)]) for _ in range(n_bootstrap)])
+    se = np.maximum(boots.std(axis=0, ddof=1), 1e-12)
+    same_p = stats.norm.sf(dist / se)
+
+    logp = np.log(np.clip(geo.att.proba(X), 1e-300, None)).sum(axis=0)
+    post = np.exp(logp - logp.max())
+    post /= post.sum()
+
+    k_best = _verdict(dist, p_filled, p_adj, alpha)
+    needed = _texts_needed(geo, Y, k_best, alpha, exclude_family, rng)
+    order = _rank(dist, p_filled)
+    cands = tuple(
+        Candidate(
+            model=geo.models[k],
+            distance=float(dist[k]),
+            posterior=float(post[k]),
+            p_value=float(p_filled[k]),
+            p_adjusted=float(p_adj[k]),
+            same_model_p=float(same_p[k]),
+            family=geo.families[k],
+        )
+        for k in order
+    )
+    nearest = int(order[0])
+    if k_best is None:
+        relation = "none"
+        evidence = (
+            f"none of these: the nearest reference, {geo.models[nearest]}, is not significantly closer than "
+            f"unrelated models are (Holm p = {p_adj[nearest]:.2g} >= {alpha})"
+        )
+    else:
+        relation = "is" if same_p[k_best] >= alpha else "learned-from"
+        evidence = f"closest to {geo.models[k_best]} (Holm p = {p_adj[k_best]:.2g} < {alpha}); " + (
+            f"the texts are consistent with being {geo.models[k_best]} itself (same-model p = {same_p[k_best]:.2g})"
+            if relation == "is"
+            else f"yet clearly not {geo.models[k_best]} itself (same-model p = {same_p[k_best]:.2g}): "
+            "consistent with a model that learned from it"
+        )
+    toward, differs = (), ()
+    if top_features > 0:
+        xbar = X.mean(axis=0)
+        rest = np.delete(geo.att.means, nearest, axis=0).mean(axis=0)
+        mu = geo.att.means[nearest]
+        P = geo.att
+        from scipy.linalg import cho_solve
+
+        w = cho_solve(P.chol, mu - rest)
+        toward = linear_contributions(refs.space, w, xbar, 0.5 * (mu + rest), zbar, top_features)
+        # contribution of each feature to the distance (x̄ − μ)ᵀ Σ⁻¹ (x̄ − μ)
+        w2 = cho_solve(P.chol, xbar - mu)
+        differs = linear_contributions(refs.space, w2, xbar, mu, zbar, top_features)
+    return AuditReport(
+        n_texts=n, alpha=alpha, candidates=cands, verdict=None if k_best is None else geo.models[k_best],
+        relation=relation, texts_needed=needed, toward_nearest=toward, differs_from_nearest=differs,
+        evidence=evidence,
+    )  # fmt: skip
+
+
+def _texts_needed(
+    geo: _Geometry, Y: np.ndarray, k_full: int | None, alpha: float, exclude_family: bool, rng: np.random.Generator,
+    draws: int = 30,
+) -> int | None:  # fmt: skip
+    if k_full is None:
+        return None
+    n = Y.shape[0]
+    for size in [s for s in _SUBSET_SIZES if s < n] + [n]:
+        hits = 0
+        for _ in range(draws if size < n else 1):
+            sub = Y[rng.choice(n, size, replace=False)]
+            dist = geo.distances(sub)
+            p = np.nan_to_num(geo.null_pvalues(dist, exclude_family), nan=1.0)
+            hits += _verdict(dist, p, _holm(p), alpha) == k_full
+        if hits >= 0.8 * (draws if size < n else 1):
+            return size
+    return n
+
+
+def distance_matrix(references: ReferenceSet, report: AuditReport | None = None) -> tuple[list[str], np.ndarray]:
+    """Debiased squared distances (per dimension) between reference models, plus the audited one.
+
+    Parameters
+    ----------
+    references : ReferenceSet
+    report : AuditReport, optional
+        Adds a row/column ``"<unknown>"`` with the audited model's distances.
+
+    Returns
+    -------
+    names : list of str
+    D : ndarray of shape (len(names), len(names))
+    """
+    geo = _Geometry(references)
+    names, D = list(geo.models), geo.pair.copy()
+    np.fill_diagonal(D, 0.0)
+    if report is not None:
+        by = {c.model: c.distance for c in report.candidates}
+        row = np.array([by[m] for m in names])
+        D = np.block([[D, row[:, None]], [row[None, :], np.zeros((1, 1))]])
+        names.append("<unknown>")
+    return names, D
+
+
+def plot_similarity(references: ReferenceSet, report: AuditReport | None = None, ax: Any = None) -> Any:
+    """Heatmap of model distances (reference models, and the audited one if given).
+
+    Rows are ordered by average-linkage clustering so families sit together.  Needs matplotlib
+    (``pip install fingerprint[plot]``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("plotting needs matplotlib: pip install 'fingerprint[plot]'") from e
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    names, D = distance_matrix(references, report)
+    Dc = np.maximum(D, 0.0)
+    order = leaves_list(linkage(squareform(0.5 * (Dc + Dc.T), checks=False), "average"))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.35 * len(names) + 3, 0.35 * len(names) + 2))
+    im = ax.imshow(Dc[np.ix_(order, order)], cmap="viridis_r")
+    ax.set_xticks(range(len(names)), [names[i] for i in order], rotation=90, fontsize=7)
+    ax.set_yticks(range(len(names)), [names[i] for i in order], fontsize=7)
+    ax.figure.colorbar(im, ax=ax, label="debiased squared distance / dim")
+    ax.set_title("model distances (darker = closer)")
+    ax.figure.tight_layout()
+    return ax

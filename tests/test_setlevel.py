@@ -1,0 +1,89 @@
+"""Audit statistics on synthetic feature vectors where the truth is known, plus the text path."""
+
+import numpy as np
+import pytest
+
+import fingerprint as fp
+from fingerprint import Fingerprint, ReferenceSet
+from fingerprint.setlevel import _audit_features, _holm
+
+TAU = 0.6  # spread of model means relative to the within-model spread
+
+
+def _refs(space, rng, k=12, n=200):
+    d = space.n_features_out_
+    means = rng.normal(0, TAU, (k, d))
+    fps = [
+        Fingerprint.from_features(mu + rng.normal(size=(n, d)), f"m{j}", space.space_id_, {"family": f"f{j}"})
+        for j, mu in enumerate(means)
+    ]
+    return ReferenceSet(fps, space, shrinkage=0.0), means
+
+
+def _run(X, refs, **kw):
+    kw = {"alpha": 0.05, "exclude_family": True, "n_bootstrap": 100, "top_features": 3, "random_state": 0, **kw}
+    return _audit_features(X, None, refs, **kw)
+
+
+def test_holm():
+    np.testing.assert_allclose(_holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
+
+
+def test_null_gives_roughly_uniform_p_values(small_space):
+    rng = np.random.default_rng(0)
+    pvals, verdicts = [], []
+    for _ in range(4):
+        refs, _ = _refs(small_space, rng)
+        for _ in range(25):
+            mu_u = rng.normal(0, TAU, small_space.n_features_out_)  # an unrelated model
+            r = _run(mu_u + rng.normal(size=(100, small_space.n_features_out_)), refs)
+            pvals += [c.p_value for c in r.candidates]
+            verdicts.append(r.verdict)
+    pvals = np.array(pvals)
+    assert 0.4 < pvals.mean() < 0.6
+    assert 0.02 < np.mean(pvals < 0.1) < 0.2
+    assert np.mean([v is not None for v in verdicts]) <= 0.1  # Holm keeps false verdicts rare
+
+
+def test_planted_teacher_is_found_and_told_apart_from_identity(small_space):
+    rng = np.random.default_rng(1)
+    refs, means = _refs(small_space, rng)
+    d = small_space.n_features_out_
+    student = means[3] + rng.normal(0, TAU * 0.35, d)  # learned from m3, but not m3
+    r = _run(student + rng.normal(size=(150, d)), refs)
+    assert r.verdict == "m3" and r.relation == "learned-from"
+    assert r.candidates[0].p_adjusted < 0.05 and r.texts_needed is not None and r.texts_needed <= 150
+    same = _run(means[3] + rng.normal(size=(150, d)), refs)  # a fresh sample of m3 itself
+    assert same.verdict == "m3" and same.relation == "is"
+    assert "m3" in str(same) and "AuditReport(verdict='m3'" in repr(same)
+    assert len(same.to_frame()) == 12 and same.to_dict()["verdict"] == "m3"
+
+
+def test_texts_needed_shrinks_with_a_stronger_signal(small_space):
+    rng = np.random.default_rng(2)
+    refs, means = _refs(small_space, rng)
+    d = small_space.n_features_out_
+    weak = _run(means[5] + rng.normal(0, TAU * 0.5, d) + rng.normal(size=(300, d)), refs)
+    strong = _run(means[5] + rng.normal(size=(300, d)), refs)
+    assert weak.verdict == strong.verdict == "m5"
+    assert strong.texts_needed <= weak.texts_needed
+
+
+def test_audit_on_texts(fitted, heldout, corpus):
+    texts = corpus[0]
+    refs = ReferenceSet(list(fitted.references_), fitted.space_)
+    # add a fourth reference so a null can be built
+    refs.add(Fingerprint.from_texts([t.upper() for t in texts[:30]], model="shouty", space=refs.space))
+    a_texts = [t for t, m in zip(*heldout[:2], strict=True) if m == "model-a"]
+    r = fp.audit(a_texts, references=refs, n_bootstrap=50)
+    assert r.nearest.model == "model-a"
+    assert all(n.startswith(("char:", "word:", "style:")) for n, _ in r.toward_nearest)
+
+
+def test_audit_bad_input(fitted):
+    with pytest.raises(ValueError, match="at least 2 texts"):
+        fp.audit(["one"], references=fitted.references_)
+    with pytest.raises(ValueError, match="at least 4 reference models"):
+        fp.audit(["one", "two"], references=fitted.references_)
+    with pytest.raises(ValueError, match="alpha"):
+        fp.audit(["one", "two"], references=fitted.references_, alpha=0)
