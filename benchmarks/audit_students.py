@@ -60,12 +60,22 @@ def main(argv: list[str] | None = None) -> dict:
     )  # fmt: skip
     build_s = time.perf_counter() - t
     texts = corpus["text"]
+    prompt_ids = np.array(corpus["prompt_id"])
+    dev_refs = np.flatnonzero(~is_train & np.isin(models, refs.models))
+    reference_texts = {  # held-out answers of the references, for paired mode
+        "text": [texts[i] for i in dev_refs],
+        "model": list(models[dev_refs]),
+        "prompt_id": list(prompt_ids[dev_refs]),
+    }
     rows = []
     for m in audited + [r for r in refs.models]:
         line = lineage[m].get("teacher_line")
-        for subset in ("dev", "all") if m in audited else ("dev",):
-            idx = np.flatnonzero((models == m) & (~is_train if subset == "dev" else True))
-            r = fp.audit([texts[i] for i in idx], references=refs, alpha=args.alpha)
+        for subset in ("dev", "dev-paired", "all") if m in audited else ("dev",):
+            idx = np.flatnonzero((models == m) & (True if subset == "all" else ~is_train))
+            paired = (
+                {"prompts": list(prompt_ids[idx]), "reference_texts": reference_texts} if "paired" in subset else {}
+            )
+            r = fp.audit([texts[i] for i in idx], references=refs, alpha=args.alpha, **paired)
             names = [c.model for c in r.candidates]
             target = (lambda c, line=line: in_line(c, line)) if m in audited else (lambda c, m=m: c == m)
             rank = next((i + 1 for i, c in enumerate(names) if target(c)), None)
@@ -87,7 +97,9 @@ def main(argv: list[str] | None = None) -> dict:
         f"# Set-level audit of distilled students: {data.name} ({report['date']})", "",
         f"References: the {len(refs.models)} non-student models, fingerprinted on `train` prompts. "
         f"alpha = {args.alpha}, Holm-corrected over candidates. Target = documented teacher line "
-        "(students), none (control), the model itself (teachers' own `dev` answers).", "",
+        "(students), none (control), the model itself (teachers' own `dev` answers). `dev-paired`: each "
+        "answer is compared with the references' held-out answers to the same prompt. `all` includes "
+        "answers to the prompts the fingerprints were built on (unpaired distances are then biased low).", "",
         "| audited model | role | teacher line | texts | n | verdict | relation | target rank | target p (Holm) "
         "| target same-model p | texts needed |",
         "|---|---|---|---|---|---|---|---|---|---|---|",

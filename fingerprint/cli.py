@@ -55,8 +55,13 @@ def _cmd_audit(a: argparse.Namespace) -> int:
     import fingerprint as fp
 
     refs = fp.load_references(a.references) if a.references else None
-    texts = fp.load_corpus(a.input, text_column=a.text_column, model_column=None)["text"]
-    report = fp.audit(texts, references=refs, alpha=a.alpha)
+    ds = fp.load_corpus(a.input, text_column=a.text_column, model_column=None)
+    paired = {}
+    if a.reference_corpus:
+        if "prompt_id" not in ds.column_names:
+            raise ValueError("paired mode (--reference-corpus) needs a prompt_id column in the input")
+        paired = {"prompts": ds["prompt_id"], "reference_texts": fp.load_corpus(a.reference_corpus)}
+    report = fp.audit(ds["text"], references=refs, alpha=a.alpha, **paired)
     print(json.dumps(report.to_dict()) if a.json else report)
     if a.plot:
         from fingerprint.setlevel import plot_similarity
@@ -133,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     u.add_argument("--text-column", default="text")
     u.add_argument("--alpha", type=float, default=0.05)
     u.add_argument("--plot", help="write a model-similarity heatmap (PNG) here")
+    u.add_argument(
+        "--reference-corpus",
+        help="outputs of the reference models (text, model, prompt_id): compare answers to the same prompts",
+    )
     u.add_argument("--json", action="store_true")
     u.set_defaults(func=_cmd_audit)
 

@@ -204,22 +204,78 @@ class _Geometry:
         own = ((Y - ybar) ** 2).sum() / max(n - 1, 1) / n if n > 1 else 0.0
         return (((ybar - self.m) ** 2).sum(axis=1) - own - self.noise) / self.d
 
-    def null_pvalues(self, dist: np.ndarray, exclude_family: bool) -> np.ndarray:
+    def null_pvalues(self, dist: np.ndarray, exclude_family: bool, pair: np.ndarray | None = None) -> np.ndarray:
+        pair = self.pair if pair is None else pair
         p = np.full(len(self.models), np.nan)
         for k in range(len(self.models)):
             others = [
                 j for j in range(len(self.models))
                 if j != k and not (exclude_family and self.families[k] and self.families[j] == self.families[k])
             ]  # fmt: skip
-            null = self.pair[k, others]
+            null = pair[k, others]
+            null = null[np.isfinite(null)]
             floor = max(float(np.median(np.abs(null))) * 1e-3, 1e-12)
             logs = np.log(np.maximum(null, floor))
-            if len(logs) < 3:
+            if len(logs) < 3 or not np.isfinite(dist[k]):
                 continue
             scale = logs.std(ddof=1) * np.sqrt(1 + 1 / len(logs))
             t = (np.log(max(dist[k], floor)) - logs.mean()) / scale
             p[k] = stats.t.cdf(t, df=len(logs) - 1)
         return p
+
+
+def _debiased(D: np.ndarray, d: int) -> float:
+    """Unbiased |E[D]|² / d from rows D (differences or deviations), as in :meth:`_Geometry.distances`."""
+    m = D.shape[0]
+    if m < 2:
+        return float("nan")
+    mean = D.mean(axis=0)
+    return float(((mean**2).sum() - ((D - mean) ** 2).sum() / (m - 1) / m) / d)
+
+
+class _Unpaired:
+    """Distances of a subset of the unknown model's texts to every reference mean."""
+
+    def __init__(self, geo: _Geometry, Y: np.ndarray) -> None:
+        self.geo, self.Y, self.pair = geo, Y, geo.pair
+
+    def distances(self, idx: np.ndarray) -> np.ndarray:
+        return self.geo.distances(self.Y[idx])
+
+
+class _Paired:
+    """Distances from answers to the *same prompts*: prompt effects cancel in the differences.
+
+    ``raw`` maps each reference model to ``{prompt: features}``.  The null's model-to-model
+    distances are computed the same way, on the prompts shared in ``raw``.
+    """
+
+    def __init__(self, geo: _Geometry, Y: np.ndarray, prompts: list[Any], raw: dict[str, dict[Any, np.ndarray]]):
+        self.geo = geo
+        ref = {m: dict(zip(v, geo.whiten(np.stack(list(v.values()))), strict=True)) for m, v in raw.items() if v}
+        self.diffs, self.pos = [], []
+        for model in geo.models:
+            rows = [i for i, p in enumerate(prompts) if p in ref.get(model, {})]
+            if len(rows) < 2:
+                raise ValueError(f"paired audit: fewer than 2 shared prompts with {model!r}")
+            pos = np.full(len(prompts), -1)
+            pos[rows] = np.arange(len(rows))
+            self.pos.append(pos)
+            self.diffs.append(Y[rows] - np.stack([ref[model][prompts[i]] for i in rows]))
+        K = len(geo.models)
+        self.pair = np.zeros((K, K))
+        for a in range(K):
+            for b in range(a + 1, K):
+                shared = sorted(set(ref[geo.models[a]]) & set(ref[geo.models[b]]), key=str)
+                D = np.stack([ref[geo.models[a]][p] - ref[geo.models[b]][p] for p in shared])
+                self.pair[a, b] = self.pair[b, a] = _debiased(D, geo.d) if len(shared) >= 2 else np.nan
+
+    def distances(self, idx: np.ndarray) -> np.ndarray:
+        out = np.empty(len(self.diffs))
+        for k, (D, pos) in enumerate(zip(self.diffs, self.pos, strict=True)):
+            rows = pos[idx]
+            out[k] = _debiased(D[rows[rows >= 0]], self.geo.d)
+        return out
 
 
 def _rank(dist: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -245,6 +301,8 @@ def audit(
     n_bootstrap: int = 200,
     top_features: int = 8,
     random_state: int = 0,
+    prompts: Any = None,
+    reference_texts: Any = None,
 ) -> AuditReport:
     """Audit outputs of ONE unknown model against reference fingerprints.
 
@@ -264,6 +322,14 @@ def audit(
     top_features : int, default=8
         Features reported in the explanations.
     random_state : int, default=0
+    prompts : sequence, optional
+        Prompt id of each text.  With ``reference_texts`` this switches on
+        **paired mode**: each answer is compared with the references' answers
+        to the same prompt, so what the prompt asks for cancels out.
+    reference_texts : datasets.Dataset or mapping of columns, optional
+        Reference models' outputs with ``text``, ``model`` and ``prompt_id``
+        columns (e.g. from :func:`fingerprint.load_corpus`); only prompts the
+        unknown model answered are used (the first answer per prompt).
 
     Returns
     -------
@@ -291,10 +357,47 @@ def audit(
         raise ValueError(f"audit needs at least 4 reference models to build a null, got {len(references)}")
     X, Z = references.space._transform(items, return_ngrams=top_features > 0)
     zbar = None if Z is None else np.asarray(Z.mean(axis=0)).ravel()
+    paired = None
+    if (prompts is None) != (reference_texts is None):
+        raise ValueError("paired mode needs both prompts= and reference_texts=")
+    if prompts is not None:
+        paired = (
+            _first_per_prompt(list(prompts), len(items)),
+            _reference_features(references, reference_texts, prompts),
+        )
     return _audit_features(
         X, zbar, references, alpha=alpha, exclude_family=exclude_family, n_bootstrap=n_bootstrap,
-        top_features=top_features, random_state=random_state,
+        top_features=top_features, random_state=random_state, paired=paired,
     )  # fmt: skip
+
+
+def _first_per_prompt(prompts: list[Any], n: int) -> list[Any]:
+    if len(prompts) != n:
+        raise ValueError(f"got {n} texts but {len(prompts)} prompts")
+    seen: set[Any] = set()
+    out = []
+    for p in prompts:  # later answers to an already seen prompt take no part in pairing
+        out.append(p if p not in seen else ("__duplicate__", len(out)))
+        seen.add(p)
+    return out
+
+
+def _reference_features(refs: ReferenceSet, corpus: Any, prompts: Any) -> dict[str, dict[Any, np.ndarray]]:
+    cols = {c: list(corpus[c]) for c in ("text", "model", "prompt_id")}
+    wanted = set(prompts)
+    first: dict[tuple[str, Any], str] = {}
+    for t, m, p in zip(cols["text"], cols["model"], cols["prompt_id"], strict=True):
+        if m in refs and p in wanted and (m, p) not in first and isinstance(t, str) and t.strip():
+            first[(m, p)] = t
+    missing = sorted(set(refs.models) - {m for m, _ in first})
+    if missing:
+        raise ValueError(f"reference_texts has no answers to these prompts from: {missing}")
+    keys = list(first)
+    X = refs.space.transform([first[k] for k in keys])
+    out: dict[str, dict[Any, np.ndarray]] = {m: {} for m in refs.models}
+    for (m, p), x in zip(keys, X, strict=True):
+        out[m][p] = x
+    return out
 
 
 def _audit_features(
@@ -307,19 +410,21 @@ def _audit_features(
     n_bootstrap: int,
     top_features: int,
     random_state: int,
+    paired: tuple[list[Any], dict[str, dict[Any, np.ndarray]]] | None = None,
 ) -> AuditReport:
     geo = _Geometry(refs)
     rng = np.random.default_rng(random_state)
     n = X.shape[0]
     Y = geo.whiten(X)
-    dist = geo.distances(Y)
-    p = geo.null_pvalues(dist, exclude_family)
+    stat: _Unpaired | _Paired = _Unpaired(geo, Y) if paired is None else _Paired(geo, Y, *paired)
+    dist = stat.distances(np.arange(n))
+    p = geo.null_pvalues(dist, exclude_family, stat.pair)
     p_filled = np.where(np.isnan(p), 1.0, p)
     p_adj = _holm(p_filled)
 
     # same-model test: bootstrap standard error of each debiased distance
-    boots = np.stack([geo.distances(Y[rng.integers(0, n, n)]) for _ in range(n_bootstrap)])
-    se = np.maximum(boots.std(axis=0, ddof=1), 1e-12)
+    boots = np.stack([stat.distances(rng.integers(0, n, n)) for _ in range(n_bootstrap)])
+    se = np.maximum(np.nanstd(boots, axis=0, ddof=1), 1e-12)
     same_p = stats.norm.sf(dist / se)
 
     logp = np.log(np.clip(geo.att.proba(X), 1e-300, None)).sum(axis=0)
@@ -327,7 +432,7 @@ def _audit_features(
     post /= post.sum()
 
     k_best = _verdict(dist, p_filled, p_adj, alpha)
-    needed = _texts_needed(geo, Y, k_best, alpha, exclude_family, rng)
+    needed = _texts_needed(geo, stat, n, k_best, alpha, exclude_family, rng)
     order = _rank(dist, p_filled)
     cands = tuple(
         Candidate(
@@ -377,18 +482,16 @@ def _audit_features(
 
 
 def _texts_needed(
-    geo: _Geometry, Y: np.ndarray, k_full: int | None, alpha: float, exclude_family: bool, rng: np.random.Generator,
-    draws: int = 30,
+    geo: _Geometry, stat: _Unpaired | _Paired, n: int, k_full: int | None, alpha: float, exclude_family: bool,
+    rng: np.random.Generator, draws: int = 30,
 ) -> int | None:  # fmt: skip
     if k_full is None:
         return None
-    n = Y.shape[0]
     for size in [s for s in _SUBSET_SIZES if s < n] + [n]:
         hits = 0
         for _ in range(draws if size < n else 1):
-            sub = Y[rng.choice(n, size, replace=False)]
-            dist = geo.distances(sub)
-            p = np.nan_to_num(geo.null_pvalues(dist, exclude_family), nan=1.0)
+            dist = stat.distances(rng.choice(n, size, replace=False))
+            p = np.nan_to_num(geo.null_pvalues(dist, exclude_family, stat.pair), nan=1.0)
             hits += _verdict(dist, p, _holm(p), alpha) == k_full
         if hits >= 0.8 * (draws if size < n else 1):
             return size

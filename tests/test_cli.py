@@ -47,3 +47,12 @@ def test_audit_command_with_plot(tmp_path, corpus, heldout, capsys):
     out = capsys.readouterr().out
     assert "Audit of 10 texts" in out and "model-b" in out
     assert (tmp_path / "sim.png").stat().st_size > 1000
+    # paired mode: the references' own answers to the same prompts
+    u_prompts = [p for p, m in zip(heldout[2], heldout[1], strict=True) if m == "model-b"]
+    _write(tmp_path / "u.jsonl", unknown, ["?"] * len(unknown), u_prompts)
+    hm = heldout[1] + ["shouty"] * len(heldout[0])
+    _write(tmp_path / "ref.jsonl", heldout[0] + [t.upper() for t in heldout[0]], hm, heldout[2] * 2)
+    rc = main(["audit", str(tmp_path / "u.jsonl"), "--references", str(tmp_path / "refs"),
+               "--reference-corpus", str(tmp_path / "ref.jsonl"), "--json"])  # fmt: skip
+    assert rc == 0
+    assert json.loads(capsys.readouterr().out)["candidates"][0]["model"] == "model-b"

@@ -87,3 +87,54 @@ def test_audit_bad_input(fitted):
         fp.audit(["one", "two"], references=fitted.references_)
     with pytest.raises(ValueError, match="alpha"):
         fp.audit(["one", "two"], references=fitted.references_, alpha=0)
+
+
+def test_paired_mode_cancels_prompt_effects(small_space):
+    rng = np.random.default_rng(3)
+    d = small_space.n_features_out_
+    means = rng.normal(0, TAU, (12, d))
+    prompts = list(range(300))
+    effect = {p: rng.normal(0, 1.5, d) for p in prompts}  # what each prompt asks for dominates the text
+    raw = {f"m{j}": {p: means[j] + effect[p] + rng.normal(size=d) for p in prompts} for j in range(12)}
+    refs = ReferenceSet(
+        [Fingerprint.from_features(np.stack(list(v.values())), m, small_space.space_id_) for m, v in raw.items()],
+        small_space,
+        shrinkage=0.0,
+    )
+    student = means[4] + rng.normal(0, TAU * 0.35, d)
+    asked = prompts[:80]
+    X = np.stack([student + effect[p] + rng.normal(size=d) for p in asked])
+    unpaired = _run(X, refs)
+    paired = _run(X, refs, paired=(asked, raw))
+    assert paired.verdict == "m4" and paired.relation == "learned-from"
+    by_u = {c.model: c for c in unpaired.candidates}["m4"]
+    by_p = {c.model: c for c in paired.candidates}["m4"]
+    # both estimate the same distance; pairing removes the prompt noise, so it tells m4 apart sooner
+    assert 0.5 < by_p.distance / by_u.distance < 2.0
+    assert by_p.same_model_p < by_u.same_model_p
+    assert paired.texts_needed <= (unpaired.texts_needed or 10**9)
+
+
+def test_paired_mode_on_texts(fitted, heldout, corpus):
+    texts = corpus[0]
+    refs = ReferenceSet(list(fitted.references_), fitted.space_)
+    refs.add(Fingerprint.from_texts([t.upper() for t in texts[:30]], model="shouty", space=refs.space))
+    ref_texts = {
+        "text": list(heldout[0]) + [t.upper() for t in heldout[0][:12]],
+        "model": list(heldout[1]) + ["shouty"] * 12,
+        "prompt_id": list(heldout[2]) + list(heldout[2][:12]),
+    }
+    a = [(t, p) for t, m, p in zip(*heldout, strict=True) if m == "model-a"]
+    r = fp.audit(
+        [t for t, _ in a], references=refs, prompts=[p for _, p in a], reference_texts=ref_texts, n_bootstrap=50
+    )
+    assert r.nearest.model == "model-a"
+    with pytest.raises(ValueError, match="both prompts= and reference_texts="):
+        fp.audit(heldout[0][:4], references=refs, prompts=["a"] * 4)
+    with pytest.raises(ValueError, match="no answers to these prompts from"):
+        fp.audit(
+            [t for t, _ in a],
+            references=refs,
+            prompts=[p for _, p in a],
+            reference_texts={k: v[:30] for k, v in ref_texts.items()},
+        )
