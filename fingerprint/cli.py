@@ -11,16 +11,15 @@ from pathlib import Path
 
 __all__ = ["main"]
 
-_REL = Path("shared") / "data" / "alpaca_eval_train"
-# the shared corpus lies beside the project checkout
-_SHARED = next(
-    (p / _REL for p in (Path.cwd().parent, Path(__file__).resolve().parents[2]) if (p / _REL).is_dir()),
-    Path.cwd().parent / _REL,
-)
-
 
 def _offline() -> None:
-    for k, v in {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_UPDATE_DOWNLOAD_COUNTS": "0"}.items():
+    offline = {
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_UPDATE_DOWNLOAD_COUNTS": "0",
+        "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # a command's output is its report
+    }
+    for k, v in offline.items():
         os.environ.setdefault(k, v)
 
 
@@ -84,29 +83,39 @@ def _cmd_inspect(a: argparse.Namespace) -> int:
 
 def _cmd_demo(a: argparse.Namespace) -> int:
     import numpy as np
-
-    import fingerprint as fp
-
-    data = Path(a.data)
-    if not data.is_dir():
-        print(f"demo data not found at {data}; pass --data DIR (a corpus with text/model/prompt_id)")
-        return 2
-    print(f"Loading {data} (train prompts for fingerprints, dev prompts to attribute) ...")
-    train, dev = fp.load_corpus(data, split="train"), fp.load_corpus(data, split="dev")
-    train, dev = fp.sample_per_model(train, a.per_model), fp.sample_per_model(dev, 4)
-    print(f"Fingerprinting {len(set(train['model']))} models from {len(train)} texts ...")
-    clf = fp.FingerprintClassifier(n_char=2000, n_word=1000, n_components=256)
-    clf.fit(train["text"], train["model"], groups=train["prompt_id"])
-    res = fp.attribute(dev["text"], references=clf)
-    df = res.to_frame()
-    df.insert(0, "true", dev["model"])
-    acc = float(np.mean(df["true"] == df["model"]))
     import pandas as pd
 
-    with pd.option_context("display.width", 160, "display.max_colwidth", 28, "display.max_rows", 200):
-        print(df[["true", "model", "confidence", "runner_up", "top_feature"]].to_string(index=False))
-    print(f"\nper-text top-1 on {len(df)} unseen-prompt texts: {acc:.1%} (chance {1 / len(clf.classes_):.1%})")
-    print("\nWhy the first call was made:\n" + res[0].explain())
+    import fingerprint as fp
+    from fingerprint import references
+
+    refs = references.builtin()
+    sample = references.load_sample()
+    print(f"{refs}\nSample: {len(sample)} answers to {len(set(sample['prompt_id']))} held-out prompts "
+          "(see fingerprint/data/SAMPLE.md for origin and terms)\n")  # fmt: skip
+
+    # 1. per-text attribution against the built-in fingerprints
+    res = fp.attribute(sample["text"], references=refs, top_features=1)
+    df = res.to_frame()
+    df.insert(0, "true", sample["model"])
+    first = df.groupby("true", sort=True).head(1)
+    with pd.option_context("display.width", 160, "display.max_colwidth", 26):
+        print(first[["true", "model", "confidence", "runner_up", "top_feature"]].to_string(index=False))
+    acc = float(np.mean(df["true"] == df["model"]))
+    print(f"\nper-text top-1 on all {len(df)} sample texts: {acc:.1%} (chance {1 / len(refs):.1%})\n")
+
+    # 2. audit one "unknown" model against the teachers, pairing answers to the same prompts
+    unknown = a.unknown
+    students = [f.model for f in refs if f.metadata.get("role") in ("student", "control")]
+    for m in students:
+        refs.remove(m)
+    is_u = np.array(sample["model"]) == unknown
+    report = fp.audit(
+        [t for t, u in zip(sample["text"], is_u, strict=True) if u], references=refs,
+        prompts=[p for p, u in zip(sample["prompt_id"], is_u, strict=True) if u],
+        reference_texts=sample.filter(lambda r: r["model"] in refs), top_features=5,
+    )  # fmt: skip
+    print(f"Audit of {unknown} (removed from the references with the other students), paired mode:")
+    print(report)
     return 0
 
 
@@ -149,9 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     i.add_argument("path")
     i.set_defaults(func=_cmd_inspect)
 
-    d = sub.add_parser("demo", help="fit on the shared corpus's train prompts, attribute dev prompts")
-    d.add_argument("--data", default=str(_SHARED))
-    d.add_argument("--per-model", type=int, default=120)
+    d = sub.add_parser("demo", help="attribute the shipped sample with the built-in references and audit one model")
+    d.add_argument("--unknown", default="alpaca-7b", help="sample model to audit as if unknown")
     d.set_defaults(func=_cmd_demo)
 
     args = ap.parse_args(argv)

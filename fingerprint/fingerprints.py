@@ -38,8 +38,8 @@ __all__ = ["MIN_TEXTS_PER_MODEL", "Fingerprint", "ReferenceSet", "build_referenc
 MIN_TEXTS_PER_MODEL = 5
 
 
-def _pack_sym(a: np.ndarray) -> np.ndarray:
-    return a[np.triu_indices(a.shape[0])].astype(np.float64)
+def _pack_sym(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    return a[np.triu_indices(a.shape[0])].astype(dtype)
 
 
 def _unpack_sym(v: np.ndarray, d: int) -> np.ndarray:
@@ -183,8 +183,19 @@ class Fingerprint:
         return Fingerprint(self.model, n, mean, scatter, self.space_id, meta)
 
     # -- persistence -------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save as one checksummed ``.npz`` file, atomically (no pickle)."""
+    def save(self, path: str | os.PathLike[str], *, precision: str = "float64") -> Path:
+        """Save as one checksummed ``.npz`` file, atomically (no pickle).
+
+        Parameters
+        ----------
+        path : path-like
+        precision : {"float64", "float32"}, default="float64"
+            ``"float32"`` halves the file (the scatter matrix dominates it) at a
+            relative rounding of ~1e-7; merges of loaded files are then exact
+            only to that precision.
+        """
+        if precision not in ("float64", "float32"):
+            raise ValueError(f"precision must be 'float64' or 'float32', got {precision!r}")
         meta = {
             "model": self.model,
             "n_texts": self.n_texts,
@@ -192,7 +203,8 @@ class Fingerprint:
             "dim": self.dim,
             "metadata": dict(self.metadata),
         }
-        return write_bundle(path, "fingerprint", meta, {"mean": self.mean, "scatter": _pack_sym(self.scatter)})
+        arrays = {"mean": self.mean, "scatter": _pack_sym(self.scatter, np.dtype(precision).type)}
+        return write_bundle(path, "fingerprint", meta, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Fingerprint:
@@ -375,8 +387,10 @@ class ReferenceSet:
         self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
 
     # -- persistence -------------------------------------------------------------
-    def save(self, directory: str | os.PathLike[str]) -> Path:
+    def save(self, directory: str | os.PathLike[str], *, precision: str = "float64") -> Path:
         """Save to a directory: one file per fingerprint, the space, and an index.
+
+        ``precision`` is passed to :meth:`Fingerprint.save`.
 
         Each file is written atomically; the index (written last) records the
         checksum of every member, so a partly written directory fails to load.
@@ -388,7 +402,7 @@ class ReferenceSet:
             name = _SAFE.sub("_", f.model) + ".fingerprint.npz"
             if name in members.values():
                 name = f"{_SAFE.sub('_', f.model)}-{len(members)}.fingerprint.npz"
-            f.save(directory / name)
+            f.save(directory / name, precision=precision)
             members[f.model] = name
         self.space.save(directory / "space.npz")
         arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}

@@ -43,8 +43,6 @@ from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
 
 __all__ = ["Block", "FeatureSpace"]
 
-_DEFAULT_FILE = "default_space.npz"
-
 
 @dataclass(frozen=True)
 class Block:
@@ -177,7 +175,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         k = int(min(self.n_components, Z.shape[0] - 1, Z.shape[1]))
         Zc = Z.toarray() - self.ngram_mean_
         _, _, vt = randomized_svd(Zc, k, n_iter=4, random_state=self.random_state)
-        self.components_ = vt.astype(np.float32)
+        # stored in float16 (halves a shipped space); rounded now so fit and transform agree exactly
+        self.components_ = vt.astype(np.float16).astype(np.float32)
         proj = Zc @ self.components_.T.astype(np.float64)
         # one scale for the whole block keeps relative PC variances intact
         self.ngram_unit_ = float(np.sqrt((proj**2).sum(axis=1).mean() / k)) or 1.0
@@ -280,7 +279,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return {
             "vocabulary_char": self.vocabulary_char_,
             "vocabulary_word": self.vocabulary_word_,
-            "components": self.components_,
+            "components": self.components_.astype(np.float16),
             "ngram_mean": self.ngram_mean_,
             "style_mean": self.style_mean_,
             "style_scale": self.style_scale_,
@@ -342,11 +341,11 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
 @lru_cache(maxsize=1)
 def _load_default() -> FeatureSpace:
-    ref = resources.files("fingerprint") / "data" / _DEFAULT_FILE
-    with resources.as_file(ref) as p:
-        if not Path(p).is_file():
-            raise FileNotFoundError(
-                "this installation ships no default feature space; fit one with "
-                "FeatureSpace().fit(texts) or pass space=refs.space"
-            )
-        return FeatureSpace.load(p)
+    # the default space is the built-in reference set's space: one copy in the package
+    p = Path(str(resources.files("fingerprint") / "data" / "builtin_references" / "space.npz"))
+    if not p.is_file():
+        raise FileNotFoundError(
+            "this installation ships no default feature space; fit one with "
+            "FeatureSpace().fit(texts) or pass space=refs.space"
+        )
+    return FeatureSpace.load(p)

@@ -1,0 +1,79 @@
+"""The built-in reference set and the shipped sample corpus."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fingerprint as fp
+from fingerprint import FingerprintFileError, references
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_builtin_set_contents_and_provenance():
+    refs = references.builtin()
+    assert len(refs) == 23 and refs.temperature is not None and refs.distance_quantiles is not None
+    assert "gpt-4-0314" in references.list_models()
+    alpaca = refs["alpaca-7b"]
+    assert alpaca.metadata["role"] == "student" and alpaca.metadata["teacher"] == "text-davinci-003"
+    meta = refs.metadata
+    assert meta["corpus"] == "alpaca_eval_train" and meta["split"] == "train"
+    assert "tatsu-lab/alpaca_eval" in json.dumps(meta["sources"]) and "not shipped" in meta["licence_note"]
+    assert meta["built_with"].startswith("fingerprint ")
+    assert refs.space.space_id_ == fp.FeatureSpace.default().space_id_
+    assert set(references.info()["model"]) == set(refs.models)
+
+
+def test_builtin_copy_is_independent():
+    a = references.builtin()
+    a.remove("claude-1")
+    assert "claude-1" in references.builtin()
+
+
+def test_builtin_files_are_verified(tmp_path):
+    d = tmp_path / "refs"
+    shutil.copytree(references.builtin_dir(), d)
+    assert fp.load_references(d).models == references.list_models()
+    member = d / "gpt-4-0314.fingerprint.npz"
+    raw = bytearray(member.read_bytes())
+    raw[len(raw) // 2] ^= 0x10
+    member.write_bytes(bytes(raw))
+    with pytest.raises(FingerprintFileError):
+        fp.load_references(d)
+
+
+def test_shipped_size_budget():
+    size = sum(p.stat().st_size for p in (ROOT / "fingerprint" / "data").rglob("*") if p.is_file())
+    assert size < 25 * 2**20
+
+
+def test_sample_corpus_is_held_out():
+    sample = references.load_sample()
+    assert len(sample) == 460 and len(set(sample["model"])) == 23
+    assert all(fp.prompt_split(p) == "dev" for p in sample["prompt_id"])  # never seen by the fingerprints
+
+
+def test_attribute_without_references_uses_builtin():
+    res = fp.attribute("Certainly! Here is a concise overview of the topic.\n\n1. **First**: ...")
+    assert res[0].model in references.list_models() and len(res[0].ranking) == 23
+
+
+def test_user_fingerprint_takes_part():
+    sample = references.load_sample()
+    shouty = [t.upper() for t in sample["text"]]
+    refs = references.builtin()
+    refs.add(fp.Fingerprint.from_texts(shouty[::2], model="shouty-lm", metadata={"family": "test"}))
+    res = fp.attribute(shouty[1::2][:40], references=refs, top_features=0)
+    assert np.mean([r.model == "shouty-lm" for r in res]) > 0.9
+
+
+@pytest.mark.slow
+def test_builtin_reproduces_benchmark_accuracy_on_dev(shared_data):
+    report = json.loads((ROOT / "benchmarks" / "results" / "accuracy-alpaca_eval_train.json").read_text())
+    dev = fp.load_corpus(shared_data, split="dev")
+    clf = fp.FingerprintClassifier.from_references(references.builtin())
+    acc = float(np.mean(clf.predict(dev["text"]) == np.array(dev["model"])))
+    assert abs(acc - report["raw_texts"]["top1"]) < 0.02, (acc, report["raw_texts"]["top1"])
