@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from fingerprint.cli import main
 
 
@@ -56,3 +58,10 @@ def test_audit_command_with_plot(tmp_path, corpus, heldout, capsys):
                "--reference-corpus", str(tmp_path / "ref.jsonl"), "--json"])  # fmt: skip
     assert rc == 0
     assert json.loads(capsys.readouterr().out)["candidates"][0]["model"] == "model-b"
+
+
+@pytest.mark.slow
+def test_demo_runs_on_shipped_data(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "per-text top-1 on all 460 sample texts" in out and "Audit of 20 texts" in out

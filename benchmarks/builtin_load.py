@@ -1,0 +1,60 @@
+"""Size and load time of the built-in reference set.
+
+Usage: ``python benchmarks/builtin_load.py``.  Load time is measured in fresh processes (imports
+included, as a notebook user meets it) and, in-process, as a ratio to reading the same ``.npz`` files
+with plain ``numpy.load`` (the floor any loader has to pay).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fingerprint import references
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> dict:
+    d = references.builtin_dir()
+    files = sorted(d.glob("*.npz"))
+    size = sum(p.stat().st_size for p in files)
+    cold = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", "import time; t=time.perf_counter(); from fingerprint import references; "
+             "references.builtin(); print(time.perf_counter()-t)"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        cold.append(float(out.stdout.strip()))
+    warm, raw = [], []
+    for _ in range(5):
+        references._load.cache_clear()
+        t = time.perf_counter()
+        references.builtin()
+        warm.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for p in files:
+            with np.load(p) as z:
+                [z[k] for k in z.files]
+        raw.append(time.perf_counter() - t)
+    report = {
+        "files": len(files),
+        "size_mb": size / 2**20,
+        "cold_load_s_median": float(np.median(cold)),
+        "load_s_median_after_imports": float(np.median(warm)),
+        "ratio_to_plain_np_load": float(np.median(warm) / np.median(raw)),
+    }
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "builtin-load.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()
