@@ -24,10 +24,12 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 bench-quick: $(BIN)/.installed
-	$(BIN)/python benchmarks/accuracy.py --quick
+	$(BIN)/python benchmarks/run.py --quick
 
 bench: $(BIN)/.installed
-	$(BIN)/python benchmarks/accuracy.py --baseline
+	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/audit_students.py
+	$(BIN)/python benchmarks/builtin_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -48,20 +48,24 @@ class _Attributor:
         """The set's LDA, cached on the set until its fingerprints or shrinkage change."""
         cached = refs._cache
         if cached is None or cached[0] != refs.shrinkage:
-            if len(refs) < 2:
-                raise ValueError(f"need at least 2 models in the reference set, it has {len(refs)}")
-            fps = list(refs)
-            means = np.stack([f.mean for f in fps])
-            n = sum(f.n_texts for f in fps)
-            dof = n - len(fps) if n - len(fps) > 0 else n
-            sw = sum(f.scatter for f in fps) / dof
-            d = sw.shape[0]
-            target = float(np.trace(sw)) / d or 1.0
-            cov = (1.0 - refs.shrinkage) * sw + refs.shrinkage * target * np.eye(d)
-            cached = refs._cache = (refs.shrinkage, cls(np.array([f.model for f in fps], dtype=object), means, cov))
+            cached = refs._cache = (refs.shrinkage, cls.from_fingerprints(list(refs), refs.shrinkage))
         att = cached[1]
         att.temperature = refs.temperature  # calibration may change without refitting the LDA
         return att
+
+    @classmethod
+    def from_fingerprints(cls, fps: list[Any], shrinkage: float) -> _Attributor:
+        """Shrinkage LDA from fingerprints' sufficient statistics (pooled scatter, class means)."""
+        if len(fps) < 2:
+            raise ValueError(f"need at least 2 models in the reference set, it has {len(fps)}")
+        means = np.stack([f.mean for f in fps])
+        n = sum(f.n_texts for f in fps)
+        dof = n - len(fps) if n - len(fps) > 0 else n
+        sw = sum(f.scatter for f in fps) / dof
+        d = sw.shape[0]
+        target = float(np.trace(sw)) / d or 1.0
+        cov = (1.0 - shrinkage) * sw + shrinkage * target * np.eye(d)
+        return cls(np.array([f.model for f in fps], dtype=object), means, cov)
 
     def scores(self, X: np.ndarray) -> np.ndarray:
         """Log-posteriors up to a constant, uniform priors, *before* temperature."""
