@@ -203,20 +203,22 @@ def linear_contributions(
 ) -> tuple[tuple[str, float], ...]:
     """Top-``k`` named terms of the linear score ``sum((x - mid) * w)``.
 
-    Style dimensions are named directly; when the text's (or a set's mean) n-gram vector ``z`` is
-    given, the n-gram principal components are projected back so the score splits exactly over
-    concrete n-grams, otherwise they are reported as ``ngram_pc<i>``.
+    Style and score dimensions are named directly (``style:<marker>``, ``score:<model>``); when
+    the text's (or a set's mean) n-gram vector ``z`` is given, the n-gram principal components are
+    projected back so the score splits exactly over concrete n-grams, otherwise they are reported
+    as ``ngram_pc<i>``.
     """
-    ng, st = space.block("ngram"), space.block("style")
+    ng = space.block("ngram")
+    st = slice(ng.stop, space.n_features_out_)  # style and score blocks: named columns
     names_all = space.get_feature_names_out()
-    contrib_s = (x[st.start : st.stop] - mid[st.start : st.stop]) * w[st.start : st.stop]
+    contrib_s = (x[st] - mid[st]) * w[st]
     if z is None:
         names = names_all
         contrib = np.concatenate([(x[ng.start : ng.stop] - mid[ng.start : ng.stop]) * w[ng.start : ng.stop], contrib_s])
     else:
         ngram_names, u = space.ngram_weights(w[ng.start : ng.stop])
         mid_z = (mid[ng.start : ng.stop] / space._ngram_factor) @ space.components_
-        names = np.concatenate([ngram_names, names_all[st.start : st.stop]])
+        names = np.concatenate([ngram_names, names_all[st]])
         contrib = np.concatenate([(z - space.ngram_mean_ - mid_z) * u, contrib_s])
     top = np.argsort(-contrib)[:k]
     return tuple((str(names[j]), round(float(contrib[j]), 4)) for j in top)
@@ -330,8 +332,10 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         ``"fit"`` fits a new space on the training texts with ``n_char``,
         ``n_word`` and ``n_components``; ``"default"`` uses the shipped
         space; a fitted ``FeatureSpace`` is used as is.
-    n_char, n_word, n_components : int
-        Space size when it is fitted (see :class:`FeatureSpace`).
+    n_char, n_word, n_components, n_score_features : int
+        Space size when it is fitted (see :class:`FeatureSpace`); the
+        fitted space has a per-model ``score`` block learned from the
+        training labels (``n_score_features=0`` leaves it out).
     shrinkage : float, default=0.3
         Covariance shrinkage toward the identity (0 = plain LDA).
     calibrate : bool, default=True
@@ -360,6 +364,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         n_char: int = 4000,
         n_word: int = 2000,
         n_components: int = 512,
+        n_score_features: int = 100_000,
         shrinkage: float = 0.3,
         calibrate: bool = True,
         n_folds: int = 5,
@@ -369,6 +374,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         self.n_char = n_char
         self.n_word = n_word
         self.n_components = n_components
+        self.n_score_features = n_score_features
         self.shrinkage = shrinkage
         self.calibrate = calibrate
         self.n_folds = n_folds
@@ -393,7 +399,8 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         """
         texts, labels = _texts_and_labels(X, y)
         space, feats = resolve_space(
-            self.space, texts, n_char=self.n_char, n_word=self.n_word, n_components=self.n_components,
+            self.space, texts, labels, groups, n_char=self.n_char, n_word=self.n_word,
+            n_components=self.n_components, n_score_features=self.n_score_features, n_folds=self.n_folds,
             random_state=self.random_state,
         )  # fmt: skip
         self.references_ = _references_from_features(

@@ -495,18 +495,22 @@ def build_references(
         :data:`MIN_TEXTS_PER_MODEL` texts (or too few to calibrate).
     """
     texts, y = _texts_and_labels(texts, models)
-    space, X = resolve_space(space, texts, random_state=random_state)
+    space, X = resolve_space(space, texts, y, groups, n_folds=n_folds, random_state=random_state)
     return _references_from_features(
         X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
         metadata=metadata, random_state=random_state,
     )  # fmt: skip
 
 
-def resolve_space(space: FeatureSpace | str, texts: list[str], **space_params: Any) -> tuple[FeatureSpace, np.ndarray]:
+def resolve_space(
+    space: FeatureSpace | str, texts: list[str], y: Any = None, groups: Any = None, **space_params: Any
+) -> tuple[FeatureSpace, np.ndarray]:
     """Return the space to use and the texts' features in it (one pass over the texts).
 
-    ``"fit"`` fits a new :class:`FeatureSpace` (with ``space_params``) on ``texts``;
-    ``"default"`` loads the shipped one; a fitted ``FeatureSpace`` is used as is.
+    ``"fit"`` fits a new :class:`FeatureSpace` (with ``space_params``) on ``texts``
+    and their labels ``y`` (so it learns the per-model ``score`` block, cross-fitted
+    by ``groups``); ``"default"`` loads the shipped one; a fitted ``FeatureSpace``
+    is used as is.
     """
     if isinstance(space, FeatureSpace):
         if not hasattr(space, "space_id_"):
@@ -514,7 +518,7 @@ def resolve_space(space: FeatureSpace | str, texts: list[str], **space_params: A
         return space, space.transform(texts)
     if space == "fit":
         new = FeatureSpace(**space_params)
-        return new, new.fit_transform(texts)
+        return new, new.fit_transform(texts, y, groups=groups)
     if space == "default":
         default = FeatureSpace.default()
         return default, default.transform(texts)

@@ -77,7 +77,7 @@ def test_audit_on_texts(fitted, heldout, corpus):
     a_texts = [t for t, m in zip(*heldout[:2], strict=True) if m == "model-a"]
     r = fp.audit(a_texts, references=refs, n_bootstrap=50)
     assert r.nearest.model == "model-a"
-    assert all(n.startswith(("char:", "word:", "style:")) for n, _ in r.toward_nearest)
+    assert all(n.startswith(("char:", "word:", "style:", "score:")) for n, _ in r.toward_nearest)
 
 
 def test_audit_bad_input(fitted):

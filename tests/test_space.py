@@ -48,3 +48,102 @@ def test_fit_transform_equals_fit_then_transform(corpus):
     a = FeatureSpace(n_char=300, n_word=150, n_components=16)
     X = a.fit_transform(texts)
     np.testing.assert_allclose(X, a.transform(texts), atol=1e-6)  # float32 counts
+
+
+# -- the supervised score block ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scored_space(corpus):
+    texts, models, prompts = corpus
+    space = FeatureSpace(n_char=300, n_word=150, n_components=16, n_score_features=500)
+    X = space.fit_transform(texts, models, groups=prompts)
+    return space, X
+
+
+def test_no_labels_no_score_block(small_space):
+    assert [b.name for b in small_space.blocks_] == ["ngram", "style"]
+    assert not any(n.startswith("score:") for n in small_space.get_feature_names_out())
+
+
+def test_score_block_names_and_shape(scored_space, corpus):
+    space, X = scored_space
+    b = space.block("score")
+    assert b.size == 3 and b.stop == space.n_features_out_ == X.shape[1]
+    names = space.get_feature_names_out()[b.start : b.stop]
+    assert list(names) == ["score:model-a", "score:model-b", "score:model-c"]
+    assert space.score_index_.size == 500 and space.score_coef_.shape == (500, 3)
+
+
+def test_score_block_separates_models_on_new_texts(scored_space, heldout):
+    space, _ = scored_space
+    texts, models, _ = heldout
+    S = space.transform(texts)[:, space.block("score").start :]
+    pred = np.array(["model-a", "model-b", "model-c"])[S.argmax(axis=1)]
+    assert np.mean(pred == np.array(models)) > 0.9
+
+
+def test_training_scores_are_cross_fitted(scored_space, corpus):
+    # transform() scores training texts with the model that saw them: more confident than
+    # the cross-fitted scores fit_transform returned, and different from them
+    space, X = scored_space
+    b = space.block("score")
+    S_cf = X[:, b.start : b.stop]
+    S_in = space.transform(corpus[0])[:, b.start : b.stop]
+    assert not np.allclose(S_cf, S_in)
+    # the other blocks are the same either way
+    np.testing.assert_allclose(X[:, : b.start], space.transform(corpus[0])[:, : b.start], atol=1e-6)
+
+    def margin(S):
+        y = np.searchsorted(space.score_classes_, corpus[1])
+        own = S[np.arange(len(y)), y]
+        S = S.copy()
+        S[np.arange(len(y)), y] = -np.inf
+        return np.mean(own - S.max(axis=1))
+
+    assert margin(S_in) > margin(S_cf)
+
+
+def test_cross_fitting_folds_respect_groups(corpus):
+    # with one prompt id per text triple the folds must keep each prompt's answers together, so
+    # changing how prompts are grouped changes the cross-fitted scores but not the final model's weights
+    texts, models, prompts = corpus
+    kw = {"n_char": 300, "n_word": 150, "n_components": 16, "n_score_features": 500}
+    a = FeatureSpace(**kw)
+    Xa = a.fit_transform(texts, models, groups=prompts)
+    b = FeatureSpace(**kw)
+    Xb = b.fit_transform(texts, models, groups=[p[:-1] for p in prompts])  # 10-prompt groups
+    np.testing.assert_array_equal(a.score_coef_, b.score_coef_)  # the final model uses all texts
+    assert not np.allclose(Xa, Xb)
+
+
+def test_score_block_round_trip(scored_space, heldout, tmp_path):
+    space, _ = scored_space
+    loaded = FeatureSpace.load(space.save(tmp_path / "space.npz"))
+    assert loaded.space_id_ == space.space_id_
+    np.testing.assert_allclose(loaded.transform(heldout[0][:6]), space.transform(heldout[0][:6]))
+
+
+def test_two_models_have_one_score(corpus):
+    texts, models, prompts = corpus
+    rows = [i for i, m in enumerate(models) if m != "model-c"]
+    space = FeatureSpace(n_char=300, n_word=150, n_components=16, n_score_features=200)
+    X = space.fit_transform([texts[i] for i in rows], [models[i] for i in rows], groups=[prompts[i] for i in rows])
+    assert space.block("score").size == 1 and X.shape[1] == space.n_features_out_
+    assert space.get_feature_names_out()[-1] == "score:model-b"
+
+
+def test_score_block_bad_input(corpus):
+    texts, models, prompts = corpus
+    with pytest.raises(ValueError, match="at least 2 models"):
+        FeatureSpace(n_char=50, n_word=20, n_components=2).fit(texts, ["m"] * len(texts))
+    with pytest.raises(ValueError, match="groups has"):
+        FeatureSpace(n_char=50, n_word=20, n_components=2).fit(texts, models, groups=prompts[:-1])
+    with pytest.raises(ValueError, match="at least 2 groups"):
+        FeatureSpace(n_char=50, n_word=20, n_components=2).fit(texts, models, groups=["g"] * len(texts))
+
+
+def test_score_block_can_be_disabled(corpus):
+    texts, models, prompts = corpus
+    space = FeatureSpace(n_char=50, n_word=20, n_components=2, n_score_features=0).fit(texts, models, groups=prompts)
+    assert [b.name for b in space.blocks_] == ["ngram", "style"]

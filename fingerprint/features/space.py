@@ -16,6 +16,15 @@ Blocks, in column order:
 ``style``
     :class:`~fingerprint.features.style.StyleMarkers`, signed-log scaled and
     standardised.
+``score`` (only when the space is fitted with labels)
+    One linear score per model the space was fitted on: a linear SVM over
+    *all* hashed character 1-4-grams and word 1-2-grams (sublinear tf, L2),
+    pruned to the ``n_score_features`` most informative hashed n-grams.  This
+    is how the fixed-size fingerprint still sees the long tail of rare
+    n-grams that the PCA block cannot hold.  On the training texts the scores
+    are *cross-fitted* (each text scored by a model that never saw its prompt
+    group), so fingerprints built from them have the spread that new texts
+    will have.
 """
 
 from __future__ import annotations
@@ -31,12 +40,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
+from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted
 
-from fingerprint._validation import check_texts
+from fingerprint._validation import check_labels, check_texts
 from fingerprint.features.ngrams import WORD_TOKEN_PATTERN
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
@@ -56,6 +67,24 @@ class Block:
     def size(self) -> int:
         """Number of columns."""
         return self.stop - self.start
+
+
+# hashed n-grams of the score block: 2**20 buckets per analyzer (few collisions, no vocabulary to store)
+_HASH_BITS = 20
+
+
+@lru_cache(maxsize=1)
+def _hashers() -> tuple[HashingVectorizer, HashingVectorizer]:
+    kw: dict[str, Any] = {"n_features": 2**_HASH_BITS, "alternate_sign": False, "norm": None, "dtype": np.float32}
+    return (
+        HashingVectorizer(analyzer="char", ngram_range=(1, 4), lowercase=False, **kw),
+        HashingVectorizer(analyzer="word", ngram_range=(1, 2), **kw),
+    )
+
+
+def _hashed_ngrams(texts: list[str]) -> sp.csr_matrix:
+    """All character 1-4-grams and word 1-2-grams, hashed; sublinear tf, each analyzer L2-normalised."""
+    return sp.hstack([_sublinear_l2(h.transform(texts)) for h in _hashers()]).tocsr()
 
 
 def _signed_log(a: np.ndarray) -> np.ndarray:
@@ -83,8 +112,21 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     ngram_scale : float, default=1.0
         Multiplier of the n-gram block relative to the (unit-variance) style
         block; a per-block weight for the downstream Gaussian model.
+    n_score_features : int, default=100000
+        Hashed n-grams kept by the ``score`` block (0 disables the block).
+        The block is learned only when :meth:`fit` is given labels.
+    score_scale : float, default=8.0
+        Multiplier of the ``score`` block after scaling it to unit RMS (the
+        other blocks have unit RMS per column).  Chosen by prompt-grouped CV on
+        ``alpaca_eval_train``'s train prompts (see docs/method.md): the LDA's
+        shrinkage toward a scaled identity favours a strong block.
+    score_C : float, default=0.5
+        Regularisation of the score block's linear SVM.
+    n_folds : int, default=5
+        Folds for cross-fitting the training texts' scores (grouped by
+        ``groups`` when :meth:`fit` gets them).
     random_state : int, default=0
-        Seed of the randomized SVD.
+        Seed of the randomized SVD and of ungrouped folds.
 
     Attributes
     ----------
@@ -92,6 +134,12 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         The kept n-grams.
     components_ : ndarray of shape (n_components, n_char + n_word)
         Projection of the centred n-gram block.
+    score_classes_ : ndarray of str
+        Models the ``score`` block scores (empty when the space was fitted without labels).
+    score_index_ : ndarray of int32
+        Kept hashed n-gram columns of the score block.
+    score_coef_ : ndarray of shape (n_kept, n_scores)
+        Linear weights of the kept columns (stored float16).
     ngram_mean_ : ndarray of shape (n_char + n_word,)
     style_mean_, style_scale_ : ndarray of shape (n_style,)
     blocks_ : tuple of Block
@@ -112,49 +160,67 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         n_word: int = 2000,
         n_components: int = 512,
         ngram_scale: float = 1.0,
+        n_score_features: int = 100_000,
+        score_scale: float = 8.0,
+        score_C: float = 0.5,
+        n_folds: int = 5,
         random_state: int = 0,
     ) -> None:
         self.n_char = n_char
         self.n_word = n_word
         self.n_components = n_components
         self.ngram_scale = ngram_scale
+        self.n_score_features = n_score_features
+        self.score_scale = score_scale
+        self.score_C = score_C
+        self.n_folds = n_folds
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> FeatureSpace:
-        """Learn vocabularies, the n-gram projection and style scaling from texts.
+    def fit(self, X: Any, y: Any = None, groups: Any = None) -> FeatureSpace:
+        """Learn vocabularies, the n-gram projection, style scaling and (with labels) the score block.
 
         Parameters
         ----------
         X : sequence of str
             Texts; ideally many models' outputs on many prompts.
-        y : ignored
-            The space is unsupervised, so it does not favour the models it was fitted on.
+        y : sequence of str, optional
+            Model of each text.  Without labels the space is unsupervised (no
+            ``score`` block); with them it also learns one linear score per model.
+        groups : sequence, optional
+            Prompt id (or other group) per text: the score block's cross-fitting
+            folds never split a group.
 
         Returns
         -------
         self
         """
-        self._fit(check_texts(X))
+        self._fit(check_texts(X), y, groups)
         return self
 
-    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+    def fit_transform(self, X: Any, y: Any = None, groups: Any = None, **fit_params: Any) -> np.ndarray:
         """Fit and return the features of the same texts in one pass over them.
+
+        The ``score`` block of the returned training features is cross-fitted
+        (see the class docstring), so it differs from ``transform`` on the
+        same texts, which would score them with a model that saw them.
 
         Parameters
         ----------
         X : sequence of str
-        y : ignored
+        y : sequence of str, optional
+        groups : sequence, optional
 
         Returns
         -------
         ndarray of shape (n_texts, n_features_out_)
         """
-        return self._fit(check_texts(X))
+        return self._fit(check_texts(X), y, groups)
 
-    def _fit(self, texts: list[str]) -> np.ndarray:
+    def _fit(self, texts: list[str], y: Any = None, groups: Any = None) -> np.ndarray:
         if len(texts) < 2:
             raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got {len(texts)}")
+        scores = self._fit_scores(texts, y, groups)
         vocabs, blocks = [], []
         for analyzer, kw, k in (
             ("char", {"ngram_range": (1, 4)}, self.n_char),
@@ -185,7 +251,54 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         sd = S.std(axis=0)
         self.style_scale_ = np.where(sd > 1e-9, sd, 1.0)
         self._finish()
-        return np.hstack([proj * self._ngram_factor, (S - self.style_mean_) / self.style_scale_])
+        return np.hstack([proj * self._ngram_factor, (S - self.style_mean_) / self.style_scale_, scores])
+
+    def _fit_scores(self, texts: list[str], y: Any, groups: Any) -> np.ndarray:
+        """Learn the score block; return the training texts' cross-fitted, scaled scores."""
+        self.score_classes_ = np.array([], dtype=str)
+        self.score_index_ = np.zeros(0, dtype=np.int32)
+        self.score_coef_ = np.zeros((0, 0), dtype=np.float32)
+        self.score_intercept_ = np.zeros(0)
+        self.score_unit_ = 1.0
+        if y is None or self.n_score_features <= 0:
+            return np.zeros((len(texts), 0))
+        y = check_labels(y, len(texts))
+        classes, counts = np.unique(y, return_counts=True)
+        if len(classes) < 2:
+            raise ValueError(f"the score block needs texts of at least 2 models, got {list(classes)}")
+        H = _hashed_ngrams(texts)
+        if groups is not None:
+            groups = np.asarray(groups)
+            if len(groups) != len(texts):
+                raise ValueError(f"groups has {len(groups)} entries for {len(texts)} texts")
+            n_splits = min(self.n_folds, len(np.unique(groups)))
+        else:
+            n_splits = min(self.n_folds, int(counts.min()))
+        if n_splits < 2:
+            raise ValueError("cross-fitting the score block needs at least 2 groups and 2 texts per model")
+        if groups is not None:
+            folds = GroupKFold(n_splits).split(H, y, groups)
+        else:
+            folds = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state).split(H, y)
+
+        def fit_pruned(rows: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            svm = LinearSVC(C=self.score_C, random_state=self.random_state).fit(H[rows], y[rows])
+            coef = svm.coef_  # (n_scores, n_buckets); one row for two classes
+            keep = np.sort(np.argsort(-np.einsum("kf,kf->f", coef, coef), kind="stable")[: self.n_score_features])
+            # float16 as stored, so cross-fitted and transformed scores use the same rounding
+            return keep.astype(np.int32), coef[:, keep].T.astype(np.float16).astype(np.float32), svm.intercept_
+
+        oof = np.zeros((len(texts), 1 if len(classes) == 2 else len(classes)))
+        for train, test in folds:
+            if len(np.unique(y[train])) != len(classes):
+                raise ValueError("a cross-fitting fold lacks some model's texts; give each model more groups")
+            keep, coef, b = fit_pruned(train)
+            oof[test] = H[test][:, keep] @ coef + b
+        self.score_index_, self.score_coef_, self.score_intercept_ = fit_pruned(np.arange(len(texts)))
+        self.score_classes_ = classes.astype(str)
+        # one scale for the block (unit RMS of the centred held-out scores) keeps score differences intact
+        self.score_unit_ = float(np.sqrt(((oof - oof.mean(axis=0)) ** 2).mean())) or 1.0
+        return oof * (self.score_scale / self.score_unit_)
 
     def _build_vectorizers(self) -> None:
         self._cv_char = CountVectorizer(
@@ -203,8 +316,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     def _finish(self) -> None:
         k = self.components_.shape[0]
         ns = len(STYLE_MARKER_NAMES)
-        self.blocks_ = (Block("ngram", 0, k), Block("style", k, k + ns))
-        self.n_features_out_ = k + ns
+        nsc = self.score_coef_.shape[1] if self.score_coef_.size else 0
+        blocks = [Block("ngram", 0, k), Block("style", k, k + ns)]
+        if nsc:
+            blocks.append(Block("score", k + ns, k + ns + nsc))
+        self.blocks_ = tuple(blocks)
+        self.n_features_out_ = k + ns + nsc
+        self._score_factor = self.score_scale / self.score_unit_
         self.n_features_in_ = 1
         self.space_id_ = self._hash()
         # cached for the transform hot path: float64 projection and its constant offset
@@ -220,11 +338,15 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     def _hash(self) -> str:
         h = hashlib.sha256()
-        for _name, a in sorted(self._arrays().items()):
+        for name, a in sorted(self._arrays().items()):
+            if name.startswith("score_") and not self.score_coef_.size:
+                continue  # spaces without a score block keep the ids they had before the block existed
             a = np.ascontiguousarray(a)
             h.update(a.dtype.str.encode())
             h.update(a.tobytes())
         h.update(repr(float(self.ngram_scale)).encode())
+        if self.score_coef_.size:
+            h.update(repr(float(self.score_scale)).encode())
         return h.hexdigest()[:16]
 
     # -- transforming -------------------------------------------------------
@@ -250,7 +372,11 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         Z = self._ngram_matrix(texts)
         ng = (Z @ self._proj - self._proj_offset) * self._ngram_factor
         st = (_signed_log(self._style.transform(texts)) - self.style_mean_) / self.style_scale_
-        return np.hstack([np.asarray(ng), st]), (Z if return_ngrams else None)
+        parts = [np.asarray(ng), st]
+        if self.score_coef_.size:
+            H = _hashed_ngrams(texts)[:, self.score_index_]
+            parts.append((H @ self.score_coef_ + self.score_intercept_) * self._score_factor)
+        return np.hstack(parts), (Z if return_ngrams else None)
 
     def ngram_weights(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Back-project weights on the n-gram PCs to weights on n-grams.
@@ -262,10 +388,15 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return self._ngram_names, (self._proj @ w) * self._ngram_factor
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Column names: ``ngram_pc<i>`` then ``style:<marker>``."""
+        """Column names: ``ngram_pc<i>``, ``style:<marker>``, then ``score:<model>`` (if the block exists)."""
         check_is_fitted(self, "space_id_")
         k = self.components_.shape[0]
-        return np.array([f"ngram_pc{i}" for i in range(k)] + [f"style:{n}" for n in STYLE_MARKER_NAMES], dtype=object)
+        names = [f"ngram_pc{i}" for i in range(k)] + [f"style:{n}" for n in STYLE_MARKER_NAMES]
+        if self.score_coef_.size:
+            # a two-model space has one score: the second model's margin over the first
+            scored = self.score_classes_[-self.score_coef_.shape[1] :]
+            names += [f"score:{c}" for c in scored]
+        return np.array(names, dtype=object)
 
     def block(self, name: str) -> Block:
         """Return the :class:`Block` called ``name``."""
@@ -284,6 +415,11 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             "style_mean": self.style_mean_,
             "style_scale": self.style_scale_,
             "ngram_unit": np.array(self.ngram_unit_),
+            "score_classes": self.score_classes_.astype(str),
+            "score_index": self.score_index_.astype(np.int32),
+            "score_coef": self.score_coef_.astype(np.float16),
+            "score_intercept": np.asarray(self.score_intercept_, dtype=np.float64),
+            "score_unit": np.array(self.score_unit_),
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -312,6 +448,19 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.style_mean_ = arr["style_mean"]
         self.style_scale_ = arr["style_scale"]
         self.ngram_unit_ = float(arr["ngram_unit"])
+        if "score_coef" in arr:
+            self.score_classes_ = arr["score_classes"]
+            self.score_index_ = arr["score_index"]
+            self.score_coef_ = arr["score_coef"].astype(np.float32)
+            self.score_intercept_ = arr["score_intercept"]
+            self.score_unit_ = float(arr["score_unit"])
+        else:  # saved before the score block existed
+            self._fit_scores([], None, None)
+        if self.score_index_.size and (
+            self.score_index_.min() < 0 or self.score_index_.max() >= 2 * 2**_HASH_BITS
+            or self.score_coef_.shape[0] != self.score_index_.size
+        ):  # fmt: skip
+            raise FingerprintFileError(f"{path}: malformed score block")
         self._build_vectorizers()
         self._finish()
         if self.space_id_ != meta["space_id"]:
