@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "CharNgrams": "fingerprint.features.ngrams",
     "WordNgrams": "fingerprint.features.ngrams",
     "StyleMarkers": "fingerprint.features.style",
+    "EmbeddingFeatures": "fingerprint.features.embeddings",
     "STYLE_MARKER_NAMES": "fingerprint.features.style",
     "describe_marker": "fingerprint.features.style",
     "FeatureSpace": "fingerprint.features.space",
@@ -54,6 +55,7 @@ __all__ = [
     "AuditReport",
     "Candidate",
     "CharNgrams",
+    "EmbeddingFeatures",
     "FeatureSpace",
     "Fingerprint",
     "FingerprintClassifier",
@@ -92,6 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from fingerprint.attribution import Attribution, Attributions, FingerprintClassifier, attribute
     from fingerprint.calibration import brier_score, expected_calibration_error
     from fingerprint.corpus import load_corpus, prompt_split, sample_per_model
+    from fingerprint.features.embeddings import EmbeddingFeatures
     from fingerprint.features.ngrams import CharNgrams, WordNgrams
     from fingerprint.features.space import FeatureSpace
     from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker

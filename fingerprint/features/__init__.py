@@ -1,5 +1,6 @@
 """Feature extractors: text -> numbers (scikit-learn transformers)."""
 
+from fingerprint.features.embeddings import EmbeddingFeatures
 from fingerprint.features.ngrams import CharNgrams, WordNgrams
 from fingerprint.features.space import Block, FeatureSpace
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker
@@ -8,6 +9,7 @@ __all__ = [
     "STYLE_MARKER_NAMES",
     "Block",
     "CharNgrams",
+    "EmbeddingFeatures",
     "FeatureSpace",
     "StyleMarkers",
     "WordNgrams",
