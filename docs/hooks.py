@@ -52,8 +52,13 @@ def latest_report_dir(results: Path = RESULTS) -> Path:
 
 
 def latest_students_report(results: Path = RESULTS) -> Path:
-    """Most recently modified ``audit-students-<corpus>.md``."""
-    found = sorted(results.glob("audit-students-*.md"), key=lambda p: (p.stat().st_mtime, p.name))
+    """Newest ``audit-students-<corpus>.md``: by the date in its title, then by modification time."""
+
+    def key(p: Path) -> tuple[str, float, str]:
+        m = re.search(r"\d{4}-\d{2}-\d{2}", p.read_text(encoding="utf-8").partition("\n")[0])
+        return (m.group(0) if m else "", p.stat().st_mtime, p.name)
+
+    found = sorted(results.glob("audit-students-*.md"), key=key)
     if not found:
         raise FileNotFoundError(f"no audit-students-*.md under {results}")
     return found[-1]
@@ -205,8 +210,9 @@ def on_files(files: Any, config: Any) -> Any:
     text = report.read_text(encoding="utf-8")
     title, _, rest = text.partition("\n")
     files.append(File.generated(config, "evidence/benchmark.md", content=f"{title}\n\n{note}{rest}"))
-    for png in sorted(d.glob("*.png")):
-        files.append(File.generated(config, f"evidence/{png.name}", abs_src_path=str(png)))
+    for f in sorted(d.iterdir()):  # plots, report.json: whatever the report links to
+        if f.is_file() and f.name != "report.md":
+            files.append(File.generated(config, f"evidence/{f.name}", abs_src_path=str(f)))
 
     s = latest_students_report()
     text = s.read_text(encoding="utf-8")
