@@ -1,4 +1,4 @@
-# Two entry points (see README): `make demo` and `make test`.
+# Entry points (see README): `make demo`, `make test`, and `make docs` (documentation site).
 # Each creates .venv on first use and installs the project from its own files.
 PY ?= python3
 VENV ?= .venv
@@ -7,8 +7,10 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export HF_UPDATE_DOWNLOAD_COUNTS := 0
 export TRANSFORMERS_OFFLINE := 1
+# mkdocs-material prints a banner about its successor on every build; the build does not need it
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint bench bench-quick docs docs-serve clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,11 +18,16 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# docs tools on top of the dev install (a separate stamp: `make test` does not need them)
+$(BIN)/.docs-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
+	touch $@
+
 demo: $(BIN)/.installed
 	$(BIN)/python -m fingerprint.cli demo
 
 test: $(BIN)/.installed
-	$(BIN)/ruff check fingerprint tests benchmarks
+	$(BIN)/ruff check fingerprint tests benchmarks docs
 	$(BIN)/python -m pytest
 
 bench-quick: $(BIN)/.installed
@@ -31,5 +38,12 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/audit_students.py
 	$(BIN)/python benchmarks/builtin_load.py
 
+# strict: broken links, unknown references and docstring warnings fail; executes docs/examples/*.py
+docs: $(BIN)/.docs-installed
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(BIN)/.docs-installed
+	$(BIN)/mkdocs serve
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis site

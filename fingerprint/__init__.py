@@ -8,9 +8,24 @@ torch) load on first use of a name that needs them.
 
 Examples
 --------
+Attribute a text with the built-in fingerprints of 23 LLMs (offline, no training):
+
 >>> import fingerprint as fp
->>> refs = fp.build_references(texts, models)          # doctest: +SKIP
->>> fp.attribute("Certainly! Here is ...", references=refs)  # doctest: +SKIP
+>>> from fingerprint import references
+>>> res = fp.attribute("Certainly! Here is a concise overview of the topic.")
+>>> res[0].model in references.list_models()
+True
+
+Build references from your own labelled outputs and attribute against them:
+
+>>> sample = references.load_sample()
+>>> few = sample.filter(lambda r: r["model"] in ("claude-2", "gpt-4-0314", "llama-2-70b-chat"))
+>>> few = fp.sample_per_model(few, 8)  # 8 answers per model keep the example fast
+>>> refs = fp.build_references(few["text"], few["model"], space="default", groups=few["prompt_id"])
+>>> refs.models
+['claude-2', 'gpt-4-0314', 'llama-2-70b-chat']
+>>> fp.attribute(few["text"][:1], references=refs)[0].model in refs.models
+True
 """
 
 from __future__ import annotations
@@ -19,6 +34,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+"""The package version (PEP 440).
+
+Examples
+--------
+>>> import fingerprint
+>>> fingerprint.__version__.count(".") >= 1
+True
+"""
 
 # public name -> defining module (resolved lazily, PEP 562)
 _EXPORTS: dict[str, str] = {

@@ -115,6 +115,22 @@ class Attribution:
         The best reference model, even when ``model`` is ``None``.
     text_preview : str
         The text's first 60 characters.
+
+    Examples
+    --------
+    >>> import fingerprint as fp
+    >>> a = fp.attribute("Certainly! Here is a short list:\\n\\n- one\\n- two\\n\\nI hope this helps!")[0]
+    >>> a  # doctest: +ELLIPSIS
+    Attribution(model='...', confidence=0..., runner_up=('...', 0...), typicality=...)
+    >>> a.model == a.ranking[0][0] == a.nearest
+    True
+    >>> round(sum(p for _, p in a.ranking), 6)
+    1.0
+    >>> print(a.explain(k=2))  # doctest: +ELLIPSIS
+    text: 'Certainly! Here is a short list:...'
+    nearest model: ... (confidence ...%); runner-up ... (...%)
+    features for ... over ... (log-odds):
+      ...
     """
 
     model: str | None
@@ -174,7 +190,18 @@ class Attribution:
 
 
 class Attributions(list[Attribution]):
-    """A list of :class:`Attribution` that converts to a DataFrame."""
+    """A list of :class:`Attribution` that converts to a DataFrame.
+
+    Examples
+    --------
+    >>> import fingerprint as fp
+    >>> res = fp.attribute(["Sure! Here you go.", "Certainly. Let me explain."], top_features=1)
+    >>> len(res)
+    2
+    >>> list(res.to_frame().columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['model', 'confidence', 'nearest', 'runner_up', 'runner_up_confidence', 'typicality',
+     'top_feature', 'text']
+    """
 
     def to_frame(self) -> pd.DataFrame:
         """One row per text: model, confidence, nearest, runner-up, typicality, top feature."""
@@ -273,9 +300,21 @@ def attribute(
 
     Examples
     --------
+    Against the built-in references (the default):
+
     >>> import fingerprint as fp
-    >>> res = fp.attribute(["Certainly! Here is a concise overview..."], references=refs)  # doctest: +SKIP
-    >>> res[0].model, res[0].confidence  # doctest: +SKIP
+    >>> from fingerprint import references
+    >>> res = fp.attribute("Certainly! Here is a concise overview of the topic.")
+    >>> res[0]  # doctest: +ELLIPSIS
+    Attribution(model='...', confidence=0..., runner_up=('...', 0...), typicality=...)
+
+    A batch, with "none of these" for texts atypical of every reference:
+
+    >>> sample = references.load_sample()
+    >>> res = fp.attribute(sample["text"][:5], none_below=0.01)
+    >>> df = res.to_frame()
+    >>> df.shape[0], set(df["model"].dropna()) <= set(references.list_models())
+    (5, True)
     """
     if references is None:
         from fingerprint.references import builtin
@@ -353,9 +392,22 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
 
     Examples
     --------
-    >>> clf = FingerprintClassifier().fit(texts, models)  # doctest: +SKIP
-    >>> clf.predict_proba(["Certainly! ..."]).shape  # doctest: +SKIP
-    (1, 23)
+    Fit on three models' answers from the shipped sample, in the shipped feature space
+    (``space="fit"``, the default, learns a space from the training texts):
+
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> from fingerprint import FingerprintClassifier
+    >>> sample = references.load_sample()
+    >>> few = sample.filter(lambda r: r["model"] in ("claude-2", "gpt-4-0314", "llama-2-70b-chat"))
+    >>> few = fp.sample_per_model(few, 8)  # 8 answers per model keep the example fast
+    >>> clf = FingerprintClassifier(space="default").fit(few["text"], few["model"], groups=few["prompt_id"])
+    >>> clf.classes_.tolist()
+    ['claude-2', 'gpt-4-0314', 'llama-2-70b-chat']
+    >>> clf.predict_proba(["Certainly! Here is a concise overview."]).shape
+    (1, 3)
+    >>> clf.predict(few["text"][:2]).shape
+    (2,)
     """
 
     def __init__(

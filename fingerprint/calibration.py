@@ -81,7 +81,25 @@ def expected_calibration_error(proba: np.ndarray, y_idx: np.ndarray, n_bins: int
 
 
 def brier_score(proba: np.ndarray, y_idx: np.ndarray) -> float:
-    """Multi-class Brier score: mean squared error of the probability vectors."""
+    """Multi-class Brier score: mean squared error of the probability vectors.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n, k)
+    y_idx : ndarray of shape (n,)
+        Column of the true class.
+
+    Returns
+    -------
+    float
+        0 for certain, correct predictions; 2 for certain, wrong ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(brier_score(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1])), 6)
+    0.05
+    """
     proba = np.asarray(proba)
     onehot = np.zeros_like(proba)
     onehot[np.arange(len(y_idx)), np.asarray(y_idx)] = 1.0

@@ -104,10 +104,26 @@ def load_corpus(
 
     Examples
     --------
+    A JSONL file with ``text`` and ``model`` columns (here the sample shipped with the package):
+
     >>> import fingerprint as fp
-    >>> ds = fp.load_corpus("outputs.jsonl")  # doctest: +SKIP
-    >>> ds.column_names  # doctest: +SKIP
-    ['text', 'model', 'prompt_id']
+    >>> from fingerprint import references
+    >>> path = references.builtin_dir().parent / "sample.jsonl"
+    >>> ds = fp.load_corpus(path)
+    >>> ds.column_names
+    ['text', 'model', 'prompt_id', 'prompt', 'source']
+    >>> len(ds), len(fp.load_corpus(path, split="dev"))  # the sample holds dev prompts only
+    (460, 460)
+
+    Your own columns, e.g. ``{"answer": ..., "system": ...}``:
+
+    >>> import json, os, tempfile
+    >>> mine = os.path.join(tempfile.mkdtemp(), "mine.jsonl")
+    >>> with open(mine, "w") as f:
+    ...     for i in range(3):
+    ...         print(json.dumps({"answer": f"Sure! Answer {i}.", "system": "bot-a"}), file=f)
+    >>> fp.load_corpus(mine, text_column="answer", model_column="system")["model"][:2]
+    ['bot-a', 'bot-a']
     """
     import datasets
 
@@ -175,6 +191,15 @@ def sample_per_model(ds: datasets.Dataset, k: int, seed: int = 0) -> datasets.Da
     Returns
     -------
     datasets.Dataset
+
+    Examples
+    --------
+    >>> from collections import Counter
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> small = fp.sample_per_model(references.load_sample(), 3)
+    >>> len(small), set(Counter(small["model"]).values())
+    (69, {3})
     """
     import numpy as np
 

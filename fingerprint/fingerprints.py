@@ -73,9 +73,30 @@ class Fingerprint:
 
     Examples
     --------
+    Fingerprint one model's outputs in the shipped feature space, in two shards, and merge them:
+
+    >>> import numpy as np
     >>> import fingerprint as fp
-    >>> f = fp.Fingerprint.from_texts(my_texts, model="my-model")  # doctest: +SKIP
-    >>> f.merge(fp.Fingerprint.from_texts(more_texts, model="my-model")).n_texts  # doctest: +SKIP
+    >>> from fingerprint import references
+    >>> sample = references.load_sample()
+    >>> texts = sample.filter(lambda r: r["model"] == "gemini-pro")["text"]
+    >>> a = fp.Fingerprint.from_texts(texts[:12], model="my-model", metadata={"family": "mine"})
+    >>> b = fp.Fingerprint.from_texts(texts[12:], model="my-model")
+    >>> f = a.merge(b)
+    >>> f
+    Fingerprint(model='my-model', n_texts=20, dim=584, family='mine')
+    >>> whole = fp.Fingerprint.from_texts(texts, model="my-model")
+    >>> bool(np.allclose(f.mean, whole.mean) and np.allclose(f.scatter, whole.scatter))
+    True
+
+    It stores statistics, never text, and saves to one checksummed file:
+
+    >>> f.mean.shape, f.scatter.shape
+    ((584,), (584, 584))
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "my-model.fingerprint.npz")
+    >>> fp.Fingerprint.load(f.save(path)).n_texts
+    20
     """
 
     model: str
@@ -256,8 +277,24 @@ class ReferenceSet:
 
     Examples
     --------
-    >>> refs = fp.build_references(texts, models)  # doctest: +SKIP
-    >>> refs.add(fp.Fingerprint.from_texts(new_texts, model="new", space=refs.space))  # doctest: +SKIP
+    Start from the built-in set, drop a model, add one from its texts alone:
+
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> refs = references.builtin()
+    >>> n = len(refs)
+    >>> "claude-1" in refs
+    True
+    >>> _ = refs.remove("claude-1")
+    >>> sample = references.load_sample()
+    >>> mine = sample.filter(lambda r: r["model"] == "claude-1")["text"]
+    >>> _ = refs.add(fp.Fingerprint.from_texts(mine, model="my-model", space=refs.space))
+    >>> len(refs) == n, refs["my-model"].n_texts
+    (True, 20)
+    >>> refs.to_frame().columns[:2].tolist()
+    ['model', 'n_texts']
+    >>> fp.attribute(mine[:3], references=refs)[0].model in refs.models
+    True
     """
 
     def __init__(
@@ -493,6 +530,23 @@ def build_references(
     ValueError
         Fewer than 2 models, or a model with fewer than
         :data:`MIN_TEXTS_PER_MODEL` texts (or too few to calibrate).
+
+    Examples
+    --------
+    Three models' answers from the shipped sample, in the shipped feature space
+    (``space="fit"``, the default, fits a new space on your texts):
+
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> sample = references.load_sample()
+    >>> few = sample.filter(lambda r: r["model"] in ("claude-2", "gpt-4-0314", "llama-2-70b-chat"))
+    >>> few = fp.sample_per_model(few, 10)  # 10 answers per model keep the example fast
+    >>> refs = fp.build_references(few["text"], few["model"], space="default", groups=few["prompt_id"],
+    ...                            metadata={"claude-2": {"family": "anthropic"}})
+    >>> refs  # doctest: +ELLIPSIS
+    ReferenceSet(3 models: [claude-2, gpt-4-0314, llama-2-70b-chat], space=..., calibrated)
+    >>> refs["claude-2"].metadata["family"], refs["claude-2"].n_texts
+    ('anthropic', 10)
     """
     texts, y = _texts_and_labels(texts, models)
     space, X = resolve_space(space, texts, y, groups, n_folds=n_folds, random_state=random_state)
@@ -608,6 +662,25 @@ def load_references(path: str | os.PathLike[str] | Iterable[str | os.PathLike[st
     Returns
     -------
     ReferenceSet
+
+    Examples
+    --------
+    A directory written by :meth:`ReferenceSet.save`, or fingerprint files assembled into a set
+    (uncalibrated until :meth:`ReferenceSet.calibrate`):
+
+    >>> import tempfile
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> refs = references.builtin()
+    >>> for m in refs.models[4:]:
+    ...     _ = refs.remove(m)
+    >>> d = refs.save(tempfile.mkdtemp())
+    >>> fp.load_references(d).models == refs.models
+    True
+    >>> files = sorted(d.glob("*.fingerprint.npz"))
+    >>> shared = fp.load_references(files, space=refs.space)
+    >>> len(shared), shared.temperature is None
+    (4, True)
     """
     if isinstance(path, str | os.PathLike):
         return ReferenceSet.load(path)

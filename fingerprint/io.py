@@ -35,7 +35,25 @@ MAX_FILE_BYTES = 2_000_000_000
 
 
 class FingerprintFileError(ValueError):
-    """A fingerprint, reference-set or model file is malformed, tampered with or incompatible."""
+    """A fingerprint, reference-set or model file is malformed, tampered with or incompatible.
+
+    Examples
+    --------
+    A modified file fails its checksum instead of loading wrong numbers:
+
+    >>> import os, tempfile
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> path = references.builtin()["claude-1"].save(os.path.join(tempfile.mkdtemp(), "c.fingerprint.npz"))
+    >>> data = bytearray(path.read_bytes())
+    >>> data[len(data) // 2] ^= 0xFF
+    >>> _ = path.write_bytes(bytes(data))
+    >>> try:
+    ...     fp.Fingerprint.load(path)
+    ... except fp.FingerprintFileError as e:
+    ...     print("refused:", type(e).__name__)
+    refused: FingerprintFileError
+    """
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -42,7 +42,14 @@ LICENCE_NOTE = (
 
 
 def builtin_dir() -> Path:
-    """Directory of the built-in reference set inside the installed package."""
+    """Directory of the built-in reference set inside the installed package.
+
+    Examples
+    --------
+    >>> from fingerprint import references
+    >>> (references.builtin_dir() / "references.npz").is_file()
+    True
+    """
     return Path(str(resources.files("fingerprint") / "data" / _DIR))
 
 
@@ -96,7 +103,21 @@ def list_models() -> list[str]:
 
 
 def info() -> pd.DataFrame:
-    """One row per built-in model: texts used and lineage metadata (family, role, teacher ...)."""
+    """One row per built-in model: texts used and lineage metadata (family, role, teacher ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, ``n_texts`` and the lineage keys present (``family``, ``role``,
+        ``teacher``, ``teacher_line``, ``base_model``, ``confidence``).
+
+    Examples
+    --------
+    >>> from fingerprint import references
+    >>> df = references.info()
+    >>> df.loc[df["model"] == "alpaca-7b", ["role", "teacher"]].values.tolist()
+    [['student', 'text-davinci-003']]
+    """
     return _load().to_frame()
 
 
@@ -120,6 +141,13 @@ def build(
     Returns
     -------
     ReferenceSet
+
+    Examples
+    --------
+    Needs the shared corpus (about two minutes on 2 cores)::
+
+        from fingerprint import references
+        references.build("../shared/data/alpaca_eval_train", "my_refs/", split="train")
     """
     from fingerprint import __version__
     from fingerprint.corpus import load_corpus
@@ -154,6 +182,13 @@ def load_sample() -> Any:
     datasets.Dataset
         Columns ``text``, ``model``, ``prompt_id``, ``prompt``, ``source``; see ``SAMPLE.md`` beside it
         for origin and terms.
+
+    Examples
+    --------
+    >>> from fingerprint import references
+    >>> sample = references.load_sample()
+    >>> len(sample), len(set(sample["model"])), len(set(sample["prompt_id"]))
+    (460, 23, 20)
     """
     from fingerprint.corpus import load_corpus
 
@@ -166,7 +201,28 @@ def build_sample(
     """Write ``n_prompts`` random ``dev`` prompts answered by every model of ``data`` as one JSONL file.
 
     Only ``dev`` prompts are taken, so the sample never overlaps what the built-in fingerprints saw.
-    Returns the number of rows written.
+
+    Parameters
+    ----------
+    data : path-like
+        Corpus directory, as for :func:`build`.
+    out : path-like
+        JSONL file to write (atomically).
+    n_prompts : int, default=20
+        Prompts to draw among those every model answered.
+    seed : int, default=0
+
+    Returns
+    -------
+    int
+        The number of rows written.
+
+    Examples
+    --------
+    Needs the shared corpus::
+
+        from fingerprint import references
+        references.build_sample("../shared/data/alpaca_eval_train", "sample.jsonl", n_prompts=20)
     """
     import numpy as np
 

@@ -72,6 +72,17 @@ class Candidate:
     same_model_p : float
         p-value of "the unknown model IS this model" (small = distinguishable).
     family : str or None
+
+    Examples
+    --------
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> sample = references.load_sample()
+    >>> unknown = sample.filter(lambda r: r["model"] == "alpaca-7b")["text"]
+    >>> report = fp.audit(unknown, n_bootstrap=50)
+    >>> c = report.candidates[0]
+    >>> c.model in references.list_models(), 0.0 <= c.p_value <= c.p_adjusted <= 1.0
+    (True, True)
     """
 
     model: str
@@ -109,6 +120,25 @@ class AuditReport:
         candidate (contribution to their distance).
     evidence : str
         The verdict in plain words.
+
+    Examples
+    --------
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> sample = references.load_sample()
+    >>> unknown = sample.filter(lambda r: r["model"] == "alpaca-7b")["text"]
+    >>> report = fp.audit(unknown, n_bootstrap=50)
+    >>> report.n_texts, report.relation in ("is", "learned-from", "none")
+    (20, True)
+    >>> report.verdict in (None, report.nearest.model)
+    True
+    >>> report.to_frame().columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['model', 'distance', 'posterior', 'p_value', 'p_adjusted', 'same_model_p', 'family']
+    >>> print(report)  # doctest: +ELLIPSIS
+    Audit of 20 texts (alpha=0.05): ...
+    <BLANKLINE>
+    candidate                     distance posterior         p   p(Holm)   p(same)
+    ...
     """
 
     n_texts: int
@@ -337,10 +367,26 @@ def audit(
 
     Examples
     --------
-    >>> report = fp.audit(unknown_outputs, references=refs)  # doctest: +SKIP
-    >>> report.verdict, report.relation, report.texts_needed  # doctest: +SKIP
-    ('gpt-4-0314', 'learned-from', 30)
-    >>> print(report)  # doctest: +SKIP
+    Audit the 20 sample answers of alpaca-7b (fine-tuned on text-davinci-003 outputs) against
+    the built-in references without the students, pairing answers to the same prompts:
+
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> sample = references.load_sample()
+    >>> refs = references.builtin()
+    >>> for m in refs.to_frame().query("role != 'teacher'")["model"]:
+    ...     _ = refs.remove(m)
+    >>> alpaca = sample.filter(lambda r: r["model"] == "alpaca-7b")
+    >>> report = fp.audit(alpaca["text"], references=refs, prompts=alpaca["prompt_id"],
+    ...                   reference_texts=sample.filter(lambda r: r["model"] in refs))
+    >>> report.nearest.model in refs
+    True
+    >>> report.nearest.model, report.verdict, report.relation  # doctest: +SKIP
+    ('text-davinci-003', None, 'none')
+
+    With the shipped references the nearest candidate is the teacher, text-davinci-003, but with
+    only 20 texts its Holm-corrected p-value stays just above 0.05, so ``verdict`` is ``None``;
+    ``print(report)`` shows the table.
     """
     if references is None:
         from fingerprint.references import builtin
@@ -511,6 +557,14 @@ def distance_matrix(references: ReferenceSet, report: AuditReport | None = None)
     -------
     names : list of str
     D : ndarray of shape (len(names), len(names))
+
+    Examples
+    --------
+    >>> from fingerprint import references
+    >>> from fingerprint.setlevel import distance_matrix
+    >>> names, D = distance_matrix(references.builtin())
+    >>> D.shape == (len(names), len(names)), bool((D.diagonal() == 0).all())
+    (True, True)
     """
     geo = _Geometry(references)
     names, D = list(geo.models), geo.pair.copy()
@@ -529,9 +583,28 @@ def plot_similarity(references: ReferenceSet, report: AuditReport | None = None,
     Rows are ordered by average-linkage clustering so families sit together.  Needs matplotlib
     (``pip install fingerprint[plot]``).
 
+    Parameters
+    ----------
+    references : ReferenceSet
+    report : AuditReport, optional
+        Adds the audited model as ``"<unknown>"``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default: a new figure sized to the number of models.
+
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")  # no display needed
+    >>> from fingerprint import references
+    >>> from fingerprint.setlevel import plot_similarity
+    >>> ax = plot_similarity(references.builtin())
+    >>> len(ax.get_xticklabels()) == len(references.list_models())
+    True
+    >>> ax.figure.savefig("similarity.png")  # doctest: +SKIP
     """
     try:
         import matplotlib.pyplot as plt

@@ -152,6 +152,10 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     >>> space = FeatureSpace(n_char=50, n_word=20, n_components=2).fit(texts)
     >>> space.transform(texts).shape == (3, space.n_features_out_)
     True
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "space.npz")
+    >>> FeatureSpace.load(space.save(path)).space_id_ == space.space_id_
+    True
     """
 
     def __init__(
@@ -478,6 +482,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         ------
         FileNotFoundError
             When this installation ships no default space.
+
+        Examples
+        --------
+        >>> from fingerprint import FeatureSpace
+        >>> space = FeatureSpace.default()
+        >>> space.transform(["Certainly! Here is a concise overview."]).shape
+        (1, 584)
         """
         return _load_default()
 

@@ -213,6 +213,20 @@ def _markers(text: str) -> dict[str, float]:
 
 
 STYLE_MARKER_NAMES: tuple[str, ...] = tuple(_markers("Sure. Example text.\n\nSecond paragraph."))
+"""Names of the style markers, in the column order of :class:`StyleMarkers`.
+
+Examples
+--------
+>>> from fingerprint import STYLE_MARKER_NAMES, describe_marker
+>>> len(STYLE_MARKER_NAMES)
+72
+>>> STYLE_MARKER_NAMES[:3]
+('log_chars', 'log_words', 'log_sentences')
+>>> [n for n in STYLE_MARKER_NAMES if n.startswith("selfid_")][:2]
+['selfid_openai', 'selfid_anthropic']
+>>> describe_marker("punct_em_dash")
+"'em dash' per 1,000 characters"
+"""
 
 _DESCRIPTIONS: dict[str, str] = {
     "log_chars": "log(1 + characters): answer length",
@@ -293,6 +307,9 @@ class StyleMarkers(TransformerMixin, BaseEstimator):
     >>> X = sm.transform(["Certainly! I hope this helps."])
     >>> X.shape[1] == len(sm.get_feature_names_out())
     True
+    >>> markers = dict(zip(sm.get_feature_names_out(), X[0]))
+    >>> float(markers["opener_certainly"]), float(markers["closer_hope_helps"])
+    (1.0, 1.0)
     """
 
     def __init__(self, max_chars: int | None = 100_000) -> None:
