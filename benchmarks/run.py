@@ -177,6 +177,44 @@ def embedding_lr(train_t, train_y, dev_t, dev_y, per_model: tuple[int, int], cac
     return {"top1": acc, "train_texts": len(a_t), "dev_texts": len(b_t), "embed_s_or_cache": embed_s}
 
 
+def embedding_fusion(train, dev, cache: Path, per_model: tuple[int, int] = (60, 40)) -> dict:
+    """n-grams/style/score vs embeddings-only vs fused, one fitted space, same texts (a per-model subset).
+
+    The subset is the one ``benchmarks/embed_cache.py`` embeds (seed 0); embeddings come from the
+    on-disk cache (``EmbeddingFeatures(cache_dir=...)``), so a repeated run embeds nothing.  Each row is
+    the shrinkage LDA on a slice of the same fingerprints (as the ablations), so rows differ only in
+    which blocks they use.
+    """
+    from fingerprint.features.embeddings import EmbeddingFeatures
+
+    tr, dv = fp.sample_per_model(train, per_model[0], seed=SEED), fp.sample_per_model(dev, per_model[1], seed=SEED)
+    t = time.perf_counter()
+    space = fp.FeatureSpace(embeddings=EmbeddingFeatures(cache_dir=cache))
+    Xtr = space.fit_transform(list(tr["text"]), list(tr["model"]), groups=tr["prompt_id"])
+    refs = fp.fingerprints._references_from_features(
+        Xtr, np.array(tr["model"]), space, calibrate=False, groups=None, n_folds=5, shrinkage=0.3,
+        metadata=None, random_state=SEED,
+    )  # fmt: skip
+    X = space.transform(list(dv["text"]))
+    fit_s = time.perf_counter() - t
+    y = np.array(dv["model"])
+    classes = np.array(refs.models)
+    b = {blk.name: np.arange(blk.start, blk.stop) for blk in space.blocks_}
+    rows = {
+        "n-grams + style + score (default space)": np.concatenate([b["ngram"], b["style"], b["score"]]),
+        "embeddings only": b["embedding"],
+        "fused (all blocks)": np.arange(space.n_features_out_),
+        "n-grams + style (no score block)": np.concatenate([b["ngram"], b["style"]]),
+        "n-grams + style + embeddings (no score block)": np.concatenate([b["ngram"], b["style"], b["embedding"]]),
+    }
+    out: dict = {"train_texts": len(tr), "dev_texts": len(dv), "fit_and_transform_s": fit_s,
+                 "embedding_cache": space.embeddings_.cache_info_}  # fmt: skip
+    for label, dims in rows.items():
+        sc = ablate(refs, dims).scores(X[:, dims])
+        out[label] = {"top1": float(np.mean(classes[sc.argmax(1)] == y))}
+    return out
+
+
 def scaling(train, space_kw: dict, data: Path, sizes=((1000, 23), (5000, 23), (None, 23), (5000, 6), (5000, 12))):
     """Fit time and peak RSS of a fresh child process per (texts, models) size (None = all texts)."""
     import subprocess
@@ -308,14 +346,26 @@ def main(argv: list[str] | None = None) -> dict:
     ng, st = space.block("ngram"), space.block("style")
     R["ablations"] = {}
     blocks = {
-        "n-grams only": np.arange(ng.start, ng.stop),
+        "n-gram PCs only": np.arange(ng.start, ng.stop),
         "style markers only": np.arange(st.start, st.stop),
-        "all": np.arange(space.n_features_out_),
+        "n-gram PCs + style (no score block)": np.arange(ng.start, st.stop),
     }
+    if any(b.name == "score" for b in space.blocks_):
+        sc = space.block("score")
+        blocks["score block only"] = np.arange(sc.start, sc.stop)
+    blocks["all"] = np.arange(space.n_features_out_)
     for label, dims in blocks.items():
         sc = ablate(refs, dims).scores(X[:, dims])
         R["ablations"][label] = {"top1": float(np.mean(classes[sc.argmax(1)] == y))}
-    R["ablations"]["embeddings"] = "not part of the feature space (MiniLM alone: 7.8 % top-1, docs/method.md)"
+
+    # --- embedding fusion (issue 3) on the cached embedding subset ------------------------------
+    if args.quick:
+        R["embedding_fusion"] = "not run in --quick (embedding is ~5-15 texts/s on 2 cores)"
+    else:
+        try:
+            R["embedding_fusion"] = embedding_fusion(train, dev, HERE / ".cache" / "embeddings")
+        except ImportError as e:
+            R["embedding_fusion"] = f"not run: {e}"
 
     # --- peers in the same run ---------------------------------------------------------------------
     R["peers"] = {}
@@ -443,6 +493,21 @@ def targets_table(R: dict) -> list[str]:
     return [*rows, ""]
 
 
+def embedding_section(E: dict | str | None) -> list[str]:
+    if E is None:
+        return []
+    head = ["## Embedding fusion (all-MiniLM-L6-v2 block; one fitted space, sliced statistics)", ""]
+    if isinstance(E, str):
+        return [*head, E, ""]
+    rows = [f"| {k} | {v['top1']:.3f} |" for k, v in E.items() if isinstance(v, dict) and "top1" in v]
+    return [
+        *head,
+        f"Same {E['train_texts']} train-prompt / {E['dev_texts']} dev-prompt texts for every row "
+        "(60 / 40 per model, seed 0; embeddings from the on-disk cache).", "",
+        "| blocks | top-1 |", "|---|---|", *rows, "",
+    ]  # fmt: skip
+
+
 def markdown(R: dict) -> str:
     pt = R["per_text"]
     L = [
@@ -471,7 +536,8 @@ def markdown(R: dict) -> str:
         *[f"| {k} | {v['top1']:.3f} | {v['ece']:.3f} |" for k, v in R["fingerprint_files"].items()], "",
         "## Ablations (sliced fingerprint statistics)", "", "| features | top-1 |", "|---|---|",
         *[f"| {k} | {v['top1']:.3f} |" if isinstance(v, dict) else f"| {k} | {v} |" for k, v in R["ablations"].items()],
-        "", "## Peers, same run", "", "| tool | top-1 | ours / peer |", "|---|---|---|",
+        "", *embedding_section(R.get("embedding_fusion")),
+        "## Peers, same run", "", "| tool | top-1 | ours / peer |", "|---|---|---|",
         *[f"| {k} | {v['top1']:.3f} | {v['ours_to_peer_top1']:.2f} |" if isinstance(v, dict) else f"| {k} | {v} | – |"
           for k, v in R["peers"].items()], "",
         "Ratios for the embedding peer use our top-1 on the same dev subset when available "

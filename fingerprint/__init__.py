@@ -100,7 +100,15 @@ __all__ = [
 ]
 
 
+# submodules reachable as attributes (``fp.references.list_models()``) without an explicit import
+_SUBMODULES = frozenset(
+    {"attribution", "calibration", "cli", "corpus", "features", "fingerprints", "io", "references", "setlevel"}
+)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"fingerprint.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'fingerprint' has no attribute {name!r}")

@@ -618,7 +618,7 @@ def plot_similarity(references: ReferenceSet, report: AuditReport | None = None,
     order = leaves_list(linkage(squareform(0.5 * (Dc + Dc.T), checks=False), "average"))
     if ax is None:
         _, ax = plt.subplots(figsize=(0.35 * len(names) + 3, 0.35 * len(names) + 2))
-    im = ax.imshow(Dc[np.ix_(order, order)], cmap="viridis_r")
+    im = ax.imshow(Dc[np.ix_(order, order)], cmap="viridis")  # small distances dark
     ax.set_xticks(range(len(names)), [names[i] for i in order], rotation=90, fontsize=7)
     ax.set_yticks(range(len(names)), [names[i] for i in order], fontsize=7)
     ax.figure.colorbar(im, ax=ax, label="debiased squared distance / dim")

@@ -90,7 +90,7 @@ def test_explanations_name_real_features(fitted, heldout):
     a = fp.attribute(texts[i], references=fitted, top_features=8)[0]
     names = [n for n, _ in a.top_features]
     assert len(names) == 8 and all(c > 0 for _, c in a.top_features)
-    assert all(n.startswith(("char:", "word:", "style:")) for n in names)
+    assert all(n.startswith(("char:", "word:", "style:", "score:")) for n in names)
     text = a.explain()
     assert "nearest model: model-a" in text and names[0] in text
 

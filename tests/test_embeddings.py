@@ -370,3 +370,54 @@ def test_in_pipeline(fitted):
     pipe.steps[0][1]._st_model = fitted._st_model
     pipe.fit(SHORT * 2, ["a", "b", "c"] * 2)
     assert pipe.predict(SHORT).tolist() == ["a", "b", "c"]
+
+
+# -- fusion: the embedding block of a FeatureSpace ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fused(tmp_path_factory):
+    import fingerprint as fp
+    from tests.conftest import make_corpus
+
+    cache = tmp_path_factory.mktemp("emb-cache")
+    texts, models, prompts = make_corpus(8, seed=3)
+    space = fp.FeatureSpace(n_char=100, n_word=50, n_components=4, embeddings=EmbeddingFeatures(cache_dir=cache))
+    X = space.fit_transform(texts, models, groups=prompts)
+    return space, X, texts, models, prompts, cache
+
+
+def test_embedding_block_is_appended_and_named(fused):
+    space, X, texts, *_ = fused
+    b = space.block("embedding")
+    assert b.size == 384 and b.stop == space.n_features_out_ == X.shape[1]
+    assert space.get_feature_names_out()[b.start] == "embedding:emb_0"
+    # unit RMS per column times embedding_scale
+    E = X[:, b.start : b.stop]
+    assert np.sqrt(((E - E.mean(axis=0)) ** 2).mean()) == pytest.approx(1.0, rel=1e-4)
+    np.testing.assert_allclose(space.transform(texts[:3])[:, b.start :], E[:3], atol=1e-5)
+
+
+def test_fused_space_round_trip_and_fingerprint_path(fused, tmp_path):
+    import fingerprint as fp
+
+    space, _, texts, models, prompts, cache = fused
+    loaded = fp.FeatureSpace.load(space.save(tmp_path / "space.npz"))
+    assert loaded.space_id_ == space.space_id_
+    loaded.embeddings_.set_params(cache_dir=cache)  # runtime setting, not part of the space
+    np.testing.assert_allclose(loaded.transform(texts[:4]), space.transform(texts[:4]), atol=1e-5)
+    # the fingerprint-only path: references assembled from files predict like the classifier
+    clf = fp.FingerprintClassifier(space=space).fit(texts, models, groups=prompts)
+    paths = [f.save(tmp_path / f"{i}.npz") for i, f in enumerate(clf.references_)]
+    refs = fp.load_references(paths, space=loaded)
+    assert [a.nearest for a in fp.attribute(texts[:6], references=refs)] == list(clf.predict(texts[:6]))
+
+
+def test_fused_space_refuses_a_different_model(fused, tmp_path, monkeypatch):
+    import fingerprint as fp
+
+    space, _, texts, *_ = fused
+    loaded = fp.FeatureSpace.load(space.save(tmp_path / "space.npz"))
+    monkeypatch.setattr(EmbeddingFeatures, "_model_hash", lambda self: "0" * 64)
+    with pytest.raises(ValueError, match="content hash"):
+        loaded.transform(texts[:1])

@@ -17,3 +17,18 @@ def test_public_api_resolves():
 
     for name in fp.__all__:
         assert getattr(fp, name) is not None
+
+
+def test_submodules_are_reachable_without_an_import():
+    # `fp.references.list_models()` must work right after `import fingerprint as fp`
+    code = "import fingerprint as fp; assert callable(fp.references.list_models); assert fp.setlevel.plot_similarity"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    import pytest
+
+    import fingerprint as fp
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        fp.nope  # noqa: B018

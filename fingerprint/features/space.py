@@ -25,11 +25,17 @@ Blocks, in column order:
     are *cross-fitted* (each text scored by a model that never saw its prompt
     group), so fingerprints built from them have the spread that new texts
     will have.
+``embedding`` (only with ``embeddings=``)
+    Sentence-transformers embeddings (:class:`~fingerprint.features.embeddings.EmbeddingFeatures`),
+    scaled to unit RMS per column times ``embedding_scale``.  Off by default:
+    on ``alpaca_eval_train`` they encode the *topic* and lowered accuracy at
+    every weight we measured (docs/method.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -125,6 +131,12 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     n_folds : int, default=5
         Folds for cross-fitting the training texts' scores (grouped by
         ``groups`` when :meth:`fit` gets them).
+    embeddings : EmbeddingFeatures, optional
+        Add an ``embedding`` block from this (cloned) extractor.  Its model is
+        recorded by content hash; runtime settings (``device``, ``cache_dir``,
+        ``batch_size``) can be changed on ``embeddings_`` after loading.
+    embedding_scale : float, default=1.0
+        Multiplier of the ``embedding`` block (after scaling it to unit RMS per column).
     random_state : int, default=0
         Seed of the randomized SVD and of ungrouped folds.
 
@@ -168,6 +180,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         score_scale: float = 8.0,
         score_C: float = 0.5,
         n_folds: int = 5,
+        embeddings: Any = None,
+        embedding_scale: float = 1.0,
         random_state: int = 0,
     ) -> None:
         self.n_char = n_char
@@ -178,6 +192,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.score_scale = score_scale
         self.score_C = score_C
         self.n_folds = n_folds
+        self.embeddings = embeddings
+        self.embedding_scale = embedding_scale
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------
@@ -225,6 +241,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         if len(texts) < 2:
             raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got {len(texts)}")
         scores = self._fit_scores(texts, y, groups)
+        emb = self._fit_embeddings(texts)
         vocabs, blocks = [], []
         for analyzer, kw, k in (
             ("char", {"ngram_range": (1, 4)}, self.n_char),
@@ -255,7 +272,23 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         sd = S.std(axis=0)
         self.style_scale_ = np.where(sd > 1e-9, sd, 1.0)
         self._finish()
-        return np.hstack([proj * self._ngram_factor, (S - self.style_mean_) / self.style_scale_, scores])
+        parts = [proj * self._ngram_factor, (S - self.style_mean_) / self.style_scale_, scores]
+        return np.hstack([*parts, emb * self._embedding_factor] if emb is not None else parts)
+
+    def _fit_embeddings(self, texts: list[str]) -> np.ndarray | None:
+        self.embeddings_ = None
+        self.embedding_model_hash_ = None
+        self.embedding_unit_ = 1.0
+        if self.embeddings is None:
+            return None
+        from sklearn.base import clone
+
+        self.embeddings_ = clone(self.embeddings)
+        E = self.embeddings_.fit_transform(texts)
+        self.embedding_model_hash_ = self.embeddings_._model_hash()
+        self._embedding_checked = True
+        self.embedding_unit_ = float(np.sqrt(((E - E.mean(axis=0)) ** 2).mean())) or 1.0
+        return E
 
     def _fit_scores(self, texts: list[str], y: Any, groups: Any) -> np.ndarray:
         """Learn the score block; return the training texts' cross-fitted, scaled scores."""
@@ -324,9 +357,15 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         blocks = [Block("ngram", 0, k), Block("style", k, k + ns)]
         if nsc:
             blocks.append(Block("score", k + ns, k + ns + nsc))
+        n = k + ns + nsc
+        if getattr(self, "embeddings_", None) is not None:
+            ne = self.embeddings_.n_features_out_
+            blocks.append(Block("embedding", n, n + ne))
+            n += ne
         self.blocks_ = tuple(blocks)
-        self.n_features_out_ = k + ns + nsc
+        self.n_features_out_ = n
         self._score_factor = self.score_scale / self.score_unit_
+        self._embedding_factor = self.embedding_scale / getattr(self, "embedding_unit_", 1.0)
         self.n_features_in_ = 1
         self.space_id_ = self._hash()
         # cached for the transform hot path: float64 projection and its constant offset
@@ -343,14 +382,19 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     def _hash(self) -> str:
         h = hashlib.sha256()
         for name, a in sorted(self._arrays().items()):
-            if name.startswith("score_") and not self.score_coef_.size:
-                continue  # spaces without a score block keep the ids they had before the block existed
+            if (name.startswith("score_") and not self.score_coef_.size) or (
+                name == "embedding_unit" and getattr(self, "embeddings_", None) is None
+            ):
+                continue  # spaces without these blocks keep the ids they had before the blocks existed
             a = np.ascontiguousarray(a)
             h.update(a.dtype.str.encode())
             h.update(a.tobytes())
         h.update(repr(float(self.ngram_scale)).encode())
         if self.score_coef_.size:
             h.update(repr(float(self.score_scale)).encode())
+        if getattr(self, "embeddings_", None) is not None:
+            h.update(json.dumps(self._embedding_meta(), sort_keys=True).encode())
+            h.update(repr(float(self.embedding_scale)).encode())
         return h.hexdigest()[:16]
 
     # -- transforming -------------------------------------------------------
@@ -380,6 +424,16 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         if self.score_coef_.size:
             H = _hashed_ngrams(texts)[:, self.score_index_]
             parts.append((H @ self.score_coef_ + self.score_intercept_) * self._score_factor)
+        if self.embeddings_ is not None:
+            if not getattr(self, "_embedding_checked", False):
+                found = self.embeddings_._model_hash()
+                if found != self.embedding_model_hash_:
+                    raise ValueError(
+                        f"this space's embedding block was fitted with model {self.embeddings_.model!r} "
+                        f"(content hash {self.embedding_model_hash_}); the model found now has hash {found}"
+                    )
+                self._embedding_checked = True
+            parts.append(self.embeddings_.transform(texts) * self._embedding_factor)
         return np.hstack(parts), (Z if return_ngrams else None)
 
     def ngram_weights(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -400,6 +454,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             # a two-model space has one score: the second model's margin over the first
             scored = self.score_classes_[-self.score_coef_.shape[1] :]
             names += [f"score:{c}" for c in scored]
+        if self.embeddings_ is not None:
+            names += [f"embedding:{n}" for n in self.embeddings_.get_feature_names_out()]
         return np.array(names, dtype=object)
 
     def block(self, name: str) -> Block:
@@ -424,13 +480,29 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             "score_coef": self.score_coef_.astype(np.float16),
             "score_intercept": np.asarray(self.score_intercept_, dtype=np.float64),
             "score_unit": np.array(self.score_unit_),
+            "embedding_unit": np.array(self.embedding_unit_),
         }
+
+    # runtime-only settings of the embedding extractor: not part of the space's identity
+    _EMBEDDING_RUNTIME = ("batch_size", "cache_dir", "device", "show_progress_bar")
+
+    def _embedding_meta(self) -> dict[str, Any]:
+        params = self.embeddings_.get_params()
+        for k in self._EMBEDDING_RUNTIME:
+            params.pop(k, None)
+        if params.get("model") is not None:
+            params["model"] = os.fspath(params["model"])
+        n = self.embeddings_.n_features_out_
+        return {"params": params, "model_hash": self.embedding_model_hash_, "n_features": n}
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save atomically as a checksummed ``.npz`` (no pickle)."""
         check_is_fitted(self, "space_id_")
+        params = self.get_params(deep=False)
+        params["embeddings"] = None  # stored below, as plain JSON
         meta = {
-            "params": self.get_params(),
+            "params": params,
+            "embeddings": self._embedding_meta() if self.embeddings_ is not None else None,
             "space_id": self.space_id_,
             "style_markers": list(STYLE_MARKER_NAMES),
         }
@@ -465,6 +537,22 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             or self.score_coef_.shape[0] != self.score_index_.size
         ):  # fmt: skip
             raise FingerprintFileError(f"{path}: malformed score block")
+        self.embeddings_, self.embedding_model_hash_, self.embedding_unit_ = None, None, 1.0
+        em = meta.get("embeddings")
+        if em is not None:
+            from fingerprint.features.embeddings import EmbeddingFeatures
+
+            try:
+                self.embeddings_ = EmbeddingFeatures(**em["params"])
+                nf = int(em["n_features"])
+                # fitted state of an extractor that learns nothing from data: its output size
+                self.embeddings_.n_features_out_, self.embeddings_.n_features_in_ = nf, 1
+                self.embeddings_.embedding_dim_ = nf // (2 if self.embeddings_.pooling == "mean+std" else 1)
+                self.embedding_model_hash_ = str(em["model_hash"])
+                self.embedding_unit_ = float(arr["embedding_unit"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise FingerprintFileError(f"{path}: malformed embedding block description ({e})") from e
+            self.embeddings = EmbeddingFeatures(**em["params"])
         self._build_vectorizers()
         self._finish()
         if self.space_id_ != meta["space_id"]:
