@@ -380,6 +380,8 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
     calibrate : bool, default=True
         Fit the confidence temperature by ``n_folds``-fold cross-fitting.
     n_folds : int, default=5
+    n_jobs : int, optional
+        Threads for the space's score block (``-1``: all cores); results do not depend on it.
     random_state : int, default=0
 
     Attributes
@@ -420,6 +422,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         shrinkage: float = 0.3,
         calibrate: bool = True,
         n_folds: int = 5,
+        n_jobs: int | None = None,
         random_state: int = 0,
     ) -> None:
         self.space = space
@@ -430,6 +433,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         self.shrinkage = shrinkage
         self.calibrate = calibrate
         self.n_folds = n_folds
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any, groups: Any = None) -> FingerprintClassifier:
@@ -453,7 +457,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         space, feats = resolve_space(
             self.space, texts, labels, groups, n_char=self.n_char, n_word=self.n_word,
             n_components=self.n_components, n_score_features=self.n_score_features, n_folds=self.n_folds,
-            random_state=self.random_state,
+            n_jobs=self.n_jobs, random_state=self.random_state,
         )  # fmt: skip
         self.references_ = _references_from_features(
             feats, labels, space, calibrate=self.calibrate, groups=groups, n_folds=self.n_folds,

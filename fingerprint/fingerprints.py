@@ -495,6 +495,7 @@ def build_references(
     n_folds: int = 5,
     shrinkage: float = 0.3,
     metadata: Mapping[str, Mapping[str, Any]] | None = None,
+    n_jobs: int | None = None,
     random_state: int = 0,
 ) -> ReferenceSet:
     """Build one fingerprint per model and a calibrated reference set.
@@ -519,6 +520,8 @@ def build_references(
     shrinkage : float, default=0.3
     metadata : mapping of model name to mapping, optional
         Per-model metadata (family, teacher, ...).
+    n_jobs : int, optional
+        Threads for fitting the space's score block when ``space="fit"``.
     random_state : int, default=0
 
     Returns
@@ -549,7 +552,7 @@ def build_references(
     ('anthropic', 10)
     """
     texts, y = _texts_and_labels(texts, models)
-    space, X = resolve_space(space, texts, y, groups, n_folds=n_folds, random_state=random_state)
+    space, X = resolve_space(space, texts, y, groups, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state)
     return _references_from_features(
         X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
         metadata=metadata, random_state=random_state,

@@ -158,7 +158,7 @@ def build(
     lineage = json.loads((data / "lineage.json").read_text()) if (data / "lineage.json").is_file() else {}
     manifest = json.loads((data / "manifest.json").read_text()) if (data / "manifest.json").is_file() else {}
     meta = {m: {k: v[k] for k in _LINEAGE_KEYS if k in v} for m, v in lineage.items()}
-    refs = build_references(corpus["text"], corpus["model"], groups=corpus["prompt_id"], metadata=meta)
+    refs = build_references(corpus["text"], corpus["model"], groups=corpus["prompt_id"], metadata=meta, n_jobs=-1)
     refs.metadata.update(
         {
             "corpus": data.name,

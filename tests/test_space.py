@@ -147,3 +147,11 @@ def test_score_block_can_be_disabled(corpus):
     texts, models, prompts = corpus
     space = FeatureSpace(n_char=50, n_word=20, n_components=2, n_score_features=0).fit(texts, models, groups=prompts)
     assert [b.name for b in space.blocks_] == ["ngram", "style"]
+
+
+def test_threads_do_not_change_the_result(corpus):
+    texts, models, prompts = corpus
+    kw = {"n_char": 100, "n_word": 50, "n_components": 4, "n_score_features": 300}
+    a = FeatureSpace(**kw).fit(texts, models, groups=prompts)
+    b = FeatureSpace(**kw, n_jobs=2).fit(texts, models, groups=prompts)
+    assert a.space_id_ == b.space_id_

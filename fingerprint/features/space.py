@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.model_selection import GroupKFold, StratifiedKFold
@@ -137,6 +138,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         ``batch_size``) can be changed on ``embeddings_`` after loading.
     embedding_scale : float, default=1.0
         Multiplier of the ``embedding`` block (after scaling it to unit RMS per column).
+    n_jobs : int, optional
+        Threads for fitting the score block's cross-fitting models (joblib
+        convention: ``None`` is 1, ``-1`` all cores).  Results do not depend on it.
     random_state : int, default=0
         Seed of the randomized SVD and of ungrouped folds.
 
@@ -182,6 +186,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         n_folds: int = 5,
         embeddings: Any = None,
         embedding_scale: float = 1.0,
+        n_jobs: int | None = None,
         random_state: int = 0,
     ) -> None:
         self.n_char = n_char
@@ -194,6 +199,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.n_folds = n_folds
         self.embeddings = embeddings
         self.embedding_scale = embedding_scale
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------
@@ -326,12 +332,17 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             return keep.astype(np.int32), coef[:, keep].T.astype(np.float16).astype(np.float32), svm.intercept_
 
         oof = np.zeros((len(texts), 1 if len(classes) == 2 else len(classes)))
-        for train, test in folds:
+        folds = list(folds)
+        for train, _ in folds:
             if len(np.unique(y[train])) != len(classes):
                 raise ValueError("a cross-fitting fold lacks some model's texts; give each model more groups")
-            keep, coef, b = fit_pruned(train)
+        # liblinear releases the GIL: threads share H instead of copying it to worker processes
+        fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(fit_pruned)(rows) for rows in [*(train for train, _ in folds), np.arange(len(texts))]
+        )
+        for (_, test), (keep, coef, b) in zip(folds, fitted, strict=False):
             oof[test] = H[test][:, keep] @ coef + b
-        self.score_index_, self.score_coef_, self.score_intercept_ = fit_pruned(np.arange(len(texts)))
+        self.score_index_, self.score_coef_, self.score_intercept_ = fitted[-1]
         self.score_classes_ = classes.astype(str)
         # one scale for the block (unit RMS of the centred held-out scores) keeps score differences intact
         self.score_unit_ = float(np.sqrt(((oof - oof.mean(axis=0)) ** 2).mean())) or 1.0
