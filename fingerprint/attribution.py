@@ -381,7 +381,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         Fit the confidence temperature by ``n_folds``-fold cross-fitting.
     n_folds : int, default=5
     n_jobs : int, optional
-        Threads for the space's score block (``-1``: all cores); results do not depend on it.
+        Worker processes for the space's score block (``-1``: all cores); results do not depend on it.
     random_state : int, default=0
 
     Attributes

@@ -521,7 +521,7 @@ def build_references(
     metadata : mapping of model name to mapping, optional
         Per-model metadata (family, teacher, ...).
     n_jobs : int, optional
-        Threads for fitting the space's score block when ``space="fit"``.
+        Worker processes for fitting the space's score block when ``space="fit"``.
     random_state : int, default=0
 
     Returns

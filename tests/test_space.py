@@ -149,7 +149,7 @@ def test_score_block_can_be_disabled(corpus):
     assert [b.name for b in space.blocks_] == ["ngram", "style"]
 
 
-def test_threads_do_not_change_the_result(corpus):
+def test_parallel_fit_does_not_change_the_result(corpus):
     texts, models, prompts = corpus
     kw = {"n_char": 100, "n_word": 50, "n_components": 4, "n_score_features": 300}
     a = FeatureSpace(**kw).fit(texts, models, groups=prompts)

@@ -139,8 +139,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     embedding_scale : float, default=1.0
         Multiplier of the ``embedding`` block (after scaling it to unit RMS per column).
     n_jobs : int, optional
-        Threads for fitting the score block's cross-fitting models (joblib
-        convention: ``None`` is 1, ``-1`` all cores).  Results do not depend on it.
+        Worker processes for fitting the score block's cross-fitting models
+        (joblib convention: ``None`` is 1, ``-1`` all cores).  Results do not depend on it.
     random_state : int, default=0
         Seed of the randomized SVD and of ungrouped folds.
 
@@ -336,8 +336,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         for train, _ in folds:
             if len(np.unique(y[train])) != len(classes):
                 raise ValueError("a cross-fitting fold lacks some model's texts; give each model more groups")
-        # liblinear releases the GIL: threads share H instead of copying it to worker processes
-        fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        # processes, not threads: liblinear's random generator is global, so threads would make
+        # the result depend on scheduling (joblib memory-maps H for the workers)
+        fitted = Parallel(n_jobs=self.n_jobs)(
             delayed(fit_pruned)(rows) for rows in [*(train for train, _ in folds), np.arange(len(texts))]
         )
         for (_, test), (keep, coef, b) in zip(folds, fitted, strict=False):
