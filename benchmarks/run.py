@@ -215,8 +215,12 @@ def embedding_fusion(train, dev, cache: Path, per_model: tuple[int, int] = (60, 
     return out
 
 
-def scaling(train, space_kw: dict, data: Path, sizes=((1000, 23), (5000, 23), (None, 23), (5000, 6), (5000, 12))):
-    """Fit time and peak RSS of a fresh child process per (texts, models) size (None = all texts)."""
+def scaling(train, space_kw: dict, data: Path, sizes=((1000, 23), (5000, 23), (5000, 6), (5000, 12))):
+    """Fit time and peak RSS of a fresh child process per (texts, models) size (None = all texts).
+
+    The full-size fit is not repeated here (it takes ~10 min since the score block): its time is
+    ``speed.fit_s`` of the main run.
+    """
     import subprocess
 
     rows = []
