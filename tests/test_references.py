@@ -47,7 +47,8 @@ def test_builtin_files_are_verified(tmp_path):
 
 def test_shipped_size_budget():
     size = sum(p.stat().st_size for p in (ROOT / "fingerprint" / "data").rglob("*") if p.is_file())
-    assert size < 25 * 2**20
+    # 23 float32 fingerprints (~16 MB) + the space: PCA components (~6 MB) and the score block (~5 MB)
+    assert size < 30 * 2**20
 
 
 def test_sample_corpus_is_held_out():
@@ -78,3 +79,6 @@ def test_builtin_reproduces_benchmark_accuracy_on_dev(shared_data):
     clf = fp.FingerprintClassifier.from_references(references.builtin())
     acc = float(np.mean(clf.predict(dev["text"]) == np.array(dev["model"])))
     assert abs(acc - report["per_text"]["top1"]) < 0.02, (acc, report["per_text"]["top1"])
+    # issue 2's bar: not below the plain TF-IDF + LinearSVC baseline measured in the same report run
+    baseline = report["peers"]["TF-IDF char1-4+word1-2 LinearSVC"]["top1"]
+    assert acc > baseline, (acc, baseline)

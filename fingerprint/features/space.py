@@ -588,7 +588,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         >>> from fingerprint import FeatureSpace
         >>> space = FeatureSpace.default()
         >>> space.transform(["Certainly! Here is a concise overview."]).shape
-        (1, 584)
+        (1, 607)
         """
         return _load_default()
 
