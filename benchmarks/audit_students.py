@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> dict:
     refs = fp.build_references(
         [corpus["text"][i] for i in ref_rows], models[ref_rows],
         groups=[corpus["prompt_id"][i] for i in ref_rows],
-        metadata={m: {"family": v["family"]} for m, v in lineage.items()},
+        metadata={m: {"family": v["family"]} for m, v in lineage.items()}, n_jobs=-1,
     )  # fmt: skip
     build_s = time.perf_counter() - t
     texts = corpus["text"]

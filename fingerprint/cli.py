@@ -28,7 +28,7 @@ def _cmd_build(a: argparse.Namespace) -> int:
 
     ds = fp.load_corpus(a.corpus, split=a.split)
     groups = ds["prompt_id"] if "prompt_id" in ds.column_names else None
-    refs = fp.build_references(ds["text"], ds["model"], groups=groups, space=a.space)
+    refs = fp.build_references(ds["text"], ds["model"], groups=groups, space=a.space, n_jobs=a.jobs)
     refs.save(a.out)
     print(f"{refs}\nsaved to {a.out}")
     return 0
@@ -130,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--out", required=True)
     b.add_argument("--split", choices=["train", "dev"], default=None)
     b.add_argument("--space", choices=["fit", "default"], default="fit")
+    b.add_argument("--jobs", type=int, default=None, help="worker processes for the score block (-1: all cores)")
     b.set_defaults(func=_cmd_build)
 
     t = sub.add_parser("attribute", help="attribute a text or a corpus file")
