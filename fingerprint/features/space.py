@@ -23,8 +23,9 @@ Blocks, in column order:
     is how the fixed-size fingerprint still sees the long tail of rare
     n-grams that the PCA block cannot hold.  On the training texts the scores
     are *cross-fitted* (each text scored by a model that never saw its prompt
-    group), so fingerprints built from them have the spread that new texts
-    will have.
+    group), and new texts are scored by the average of those fold models, so
+    fingerprints built from the training texts have the centre and spread
+    that new texts' scores will have.
 ``embedding`` (only with ``embeddings=``)
     Sentence-transformers embeddings (:class:`~fingerprint.features.embeddings.EmbeddingFeatures`),
     scaled to unit RMS per column times ``embedding_scale``.  Off by default:
