@@ -55,14 +55,12 @@ and a transform whose texts all hit never loads the model.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
 import logging
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,6 +71,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from fingerprint._validation import check_texts
+from fingerprint.io import atomic_write_bytes
 
 __all__ = ["DEFAULT_MODEL", "INSTALL_HINT", "EmbeddingFeatures", "default_cache_dir"]
 
@@ -662,7 +661,7 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
             if known:
                 doc["n_features_out"] = int(self.n_features_out_)
                 doc["embedding_dim"] = int(self.embedding_dim_)
-            _atomic_write(meta, json.dumps(doc, indent=1, sort_keys=True).encode())
+            atomic_write_bytes(meta, json.dumps(doc, indent=1, sort_keys=True).encode(), durable=False)
         return ns
 
     def _cached_dim(self) -> int | None:
@@ -697,19 +696,6 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
 
             buf = io.BytesIO()
             np.save(buf, np.ascontiguousarray(vec, dtype=np.float32), allow_pickle=False)
-            _atomic_write(path, buf.getvalue())
+            atomic_write_bytes(path, buf.getvalue(), durable=False)
         except OSError as e:  # a full or read-only disk must not fail the transform
             logger.warning("could not write cache entry %s: %s", path, e)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and move it into place (atomic on POSIX and Windows)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

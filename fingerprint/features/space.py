@@ -39,7 +39,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -297,13 +297,17 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.embedding_unit_ = float(np.sqrt(((E - E.mean(axis=0)) ** 2).mean())) or 1.0
         return E
 
-    def _fit_scores(self, texts: list[str], y: Any, groups: Any) -> np.ndarray:
-        """Learn the score block; return the training texts' cross-fitted, scaled scores."""
+    def _no_scores(self) -> None:
+        """The state of a space without a score block."""
         self.score_classes_ = np.array([], dtype=str)
         self.score_index_ = np.zeros(0, dtype=np.int32)
         self.score_coef_ = np.zeros((0, 0), dtype=np.float32)
         self.score_intercept_ = np.zeros(0)
         self.score_unit_ = 1.0
+
+    def _fit_scores(self, texts: list[str], y: Any, groups: Any) -> np.ndarray:
+        """Learn the score block; return the training texts' cross-fitted, scaled scores."""
+        self._no_scores()
         if y is None or self.n_score_features <= 0:
             return np.zeros((len(texts), 0))
         y = check_labels(y, len(texts))
@@ -316,14 +320,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             if len(groups) != len(texts):
                 raise ValueError(f"groups has {len(groups)} entries for {len(texts)} texts")
             n_splits = min(self.n_folds, len(np.unique(groups)))
+            splitter: Any = GroupKFold
         else:
             n_splits = min(self.n_folds, int(counts.min()))
+            splitter = partial(StratifiedKFold, shuffle=True, random_state=self.random_state)
         if n_splits < 2:
             raise ValueError("cross-fitting the score block needs at least 2 groups and 2 texts per model")
-        if groups is not None:
-            folds = GroupKFold(n_splits).split(H, y, groups)
-        else:
-            folds = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state).split(H, y)
+        folds = list(splitter(n_splits).split(H, y, groups))
 
         def fit_pruned(rows: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             svm = LinearSVC(C=self.score_C, random_state=self.random_state).fit(H[rows], y[rows])
@@ -333,7 +336,6 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             return keep.astype(np.int32), coef[:, keep].T.astype(np.float16).astype(np.float32), svm.intercept_
 
         oof = np.zeros((len(texts), 1 if len(classes) == 2 else len(classes)))
-        folds = list(folds)
         for train, _ in folds:
             if len(np.unique(y[train])) != len(classes):
                 raise ValueError("a cross-fitting fold lacks some model's texts; give each model more groups")
@@ -382,14 +384,14 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         if nsc:
             blocks.append(Block("score", k + ns, k + ns + nsc))
         n = k + ns + nsc
-        if getattr(self, "embeddings_", None) is not None:
+        if self.embeddings_ is not None:
             ne = self.embeddings_.n_features_out_
             blocks.append(Block("embedding", n, n + ne))
             n += ne
         self.blocks_ = tuple(blocks)
         self.n_features_out_ = n
         self._score_factor = self.score_scale / self.score_unit_
-        self._embedding_factor = self.embedding_scale / getattr(self, "embedding_unit_", 1.0)
+        self._embedding_factor = self.embedding_scale / self.embedding_unit_
         self.n_features_in_ = 1
         self.space_id_ = self._hash()
         # cached for the transform hot path: float64 projection and its constant offset
@@ -407,7 +409,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         h = hashlib.sha256()
         for name, a in sorted(self._arrays().items()):
             if (name.startswith("score_") and not self.score_coef_.size) or (
-                name == "embedding_unit" and getattr(self, "embeddings_", None) is None
+                name == "embedding_unit" and self.embeddings_ is None
             ):
                 continue  # spaces without these blocks keep the ids they had before the blocks existed
             a = np.ascontiguousarray(a)
@@ -416,7 +418,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         h.update(repr(float(self.ngram_scale)).encode())
         if self.score_coef_.size:
             h.update(repr(float(self.score_scale)).encode())
-        if getattr(self, "embeddings_", None) is not None:
+        if self.embeddings_ is not None:
             h.update(json.dumps(self._embedding_meta(), sort_keys=True).encode())
             h.update(repr(float(self.embedding_scale)).encode())
         return h.hexdigest()[:16]
@@ -449,7 +451,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             H = _hashed_ngrams(texts)[:, self.score_index_]
             parts.append((H @ self.score_coef_ + self.score_intercept_) * self._score_factor)
         if self.embeddings_ is not None:
-            if not getattr(self, "_embedding_checked", False):
+            if not self._embedding_checked:
                 found = self.embeddings_._model_hash()
                 if found != self.embedding_model_hash_:
                     raise ValueError(
@@ -555,7 +557,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             self.score_intercept_ = arr["score_intercept"]
             self.score_unit_ = float(arr["score_unit"])
         else:  # saved before the score block existed
-            self._fit_scores([], None, None)
+            self._no_scores()
         if self.score_index_.size and (
             self.score_index_.min() < 0 or self.score_index_.max() >= 2 * 2**_HASH_BITS
             or self.score_coef_.shape[0] != self.score_index_.size
@@ -574,6 +576,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 self.embeddings_.embedding_dim_ = nf // (2 if self.embeddings_.pooling == "mean+std" else 1)
                 self.embedding_model_hash_ = str(em["model_hash"])
                 self.embedding_unit_ = float(arr["embedding_unit"])
+                self._embedding_checked = False  # the model's content hash is checked on first use
             except (KeyError, TypeError, ValueError) as e:
                 raise FingerprintFileError(f"{path}: malformed embedding block description ({e})") from e
             self.embeddings = EmbeddingFeatures(**em["params"])
