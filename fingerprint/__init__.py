@@ -2,7 +2,8 @@
 
 Which model wrote this text, and whose outputs was a model trained on?
 
-Data flows one way: ``text -> features -> fingerprint -> attribution``.
+Data flows one way: ``text -> features -> fingerprint -> reference set -> attribution/audit``;
+each module imports only the layers below it (docs: "Architecture").
 Importing the package is light: submodules (and scikit-learn, ``datasets``,
 torch) load on first use of a name that needs them.
 
@@ -59,12 +60,12 @@ _EXPORTS: dict[str, str] = {
     "describe_marker": "fingerprint.features.style",
     "FeatureSpace": "fingerprint.features.space",
     "Fingerprint": "fingerprint.fingerprints",
-    "ReferenceSet": "fingerprint.fingerprints",
-    "build_references": "fingerprint.fingerprints",
-    "load_references": "fingerprint.fingerprints",
+    "ReferenceSet": "fingerprint.refset",
+    "build_references": "fingerprint.building",
+    "load_references": "fingerprint.building",
     "Attribution": "fingerprint.attribution",
     "Attributions": "fingerprint.attribution",
-    "FingerprintClassifier": "fingerprint.attribution",
+    "FingerprintClassifier": "fingerprint.classifier",
     "attribute": "fingerprint.attribution",
     "expected_calibration_error": "fingerprint.calibration",
     "brier_score": "fingerprint.calibration",
@@ -102,7 +103,10 @@ __all__ = [
 
 # submodules reachable as attributes (``fp.references.list_models()``) without an explicit import
 _SUBMODULES = frozenset(
-    {"attribution", "calibration", "cli", "corpus", "features", "fingerprints", "io", "references", "setlevel"}
+    {
+        "attribution", "building", "calibration", "classifier", "cli", "corpus", "features", "fingerprints", "io",
+        "lda", "references", "refset", "setlevel", "validation",
+    }
 )
 
 
@@ -122,13 +126,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from fingerprint.attribution import Attribution, Attributions, FingerprintClassifier, attribute
+    from fingerprint.attribution import Attribution, Attributions, attribute
+    from fingerprint.building import build_references, load_references
     from fingerprint.calibration import brier_score, expected_calibration_error
+    from fingerprint.classifier import FingerprintClassifier
     from fingerprint.corpus import load_corpus, prompt_split, sample_per_model
     from fingerprint.features.embeddings import EmbeddingFeatures
     from fingerprint.features.ngrams import CharNgrams, WordNgrams
     from fingerprint.features.space import FeatureSpace
     from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker
-    from fingerprint.fingerprints import Fingerprint, ReferenceSet, build_references, load_references
+    from fingerprint.fingerprints import Fingerprint
     from fingerprint.io import FingerprintFileError
+    from fingerprint.refset import ReferenceSet
     from fingerprint.setlevel import AuditReport, Candidate, audit

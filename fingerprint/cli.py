@@ -11,6 +11,9 @@ from pathlib import Path
 
 __all__ = ["main"]
 
+# the library's default, repeated here so `fingerprint --help` does not import the library
+DEFAULT_TOP_FEATURES = 5
+
 
 def _offline() -> None:
     offline = {
@@ -40,7 +43,7 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
     refs = fp.load_references(a.references) if a.references else None
     p = Path(a.input)
     texts = fp.load_corpus(p, text_column=a.text_column, model_column=None)["text"] if p.exists() else [a.input]
-    res = fp.attribute(texts, references=refs, top_features=a.top, none_below=a.none_below)
+    res = fp.attribute(texts, references=refs, top_features=a.top_features, alpha=a.alpha)
     if a.json:
         for r in res:
             print(json.dumps(r.to_dict()))
@@ -59,8 +62,8 @@ def _cmd_audit(a: argparse.Namespace) -> int:
     if a.reference_corpus:
         if "prompt_id" not in ds.column_names:
             raise ValueError("paired mode (--reference-corpus) needs a prompt_id column in the input")
-        paired = {"prompts": ds["prompt_id"], "reference_texts": fp.load_corpus(a.reference_corpus)}
-    report = fp.audit(ds["text"], references=refs, alpha=a.alpha, **paired)
+        paired = {"groups": ds["prompt_id"], "reference_texts": fp.load_corpus(a.reference_corpus)}
+    report = fp.audit(ds["text"], references=refs, alpha=a.alpha, top_features=a.top_features, **paired)
     print(json.dumps(report.to_dict()) if a.json else report)
     if a.plot:
         from fingerprint.setlevel import plot_similarity
@@ -111,7 +114,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     is_u = np.array(sample["model"]) == unknown
     report = fp.audit(
         [t for t, u in zip(sample["text"], is_u, strict=True) if u], references=refs,
-        prompts=[p for p, u in zip(sample["prompt_id"], is_u, strict=True) if u],
+        groups=[p for p, u in zip(sample["prompt_id"], is_u, strict=True) if u],
         reference_texts=sample.filter(lambda r: r["model"] in refs), top_features=5,
     )  # fmt: skip
     print(f"Audit of {unknown} (removed from the references with the other students), paired mode:")
@@ -137,8 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument("input", help="a file (jsonl/csv/parquet with a text column) or a literal text")
     t.add_argument("--references", help="reference-set directory (default: built-in)")
     t.add_argument("--text-column", default="text")
-    t.add_argument("--top", type=int, default=5, help="features to show per text")
-    t.add_argument("--none-below", type=float, default=0.0)
+    t.add_argument(
+        "--top-features", "--top", type=int, default=DEFAULT_TOP_FEATURES, help="features to show per text"
+    )
+    t.add_argument(
+        "--alpha", "--none-below", type=float, default=0.0,
+        help="answer 'none of these' when a text's typicality is below this (0: never)",
+    )  # fmt: skip
     t.add_argument("--json", action="store_true", help="one JSON object per line")
     t.set_defaults(func=_cmd_attribute)
 
@@ -146,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     u.add_argument("input", help="jsonl/csv/parquet file with the unknown model's outputs")
     u.add_argument("--references", help="reference-set directory (default: built-in)")
     u.add_argument("--text-column", default="text")
-    u.add_argument("--alpha", type=float, default=0.05)
+    u.add_argument("--alpha", type=float, default=0.05, help="significance level of the verdict")
+    u.add_argument("--top-features", type=int, default=DEFAULT_TOP_FEATURES, help="features to show")
     u.add_argument("--plot", help="write a model-similarity heatmap (PNG) here")
     u.add_argument(
         "--reference-corpus",

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fingerprint.validation import UNSET
+
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
 
@@ -177,8 +179,10 @@ def load_corpus(
     return ds
 
 
-def sample_per_model(ds: datasets.Dataset, k: int, seed: int = 0) -> datasets.Dataset:
-    """At most ``k`` random rows of each model, in corpus order (deterministic given ``seed``).
+def sample_per_model(
+    ds: datasets.Dataset, k: int, random_state: int = 0, *, seed: Any = UNSET
+) -> datasets.Dataset:
+    """At most ``k`` random rows of each model, in corpus order (deterministic given ``random_state``).
 
     Parameters
     ----------
@@ -186,7 +190,9 @@ def sample_per_model(ds: datasets.Dataset, k: int, seed: int = 0) -> datasets.Da
         A corpus with a ``model`` column.
     k : int
         Rows kept per model.
-    seed : int, default=0
+    random_state : int, default=0
+    seed : int
+        Deprecated name of ``random_state``.
 
     Returns
     -------
@@ -203,7 +209,10 @@ def sample_per_model(ds: datasets.Dataset, k: int, seed: int = 0) -> datasets.Da
     """
     import numpy as np
 
-    rng = np.random.default_rng(seed)
+    from fingerprint.validation import renamed
+
+    random_state = renamed(random_state, seed, new="random_state", old="seed", owner="sample_per_model()", default=0)
+    rng = np.random.default_rng(random_state)
     models = np.asarray(ds["model"])
     keep = [rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]
     return ds.select(np.sort(np.concatenate(keep)))

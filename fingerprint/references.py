@@ -20,48 +20,23 @@ import argparse
 import datetime as dt
 import json
 import os
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fingerprint.fingerprints import ReferenceSet
+from fingerprint.refset import ReferenceSet, builtin_dir
+from fingerprint.validation import UNSET, renamed
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["build", "build_sample", "builtin", "builtin_dir", "info", "list_models", "load_sample"]
 
-_DIR = "builtin_references"
 _LINEAGE_KEYS = ("family", "role", "teacher", "teacher_line", "base_model", "confidence")
 LICENCE_NOTE = (
     "Fingerprints are statistics of model outputs from tatsu-lab/alpaca_eval (Apache-2.0 repository); "
     "the texts themselves remain under their providers' terms and are not shipped. For research and "
     "evaluation of attribution methods."
 )
-
-
-def builtin_dir() -> Path:
-    """Directory of the built-in reference set inside the installed package.
-
-    Examples
-    --------
-    >>> from fingerprint import references
-    >>> (references.builtin_dir() / "references.npz").is_file()
-    True
-    """
-    return Path(str(resources.files("fingerprint") / "data" / _DIR))
-
-
-@lru_cache(maxsize=1)
-def _load() -> ReferenceSet:
-    d = builtin_dir()
-    if not (d / "references.npz").is_file():
-        raise FileNotFoundError(
-            "this installation ships no built-in reference set; pass references= "
-            "(e.g. fingerprint.build_references(texts, models))"
-        )
-    return ReferenceSet.load(d)
 
 
 def builtin() -> ReferenceSet:
@@ -83,11 +58,7 @@ def builtin() -> ReferenceSet:
     >>> len(refs) >= 2
     True
     """
-    refs = _load()
-    return ReferenceSet(
-        list(refs), refs.space, temperature=refs.temperature, shrinkage=refs.shrinkage,
-        distance_quantiles=refs.distance_quantiles, metadata=refs.metadata,
-    )  # fmt: skip
+    return ReferenceSet.default()
 
 
 def list_models() -> list[str]:
@@ -99,7 +70,7 @@ def list_models() -> list[str]:
     >>> "gpt-4-0314" in references.list_models()
     True
     """
-    return _load().models
+    return ReferenceSet.default().models
 
 
 def info() -> pd.DataFrame:
@@ -118,7 +89,7 @@ def info() -> pd.DataFrame:
     >>> df.loc[df["model"] == "alpaca-7b", ["role", "teacher"]].values.tolist()
     [['student', 'text-davinci-003']]
     """
-    return _load().to_frame()
+    return ReferenceSet.default().to_frame()
 
 
 def build(
@@ -150,8 +121,8 @@ def build(
         references.build("../shared/data/alpaca_eval_train", "my_refs/", split="train")
     """
     from fingerprint import __version__
+    from fingerprint.building import build_references
     from fingerprint.corpus import load_corpus
-    from fingerprint.fingerprints import build_references
 
     data = Path(data)
     corpus = load_corpus(data, split=None if split == "all" else split)
@@ -196,7 +167,8 @@ def load_sample() -> Any:
 
 
 def build_sample(
-    data: str | os.PathLike[str], out: str | os.PathLike[str], *, n_prompts: int = 20, seed: int = 0
+    data: str | os.PathLike[str], out: str | os.PathLike[str], *, n_prompts: int = 20, random_state: int = 0,
+    seed: Any = UNSET,
 ) -> int:
     """Write ``n_prompts`` random ``dev`` prompts answered by every model of ``data`` as one JSONL file.
 
@@ -210,7 +182,9 @@ def build_sample(
         JSONL file to write (atomically).
     n_prompts : int, default=20
         Prompts to draw among those every model answered.
-    seed : int, default=0
+    random_state : int, default=0
+    seed : int
+        Deprecated name of ``random_state``.
 
     Returns
     -------
@@ -235,7 +209,8 @@ def build_sample(
     for m, p in zip(dev["model"], dev["prompt_id"], strict=True):
         by_prompt.setdefault(p, set()).add(m)
     complete = sorted(p for p, ms in by_prompt.items() if len(ms) == len(models))
-    chosen = set(np.random.default_rng(seed).choice(complete, n_prompts, replace=False))
+    random_state = renamed(random_state, seed, new="random_state", old="seed", owner="build_sample()", default=0)
+    chosen = set(np.random.default_rng(random_state).choice(complete, n_prompts, replace=False))
     keep = ("text", "model", "prompt_id", "prompt", "source")
     rows = [{k: r[k] for k in keep} for r in dev if r["prompt_id"] in chosen]
     atomic_write_bytes(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode())
@@ -263,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     elif a.cmd == "sample":
         print(f"{build_sample(a.data, a.out, n_prompts=a.n_prompts)} rows written to {a.out}")
     else:
-        print(_load())
+        print(ReferenceSet.default())
         print(info().to_string(index=False))
     return 0
 

@@ -37,11 +37,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
-from scipy.linalg import solve_triangular
 
-from fingerprint._validation import check_texts
-from fingerprint.attribution import _Attributor, linear_contributions
-from fingerprint.fingerprints import ReferenceSet
+from fingerprint.attribution import DEFAULT_TOP_FEATURES, HasReferences, resolve_references
+from fingerprint.refset import ReferenceSet
+from fingerprint.validation import UNSET, as_text_list, check_float, check_int, check_texts, renamed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -207,25 +206,22 @@ class _Geometry:
     """Whitened reference means and per-model noise terms, shared by all audits of a set."""
 
     def __init__(self, refs: ReferenceSet) -> None:
-        self.att = _Attributor.from_references(refs)
-        self.L = self.att.chol[0]  # lower Cholesky factor of the shrunk pooled covariance
+        self.att = refs.lda()
         fps = list(refs)
         self.models = [f.model for f in fps]
         self.families = [f.metadata.get("family") for f in fps]
-        self.d = self.L.shape[0]
+        self.d = self.att.dim
         self.m = self.whiten(self.att.means)
         self.n = np.array([f.n_texts for f in fps], dtype=float)
         # tr(Σ⁻¹ Σ_k) / n_k: the noise in each reference mean
-        self.noise = np.array([np.trace(self._solve_both(f.scatter)) / max(f.n_texts - 1, 1) / f.n_texts for f in fps])
+        self.noise = np.array(
+            [np.trace(self.att.whiten_both(f.scatter)) / max(f.n_texts - 1, 1) / f.n_texts for f in fps]
+        )
         diff = self.m[:, None, :] - self.m[None, :, :]
         self.pair = ((diff**2).sum(-1) - self.noise[:, None] - self.noise[None, :]) / self.d
 
     def whiten(self, X: np.ndarray) -> np.ndarray:
-        return solve_triangular(self.L, np.atleast_2d(X).T, lower=True).T
-
-    def _solve_both(self, S: np.ndarray) -> np.ndarray:
-        A = solve_triangular(self.L, S, lower=True)
-        return solve_triangular(self.L, A.T, lower=True).T
+        return self.att.whiten(X)
 
     def distances(self, Y: np.ndarray) -> np.ndarray:
         """Debiased per-dimension squared distances of a whitened set to every reference."""
@@ -324,15 +320,16 @@ def _verdict(dist: np.ndarray, p: np.ndarray, p_adj: np.ndarray, alpha: float) -
 
 def audit(
     texts: Any,
-    references: ReferenceSet | None = None,
+    references: ReferenceSet | HasReferences | None = None,
     *,
     alpha: float = 0.05,
     exclude_family: bool = True,
     n_bootstrap: int = 200,
-    top_features: int = 8,
+    top_features: int = DEFAULT_TOP_FEATURES,
     random_state: int = 0,
-    prompts: Any = None,
+    groups: Any = None,
     reference_texts: Any = None,
+    prompts: Any = UNSET,
 ) -> AuditReport:
     """Audit outputs of ONE unknown model against reference fingerprints.
 
@@ -340,7 +337,7 @@ def audit(
     ----------
     texts : sequence of str, pandas Series or datasets.Dataset
         Outputs of the unknown model (tens to hundreds; more is better).
-    references : ReferenceSet, optional
+    references : ReferenceSet or FingerprintClassifier, optional
         Candidate models; default: the built-in reference set.
     alpha : float, default=0.05
         Significance level for the Holm-corrected verdict and the same-model test.
@@ -348,18 +345,22 @@ def audit(
         Leave references of the candidate's own ``family`` (fingerprint
         metadata) out of its null, so siblings do not count as "unrelated".
     n_bootstrap : int, default=200
-        Resamples for the same-model test.
-    top_features : int, default=8
+        Resamples for the same-model test (at least 2).
+    top_features : int, default=5
         Features reported in the explanations.
     random_state : int, default=0
-    prompts : sequence, optional
-        Prompt id of each text.  With ``reference_texts`` this switches on
-        **paired mode**: each answer is compared with the references' answers
-        to the same prompt, so what the prompt asks for cancels out.
+    groups : sequence, optional
+        Prompt id of each text (the same ``groups`` as in
+        :func:`~fingerprint.build_references`).  With ``reference_texts`` this
+        switches on **paired mode**: each answer is compared with the
+        references' answers to the same prompt, so what the prompt asks for
+        cancels out.
     reference_texts : datasets.Dataset or mapping of columns, optional
         Reference models' outputs with ``text``, ``model`` and ``prompt_id``
         columns (e.g. from :func:`fingerprint.load_corpus`); only prompts the
         unknown model answered are used (the first answer per prompt).
+    prompts : sequence, optional
+        Deprecated name of ``groups``.
 
     Returns
     -------
@@ -377,7 +378,7 @@ def audit(
     >>> for m in refs.to_frame().query("role != 'teacher'")["model"]:
     ...     _ = refs.remove(m)
     >>> alpaca = sample.filter(lambda r: r["model"] == "alpaca-7b")
-    >>> report = fp.audit(alpaca["text"], references=refs, prompts=alpaca["prompt_id"],
+    >>> report = fp.audit(alpaca["text"], references=refs, groups=alpaca["prompt_id"],
     ...                   reference_texts=sample.filter(lambda r: r["model"] in refs))
     >>> report.nearest.model in refs
     True
@@ -388,28 +389,29 @@ def audit(
     only 20 texts its Holm-corrected p-value stays just above 0.05, so ``verdict`` is ``None``;
     ``print(report)`` shows the table.
     """
-    if references is None:
-        from fingerprint.references import builtin
-
-        references = builtin()
-    if not isinstance(references, ReferenceSet):
-        raise TypeError(f"references must be a ReferenceSet, got {type(references).__name__}")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    groups = renamed(groups, prompts, new="groups", old="prompts", owner="audit()")
+    references = resolve_references(references)
+    alpha = check_float(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
+    top_features = check_int(top_features, "top_features", low=0)
     items = check_texts(texts)
     if len(items) < 2:
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
     if len(references) < 4:
         raise ValueError(f"audit needs at least 4 reference models to build a null, got {len(references)}")
-    X, Z = references.space._transform(items, return_ngrams=top_features > 0)
-    zbar = None if Z is None else np.asarray(Z.mean(axis=0)).ravel()
+    if top_features > 0:
+        X, Z = references.space.transform_with_ngrams(items)
+        zbar = np.asarray(Z.mean(axis=0)).ravel()
+    else:
+        X, zbar = references.space.transform(items), None
     paired = None
-    if (prompts is None) != (reference_texts is None):
-        raise ValueError("paired mode needs both prompts= and reference_texts=")
-    if prompts is not None:
+    if (groups is None) != (reference_texts is None):
+        raise ValueError("paired mode needs both groups= (prompt ids) and reference_texts=")
+    if groups is not None:
+        groups = list(as_text_list(groups))
         paired = (
-            _first_per_prompt(list(prompts), len(items)),
-            _reference_features(references, reference_texts, prompts),
+            _first_per_prompt(groups, len(items)),
+            _reference_features(references, reference_texts, groups),
         )
     return _audit_features(
         X, zbar, references, alpha=alpha, exclude_family=exclude_family, n_bootstrap=n_bootstrap,
@@ -512,14 +514,11 @@ def _audit_features(
         xbar = X.mean(axis=0)
         rest = np.delete(geo.att.means, nearest, axis=0).mean(axis=0)
         mu = geo.att.means[nearest]
-        P = geo.att
-        from scipy.linalg import cho_solve
-
-        w = cho_solve(P.chol, mu - rest)
-        toward = linear_contributions(refs.space, w, xbar, 0.5 * (mu + rest), zbar, top_features)
+        w = geo.att.solve(mu - rest)
+        toward = refs.space.explain_linear(w, xbar, 0.5 * (mu + rest), zbar, top_features)
         # contribution of each feature to the distance (x̄ − μ)ᵀ Σ⁻¹ (x̄ − μ)
-        w2 = cho_solve(P.chol, xbar - mu)
-        differs = linear_contributions(refs.space, w2, xbar, mu, zbar, top_features)
+        w2 = geo.att.solve(xbar - mu)
+        differs = refs.space.explain_linear(w2, xbar, mu, zbar, top_features)
     return AuditReport(
         n_texts=n, alpha=alpha, candidates=cands, verdict=None if k_best is None else geo.models[k_best],
         relation=relation, texts_needed=needed, toward_nearest=toward, differs_from_nearest=differs,

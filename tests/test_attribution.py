@@ -97,7 +97,7 @@ def test_explanations_name_real_features(fitted, heldout):
 
 def test_none_of_these(fitted):
     odd = ["zzzz qqqq xxxx " * 30, "1234567890 " * 50]
-    res = fp.attribute(odd, references=fitted, none_below=0.05)
+    res = fp.attribute(odd, references=fitted, alpha=0.05)
     assert all(r.model is None and r.typicality < 0.05 for r in res)
     assert "none of these" in res[0].explain()
     assert fp.attribute(odd, references=fitted)[0].model is not None  # default never abstains

@@ -73,5 +73,5 @@ def test_sample_per_model_is_deterministic(tmp_path):
     p = tmp_path / "o.jsonl"
     p.write_text("\n".join(json.dumps(r) for r in _rows()))
     ds = fp.load_corpus(p)
-    a, b = fp.sample_per_model(ds, 2, seed=3), fp.sample_per_model(ds, 2, seed=3)
+    a, b = fp.sample_per_model(ds, 2, random_state=3), fp.sample_per_model(ds, 2, random_state=3)
     assert a["text"] == b["text"] and sorted(a["model"]) == ["m0", "m0", "m1", "m1"]

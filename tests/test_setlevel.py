@@ -126,15 +126,15 @@ def test_paired_mode_on_texts(fitted, heldout, corpus):
     }
     a = [(t, p) for t, m, p in zip(*heldout, strict=True) if m == "model-a"]
     r = fp.audit(
-        [t for t, _ in a], references=refs, prompts=[p for _, p in a], reference_texts=ref_texts, n_bootstrap=50
+        [t for t, _ in a], references=refs, groups=[p for _, p in a], reference_texts=ref_texts, n_bootstrap=50
     )
     assert r.nearest.model == "model-a"
-    with pytest.raises(ValueError, match="both prompts= and reference_texts="):
-        fp.audit(heldout[0][:4], references=refs, prompts=["a"] * 4)
+    with pytest.raises(ValueError, match=r"both groups= \(prompt ids\) and reference_texts="):
+        fp.audit(heldout[0][:4], references=refs, groups=["a"] * 4)
     with pytest.raises(ValueError, match="no answers to these prompts from"):
         fp.audit(
             [t for t, _ in a],
             references=refs,
-            prompts=[p for _, p in a],
+            groups=[p for _, p in a],
             reference_texts={k: v[:30] for k, v in ref_texts.items()},
         )

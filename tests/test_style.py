@@ -5,6 +5,7 @@ from sklearn.preprocessing import StandardScaler
 
 from fingerprint import STYLE_MARKER_NAMES, StyleMarkers, describe_marker
 from fingerprint.features.ngrams import WordNgrams
+from fingerprint.features.style import MARKERS, Marker, marker_table
 
 
 def col(X, name):
@@ -73,3 +74,147 @@ def test_every_marker_is_described():
 def test_not_fitted_message():
     with pytest.raises(Exception, match="not fitted"):
         StyleMarkers().transform(["x"])
+
+
+# -- the marker table: one source for names, units, descriptions and values -----------------
+
+UNITS = {
+    "log count",
+    "words",
+    "characters",
+    "ratio",
+    "per 100 words",
+    "per 1,000 characters",
+    "share of non-empty lines",
+    "count",
+    "0/1",
+}
+
+
+def test_names_and_descriptions_come_from_the_table():
+    assert all(isinstance(m, Marker) for m in MARKERS)
+    assert STYLE_MARKER_NAMES == tuple(m.name for m in MARKERS)
+    for m in MARKERS:
+        assert m.unit in UNITS, (m.name, m.unit)
+        assert m.description.strip(), m.name
+        assert describe_marker(m.name) == f"{m.description} [{m.unit}]"
+    df = marker_table()
+    assert list(df.columns) == ["name", "unit", "description"]
+    assert df["name"].tolist() == list(STYLE_MARKER_NAMES)
+    assert df["unit"].tolist() == [m.unit for m in MARKERS]
+
+
+@pytest.mark.parametrize(
+    ("name", "unit"),
+    [
+        # described as "per 100 words" before the table existed
+        ("newline_rate", "per 1,000 characters"),
+        ("digit_rate", "per 1,000 characters"),
+        ("non_ascii_rate", "per 1,000 characters"),
+        ("emoji_rate", "per 1,000 characters"),
+        ("md_table_lines", "share of non-empty lines"),
+        ("md_blockquote_lines", "share of non-empty lines"),
+        # stated no unit, or one in other words
+        ("md_header_lines", "share of non-empty lines"),
+        ("md_bold_list_lead", "share of non-empty lines"),
+        ("md_code_fences", "count"),
+        ("md_colon_before_list", "count"),
+        ("md_bold", "per 100 words"),
+        ("punct_em_dash", "per 1,000 characters"),
+        ("first_person_singular", "per 100 words"),
+        ("sentence_words_mean", "words"),
+        ("word_length_mean", "characters"),
+        ("uppercase_ratio", "ratio"),
+        ("log_chars", "log count"),
+        ("hedge_as_an_ai", "count"),
+        ("opener_certainly", "0/1"),
+        ("closer_question_end", "0/1"),
+        ("selfid_openai", "0/1"),
+    ],
+)
+def test_describe_marker_states_the_unit(name, unit):
+    assert f"[{unit}]" in describe_marker(name)
+    assert "per 100 words" not in describe_marker(name) or unit == "per 100 words"
+
+
+def value(name, text):
+    return float(col(StyleMarkers().fit([text]).transform([text]), name)[0])
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("punct_em_dash", "a — b", 200.0),  # 1 in 5 characters
+        ("punct_em_dash", "no dash here", 0.0),
+        ("punct_straight_quote", "'a' \"b\" xx", 400.0),  # 4 in 10 characters
+        ("newline_rate", "abcd\nefgh\n", 200.0),  # 2 in 10 characters
+        ("digit_rate", "a1b2c3d4e5", 500.0),  # 5 in 10 characters
+        ("non_ascii_rate", "café", 250.0),  # 1 in 4 characters
+        ("md_bullet_lines", "Intro:\n- a\n- b\n\nEnd.", 0.5),  # 2 of 4 non-empty lines
+        ("md_header_lines", "# Title\ntext\n\nmore text\n## Sub", 0.5),  # 2 of 4
+        ("md_colon_before_list", "Intro:\n- a\n- b\n\nEnd.", 1.0),
+        ("md_code_fences", "Code:\n```python\nx = 1\n```\nDone.", 1.0),  # 2 fence lines = 1 block
+        ("md_bold", "**One** two three four", 25.0),  # 1 in 4 words
+        ("contraction_rate", "It's fine, we're done", 50.0),  # 2 in 4 words
+        ("second_person", "You and your dog", 50.0),  # 2 in 4 words
+        ("word_length_mean", "ab abcd", 3.0),
+        ("uppercase_ratio", "ABcd", 0.5),
+        ("type_token_ratio", "the cat the dog", 0.75),
+        ("sentence_words_mean", "One two three. Four.", 2.0),
+        ("sentence_words_std", "One two three. Four.", 1.0),
+        ("paragraph_words_mean", "One two.\n\nThree four five six.", 3.0),
+        ("log_words", "one two three", np.log1p(3)),
+        ("log_sentences", "One. Two! Three?", np.log1p(3)),
+        ("opener_certainly", "Certainly! Here you go.", 1.0),
+        ("opener_certainly", "  **Certainly**, here you go.", 1.0),  # leading punctuation is skipped
+        ("opener_certainly", "I certainly agree.", 0.0),
+        ("opener_certainly", "x" * 80 + " Certainly", 0.0),  # only the first 80 characters count
+        ("closer_hope_helps", "Done. I hope this helps!", 1.0),
+        ("closer_hope_helps", "I hope this helps. " + "x" * 200, 0.0),  # only the last 200 count
+        ("closer_question_end", "Shall I go on?  ", 1.0),
+        ("hedge_as_an_ai", "As an AI, I can't. As an AI language model, no.", 2.0),
+        ("selfid_anthropic", "I am Claude, made by Anthropic.", 1.0),
+        ("selfid_anthropic", "Anthropic makes Claude.", 0.0),  # named, but not as an identity
+        ("ends_with_punctuation", "It ends here.", 1.0),
+        ("ends_with_punctuation", "It ends mid", 0.0),
+    ],
+)
+def test_hand_computed_values(name, text, expected):
+    assert value(name, text) == pytest.approx(expected, rel=1e-15)
+    assert MARKERS[STYLE_MARKER_NAMES.index(name)].measure(text) == value(name, text)
+
+
+def test_measure_matches_transform_for_every_marker():
+    texts = [
+        "Certainly! Here is a plan:\n\n## Steps\n\n- **First**: wash — then dry.\n- Second; done...\n\n"
+        "| a | b |\n|---|---|\n\n```python\nprint(1)\n```\n\nI hope this helps! 🚀",
+        "As an AI language model, I am ChatGPT, trained by OpenAI. I can't browse.",
+        "Plain text without anything special",
+    ]
+    X = StyleMarkers().fit(texts).transform(texts)
+    for j, m in enumerate(MARKERS):
+        assert [m.measure(t) for t in texts] == X[:, j].tolist(), m.name
+
+
+@pytest.mark.parametrize("bad", [-1, 0])
+def test_max_chars_is_checked_at_fit(bad):
+    sm = StyleMarkers(max_chars=bad)  # the constructor only stores
+    assert sm.max_chars == bad
+    with pytest.raises(ValueError, match="max_chars"):
+        sm.fit(["some text"])
+
+
+def test_max_chars_type_and_none():
+    with pytest.raises(TypeError, match="max_chars"):
+        StyleMarkers(max_chars=2.5).fit(["some text"])
+    X = StyleMarkers(max_chars=None).fit(["a"]).transform(["a — b"])
+    assert col(X, "punct_em_dash")[0] == 200.0
+    # a text cut to max_chars: rates see the cut text, log_chars the full length
+    x = StyleMarkers(max_chars=5).fit(["a"]).transform(["a — b" + "x" * 95])
+    assert col(x, "punct_em_dash")[0] == 200.0 and col(x, "log_chars")[0] == np.log1p(100)
+
+
+def test_unknown_marker_is_a_key_error():
+    for bad in ("nope", "", "PUNCT_EM_DASH", None):
+        with pytest.raises(KeyError, match="unknown style marker"):
+            describe_marker(bad)

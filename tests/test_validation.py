@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import fingerprint as fp
-from fingerprint._validation import check_labels, check_texts
+from fingerprint.validation import check_labels, check_texts
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ is_u = np.array(sample["model"]) == "alpaca-7b"
 unknown = [t for t, u in zip(sample["text"], is_u, strict=True) if u]
 report = fp.audit(
     unknown, references=teachers,
-    prompts=[p for p, u in zip(sample["prompt_id"], is_u, strict=True) if u],
+    groups=[p for p, u in zip(sample["prompt_id"], is_u, strict=True) if u],
     reference_texts=sample.filter(lambda r: r["model"] in teachers),
 )  # fmt: skip
 print(report)

@@ -1,9 +1,11 @@
 """Character and word n-gram extractors (scikit-learn transformers).
 
-Thin, validated wrappers over scikit-learn's vectorizers with the defaults
-that work for model attribution: case and punctuation kept (they are style),
-sublinear term frequency, L2 row normalisation, and an optional hashing mode
-whose memory does not grow with the vocabulary.
+Validated wrappers over scikit-learn's vectorizers with the defaults that
+work for model attribution: case and punctuation kept (they are style),
+sublinear term frequency ``log(1 + tf)``, optional idf, L2 row normalisation,
+a vocabulary of the n-grams found in most texts (or a fixed one), and an
+optional hashing mode whose memory does not grow with the vocabulary.
+:class:`~fingerprint.features.space.FeatureSpace` is built from these two.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
+from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-from fingerprint._validation import check_texts
+from fingerprint.validation import check_float, check_int, check_texts
 
 __all__ = ["WORD_TOKEN_PATTERN", "CharNgrams", "WordNgrams"]
 
@@ -29,6 +32,22 @@ class _Ngrams(TransformerMixin, BaseEstimator):
 
     def _vectorizer_kwargs(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def _check_params(self) -> None:
+        owner = type(self).__name__
+        rng = self.ngram_range
+        if not (isinstance(rng, tuple | list) and len(rng) == 2 and all(isinstance(v, int) for v in rng)):
+            raise TypeError(f"{owner}: ngram_range must be a pair of integers (min_n, max_n), got {rng!r}")
+        if not 1 <= rng[0] <= rng[1]:
+            raise ValueError(f"{owner}: ngram_range must satisfy 1 <= min_n <= max_n, got {rng!r}")
+        check_int(self.max_features, "max_features", low=1, allow_none=True, owner=owner)
+        check_int(self.n_features, "n_features", low=1, allow_none=True, owner=owner)
+        if isinstance(self.min_df, float):
+            check_float(self.min_df, "min_df", low=0, high=1, owner=owner)
+        else:
+            check_int(self.min_df, "min_df", low=1, owner=owner)
+        if self.n_features is not None and (self.vocabulary is not None or self.max_features is not None):
+            raise ValueError(f"{owner}: n_features (hashing) cannot be combined with vocabulary or max_features")
 
     def fit(self, X: Any, y: Any = None) -> _Ngrams:
         """Learn the vocabulary (or, when hashing, only the idf weights).
@@ -46,31 +65,58 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         self._fit(check_texts(X))
         return self
 
-    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> sp.csr_matrix:
+    def fit_transform(self, X: Any, y: Any = None) -> sp.csr_matrix:
         """Fit and transform in one pass over the texts."""
         return self._fit(check_texts(X))
 
     def _fit(self, texts: list[str]) -> sp.csr_matrix:
+        self._check_params()
         kw = self._vectorizer_kwargs()
-        if self.n_features is None:
-            self.vectorizer_ = TfidfVectorizer(
-                sublinear_tf=self.sublinear_tf,
-                use_idf=self.use_idf,
-                min_df=self.min_df,
-                max_features=self.max_features,
-                dtype=np.float32,
-                **kw,
-            )
-            Xt = self.vectorizer_.fit_transform(texts)
-            self.idf_ = None
-        else:
-            self.vectorizer_ = HashingVectorizer(
+        if self.n_features is not None:
+            self.vectorizer_: Any = HashingVectorizer(
                 n_features=self.n_features, alternate_sign=False, norm=None, dtype=np.float32, **kw
             )
-            self.idf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf, use_idf=self.use_idf)
-            Xt = self.idf_.fit_transform(self.vectorizer_.transform(texts))
+            C = self.vectorizer_.transform(texts)
+        elif self.vocabulary is not None:
+            self.vectorizer_ = CountVectorizer(vocabulary=list(self.vocabulary), dtype=np.float32, **kw)
+            C = self.vectorizer_.transform(texts)
+        else:
+            cv = CountVectorizer(min_df=self.min_df, dtype=np.float32, **kw)
+            C = cv.fit_transform(texts).tocsc()
+            names = cv.get_feature_names_out()
+            if self.max_features is not None and self.max_features < len(names):
+                # keep the n-grams found in most texts (MFW lists rank by document frequency; ties go to
+                # the alphabetically first, names being sorted already)
+                df = np.diff(C.indptr)
+                keep = np.sort(np.argsort(-df, kind="stable")[: self.max_features])
+                names, C = names[keep], C[:, keep]
+            self.vectorizer_ = CountVectorizer(vocabulary=list(names), dtype=np.float32, **kw)
+            C = C.tocsr()
+        if self.use_idf:
+            df = np.bincount(C.indices, minlength=C.shape[1])
+            # smoothed idf as in scikit-learn's TfidfTransformer: ln((1 + n) / (1 + df)) + 1
+            self.idf_: np.ndarray | None = (np.log((1 + C.shape[0]) / (1 + df)) + 1).astype(np.float32)
+        else:
+            self.idf_ = None
         self.n_features_in_ = 1
-        return Xt.tocsr().astype(np.float32)
+        return self._weight(C)
+
+    def _weight(self, C: sp.spmatrix) -> sp.csr_matrix:
+        """Counts -> (sublinear) tf, times idf, rows scaled to unit L2 norm."""
+        C = sp.csr_matrix(C, dtype=np.float32, copy=True)
+        if self.sublinear_tf:
+            C.data = np.log1p(C.data)
+        if self.idf_ is not None:
+            C = C @ sp.diags(self.idf_)
+        return normalize(C).tocsr()
+
+    @property
+    def vocabulary_(self) -> np.ndarray:
+        """The kept n-grams, in column order (vocabulary mode only)."""
+        check_is_fitted(self, "vectorizer_")
+        if self.n_features is not None:
+            raise AttributeError("a hashing n-gram extractor has no vocabulary")
+        return np.asarray(self.vectorizer_.get_feature_names_out(), dtype=str)
 
     def transform(self, X: Any) -> sp.csr_matrix:
         """Map texts to a sparse (n_texts, n_features) float32 matrix.
@@ -85,18 +131,13 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         scipy.sparse.csr_matrix
         """
         check_is_fitted(self, "vectorizer_", msg="This %(name)s is not fitted yet: call fit(texts) first.")
-        texts = check_texts(X)
-        if self.idf_ is None:
-            Xt = self.vectorizer_.transform(texts)
-        else:
-            Xt = self.idf_.transform(self.vectorizer_.transform(texts))
-        return Xt.tocsr().astype(np.float32)
+        return self._weight(self.vectorizer_.transform(check_texts(X)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Feature names: ``'<kind>:<n-gram>'``, or ``'<kind>:hash_<i>'`` in hashing mode."""
         check_is_fitted(self, "vectorizer_")
         prefix = self._analyzer
-        if self.idf_ is None:
+        if self.n_features is None:
             return np.array([f"{prefix}:{g}" for g in self.vectorizer_.get_feature_names_out()], dtype=object)
         return np.array([f"{prefix}:hash_{i}" for i in range(self.n_features)], dtype=object)
 
@@ -117,22 +158,28 @@ class CharNgrams(_Ngrams):
     lowercase : bool, default=False
         Case is a style signal, so it is kept by default.
     sublinear_tf : bool, default=True
-        Use ``1 + log(tf)``: a word repeated 50 times is not 50x the evidence.
+        Use ``log(1 + tf)``: a word repeated 50 times is not 50x the evidence.
     use_idf : bool, default=True
         Weight n-grams by inverse document frequency.
     min_df : int or float, default=1
         Ignore n-grams in fewer texts (vocabulary mode only).
     max_features : int or None, default=None
-        Keep the most frequent n-grams (vocabulary mode only).
+        Keep the n-grams found in most texts (document frequency; ties
+        alphabetical), as "most frequent words" stylometry does (vocabulary mode only).
     n_features : int or None, default=None
         If set, hash n-grams into this many columns instead of keeping a
         vocabulary: memory stays fixed however many texts are seen.
+    vocabulary : sequence of str or None, default=None
+        A fixed vocabulary (column order); ``fit`` then learns only the idf weights.
 
     Attributes
     ----------
-    vectorizer_ : TfidfVectorizer or HashingVectorizer
-    idf_ : TfidfTransformer or None
-        The idf weights in hashing mode.
+    vectorizer_ : CountVectorizer or HashingVectorizer
+        Counts n-grams (with the kept vocabulary, or hashed).
+    vocabulary_ : ndarray of str
+        The kept n-grams (vocabulary mode).
+    idf_ : ndarray or None
+        The idf weight of each column (``None`` when ``use_idf=False``).
 
     Examples
     --------
@@ -153,6 +200,7 @@ class CharNgrams(_Ngrams):
         min_df: int | float = 1,
         max_features: int | None = None,
         n_features: int | None = None,
+        vocabulary: Any = None,
     ) -> None:
         self.ngram_range = ngram_range
         self.lowercase = lowercase
@@ -161,6 +209,7 @@ class CharNgrams(_Ngrams):
         self.min_df = min_df
         self.max_features = max_features
         self.n_features = n_features
+        self.vocabulary = vocabulary
 
     def _vectorizer_kwargs(self) -> dict[str, Any]:
         return {"analyzer": "char", "ngram_range": tuple(self.ngram_range), "lowercase": self.lowercase}
@@ -180,6 +229,11 @@ class WordNgrams(_Ngrams):
     max_features : int or None, default=None
     n_features : int or None, default=None
         Hashing mode, as in :class:`CharNgrams`.
+    vocabulary : sequence of str or None, default=None
+        A fixed vocabulary, as in :class:`CharNgrams`.
+    token_pattern : str or None, default=None
+        Regular expression of a token; ``None`` is :data:`WORD_TOKEN_PATTERN`
+        (words and single punctuation marks).
 
     Examples
     --------
@@ -200,6 +254,8 @@ class WordNgrams(_Ngrams):
         min_df: int | float = 1,
         max_features: int | None = None,
         n_features: int | None = None,
+        vocabulary: Any = None,
+        token_pattern: str | None = None,
     ) -> None:
         self.ngram_range = ngram_range
         self.lowercase = lowercase
@@ -208,11 +264,13 @@ class WordNgrams(_Ngrams):
         self.min_df = min_df
         self.max_features = max_features
         self.n_features = n_features
+        self.vocabulary = vocabulary
+        self.token_pattern = token_pattern
 
     def _vectorizer_kwargs(self) -> dict[str, Any]:
         return {
             "analyzer": "word",
             "ngram_range": tuple(self.ngram_range),
             "lowercase": self.lowercase,
-            "token_pattern": WORD_TOKEN_PATTERN,
+            "token_pattern": WORD_TOKEN_PATTERN if self.token_pattern is None else self.token_pattern,
         }

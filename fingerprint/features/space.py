@@ -48,17 +48,15 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.model_selection import GroupKFold, StratifiedKFold
-from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted
 
-from fingerprint._validation import check_labels, check_texts
-from fingerprint.features.ngrams import WORD_TOKEN_PATTERN
+from fingerprint.features.ngrams import CharNgrams, WordNgrams
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
+from fingerprint.validation import check_choice, check_float, check_int, check_labels, check_texts
 
 __all__ = ["Block", "FeatureSpace"]
 
@@ -81,29 +79,29 @@ class Block:
 _HASH_BITS = 20
 
 
-@lru_cache(maxsize=1)
-def _hashers() -> tuple[HashingVectorizer, HashingVectorizer]:
-    kw: dict[str, Any] = {"n_features": 2**_HASH_BITS, "alternate_sign": False, "norm": None, "dtype": np.float32}
-    return (
-        HashingVectorizer(analyzer="char", ngram_range=(1, 4), lowercase=False, **kw),
-        HashingVectorizer(analyzer="word", ngram_range=(1, 2), **kw),
-    )
+#: Word tokens of the score block: ``"cased"`` keeps case and punctuation marks (the library's word
+#: n-grams); ``"lowercase"`` is the tokenisation of spaces saved before the choice existed
+#: (lower-cased words of 2+ characters, punctuation dropped: scikit-learn's defaults), kept so they
+#: load and transform exactly as they were fitted.
+SCORE_WORDS = ("cased", "lowercase")
+_LEGACY_WORD_PATTERN = r"(?u)\b\w\w+\b"
 
 
-def _hashed_ngrams(texts: list[str]) -> sp.csr_matrix:
-    """All character 1-4-grams and word 1-2-grams, hashed; sublinear tf, each analyzer L2-normalised."""
-    return sp.hstack([_sublinear_l2(h.transform(texts)) for h in _hashers()]).tocsr()
+@lru_cache(maxsize=2)
+def _hashers(words: str) -> tuple[CharNgrams, WordNgrams]:
+    # hashing extractors learn nothing (no idf): fitting only validates their parameters
+    kw: dict[str, Any] = {"n_features": 2**_HASH_BITS, "use_idf": False}
+    legacy = {"lowercase": True, "token_pattern": _LEGACY_WORD_PATTERN} if words == "lowercase" else {}
+    return CharNgrams((1, 4), **kw).fit(["x"]), WordNgrams((1, 2), **kw, **legacy).fit(["x"])
+
+
+def _hashed_ngrams(texts: list[str], words: str) -> sp.csr_matrix:
+    """All character 1-4-grams and word 1-2-grams, hashed; log(1 + tf), L2 per analyzer."""
+    return sp.hstack([h.transform(texts) for h in _hashers(words)]).tocsr()
 
 
 def _signed_log(a: np.ndarray) -> np.ndarray:
     return np.sign(a) * np.log1p(np.abs(a))
-
-
-def _sublinear_l2(C: sp.csr_matrix) -> sp.csr_matrix:
-    """Counts -> sublinear tf ``log(1 + tf)``, rows scaled to unit L2 norm (copies its input)."""
-    C = C.astype(np.float32)
-    C.data = np.log1p(C.data)
-    return normalize(C)
 
 
 class FeatureSpace(TransformerMixin, BaseEstimator):
@@ -130,6 +128,10 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         shrinkage toward a scaled identity favours a strong block.
     score_C : float, default=0.5
         Regularisation of the score block's linear SVM.
+    score_words : {"cased", "lowercase"}, default="cased"
+        Word tokens of the score block: ``"cased"`` keeps case and punctuation
+        marks, as the ``ngram`` block does; ``"lowercase"`` is the tokenisation
+        of spaces saved by versions before this parameter (loaded as such).
     n_folds : int, default=5
         Folds for cross-fitting the training texts' scores (grouped by
         ``groups`` when :meth:`fit` gets them).
@@ -184,6 +186,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         n_score_features: int = 100_000,
         score_scale: float = 8.0,
         score_C: float = 0.5,
+        score_words: str = "cased",
         n_folds: int = 5,
         embeddings: Any = None,
         embedding_scale: float = 1.0,
@@ -197,6 +200,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.n_score_features = n_score_features
         self.score_scale = score_scale
         self.score_C = score_C
+        self.score_words = score_words
         self.n_folds = n_folds
         self.embeddings = embeddings
         self.embedding_scale = embedding_scale
@@ -225,7 +229,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self._fit(check_texts(X), y, groups)
         return self
 
-    def fit_transform(self, X: Any, y: Any = None, groups: Any = None, **fit_params: Any) -> np.ndarray:
+    def fit_transform(self, X: Any, y: Any = None, groups: Any = None) -> np.ndarray:
         """Fit and return the features of the same texts in one pass over them.
 
         The ``score`` block of the returned training features is cross-fitted
@@ -244,25 +248,33 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         """
         return self._fit(check_texts(X), y, groups)
 
+    def _check_params(self) -> None:
+        own = "FeatureSpace"
+        check_int(self.n_char, "n_char", low=1, owner=own)
+        check_int(self.n_word, "n_word", low=1, owner=own)
+        check_int(self.n_components, "n_components", low=1, owner=own)
+        check_float(self.ngram_scale, "ngram_scale", low=0, low_open=True, owner=own)
+        check_int(self.n_score_features, "n_score_features", low=0, owner=own)
+        check_float(self.score_scale, "score_scale", low=0, low_open=True, owner=own)
+        check_float(self.score_C, "score_C", low=0, low_open=True, owner=own)
+        check_choice(self.score_words, "score_words", SCORE_WORDS, owner=own)
+        check_int(self.n_folds, "n_folds", low=2, owner=own)
+        check_float(self.embedding_scale, "embedding_scale", low=0, low_open=True, owner=own)
+        check_int(self.n_jobs, "n_jobs", allow_none=True, owner=own)
+        if self.embeddings is not None and not hasattr(self.embeddings, "fit_transform"):
+            raise TypeError(f"{own}: embeddings must be an EmbeddingFeatures extractor, got {self.embeddings!r}")
+
     def _fit(self, texts: list[str], y: Any = None, groups: Any = None) -> np.ndarray:
+        self._check_params()
         if len(texts) < 2:
             raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got {len(texts)}")
         scores = self._fit_scores(texts, y, groups)
         emb = self._fit_embeddings(texts)
-        vocabs, blocks = [], []
-        for analyzer, kw, k in (
-            ("char", {"ngram_range": (1, 4)}, self.n_char),
-            ("word", {"ngram_range": (1, 2), "token_pattern": WORD_TOKEN_PATTERN}, self.n_word),
-        ):
-            # one counting pass: keep the k n-grams in most texts (MFW lists rank by document
-            # frequency; ties go to the alphabetically first, names being sorted already)
-            cv = CountVectorizer(analyzer=analyzer, lowercase=False, dtype=np.float32, **kw)
-            C = cv.fit_transform(texts).tocsc()
-            df = np.diff(C.indptr)
-            keep = np.sort(np.argsort(-df, kind="stable")[:k])
-            vocabs.append(cv.get_feature_names_out()[keep].astype(str))
-            blocks.append(_sublinear_l2(C[:, keep].tocsr()))
-        self.vocabulary_char_, self.vocabulary_word_ = vocabs
+        # the n-gram block: the n-grams found in most texts, log(1 + tf), no idf, L2 per analyzer
+        char = CharNgrams((1, 4), use_idf=False, max_features=self.n_char)
+        word = WordNgrams((1, 2), use_idf=False, max_features=self.n_word)
+        blocks = [char.fit_transform(texts), word.fit_transform(texts)]
+        self.vocabulary_char_, self.vocabulary_word_ = char.vocabulary_, word.vocabulary_
         self._build_vectorizers()
         Z = sp.hstack(blocks).tocsr()
         self.ngram_mean_ = np.asarray(Z.mean(axis=0)).ravel()
@@ -292,7 +304,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
         self.embeddings_ = clone(self.embeddings)
         E = self.embeddings_.fit_transform(texts)
-        self.embedding_model_hash_ = self.embeddings_._model_hash()
+        self.embedding_model_hash_ = self.embeddings_.model_hash()
         self._embedding_checked = True
         self.embedding_unit_ = float(np.sqrt(((E - E.mean(axis=0)) ** 2).mean())) or 1.0
         return E
@@ -314,7 +326,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) < 2:
             raise ValueError(f"the score block needs texts of at least 2 models, got {list(classes)}")
-        H = _hashed_ngrams(texts)
+        H = _hashed_ngrams(texts, self.score_words)
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != len(texts):
@@ -364,16 +376,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return oof * (self.score_scale / self.score_unit_)
 
     def _build_vectorizers(self) -> None:
-        self._cv_char = CountVectorizer(
-            analyzer="char", ngram_range=(1, 4), lowercase=False, vocabulary=list(self.vocabulary_char_)
-        )
-        self._cv_word = CountVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            lowercase=False,
-            token_pattern=WORD_TOKEN_PATTERN,
-            vocabulary=list(self.vocabulary_word_),
-        )
+        # fixed vocabularies and no idf: fitting learns nothing, it only validates
+        self._char = CharNgrams((1, 4), use_idf=False, vocabulary=list(self.vocabulary_char_)).fit(["x"])
+        self._word = WordNgrams((1, 2), use_idf=False, vocabulary=list(self.vocabulary_word_)).fit(["x"])
         self._style = StyleMarkers().fit(["x"])
 
     def _finish(self) -> None:
@@ -418,6 +423,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         h.update(repr(float(self.ngram_scale)).encode())
         if self.score_coef_.size:
             h.update(repr(float(self.score_scale)).encode())
+            if self.score_words != "lowercase":  # spaces saved before the choice keep their ids
+                h.update(f"score_words={self.score_words}".encode())
         if self.embeddings_ is not None:
             h.update(json.dumps(self._embedding_meta(), sort_keys=True).encode())
             h.update(repr(float(self.embedding_scale)).encode())
@@ -425,8 +432,20 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     # -- transforming -------------------------------------------------------
     def _ngram_matrix(self, texts: list[str]) -> sp.csr_matrix:
-        blocks = [_sublinear_l2(cv.transform(texts)) for cv in (self._cv_char, self._cv_word)]
-        return sp.hstack(blocks).tocsr()
+        return sp.hstack([self._char.transform(texts), self._word.transform(texts)]).tocsr()
+
+    def is_fitted(self) -> bool:
+        """Whether the space is fitted (or loaded); a fitted space is never refitted by the estimators.
+
+        Examples
+        --------
+        >>> FeatureSpace().is_fitted(), FeatureSpace.default().is_fitted()
+        (False, True)
+        """
+        return hasattr(self, "space_id_")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.is_fitted()
 
     def transform(self, X: Any) -> np.ndarray:
         """Map texts to ``(n_texts, n_features_out_)`` float64 vectors.
@@ -441,6 +460,21 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         """
         return self._transform(check_texts(X))[0]
 
+    def transform_with_ngrams(self, X: Any) -> tuple[np.ndarray, sp.csr_matrix]:
+        """:meth:`transform`, plus the texts' weighted n-gram vectors that :meth:`explain_linear` can name.
+
+        Parameters
+        ----------
+        X : sequence of str
+
+        Returns
+        -------
+        features : ndarray of shape (n_texts, n_features_out_)
+        ngrams : scipy.sparse.csr_matrix of shape (n_texts, n_char + n_word)
+            The n-gram block before its projection (log(1 + tf), L2 per analyzer).
+        """
+        return self._transform(check_texts(X), return_ngrams=True)
+
     def _transform(self, texts: list[str], return_ngrams: bool = False) -> tuple[np.ndarray, Any]:
         check_is_fitted(self, "space_id_", msg="This FeatureSpace is not fitted: call fit(texts) or load one.")
         Z = self._ngram_matrix(texts)
@@ -448,11 +482,11 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         st = (_signed_log(self._style.transform(texts)) - self.style_mean_) / self.style_scale_
         parts = [np.asarray(ng), st]
         if self.score_coef_.size:
-            H = _hashed_ngrams(texts)[:, self.score_index_]
+            H = _hashed_ngrams(texts, self.score_words)[:, self.score_index_]
             parts.append((H @ self.score_coef_ + self.score_intercept_) * self._score_factor)
         if self.embeddings_ is not None:
             if not self._embedding_checked:
-                found = self.embeddings_._model_hash()
+                found = self.embeddings_.model_hash()
                 if found != self.embedding_model_hash_:
                     raise ValueError(
                         f"this space's embedding block was fitted with model {self.embeddings_.model!r} "
@@ -461,6 +495,50 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 self._embedding_checked = True
             parts.append(self.embeddings_.transform(texts) * self._embedding_factor)
         return np.hstack(parts), (Z if return_ngrams else None)
+
+    def explain_linear(
+        self, w: np.ndarray, x: np.ndarray, mid: np.ndarray, z: np.ndarray | None, top_features: int
+    ) -> tuple[tuple[str, float], ...]:
+        """Top named terms of the linear score ``sum((x - mid) * w)`` over this space's columns.
+
+        Style and score columns are named directly (``style:<marker>``, ``score:<model>``); when
+        the text's (or a set's mean) n-gram vector ``z`` is given (from :meth:`transform_with_ngrams`),
+        the n-gram principal components are projected back so the score splits exactly over
+        concrete n-grams, otherwise they are reported as ``ngram_pc<i>``.
+
+        Parameters
+        ----------
+        w : ndarray of shape (n_features_out_,)
+            Linear weights.
+        x : ndarray of shape (n_features_out_,)
+            The input's features.
+        mid : ndarray of shape (n_features_out_,)
+            The reference point the score is measured from.
+        z : ndarray of shape (n_char + n_word,) or None
+            The input's n-gram vector.
+        top_features : int
+            How many terms to return.
+
+        Returns
+        -------
+        tuple of (str, float)
+            Name and contribution, largest first.
+        """
+        check_is_fitted(self, "space_id_")
+        ng = self.block("ngram")
+        st = slice(ng.stop, self.n_features_out_)  # style, score (and embedding) blocks: named columns
+        names_all = self.get_feature_names_out()
+        contrib_s = (x[st] - mid[st]) * w[st]
+        if z is None:
+            names = names_all
+            contrib = np.concatenate([(x[: ng.stop] - mid[: ng.stop]) * w[: ng.stop], contrib_s])
+        else:
+            ngram_names, u = self.ngram_weights(w[: ng.stop])
+            mid_z = (mid[: ng.stop] / self._ngram_factor) @ self.components_
+            names = np.concatenate([ngram_names, names_all[st]])
+            contrib = np.concatenate([(z - self.ngram_mean_ - mid_z) * u, contrib_s])
+        top = np.argsort(-contrib)[:top_features]
+        return tuple((str(names[j]), round(float(contrib[j]), 4)) for j in top)
 
     def ngram_weights(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Back-project weights on the n-gram PCs to weights on n-grams.
@@ -542,7 +620,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             raise FingerprintFileError(
                 f"{path}: saved with a different set of style markers than this library version has"
             )
-        self = cls(**meta["params"])
+        params = dict(meta["params"])
+        params.setdefault("score_words", "lowercase")  # saved before the choice existed: the tokenisation then
+        try:
+            check_choice(params["score_words"], "score_words", SCORE_WORDS)
+            self = cls(**params)
+        except (TypeError, ValueError) as e:
+            raise FingerprintFileError(f"{path}: unknown feature-space parameters ({e})") from e
         self.vocabulary_char_ = arr["vocabulary_char"]
         self.vocabulary_word_ = arr["vocabulary_word"]
         self.components_ = arr["components"].astype(np.float32)

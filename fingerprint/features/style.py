@@ -4,6 +4,10 @@ Each marker is a single number per text with a stable name, so fingerprints
 can be explained ("this model opens with *Certainly* 40x more often than the
 others").  Counts are turned into rates so that long and short answers are
 comparable; lengths are log-scaled so a 10 MB text cannot dominate a model.
+
+Every marker's name, unit, description and computation live in one table,
+:data:`MARKERS`; the column order, :data:`STYLE_MARKER_NAMES`,
+:func:`describe_marker` and the documentation's marker table are read from it.
 """
 
 from __future__ import annotations
@@ -11,14 +15,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from fingerprint._validation import check_texts
+from fingerprint.validation import check_int, check_texts
 
-__all__ = ["STYLE_MARKER_NAMES", "StyleMarkers", "describe_marker"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["MARKERS", "STYLE_MARKER_NAMES", "Marker", "StyleMarkers", "describe_marker", "marker_table"]
 
 # --- markdown structure ---------------------------------------------------
 _HEADER = re.compile(r"^\s{0,3}#{1,6}\s+\S", re.MULTILINE)
@@ -56,49 +65,81 @@ _TRANSITION = re.compile(
     re.IGNORECASE,
 )
 
+
 # --- openers (matched against the first 80 characters) ----------------------
-_OPENERS: dict[str, re.Pattern[str]] = {
-    "sure": re.compile(r"^\W*sure\b", re.IGNORECASE),
-    "certainly": re.compile(r"^\W*certainly\b", re.IGNORECASE),
-    "of_course": re.compile(r"^\W*of course\b", re.IGNORECASE),
-    "absolutely": re.compile(r"^\W*absolutely\b", re.IGNORECASE),
-    "great_question": re.compile(
-        r"^\W*(?:what a |that'?s a |this is a )?(?:great|good|excellent|interesting) question",
-        re.IGNORECASE,
+# name -> (what it is, pattern); the table below makes one 0/1 marker ``opener_<name>`` of each.
+_OPENERS: dict[str, tuple[str, re.Pattern[str]]] = {
+    "sure": ("'Sure'", re.compile(r"^\W*sure\b", re.IGNORECASE)),
+    "certainly": ("'Certainly'", re.compile(r"^\W*certainly\b", re.IGNORECASE)),
+    "of_course": ("'Of course'", re.compile(r"^\W*of course\b", re.IGNORECASE)),
+    "absolutely": ("'Absolutely'", re.compile(r"^\W*absolutely\b", re.IGNORECASE)),
+    "great_question": (
+        "'Great question' (or good / excellent / interesting; 'What a' / 'That's a' may precede)",
+        re.compile(
+            r"^\W*(?:what a |that'?s a |this is a )?(?:great|good|excellent|interesting) question",
+            re.IGNORECASE,
+        ),
     ),
-    "here_is": re.compile(r"^\W*here(?:'s| is| are)\b", re.IGNORECASE),
-    "yes_no": re.compile(r"^\W*(?:yes|no)\b", re.IGNORECASE),
-    "greeting": re.compile(r"^\W*(?:hi|hello|hey|greetings|dear)\b", re.IGNORECASE),
-    "apology": re.compile(r"^\W*(?:i'?m sorry|i am sorry|sorry|i apologi[sz]e)", re.IGNORECASE),
-    "refusal": re.compile(r"^\W*(?:i (?:can(?:no|')t|cannot|am unable to|won'?t|am not able to))", re.IGNORECASE),
+    "here_is": ("'Here is', 'Here's' or 'Here are'", re.compile(r"^\W*here(?:'s| is| are)\b", re.IGNORECASE)),
+    "yes_no": ("'Yes' or 'No'", re.compile(r"^\W*(?:yes|no)\b", re.IGNORECASE)),
+    "greeting": (
+        "a greeting ('Hi', 'Hello', 'Hey', 'Greetings', 'Dear')",
+        re.compile(r"^\W*(?:hi|hello|hey|greetings|dear)\b", re.IGNORECASE),
+    ),
+    "apology": (
+        "an apology ('I'm sorry', 'Sorry', 'I apologise')",
+        re.compile(r"^\W*(?:i'?m sorry|i am sorry|sorry|i apologi[sz]e)", re.IGNORECASE),
+    ),
+    "refusal": (
+        "a refusal ('I can't', 'I cannot', 'I am unable to', 'I won't', 'I am not able to')",
+        re.compile(r"^\W*(?:i (?:can(?:no|')t|cannot|am unable to|won'?t|am not able to))", re.IGNORECASE),
+    ),
 }
 
 # --- closers (matched against the last 200 characters) ----------------------
-_CLOSERS: dict[str, re.Pattern[str]] = {
-    "hope_helps": re.compile(r"\bhope (?:this|that|it|these) (?:helps|was helpful|is helpful)", re.IGNORECASE),
-    "let_me_know": re.compile(r"\blet me know\b", re.IGNORECASE),
-    "feel_free": re.compile(r"\bfeel free\b", re.IGNORECASE),
-    "conclusion": re.compile(r"\b(?:in conclusion|in summary|overall|to summari[sz]e)\b", re.I),
-    "question_end": re.compile(r"\?\s*$"),
+_CLOSERS: dict[str, tuple[str, re.Pattern[str]]] = {
+    "hope_helps": (
+        "the last 200 characters say 'hope this helps' (or 'that' / 'it' / 'these'; 'was' / 'is helpful')",
+        re.compile(r"\bhope (?:this|that|it|these) (?:helps|was helpful|is helpful)", re.IGNORECASE),
+    ),
+    "let_me_know": ("the last 200 characters say 'let me know'", re.compile(r"\blet me know\b", re.IGNORECASE)),
+    "feel_free": ("the last 200 characters say 'feel free'", re.compile(r"\bfeel free\b", re.IGNORECASE)),
+    "conclusion": (
+        "the last 200 characters sum up ('in conclusion', 'in summary', 'overall', 'to summarise')",
+        re.compile(r"\b(?:in conclusion|in summary|overall|to summari[sz]e)\b", re.I),
+    ),
+    "question_end": ("the answer ends with a question mark", re.compile(r"\?\s*$")),
 }
 
 # --- hedges and AI disclaimers (whole text) ---------------------------------
-_HEDGES: dict[str, re.Pattern[str]] = {
-    "as_an_ai": re.compile(
-        r"\bas an? (?:ai|artificial intelligence|(?:ai )?language model|large language model|"
-        r"ai assistant|chatbot|virtual assistant)\b",
-        re.IGNORECASE,
+_HEDGES: dict[str, tuple[str, re.Pattern[str]]] = {
+    "as_an_ai": (
+        "'As an AI / a language model / an AI assistant …' disclaimers",
+        re.compile(
+            r"\bas an? (?:ai|artificial intelligence|(?:ai )?language model|large language model|"
+            r"ai assistant|chatbot|virtual assistant)\b",
+            re.IGNORECASE,
+        ),
     ),
-    "no_personal": re.compile(
-        r"\bi (?:do not|don'?t) have (?:personal|the ability|access|feelings|emotions|opinions|"
-        r"real-time|the capability)",
-        re.IGNORECASE,
+    "no_personal": (
+        "'I don't have personal … / feelings / opinions / access / real-time …' disclaimers",
+        re.compile(
+            r"\bi (?:do not|don'?t) have (?:personal|the ability|access|feelings|emotions|opinions|"
+            r"real-time|the capability)",
+            re.IGNORECASE,
+        ),
     ),
-    "important_note": re.compile(
-        r"\b(?:it'?s|it is) (?:important|worth|crucial|essential) (?:to (?:note|remember|consider)|noting)",
-        re.IGNORECASE,
+    "important_note": (
+        "'It's important / worth / crucial / essential to note …' asides",
+        re.compile(
+            r"\b(?:it'?s|it is) (?:important|worth|crucial|essential) (?:to (?:note|remember|consider)|noting)",
+            re.IGNORECASE,
+        ),
     ),
-    "consult": re.compile(r"\b(?:consult|seek advice from|speak with) (?:a|an|your) ", re.I),
+    "consult": (
+        "advice to consult someone ('consult a …', 'seek advice from your …', 'speak with an …')",
+        re.compile(r"\b(?:consult|seek advice from|speak with) (?:a|an|your) ", re.I),
+    ),
 }
 
 # --- self-identification ----------------------------------------------------
@@ -108,21 +149,25 @@ _ID_CONTEXT = (
     r"(?:\bi am\b|\bi'm\b|\bmy name is\b|\bas\b|\bdeveloped by\b|\bcreated by\b|"
     r"\btrained by\b|\bbuilt by\b|\bmade by\b|\bfrom\b)"
 )
-_VENDORS: dict[str, str] = {
-    "openai": r"openai|chatgpt|gpt-?[34](?:\.5)?(?:-turbo)?",
-    "anthropic": r"anthropic|claude",
-    "google": r"google(?: deepmind)?|gemini|bard|palm|lamda",
-    "meta": r"meta(?: ai)?|llama",
-    "mistral": r"mistral(?: ai)?|mixtral",
-    "qwen": r"qwen|tongyi|alibaba(?: cloud)?",
-    "deepseek": r"deepseek",
-    "other_vendor": r"01\.?ai|\byi\b|cohere|command|vicuna|lmsys|open ?assistant|laion",
+# name -> (who, names pattern)
+_VENDORS: dict[str, tuple[str, str]] = {
+    "openai": ("OpenAI (OpenAI, ChatGPT, GPT-3/3.5/4)", r"openai|chatgpt|gpt-?[34](?:\.5)?(?:-turbo)?"),
+    "anthropic": ("Anthropic (Anthropic, Claude)", r"anthropic|claude"),
+    "google": ("Google (Google, Gemini, Bard, PaLM, LaMDA)", r"google(?: deepmind)?|gemini|bard|palm|lamda"),
+    "meta": ("Meta (Meta, Meta AI, Llama)", r"meta(?: ai)?|llama"),
+    "mistral": ("Mistral (Mistral, Mistral AI, Mixtral)", r"mistral(?: ai)?|mixtral"),
+    "qwen": ("Alibaba (Qwen, Tongyi, Alibaba Cloud)", r"qwen|tongyi|alibaba(?: cloud)?"),
+    "deepseek": ("DeepSeek", r"deepseek"),
+    "other_vendor": (
+        "another vendor (01.AI, Yi, Cohere, Command, Vicuna, LMSYS, Open Assistant, LAION)",
+        r"01\.?ai|\byi\b|cohere|command|vicuna|lmsys|open ?assistant|laion",
+    ),
 }
 _SELF_ID: dict[str, re.Pattern[str]] = {
-    v: re.compile(_ID_CONTEXT + r"[^.\n]{0,40}?\b(?:" + pat + r")\b", re.IGNORECASE) for v, pat in _VENDORS.items()
+    v: re.compile(_ID_CONTEXT + r"[^.\n]{0,40}?\b(?:" + pat + r")\b", re.IGNORECASE) for v, (_, pat) in _VENDORS.items()
 }
 
-_ANY_VENDOR = re.compile(r"\b(?:" + "|".join(_VENDORS.values()) + r")\b", re.IGNORECASE)
+_ANY_VENDOR = re.compile(r"\b(?:" + "|".join(pat for _, pat in _VENDORS.values()) + r")\b", re.IGNORECASE)
 
 
 def _lengths(parts: Sequence[str]) -> np.ndarray:
@@ -135,84 +180,275 @@ def _safe_stats(a: np.ndarray) -> tuple[float, float]:
     return float(a.mean()), float(a.std())
 
 
-def _markers(text: str) -> dict[str, float]:
-    n_chars = len(text)
-    words = _WORD.findall(text)
-    n_words = len(words)
-    per_word = 100.0 / max(n_words, 1)  # rates per 100 words
-    per_char = 1000.0 / max(n_chars, 1)  # punctuation per 1,000 characters
-    lines = [ln for ln in text.split("\n") if ln.strip()]
-    n_lines = max(len(lines), 1)
-    sents = _lengths(_SENT_SPLIT.split(text))
-    paras = _lengths(_PARA_SPLIT.split(text))
-    sent_mean, sent_std = _safe_stats(sents)
-    para_mean, para_std = _safe_stats(paras)
-    head, tail = text[:80], text[-200:]
-    letters = sum(map(str.isalpha, text))  # map over str methods: C speed
-    out: dict[str, float] = {
-        # length and shape
-        "log_chars": math.log1p(n_chars),
-        "log_words": math.log1p(n_words),
-        "log_sentences": math.log1p(sents.size),
-        "sentence_words_mean": sent_mean,
-        "sentence_words_std": sent_std,
-        "log_paragraphs": math.log1p(paras.size),
-        "paragraph_words_mean": para_mean,
-        "paragraph_words_std": para_std,
-        "word_length_mean": (sum(map(len, words)) / n_words) if n_words else 0.0,
-        "type_token_ratio": (len({w.lower() for w in words[:200]}) / min(n_words, 200)) if n_words else 0.0,
-        "newline_rate": text.count("\n") * per_char,
-        "uppercase_ratio": (sum(map(str.isupper, text)) / letters) if letters else 0.0,
-        "digit_rate": sum(map(str.isdigit, text)) * per_char,
-        "non_ascii_rate": (n_chars - len(text.encode("ascii", "ignore"))) * per_char,
-        # markdown structure (share of non-empty lines, or counts per 100 words)
-        "md_header_lines": len(_HEADER.findall(text)) / n_lines,
-        "md_bullet_lines": len(_BULLET.findall(text)) / n_lines,
-        "md_numbered_lines": len(_NUMBERED.findall(text)) / n_lines,
-        "md_table_lines": len(_TABLE_ROW.findall(text)) / n_lines,
-        "md_blockquote_lines": len(_BLOCKQUOTE.findall(text)) / n_lines,
-        "md_bold": len(_BOLD.findall(text)) * per_word,
-        "md_italic": len(_ITALIC.findall(text)) * per_word,
-        "md_bold_list_lead": len(_BOLD_LEAD.findall(text)) / n_lines,
-        "md_code_fences": len(_FENCE.findall(text)) / 2.0,
-        "md_inline_code": len(_INLINE_CODE.findall(text)) * per_word,
-        "md_links": len(_LINK.findall(text)) * per_word,
-        "md_colon_before_list": float(len(_LIST_COLON.findall(text))),
-        # punctuation per 1,000 characters
-        "punct_em_dash": len(_EM_DASH.findall(text)) * per_char,
-        "punct_en_dash": len(_EN_DASH.findall(text)) * per_char,
-        "punct_spaced_hyphen": len(_SPACED_HYPHEN.findall(text)) * per_char,
-        "punct_colon": text.count(":") * per_char,
-        "punct_semicolon": text.count(";") * per_char,
-        "punct_exclamation": text.count("!") * per_char,
-        "punct_question": text.count("?") * per_char,
-        "punct_ellipsis": len(_ELLIPSIS.findall(text)) * per_char,
-        "punct_comma": text.count(",") * per_char,
-        "punct_parenthesis": text.count("(") * per_char,
-        "punct_curly_quote": len(_CURLY_QUOTE.findall(text)) * per_char,
-        "punct_straight_quote": (text.count('"') + text.count("'")) * per_char,
-        "emoji_rate": len(_EMOJI.findall(text)) * per_char,
-        # voice, per 100 words
-        "contraction_rate": len(_CONTRACTION.findall(text)) * per_word,
-        "first_person_singular": len(_FIRST_SING.findall(text)) * per_word,
-        "first_person_plural": len(_FIRST_PLUR.findall(text)) * per_word,
-        "second_person": len(_SECOND.findall(text)) * per_word,
-        "transition_rate": len(_TRANSITION.findall(text)) * per_word,
-        "ends_with_punctuation": float(text.rstrip()[-1:] in ".!?)\"'`*"),
-    }
-    for name, pat in _OPENERS.items():
-        out[f"opener_{name}"] = float(bool(pat.search(head)))
-    for name, pat in _CLOSERS.items():
-        out[f"closer_{name}"] = float(bool(pat.search(tail)))
-    for name, pat in _HEDGES.items():
-        out[f"hedge_{name}"] = float(len(pat.findall(text)))
-    has_vendor = _ANY_VENDOR.search(text) is not None  # cheap pre-check: most texts name none
-    for name, pat in _SELF_ID.items():
-        out[f"selfid_{name}"] = float(has_vendor and bool(pat.search(text)))
-    return out
+class _Text:
+    """What the marker computations share about one text, computed once per text.
+
+    ``full_len`` is the length before :class:`StyleMarkers` cut the text to ``max_chars``
+    (``log_chars`` reports it); every other quantity is of ``text`` as given.
+    """
+
+    __slots__ = (
+        "full_len", "has_vendor", "head", "letters", "n_chars", "n_lines", "n_words", "para_mean", "para_std",
+        "paras", "per_char", "per_word", "sent_mean", "sent_std", "sents", "tail", "text", "words",
+    )  # fmt: skip
+
+    def __init__(self, text: str, full_len: int | None = None) -> None:
+        n_chars = len(text)
+        self.text = text
+        self.n_chars = n_chars
+        self.full_len = n_chars if full_len is None else full_len
+        self.words = words = _WORD.findall(text)
+        self.n_words = n_words = len(words)
+        self.per_word = 100.0 / max(n_words, 1)  # rates per 100 words
+        self.per_char = 1000.0 / max(n_chars, 1)  # rates per 1,000 characters
+        self.n_lines = max(len([ln for ln in text.split("\n") if ln.strip()]), 1)  # non-empty lines
+        self.sents = _lengths(_SENT_SPLIT.split(text))
+        self.paras = _lengths(_PARA_SPLIT.split(text))
+        self.sent_mean, self.sent_std = _safe_stats(self.sents)
+        self.para_mean, self.para_std = _safe_stats(self.paras)
+        self.head, self.tail = text[:80], text[-200:]
+        self.letters = sum(map(str.isalpha, text))  # map over str methods: C speed
+        self.has_vendor = _ANY_VENDOR.search(text) is not None  # cheap pre-check: most texts name none
 
 
-STYLE_MARKER_NAMES: tuple[str, ...] = tuple(_markers("Sure. Example text.\n\nSecond paragraph."))
+# --- units: a small, exact vocabulary ---------------------------------------
+_LOG_COUNT = "log count"
+_WORDS = "words"
+_CHARACTERS = "characters"
+_RATIO = "ratio"
+_PER_100_WORDS = "per 100 words"
+_PER_1000_CHARS = "per 1,000 characters"
+_SHARE_OF_LINES = "share of non-empty lines"
+_COUNT = "count"
+_BINARY = "0/1"
+_UNITS = (_LOG_COUNT, _WORDS, _CHARACTERS, _RATIO, _PER_100_WORDS, _PER_1000_CHARS, _SHARE_OF_LINES, _COUNT, _BINARY)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One style marker: its name, unit, description and how it is computed.
+
+    The rows of :data:`MARKERS`, the single source of every marker's metadata and value.
+
+    Parameters
+    ----------
+    name : str
+        Stable column name (also in :data:`STYLE_MARKER_NAMES`).
+    unit : str
+        One of ``"log count"``, ``"words"``, ``"characters"``, ``"ratio"``, ``"per 100 words"``,
+        ``"per 1,000 characters"``, ``"share of non-empty lines"``, ``"count"``, ``"0/1"``.
+    description : str
+        What it measures, without the unit.
+    compute : callable
+        Takes the per-text quantities that all markers share (words, lines, rates, ...) and
+        returns the value; use :meth:`measure` to apply it to a string.
+
+    Examples
+    --------
+    >>> from fingerprint.features.style import MARKERS, STYLE_MARKER_NAMES
+    >>> m = MARKERS[STYLE_MARKER_NAMES.index("punct_em_dash")]
+    >>> m.name, m.unit
+    ('punct_em_dash', 'per 1,000 characters')
+    >>> m.measure("a — b")  # one em dash in 5 characters
+    200.0
+    """
+
+    name: str
+    unit: str
+    description: str
+    compute: Callable[[_Text], float] = field(repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.unit not in _UNITS:
+            raise ValueError(f"marker {self.name!r}: unit {self.unit!r} is not one of {_UNITS}")
+        if not self.description.strip():
+            raise ValueError(f"marker {self.name!r} has no description")
+
+    def measure(self, text: str) -> float:
+        """The marker's value on one text (as :class:`StyleMarkers` computes it, without ``max_chars``).
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> from fingerprint.features.style import MARKERS, STYLE_MARKER_NAMES
+        >>> MARKERS[STYLE_MARKER_NAMES.index("md_bullet_lines")].measure("Intro:\\n- a\\n- b\\n\\nEnd.")
+        0.5
+        """
+        return self.compute(_Text(text))
+
+
+# --- computation builders ---------------------------------------------------
+def _per_char(pattern: re.Pattern[str]) -> Callable[[_Text], float]:
+    return lambda c: len(pattern.findall(c.text)) * c.per_char
+
+
+def _chars_per_char(*chars: str) -> Callable[[_Text], float]:
+    if len(chars) == 1:
+        (ch,) = chars
+        return lambda c: c.text.count(ch) * c.per_char
+    return lambda c: sum(c.text.count(ch) for ch in chars) * c.per_char
+
+
+def _per_word(pattern: re.Pattern[str]) -> Callable[[_Text], float]:
+    return lambda c: len(pattern.findall(c.text)) * c.per_word
+
+
+def _share_of_lines(pattern: re.Pattern[str]) -> Callable[[_Text], float]:
+    return lambda c: len(pattern.findall(c.text)) / c.n_lines
+
+
+def _count(pattern: re.Pattern[str]) -> Callable[[_Text], float]:
+    return lambda c: float(len(pattern.findall(c.text)))
+
+
+def _opens(pattern: re.Pattern[str]) -> Callable[[_Text], float]:
+    return lambda c: float(bool(pattern.search(c.head)))
+
+
+def _closes(pattern: re.Pattern[str]) -> Callable[[_Text], float]:
+    return lambda c: float(bool(pattern.search(c.tail)))
+
+
+def _self_id(pattern: re.Pattern[str]) -> Callable[[_Text], float]:
+    return lambda c: float(c.has_vendor and bool(pattern.search(c.text)))
+
+
+def _mean_word_length(c: _Text) -> float:
+    return (sum(map(len, c.words)) / c.n_words) if c.n_words else 0.0
+
+
+def _type_token_ratio(c: _Text) -> float:
+    return (len({w.lower() for w in c.words[:200]}) / min(c.n_words, 200)) if c.n_words else 0.0
+
+
+def _uppercase_ratio(c: _Text) -> float:
+    return (sum(map(str.isupper, c.text)) / c.letters) if c.letters else 0.0
+
+
+_M = Marker
+MARKERS: tuple[Marker, ...] = (
+    # length and shape
+    _M(
+        "log_chars",
+        _LOG_COUNT,
+        "log(1 + characters): answer length (of the whole text, even past max_chars)",
+        lambda c: math.log1p(c.full_len),
+    ),
+    _M("log_words", _LOG_COUNT, "log(1 + words)", lambda c: math.log1p(c.n_words)),
+    _M(
+        "log_sentences",
+        _LOG_COUNT,
+        "log(1 + sentences); a sentence ends in . ! ? or a line break",
+        lambda c: math.log1p(c.sents.size),
+    ),
+    _M("sentence_words_mean", _WORDS, "mean sentence length", lambda c: c.sent_mean),
+    _M("sentence_words_std", _WORDS, "standard deviation of sentence length", lambda c: c.sent_std),
+    _M(
+        "log_paragraphs",
+        _LOG_COUNT,
+        "log(1 + paragraphs); paragraphs are separated by a blank line",
+        lambda c: math.log1p(c.paras.size),
+    ),
+    _M("paragraph_words_mean", _WORDS, "mean paragraph length", lambda c: c.para_mean),
+    _M("paragraph_words_std", _WORDS, "standard deviation of paragraph length", lambda c: c.para_std),
+    _M("word_length_mean", _CHARACTERS, "mean word length", _mean_word_length),
+    _M("type_token_ratio", _RATIO, "distinct / total words (case-folded) over the first 200 words", _type_token_ratio),
+    _M("newline_rate", _PER_1000_CHARS, "line breaks", _chars_per_char("\n")),
+    _M("uppercase_ratio", _RATIO, "uppercase letters / all letters", _uppercase_ratio),
+    _M("digit_rate", _PER_1000_CHARS, "digits", lambda c: sum(map(str.isdigit, c.text)) * c.per_char),
+    _M(
+        "non_ascii_rate",
+        _PER_1000_CHARS,
+        "non-ASCII characters",
+        lambda c: (c.n_chars - len(c.text.encode("ascii", "ignore"))) * c.per_char,
+    ),
+    # markdown structure
+    _M("md_header_lines", _SHARE_OF_LINES, "markdown headers (# …)", _share_of_lines(_HEADER)),
+    _M("md_bullet_lines", _SHARE_OF_LINES, "bullet items (-, *, +, •)", _share_of_lines(_BULLET)),
+    _M("md_numbered_lines", _SHARE_OF_LINES, "numbered items (1. or 1))", _share_of_lines(_NUMBERED)),
+    _M("md_table_lines", _SHARE_OF_LINES, "table rows (| … |)", _share_of_lines(_TABLE_ROW)),
+    _M("md_blockquote_lines", _SHARE_OF_LINES, "blockquote lines (> …)", _share_of_lines(_BLOCKQUOTE)),
+    _M("md_bold", _PER_100_WORDS, "bold spans (**…** or __…__)", _per_word(_BOLD)),
+    _M("md_italic", _PER_100_WORDS, "italic spans (*…*)", _per_word(_ITALIC)),
+    _M("md_bold_list_lead", _SHARE_OF_LINES, "list items that start in bold (- **…**)", _share_of_lines(_BOLD_LEAD)),
+    _M(
+        "md_code_fences",
+        _COUNT,
+        "fenced code blocks: lines opening with ``` or ~~~, halved",
+        lambda c: len(_FENCE.findall(c.text)) / 2.0,
+    ),
+    _M("md_inline_code", _PER_100_WORDS, "inline code spans (`…`)", _per_word(_INLINE_CODE)),
+    _M("md_links", _PER_100_WORDS, "links: markdown [text](url) or bare http(s) URLs", _per_word(_LINK)),
+    _M("md_colon_before_list", _COUNT, "lists introduced by a line ending in ':'", _count(_LIST_COLON)),
+    # punctuation
+    _M("punct_em_dash", _PER_1000_CHARS, "em dashes (—)", _per_char(_EM_DASH)),
+    _M("punct_en_dash", _PER_1000_CHARS, "en dashes (–)", _per_char(_EN_DASH)),
+    _M("punct_spaced_hyphen", _PER_1000_CHARS, "hyphens between spaces ( - )", _per_char(_SPACED_HYPHEN)),
+    _M("punct_colon", _PER_1000_CHARS, "colons (:)", _chars_per_char(":")),
+    _M("punct_semicolon", _PER_1000_CHARS, "semicolons (;)", _chars_per_char(";")),
+    _M("punct_exclamation", _PER_1000_CHARS, "exclamation marks (!)", _chars_per_char("!")),
+    _M("punct_question", _PER_1000_CHARS, "question marks (?)", _chars_per_char("?")),
+    _M("punct_ellipsis", _PER_1000_CHARS, "ellipses (... or …)", _per_char(_ELLIPSIS)),
+    _M("punct_comma", _PER_1000_CHARS, "commas (,)", _chars_per_char(",")),
+    _M("punct_parenthesis", _PER_1000_CHARS, "opening parentheses (()", _chars_per_char("(")),
+    _M("punct_curly_quote", _PER_1000_CHARS, "curly quotes (‘ ’ “ ”)", _per_char(_CURLY_QUOTE)),
+    _M("punct_straight_quote", _PER_1000_CHARS, "straight quotes (\" or ')", _chars_per_char('"', "'")),
+    _M("emoji_rate", _PER_1000_CHARS, "emoji and pictographs", _per_char(_EMOJI)),
+    # voice
+    _M("contraction_rate", _PER_100_WORDS, "contractions (it's, don't, we'll, I'm …)", _per_word(_CONTRACTION)),
+    _M("first_person_singular", _PER_100_WORDS, "I, me, my, mine, myself", _per_word(_FIRST_SING)),
+    _M("first_person_plural", _PER_100_WORDS, "we, us, our, ours, ourselves", _per_word(_FIRST_PLUR)),
+    _M("second_person", _PER_100_WORDS, "you, your, yours, yourself, yourselves", _per_word(_SECOND)),
+    _M(
+        "transition_rate",
+        _PER_100_WORDS,
+        "transitions (additionally, furthermore, moreover, however, overall, in addition, on the other hand, "
+        "in summary, in conclusion)",
+        _per_word(_TRANSITION),
+    ),
+    _M(
+        "ends_with_punctuation",
+        _BINARY,
+        "the answer ends in . ! ? ) \" ' ` or * (0 hints truncation)",
+        lambda c: float(c.text.rstrip()[-1:] in ".!?)\"'`*"),
+    ),
+    # phrase families, generated from their pattern tables above
+    *(_M(f"opener_{k}", _BINARY, f"the answer opens with {what}", _opens(p)) for k, (what, p) in _OPENERS.items()),
+    *(_M(f"closer_{k}", _BINARY, what, _closes(p)) for k, (what, p) in _CLOSERS.items()),
+    *(_M(f"hedge_{k}", _COUNT, what, _count(p)) for k, (what, p) in _HEDGES.items()),
+    *(
+        _M(
+            f"selfid_{k}",
+            _BINARY,
+            f"the text identifies itself with {who} in an identity context ('I am …', 'trained by …')",
+            _self_id(_SELF_ID[k]),
+        )
+        for k, (who, _) in _VENDORS.items()
+    ),
+)
+"""Every style marker, in the column order of :class:`StyleMarkers`: name, unit, description, computation.
+
+Examples
+--------
+>>> from fingerprint.features.style import MARKERS
+>>> len(MARKERS)
+72
+>>> MARKERS[10]
+Marker(name='newline_rate', unit='per 1,000 characters', description='line breaks')
+"""
+del _M
+
+_BY_NAME: dict[str, Marker] = {m.name: m for m in MARKERS}
+_COMPUTES: tuple[Callable[[_Text], float], ...] = tuple(m.compute for m in MARKERS)
+
+STYLE_MARKER_NAMES: tuple[str, ...] = tuple(m.name for m in MARKERS)
 """Names of the style markers, in the column order of :class:`StyleMarkers`.
 
 Examples
@@ -225,27 +461,12 @@ Examples
 >>> [n for n in STYLE_MARKER_NAMES if n.startswith("selfid_")][:2]
 ['selfid_openai', 'selfid_anthropic']
 >>> describe_marker("punct_em_dash")
-"'em dash' per 1,000 characters"
+'em dashes (—) [per 1,000 characters]'
 """
-
-_DESCRIPTIONS: dict[str, str] = {
-    "log_chars": "log(1 + characters): answer length",
-    "log_words": "log(1 + words)",
-    "log_sentences": "log(1 + sentences); a sentence ends in . ! ? or a line break",
-    "log_paragraphs": "log(1 + paragraphs); paragraphs are separated by a blank line",
-    "type_token_ratio": "distinct / total words over the first 200 words",
-    "md_header_lines": "share of non-empty lines that are markdown headers (# ...)",
-    "md_bullet_lines": "share of non-empty lines that are bullet items (-, *, +, •)",
-    "md_numbered_lines": "share of non-empty lines that are numbered items (1. or 1))",
-    "md_bold_list_lead": "share of lines that are list items starting in **bold**",
-    "md_code_fences": "number of fenced code blocks (``` or ~~~)",
-    "md_colon_before_list": "times a line ending in ':' is followed by a list",
-    "ends_with_punctuation": "1 if the answer ends in closing punctuation (0 hints truncation)",
-}
 
 
 def describe_marker(name: str) -> str:
-    """Return a one-line, human-readable description of a style marker.
+    """Return a one-line, human-readable description of a style marker, with its unit.
 
     Parameters
     ----------
@@ -255,30 +476,48 @@ def describe_marker(name: str) -> str:
     Returns
     -------
     str
-        What the marker measures and in which unit.
+        What the marker measures, then its unit in brackets (from :data:`MARKERS`).
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a style marker.
 
     Examples
     --------
     >>> describe_marker("opener_certainly")
-    "1 if the answer opens with 'certainly'"
+    "the answer opens with 'Certainly' [0/1]"
+    >>> describe_marker("newline_rate")
+    'line breaks [per 1,000 characters]'
+    >>> describe_marker("md_header_lines")
+    'markdown headers (# …) [share of non-empty lines]'
     """
-    if name not in STYLE_MARKER_NAMES:
-        raise KeyError(f"unknown style marker {name!r}; see fingerprint.STYLE_MARKER_NAMES")
-    if name in _DESCRIPTIONS:
-        return _DESCRIPTIONS[name]
-    kind, _, rest = name.partition("_")
-    words = rest.replace("_", " ")
-    templates: dict[str, Callable[[str], str]] = {
-        "opener": lambda w: f"1 if the answer opens with '{w}'",
-        "closer": lambda w: f"1 if the last 200 characters contain a '{w}' closing",
-        "hedge": lambda w: f"count of '{w}' hedges/disclaimers",
-        "selfid": lambda w: f"1 if the text identifies itself with {w} (e.g. 'I am …', 'trained by …')",
-        "punct": lambda w: f"'{w}' per 1,000 characters",
-        "md": lambda w: f"markdown {w} per 100 words",
-    }
-    if kind in templates:
-        return templates[kind](words)
-    return name.replace("_", " ") + (" per 100 words" if name.endswith("rate") else "")
+    try:
+        m = _BY_NAME[name]
+    except (KeyError, TypeError):
+        raise KeyError(f"unknown style marker {name!r}; see fingerprint.STYLE_MARKER_NAMES") from None
+    return f"{m.description} [{m.unit}]"
+
+
+def marker_table() -> pd.DataFrame:
+    """The style markers as a table: one row per marker, in column order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name``, ``unit`` and ``description`` (the description without the unit).
+
+    Examples
+    --------
+    >>> df = marker_table()
+    >>> df.shape
+    (72, 3)
+    >>> df.set_index("name").loc["md_code_fences", "unit"]
+    'count'
+    """
+    import pandas as pd
+
+    return pd.DataFrame([(m.name, m.unit, m.description) for m in MARKERS], columns=["name", "unit", "description"])
 
 
 class StyleMarkers(TransformerMixin, BaseEstimator):
@@ -290,9 +529,10 @@ class StyleMarkers(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    max_chars : int or None, default=100_000
-        Texts are cut to this many characters before measuring (the length
-        markers still see the full length).  Bounds time on huge inputs.
+    max_chars : int >= 1 or None, default=100_000
+        Texts are cut to this many characters before measuring (``log_chars``
+        still sees the full length).  Bounds time on huge inputs.  Checked at
+        :meth:`fit`.
 
     Attributes
     ----------
@@ -327,7 +567,14 @@ class StyleMarkers(TransformerMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            ``max_chars`` is below 1 (``TypeError`` if it is not an integer or None), or a text is
+            empty.
         """
+        check_int(self.max_chars, "max_chars", low=1, allow_none=True, owner="StyleMarkers")
         check_texts(X, max_chars=None)
         self.n_features_in_ = 1
         self.feature_names_out_ = np.array(STYLE_MARKER_NAMES, dtype=object)
@@ -348,14 +595,13 @@ class StyleMarkers(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_out_")
         texts = check_texts(X, max_chars=None)  # bounded by self.max_chars below
         out = np.empty((len(texts), len(STYLE_MARKER_NAMES)), dtype=np.float64)
+        max_chars = self.max_chars
         for i, t in enumerate(texts):
             full_len = len(t)
-            if self.max_chars is not None and full_len > self.max_chars:
-                t = t[: self.max_chars]
-            row = _markers(t)
-            if full_len != len(t):
-                row["log_chars"] = math.log1p(full_len)
-            out[i] = [row[k] for k in STYLE_MARKER_NAMES]
+            if max_chars is not None and full_len > max_chars:
+                t = t[:max_chars]
+            c = _Text(t, full_len)
+            out[i] = [f(c) for f in _COMPUTES]
         return out
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:

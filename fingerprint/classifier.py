@@ -1,0 +1,349 @@
+"""A scikit-learn classifier built on fingerprints.
+
+It composes the layers below it: :func:`~fingerprint.building.resolve_space` and
+:func:`~fingerprint.building.fit_references` to fit, the reference set's
+:class:`~fingerprint.lda.LDAModel` to predict, and :func:`~fingerprint.attribution.attribute`
+for explained attributions.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from fingerprint.attribution import Attributions, attribute
+from fingerprint.building import check_groups, check_training_data, fit_references, resolve_space
+from fingerprint.features.space import FeatureSpace
+from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
+from fingerprint.refset import ReferenceSet
+from fingerprint.validation import as_text_list, check_float, check_int, check_texts
+
+__all__ = ["FingerprintClassifier"]
+
+_NOT_FITTED = "This FingerprintClassifier is not fitted: call fit(texts, models)."
+
+
+def _encode_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Any hashable labels -> (labels, sorted classes, the model name of each class).
+
+    Fingerprints name their model with a string, so each class is named ``str(label)``;
+    two labels with the same string (``1`` and ``"1"``) are refused.
+    """
+    if isinstance(y, str):
+        raise TypeError("y must be a sequence with one label per text, not a single str")
+    items = as_text_list(y)
+    if len(items) != n:
+        raise ValueError(f"got {n} texts but {len(items)} labels; pass one label (model) per text")
+    for i, lab in enumerate(items):
+        if lab is None or (isinstance(lab, float) and math.isnan(lab)):
+            raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it")
+        try:
+            hash(lab)
+        except TypeError:
+            raise TypeError(f"label {i} is {type(lab).__name__} ({lab!r}); labels must be hashable") from None
+    labels = np.empty(n, dtype=object)
+    labels[:] = items
+    try:
+        classes = np.unique(labels)
+    except TypeError as e:
+        raise TypeError(f"labels must be mutually comparable (all str, or all numbers): {e}") from None
+    names = np.array([str(c) for c in classes], dtype=object)
+    if len(set(names)) != len(names) or any(not s.strip() for s in names):
+        raise ValueError(f"labels must have distinct, non-empty string forms, got {list(classes)[:10]}")
+    return labels, classes, names
+
+
+class FingerprintClassifier(ClassifierMixin, BaseEstimator):
+    """Attribute texts to models: a scikit-learn classifier built on fingerprints.
+
+    ``fit`` learns a :class:`FeatureSpace` (unless a fitted one is given), builds
+    one :class:`Fingerprint` per model and calibrates confidences by
+    cross-fitting; prediction is shrinkage LDA on the fingerprints.  The fitted
+    ``references_`` can be saved and shared: assembling it again from the
+    fingerprint files gives the same predictions.
+
+    Parameters
+    ----------
+    space : FeatureSpace, "fit" or "default", default="fit"
+        ``"fit"`` fits a new space on the training texts with ``n_char``,
+        ``n_word``, ``n_components`` and ``n_score_features``; ``"default"``
+        uses the shipped space; an *unfitted* ``FeatureSpace`` is a template
+        (cloned and fitted, so every space parameter is reachable, e.g.
+        ``space__score_C`` in a grid search); a *fitted* one is a frozen
+        component, used as is and kept as is by :func:`sklearn.base.clone`.
+    n_char, n_word, n_components, n_score_features : int
+        Space size with ``space="fit"`` (see :class:`FeatureSpace`); the
+        fitted space has a per-model ``score`` block learned from the
+        training labels (``n_score_features=0`` leaves it out).
+    shrinkage : float, default=0.3
+        Covariance shrinkage toward the identity (0 = plain LDA).
+    calibrate : bool, default=True
+        Fit the confidence temperature by ``n_folds``-fold cross-fitting.
+    n_folds : int, default=5
+    n_jobs : int, optional
+        Worker processes for the space's score block (``-1``: all cores); results do not depend on it.
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels seen in ``fit``, sorted (any hashable labels: model names, integers ...).
+    model_names_ : ndarray of str
+        The fingerprint name of each class (``str(label)``).
+    references_ : ReferenceSet
+        The fitted fingerprints.
+    space_ : FeatureSpace
+
+    Notes
+    -----
+    ``groups`` (the prompt id of each text) keeps every cross-fitting fold from
+    splitting one prompt's answers; without it the answers to one prompt leak
+    across folds and accuracy drops.  ``cross_val_score(clf, X, y, groups=g,
+    params={"groups": g})`` passes it to the splitter and to ``fit``; with
+    ``sklearn.set_config(enable_metadata_routing=True)`` call
+    ``clf.set_fit_request(groups=True)`` instead.
+
+    Examples
+    --------
+    Fit on three models' answers from the shipped sample, in the shipped feature space
+    (``space="fit"``, the default, learns a space from the training texts):
+
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> from fingerprint import FingerprintClassifier
+    >>> sample = references.load_sample()
+    >>> few = sample.filter(lambda r: r["model"] in ("claude-2", "gpt-4-0314", "llama-2-70b-chat"))
+    >>> few = fp.sample_per_model(few, 8)  # 8 answers per model keep the example fast
+    >>> clf = FingerprintClassifier(space="default").fit(few["text"], few["model"], groups=few["prompt_id"])
+    >>> clf.classes_.tolist()
+    ['claude-2', 'gpt-4-0314', 'llama-2-70b-chat']
+    >>> clf.predict_proba(["Certainly! Here is a concise overview."]).shape
+    (1, 3)
+    >>> clf.predict(few["text"][:2]).shape
+    (2,)
+
+    A fitted space survives :func:`~sklearn.base.clone`, so model selection reuses it:
+
+    >>> from sklearn.base import clone
+    >>> space = fp.FeatureSpace.default()
+    >>> clone(FingerprintClassifier(space=space)).space is space
+    True
+    """
+
+    def __init__(
+        self,
+        space: FeatureSpace | str = "fit",
+        n_char: int = 4000,
+        n_word: int = 2000,
+        n_components: int = 512,
+        n_score_features: int = 100_000,
+        shrinkage: float = 0.3,
+        calibrate: bool = True,
+        n_folds: int = 5,
+        n_jobs: int | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.space = space
+        self.n_char = n_char
+        self.n_word = n_word
+        self.n_components = n_components
+        self.n_score_features = n_score_features
+        self.shrinkage = shrinkage
+        self.calibrate = calibrate
+        self.n_folds = n_folds
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    _SPACE_SHORTHAND = ("n_char", "n_word", "n_components", "n_score_features")
+
+    def _check_params(self) -> None:
+        own = "FingerprintClassifier"
+        named = isinstance(self.space, str) and self.space in ("fit", "default")
+        if not (named or isinstance(self.space, FeatureSpace)):
+            raise ValueError(f"{own}: space must be 'fit', 'default' or a FeatureSpace, got {self.space!r}")
+        check_int(self.n_char, "n_char", low=1, owner=own)
+        check_int(self.n_word, "n_word", low=1, owner=own)
+        check_int(self.n_components, "n_components", low=1, owner=own)
+        check_int(self.n_score_features, "n_score_features", low=0, owner=own)
+        check_float(self.shrinkage, "shrinkage", low=0, high=1, owner=own)
+        if not isinstance(self.calibrate, bool | np.bool_):
+            raise TypeError(f"{own}: calibrate must be True or False, got {self.calibrate!r}")
+        check_int(self.n_folds, "n_folds", low=2, owner=own)
+        check_int(self.n_jobs, "n_jobs", allow_none=True, owner=own)
+        if not (self.space == "fit" if isinstance(self.space, str) else False):
+            defaults = type(self)().get_params()
+            changed = [k for k in self._SPACE_SHORTHAND if getattr(self, k) != defaults[k]]
+            if changed:
+                raise ValueError(
+                    f"{own}: {', '.join(changed)} apply only with space='fit'; with a FeatureSpace set them on it "
+                    "(e.g. space=FeatureSpace(n_char=...))"
+                )
+
+    def fit(self, X: Any, y: Any, groups: Any = None) -> FingerprintClassifier:
+        """Fit on texts and their models.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Texts.
+        y : sequence of hashable
+            Model of each text (names, integers ...).
+        groups : sequence, optional
+            Prompt id (or other group) per text, so cross-fitting folds never
+            split one prompt's answers (see Notes).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        texts = check_texts(X)
+        labels, classes, names = _encode_labels(y, len(texts))
+        lookup = dict(zip(classes.tolist(), names.tolist(), strict=True))
+        texts, models = check_training_data(texts, [lookup[lab] for lab in labels.tolist()])
+        groups = check_groups(groups, len(texts))
+        space, feats = resolve_space(
+            self.space, texts, models, groups, n_char=self.n_char, n_word=self.n_word,
+            n_components=self.n_components, n_score_features=self.n_score_features, n_folds=self.n_folds,
+            n_jobs=self.n_jobs, random_state=self.random_state,
+        )  # fmt: skip
+        self.references_ = fit_references(
+            feats, models, space, calibrate=self.calibrate, groups=groups, n_folds=self.n_folds,
+            shrinkage=self.shrinkage, metadata=None, random_state=self.random_state,
+        )  # fmt: skip
+        self._set_fitted(classes, names)
+        return self
+
+    def _set_fitted(self, classes: np.ndarray, names: np.ndarray) -> None:
+        self.space_ = self.references_.space
+        self.classes_ = classes
+        self.model_names_ = names
+        # column of each class in the reference set's (name-sorted) LDA
+        self._columns = np.searchsorted(np.array(self.references_.models, dtype=object), names)
+        self.n_features_in_ = 1
+
+    @classmethod
+    def from_references(cls, references: ReferenceSet) -> FingerprintClassifier:
+        """Wrap an existing reference set (e.g. assembled from shared files) as a fitted classifier.
+
+        Parameters
+        ----------
+        references : ReferenceSet
+
+        Returns
+        -------
+        FingerprintClassifier
+
+        Examples
+        --------
+        >>> from fingerprint import FingerprintClassifier, references
+        >>> clf = FingerprintClassifier.from_references(references.builtin())
+        >>> len(clf.classes_) == len(references.list_models())
+        True
+        """
+        if not isinstance(references, ReferenceSet):
+            raise TypeError(f"expected a ReferenceSet, got {type(references).__name__}")
+        clf = cls(space=references.space, shrinkage=references.shrinkage)
+        clf.references_ = references
+        names = np.array(references.models, dtype=object)
+        clf._set_fitted(names.copy(), names)
+        return clf
+
+    def __sklearn_clone__(self) -> FingerprintClassifier:
+        # scikit-learn's clone, except that a fitted space is a frozen component: it is shared, not
+        # refitted (clone would return an unfitted copy, and fit would then learn a new space)
+        params = self.get_params(deep=False)
+        space = params.pop("space")
+        new = type(self)(
+            space=space if isinstance(space, FeatureSpace) and space.is_fitted() else clone(space, safe=False),
+            **{k: clone(v, safe=False) for k, v in params.items()},
+        )
+        if hasattr(self, "_metadata_request"):
+            new._metadata_request = copy.deepcopy(self._metadata_request)
+        return new
+
+    def _lda_features(self, X: Any) -> tuple[Any, np.ndarray]:
+        check_is_fitted(self, "references_", msg=_NOT_FITTED)
+        return self.references_.lda(), self.space_.transform(check_texts(X))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Calibrated log-odds.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, n_classes), or (n_texts,) for two classes
+            Per-class scores up to a per-row constant; with two classes, the log-odds of
+            ``classes_[1]`` over ``classes_[0]`` (as scikit-learn's linear classifiers).
+        """
+        lda, F = self._lda_features(X)
+        scores = (lda.scores(F) / (lda.temperature or 1.0))[:, self._columns]
+        return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated probabilities over ``classes_``, shape ``(n_texts, n_classes)``."""
+        lda, F = self._lda_features(X)
+        return lda.proba(F)[:, self._columns]
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most likely model per text (an element of ``classes_``)."""
+        proba = self.predict_proba(X)  # first: it raises NotFittedError on an unfitted classifier
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def attribute(self, X: Any, **kwargs: Any) -> Attributions:
+        """:func:`~fingerprint.attribute` against this classifier's fingerprints (model names as strings)."""
+        return attribute(X, self, **kwargs)
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Save the fitted classifier (its reference set, parameters and labels), without pickle."""
+        check_is_fitted(self, "references_", msg=_NOT_FITTED)
+        directory = Path(directory)
+        self.references_.save(directory)
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "space"}
+        classes = self.classes_.tolist()
+        try:  # labels that JSON keeps exactly (str, int, float, bool) are restored on load
+            keep = json.loads(json.dumps(classes)) == classes
+        except (TypeError, ValueError):
+            keep = False
+        meta = {"params": params, "classes": classes if keep else None}
+        write_bundle(directory / "classifier.npz", "classifier", meta, {})
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> FingerprintClassifier:
+        """Load a classifier saved with :meth:`save`."""
+        meta, _ = read_bundle(Path(directory) / "classifier.npz", "classifier")
+        refs = ReferenceSet.load(directory)
+        try:
+            clf = cls(space=refs.space, **meta["params"])
+        except TypeError as e:
+            raise FingerprintFileError(f"{directory}: unknown classifier parameters ({e})") from e
+        clf.references_ = refs
+        if meta.get("classes") is not None:
+            classes = np.empty(len(meta["classes"]), dtype=object)
+            classes[:] = meta["classes"]
+        else:
+            classes = np.array(refs.models, dtype=object)
+        names = np.array([str(c) for c in classes], dtype=object)
+        if sorted(names) != refs.models:
+            raise FingerprintFileError(f"{directory}: classifier labels do not match the reference set's models")
+        clf._set_fitted(classes, names)
+        return clf
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags

@@ -1,0 +1,422 @@
+"""Reference sets: fingerprints of known models in one feature space.
+
+A :class:`ReferenceSet` is the container that attribution and audit work
+against: one :class:`~fingerprint.fingerprints.Fingerprint` per model, the
+shared :class:`~fingerprint.features.space.FeatureSpace`, the calibration
+(temperature and "none of these" distances) and the set's
+:class:`~fingerprint.lda.LDAModel`, cached until the fingerprints change.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fingerprint.features.space import FeatureSpace
+from fingerprint.fingerprints import Fingerprint
+from fingerprint.io import FingerprintFileError, file_sha256, read_bundle, write_bundle
+from fingerprint.lda import LDAModel
+from fingerprint.validation import UNSET, check_float, check_labels, check_texts, renamed
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ReferenceSet", "builtin_dir"]
+
+
+def builtin_dir() -> Path:
+    """Directory of the built-in reference set inside the installed package.
+
+    Examples
+    --------
+    >>> from fingerprint.refset import builtin_dir
+    >>> (builtin_dir() / "references.npz").is_file()
+    True
+    """
+    return Path(str(resources.files("fingerprint") / "data" / "builtin_references"))
+
+
+@lru_cache(maxsize=1)
+def _load_builtin() -> ReferenceSet:
+    d = builtin_dir()
+    if not (d / "references.npz").is_file():
+        raise FileNotFoundError(
+            "this installation ships no built-in reference set; pass references= "
+            "(e.g. fingerprint.build_references(texts, models))"
+        )
+    return ReferenceSet.load(d)
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ReferenceSet:
+    """Fingerprints of known models in one feature space, ready to attribute against.
+
+    Parameters
+    ----------
+    fingerprints : iterable of Fingerprint
+        One per model (fingerprints of the same model are merged).
+    space : FeatureSpace, optional
+        The space the fingerprints were built in; default
+        :meth:`FeatureSpace.default`.  Must match their ``space_id``.
+    temperature : float or None
+        Calibration temperature for confidences; ``None`` until
+        :meth:`calibrate` (or :func:`build_references`) sets it, in which
+        case confidences are uncalibrated posteriors (temperature 1).
+    shrinkage : float, default=0.3
+        Covariance shrinkage toward the identity used by the attributor.
+    distance_quantiles : ndarray or None
+        Held-out distances of known models' texts to their own fingerprint
+        (used to say "none of these"); set by calibration.
+    metadata : mapping, optional
+        JSON-able facts about the set (corpus, split, licence ...).
+    calibrated_models : iterable of str, optional
+        The models the calibration was fitted for (default: the set's models
+        when ``temperature`` is given); see :attr:`calibration_stale`.
+
+    Examples
+    --------
+    Start from the built-in set, drop a model, add one from its texts alone:
+
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> refs = references.builtin()
+    >>> n = len(refs)
+    >>> "claude-1" in refs
+    True
+    >>> _ = refs.remove("claude-1")
+    >>> sample = references.load_sample()
+    >>> mine = sample.filter(lambda r: r["model"] == "claude-1")["text"]
+    >>> _ = refs.add(fp.Fingerprint.from_texts(mine, model="my-model", space=refs.space))
+    >>> len(refs) == n, refs["my-model"].n_texts
+    (True, 20)
+    >>> refs.calibration_stale  # fitted for the 23 built-in models: refit with refs.calibrate(texts, models)
+    True
+    >>> refs.to_frame().columns[:2].tolist()
+    ['model', 'n_texts']
+    >>> fp.attribute(mine[:3], references=refs)[0].model in refs.models
+    True
+    """
+
+    def __init__(
+        self,
+        fingerprints: Iterable[Fingerprint] = (),
+        space: FeatureSpace | None = None,
+        *,
+        temperature: float | None = None,
+        shrinkage: float = 0.3,
+        distance_quantiles: np.ndarray | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        calibrated_models: Iterable[str] | None = None,
+    ) -> None:
+        if space is not None and not isinstance(space, FeatureSpace):
+            raise TypeError(f"space must be a fitted FeatureSpace, got {type(space).__name__}")
+        self.space = space if space is not None else FeatureSpace.default()
+        self.temperature = check_float(temperature, "temperature", low=0, low_open=True, allow_none=True)
+        self.shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1, owner="ReferenceSet")
+        self.distance_quantiles = distance_quantiles
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self._fps: dict[str, Fingerprint] = {}
+        self._lda: tuple[float, LDAModel] | None = None
+        self._changed_since_calibration = False
+        self._warned_stale = False
+        for f in fingerprints:
+            self._put(f, merge=True)
+        # the models the calibration was fitted for; None when there is none
+        self.calibrated_models: tuple[str, ...] | None = None
+        if temperature is not None:
+            self.calibrated_models = tuple(sorted(calibrated_models)) if calibrated_models is not None else tuple(
+                self.models
+            )
+
+    # -- container protocol ------------------------------------------------
+    def add(self, fingerprint: Fingerprint, *, merge: bool = False, replace: bool = False) -> ReferenceSet:
+        """Add a model's fingerprint (needs no other model's texts).
+
+        Parameters
+        ----------
+        fingerprint : Fingerprint
+        merge : bool, default=False
+            If the model is already present, merge the statistics.
+        replace : bool, default=False
+            If the model is already present, replace it.
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        The calibration (temperature, "none of these" distances) was fitted for the models the set
+        had then; after ``add`` it is kept as the best available estimate but marked stale
+        (:attr:`calibration_stale`, shown in ``repr``, and a warning once): call :meth:`calibrate`
+        on held-out texts to refit it.
+        """
+        self._put(fingerprint, merge=merge, replace=replace)
+        self._warn_if_stale()
+        return self
+
+    def _put(self, fingerprint: Fingerprint, *, merge: bool = False, replace: bool = False) -> None:
+        if not isinstance(fingerprint, Fingerprint):
+            raise TypeError(f"expected a Fingerprint, got {type(fingerprint).__name__}")
+        if fingerprint.space_id != self.space.space_id_:
+            raise ValueError(
+                f"fingerprint of {fingerprint.model!r} was built in feature space {fingerprint.space_id}, "
+                f"this reference set uses {self.space.space_id_}; rebuild it with space=refs.space"
+            )
+        old = self._fps.get(fingerprint.model)
+        if old is not None and not (merge or replace):
+            raise ValueError(f"{fingerprint.model!r} is already in the set; pass merge=True or replace=True")
+        self._fps[fingerprint.model] = old.merge(fingerprint) if (old is not None and merge) else fingerprint
+        self._lda = None
+
+    def remove(self, model: str) -> ReferenceSet:
+        """Drop a model; raises ``KeyError`` naming the known models if absent.
+
+        The calibration is then stale, as after :meth:`add`.
+        """
+        self[model]
+        del self._fps[model]
+        self._lda = None
+        self._warn_if_stale()
+        return self
+
+    @property
+    def calibration_stale(self) -> bool:
+        """True when models were added, merged or removed since the calibration was fitted."""
+        return self.calibrated_models is not None and (
+            self.calibrated_models != tuple(self.models) or self._changed_since_calibration
+        )
+
+    def _warn_if_stale(self) -> None:
+        if self.calibrated_models is None:
+            return
+        self._changed_since_calibration = True
+        if not self._warned_stale:
+            self._warned_stale = True
+            warnings.warn(
+                "the reference set's calibration was fitted for other models; confidences and typicality keep "
+                "it as an estimate; call refs.calibrate(texts, models) on held-out texts to refit it",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def lda(self) -> LDAModel:
+        """The set's Gaussian model (shrinkage LDA) with its current temperature.
+
+        Cached on the set until its fingerprints or shrinkage change.
+
+        Returns
+        -------
+        LDAModel
+
+        Examples
+        --------
+        >>> from fingerprint import references
+        >>> refs = references.builtin()
+        >>> refs.lda().classes.tolist() == refs.models
+        True
+        """
+        if self._lda is None or self._lda[0] != self.shrinkage:
+            self._lda = (self.shrinkage, LDAModel.from_fingerprints(list(self), self.shrinkage))
+        # a shallow copy carries the current temperature (calibration changes without refitting the LDA)
+        # and never alters a model shared with another copy of the set
+        model = copy.copy(self._lda[1])
+        model.temperature = self.temperature
+        return model
+
+    @property
+    def models(self) -> list[str]:
+        """Model names, sorted."""
+        return sorted(self._fps)
+
+    def __getitem__(self, model: str) -> Fingerprint:
+        try:
+            return self._fps[model]
+        except KeyError:
+            raise KeyError(f"unknown model {model!r}; known: {self.models}") from None
+
+    def __contains__(self, model: object) -> bool:
+        return model in self._fps
+
+    def __iter__(self) -> Iterator[Fingerprint]:
+        return (self._fps[m] for m in self.models)
+
+    def __len__(self) -> int:
+        return len(self._fps)
+
+    def __repr__(self) -> str:
+        cal = "uncalibrated" if self.temperature is None else "calibrated" + (
+            " (stale: models changed since)" if self.calibration_stale else ""
+        )
+        shown = ", ".join(self.models[:5]) + (", ..." if len(self) > 5 else "")
+        return f"ReferenceSet({len(self)} models: [{shown}], space={self.space.space_id_}, {cal})"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per model: name, number of texts and metadata."""
+        import pandas as pd
+
+        return pd.DataFrame([{"model": f.model, "n_texts": f.n_texts, **dict(f.metadata)} for f in self])
+
+    # -- calibration ---------------------------------------------------------
+    def calibrate(self, texts: Any, models: Any = None, *, labels: Any = UNSET) -> ReferenceSet:
+        """Fit the confidence temperature and "none of these" distances on held-out texts.
+
+        The texts must not have been used to build the fingerprints.
+
+        Parameters
+        ----------
+        texts : sequence of str
+        models : sequence of str
+            True model of each text; all must be in the set.
+        labels : sequence of str
+            Deprecated name of ``models``.
+
+        Returns
+        -------
+        self
+        """
+        models = renamed(models, labels, new="models", old="labels", owner="ReferenceSet.calibrate()")
+        texts = check_texts(texts)
+        y = check_labels(models, len(texts))
+        unknown = sorted(set(y) - set(self._fps))
+        if unknown:
+            raise ValueError(f"models names models not in the set: {unknown}; known: {self.models}")
+        lda = self.lda()
+        X = self.space.transform(texts)
+        idx = np.searchsorted(lda.classes, y)
+        self.calibrate_from_scores(lda.scores(X), idx, lda.distances(X)[np.arange(len(y)), idx])
+        return self
+
+    def calibrate_from_scores(self, scores: np.ndarray, y_idx: np.ndarray, own_distances: np.ndarray) -> None:
+        """Set the temperature and "none of these" distances from held-out LDA scores of known models' texts.
+
+        Parameters
+        ----------
+        scores : ndarray of shape (n, K)
+            Untempered scores (:meth:`LDAModel.scores`) over :attr:`models`.
+        y_idx : ndarray of shape (n,)
+            Column of each text's true model.
+        own_distances : ndarray of shape (n,)
+            Each text's distance to its own model (:meth:`LDAModel.distances`).
+        """
+        from fingerprint.calibration import fit_temperature
+
+        self.temperature = fit_temperature(scores, y_idx)
+        self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
+        self.calibrated_models = tuple(self.models)
+        self._changed_since_calibration = False
+        self._warned_stale = False
+
+    # -- persistence -------------------------------------------------------------
+    def save(self, directory: str | os.PathLike[str], *, precision: str = "float64") -> Path:
+        """Save to a directory: one file per fingerprint, the space, and an index.
+
+        ``precision`` is passed to :meth:`Fingerprint.save`.
+
+        Each file is written atomically; the index (written last) records the
+        checksum of every member, so a partly written directory fails to load.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        members = {}
+        for f in self:
+            name = _SAFE.sub("_", f.model) + ".fingerprint.npz"
+            if name in members.values():
+                name = f"{_SAFE.sub('_', f.model)}-{len(members)}.fingerprint.npz"
+            f.save(directory / name, precision=precision)
+            members[f.model] = name
+        self.space.save(directory / "space.npz")
+        arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
+        meta = {
+            "members": members,
+            "space_id": self.space.space_id_,
+            "temperature": self.temperature,
+            "shrinkage": self.shrinkage,
+            "metadata": self.metadata,
+            "calibrated_models": None if self.calibrated_models is None else list(self.calibrated_models),
+            "member_sha256": {m: file_sha256(directory / n) for m, n in members.items()},
+        }
+        write_bundle(directory / "references.npz", "reference_set", meta, arrays)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> ReferenceSet:
+        """Load a directory written by :meth:`save`, verifying every checksum."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise FileNotFoundError(f"no such reference-set directory: {directory}")
+        meta, arr = read_bundle(directory / "references.npz", "reference_set")
+        space = FeatureSpace.load(directory / "space.npz")
+        if space.space_id_ != meta.get("space_id"):
+            raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
+        fps = []
+        for model, name in meta["members"].items():
+            p = directory / Path(name).name  # never follow paths out of the directory
+            if not p.is_file():
+                raise FingerprintFileError(f"{directory}: member file {name} for {model!r} is missing")
+            if file_sha256(p) != meta["member_sha256"].get(model):
+                raise FingerprintFileError(f"{p}: checksum differs from the index (modified or replaced)")
+            fps.append(Fingerprint.load(p))
+        return cls(
+            fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
+            distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
+            calibrated_models=meta.get("calibrated_models"),
+        )  # fmt: skip
+
+    @classmethod
+    def from_files(
+        cls, paths: Iterable[str | os.PathLike[str]], space: FeatureSpace | None = None, *, shrinkage: float = 0.3
+    ) -> ReferenceSet:
+        """Assemble an (uncalibrated) set from fingerprint files alone (e.g. shared by others)."""
+        return cls((Fingerprint.load(p) for p in paths), space, shrinkage=shrinkage)
+
+    @classmethod
+    def default(cls) -> ReferenceSet:
+        """The built-in reference set shipped with the package (a fresh copy: add or remove models freely).
+
+        :mod:`fingerprint.references` describes it (``info()``, ``list_models()``, the sample corpus).
+
+        Raises
+        ------
+        FileNotFoundError
+            When this installation ships none.
+
+        Examples
+        --------
+        >>> from fingerprint import ReferenceSet
+        >>> len(ReferenceSet.default()) >= 2
+        True
+        """
+        refs = _load_builtin()
+        new = cls(
+            list(refs), refs.space, temperature=refs.temperature, shrinkage=refs.shrinkage,
+            distance_quantiles=refs.distance_quantiles, metadata=refs.metadata,
+            calibrated_models=refs.calibrated_models,
+        )  # fmt: skip
+        new._lda = refs._lda_shared()
+        return new
+
+    def _lda_shared(self) -> tuple[float, LDAModel]:
+        # the cached built-in set's LDA is shared by its copies (fingerprints are immutable; a copy that
+        # changes its models drops the reference and fits its own)
+        self.lda()
+        assert self._lda is not None
+        return self._lda
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_lda"] = None  # a cache: refitted on demand, not worth pickling
+        return state
+
+

@@ -1,0 +1,199 @@
+"""Input checks shared by every public entry point.
+
+Errors say what came in and what was expected, so a notebook user can fix
+the call without reading the source.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+#: Texts longer than this are rejected unless truncation is asked for
+#: (a 10 MB "answer" is nearly always a concatenation bug upstream).
+MAX_TEXT_CHARS = 1_000_000
+
+
+def as_text_list(texts: Any) -> list[Any]:
+    """Turn a str / list / tuple / ndarray / pandas Series / datasets column into a list."""
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, bytes):
+        raise TypeError("texts must be str, not bytes: decode them first (e.g. b.decode('utf-8'))")
+    # datasets.Dataset: take its 'text' column (duck-typed to keep imports light)
+    if hasattr(texts, "column_names") and hasattr(texts, "__getitem__"):
+        if "text" not in texts.column_names:
+            raise ValueError(
+                f"dataset has no 'text' column (columns: {texts.column_names}); pass dataset['<column>'] instead"
+            )
+        return list(texts["text"])
+    if hasattr(texts, "tolist") and not isinstance(texts, np.ndarray | list):
+        return list(texts.tolist())  # pandas Series / Index
+    if isinstance(texts, np.ndarray):
+        if texts.ndim == 2 and texts.shape[1] == 1:
+            texts = texts[:, 0]
+        if texts.ndim != 1:
+            raise ValueError(f"expected a 1-D sequence of texts, got an array of shape {texts.shape}")
+        return texts.tolist()
+    if isinstance(texts, Iterable):
+        return list(texts)
+    raise TypeError(f"expected a string or a sequence of strings, got {type(texts).__name__}")
+
+
+def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[str]:
+    """Validate texts and return them as a list of str.
+
+    Raises
+    ------
+    TypeError
+        A text is not a ``str`` (``None``, NaN, numbers, bytes ...).
+    ValueError
+        No texts, a text that is empty or whitespace only, or a text over
+        ``max_chars`` characters.
+    """
+    items = as_text_list(texts)
+    if not items:
+        raise ValueError("expected at least one text, got an empty sequence")
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            what = "NaN" if isinstance(t, float) and math.isnan(t) else repr(t)[:40]
+            raise TypeError(f"text {i} is {type(t).__name__} ({what}); every text must be a str")
+        if not t.strip():
+            raise ValueError(f"text {i} is empty or whitespace only; drop it before attributing")
+        if max_chars is not None and len(t) > max_chars:
+            raise ValueError(
+                f"text {i} has {len(t):,} characters (limit {max_chars:,}); split or truncate it, or raise max_chars"
+            )
+    return items
+
+
+def check_labels(labels: Any, n: int) -> np.ndarray:
+    """Validate model labels: one non-empty string per text."""
+    if isinstance(labels, str):
+        raise TypeError("labels must be a sequence with one model name per text, not a single str")
+    items = as_text_list(labels)
+    if len(items) != n:
+        raise ValueError(f"got {n} texts but {len(items)} labels; pass one model name per text")
+    for i, lab in enumerate(items):
+        if not isinstance(lab, str) or not lab.strip():
+            raise TypeError(f"label {i} is {lab!r}; every label must be a non-empty model name (str)")
+    return np.asarray(items, dtype=object)
+
+
+# -- parameter checks ----------------------------------------------------------
+# Estimators validate their constructor parameters at ``fit`` (scikit-learn's contract: the
+# constructor only stores them), with errors that name *our* parameter rather than failing
+# later inside numpy or scikit-learn under another name.
+
+
+def _where(owner: str | None, name: str) -> str:
+    return f"{owner}: {name}" if owner else name
+
+
+def check_int(
+    value: Any, name: str, *, low: int | None = None, high: int | None = None, allow_none: bool = False,
+    owner: str | None = None,
+) -> int | None:  # fmt: skip
+    """Return ``value`` as an int in ``[low, high]`` or raise naming the parameter.
+
+    Examples
+    --------
+    >>> check_int(5, "n_char", low=0)
+    5
+    >>> check_int(-5, "n_char", low=0, owner="FeatureSpace")
+    Traceback (most recent call last):
+    ...
+    ValueError: FeatureSpace: n_char must be an integer >= 0, got -5
+    """
+    if value is None and allow_none:
+        return None
+    bounds = (f" >= {low}" if low is not None else "") + (f" and <= {high}" if high is not None else "")
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{_where(owner, name)} must be an integer{bounds}, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{_where(owner, name)} must be an integer{bounds}, got {value!r}")
+    return int(value)
+
+
+def check_float(
+    value: Any, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False,
+    high_open: bool = False, allow_none: bool = False, owner: str | None = None,
+) -> float | None:  # fmt: skip
+    """Return ``value`` as a finite float in the given (closed or open) range or raise naming the parameter.
+
+    Examples
+    --------
+    >>> check_float(0.3, "shrinkage", low=0, high=1)
+    0.3
+    >>> check_float(2.0, "shrinkage", low=0, high=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: shrinkage must be a number in [0, 1], got 2.0
+    """
+    if value is None and allow_none:
+        return None
+    lo = "(" if low_open else "["
+    hi = ")" if high_open else "]"
+    rng = f" in {lo}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{hi}"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{_where(owner, name)} must be a number{rng}, got {value!r}")
+    v = float(value)
+    bad = not math.isfinite(v)
+    if low is not None:
+        bad |= v <= low if low_open else v < low
+    if high is not None:
+        bad |= v >= high if high_open else v > high
+    if bad:
+        raise ValueError(f"{_where(owner, name)} must be a number{rng}, got {value!r}")
+    return v
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any], *, owner: str | None = None) -> Any:
+    """Return ``value`` if it is one of ``choices`` or raise naming the parameter and the choices.
+
+    Examples
+    --------
+    >>> check_choice("mean", "pooling", ("mean", "mean+std"))
+    'mean'
+    """
+    choices = tuple(choices)
+    try:
+        ok = value in choices
+    except TypeError:  # unhashable / incomparable
+        ok = False
+    if not ok:
+        raise ValueError(f"{_where(owner, name)} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+_UNSET: Any = object()
+#: Default of a deprecated keyword: tells "not passed" from any value a user could pass.
+UNSET: Any = _UNSET
+
+
+def renamed(new_value: Any, old_value: Any, *, new: str, old: str, owner: str, default: Any = None) -> Any:
+    """Resolve a keyword renamed in the public API: warn on the old name, refuse both at once.
+
+    ``old_value`` is :data:`UNSET` unless the caller used the old name.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     renamed(None, 3, new="top_features", old="k", owner="explain()")
+    ...     print(w[0].category.__name__)
+    3
+    FutureWarning
+    """
+    if old_value is UNSET:
+        return new_value
+    import warnings
+
+    if new_value is not UNSET and not (new_value is default or new_value == default):
+        raise TypeError(f"{owner} got both {new}= and its old name {old}=; pass {new}= only")
+    warnings.warn(f"{owner}: {old}= is renamed {new}= and will be removed", FutureWarning, stacklevel=3)
+    return old_value
