@@ -158,7 +158,7 @@ def check_training_data(texts: Any, models: Any) -> tuple[list[str], np.ndarray]
     y = check_labels(models, len(texts))
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
-        raise ValueError(f"need texts of at least 2 models to attribute between, got {list(classes)}")
+        raise ValueError(f"need texts of at least 2 models to attribute between, got 1 class: {list(classes)}")
     small = [f"{c} ({k})" for c, k in zip(classes, counts, strict=True) if k < MIN_TEXTS_PER_MODEL]
     if small:
         raise ValueError(f"each model needs at least {MIN_TEXTS_PER_MODEL} texts; too few: {', '.join(small)}")

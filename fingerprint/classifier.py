@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -24,41 +23,11 @@ from fingerprint.building import check_groups, check_training_data, fit_referenc
 from fingerprint.features.space import FeatureSpace
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import as_text_list, check_float, check_int, check_texts
+from fingerprint.validation import check_float, check_int, check_texts, encode_labels
 
 __all__ = ["FingerprintClassifier"]
 
 _NOT_FITTED = "This FingerprintClassifier is not fitted: call fit(texts, models)."
-
-
-def _encode_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Any hashable labels -> (labels, sorted classes, the model name of each class).
-
-    Fingerprints name their model with a string, so each class is named ``str(label)``;
-    two labels with the same string (``1`` and ``"1"``) are refused.
-    """
-    if isinstance(y, str):
-        raise TypeError("y must be a sequence with one label per text, not a single str")
-    items = as_text_list(y)
-    if len(items) != n:
-        raise ValueError(f"got {n} texts but {len(items)} labels; pass one label (model) per text")
-    for i, lab in enumerate(items):
-        if lab is None or (isinstance(lab, float) and math.isnan(lab)):
-            raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it")
-        try:
-            hash(lab)
-        except TypeError:
-            raise TypeError(f"label {i} is {type(lab).__name__} ({lab!r}); labels must be hashable") from None
-    labels = np.empty(n, dtype=object)
-    labels[:] = items
-    try:
-        classes = np.unique(labels)
-    except TypeError as e:
-        raise TypeError(f"labels must be mutually comparable (all str, or all numbers): {e}") from None
-    names = np.array([str(c) for c in classes], dtype=object)
-    if len(set(names)) != len(names) or any(not s.strip() for s in names):
-        raise ValueError(f"labels must have distinct, non-empty string forms, got {list(classes)[:10]}")
-    return labels, classes, names
 
 
 class FingerprintClassifier(ClassifierMixin, BaseEstimator):
@@ -206,7 +175,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         texts = check_texts(X)
-        labels, classes, names = _encode_labels(y, len(texts))
+        labels, classes, names = encode_labels(y, len(texts))
         lookup = dict(zip(classes.tolist(), names.tolist(), strict=True))
         texts, models = check_training_data(texts, [lookup[lab] for lab in labels.tolist()])
         groups = check_groups(groups, len(texts))

@@ -32,6 +32,8 @@ def as_text_list(texts: Any) -> list[Any]:
         return list(texts["text"])
     if hasattr(texts, "tolist") and not isinstance(texts, np.ndarray | list):
         return list(texts.tolist())  # pandas Series / Index
+    if not isinstance(texts, np.ndarray) and hasattr(texts, "__array__") and not isinstance(texts, Iterable):
+        texts = np.asarray(texts)  # array-likes that only convert (e.g. scikit-learn's test wrappers)
     if isinstance(texts, np.ndarray):
         if texts.ndim == 2 and texts.shape[1] == 1:
             texts = texts[:, 0]
@@ -81,6 +83,42 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
         if not isinstance(lab, str) or not lab.strip():
             raise TypeError(f"label {i} is {lab!r}; every label must be a non-empty model name (str)")
     return np.asarray(items, dtype=object)
+
+
+def encode_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Any hashable labels -> (labels as an object array, sorted classes, the model name of each class).
+
+    Fingerprints name their model with a string, so each class is named ``str(label)``;
+    two labels with the same string (``1`` and ``"1"``) are refused.
+    """
+    if y is None:
+        raise ValueError("requires y to be passed, but the target y is None: give the model of each text")
+    if isinstance(y, str):
+        raise TypeError("y must be a sequence with one label per text, not a single str")
+    items = as_text_list(y)
+    if len(items) != n:
+        raise ValueError(f"got {n} texts but {len(items)} labels; pass one label (model) per text")
+    for i, lab in enumerate(items):
+        if lab is None or (isinstance(lab, float) and math.isnan(lab)):
+            raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it")
+        try:
+            hash(lab)
+        except TypeError:
+            raise TypeError(f"label {i} is {type(lab).__name__} ({lab!r}); labels must be hashable") from None
+    natural = np.asarray(items) if items else np.empty(0)
+    if natural.ndim == 1 and natural.dtype.kind in "biuf":
+        labels = natural  # numbers keep their dtype, as in scikit-learn's classes_
+    else:
+        labels = np.empty(n, dtype=object)
+        labels[:] = items
+    try:
+        classes = np.unique(labels)
+    except TypeError as e:
+        raise TypeError(f"labels must be mutually comparable (all str, or all numbers): {e}") from None
+    names = np.array([str(c) for c in classes], dtype=object)
+    if len(set(names)) != len(names) or any(not s.strip() for s in names):
+        raise ValueError(f"labels must have distinct, non-empty string forms, got {list(classes)[:10]}")
+    return labels, classes, names
 
 
 # -- parameter checks ----------------------------------------------------------

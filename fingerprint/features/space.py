@@ -56,7 +56,7 @@ from sklearn.utils.validation import check_is_fitted
 from fingerprint.features.ngrams import CharNgrams, WordNgrams
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
-from fingerprint.validation import check_choice, check_float, check_int, check_labels, check_texts
+from fingerprint.validation import check_choice, check_float, check_int, check_texts, encode_labels
 
 __all__ = ["Block", "FeatureSpace"]
 
@@ -267,7 +267,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     def _fit(self, texts: list[str], y: Any = None, groups: Any = None) -> np.ndarray:
         self._check_params()
         if len(texts) < 2:
-            raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got {len(texts)}")
+            raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got n_samples={len(texts)}")
         scores = self._fit_scores(texts, y, groups)
         emb = self._fit_embeddings(texts)
         # the n-gram block: the n-grams found in most texts, log(1 + tf), no idf, L2 per analyzer
@@ -322,7 +322,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self._no_scores()
         if y is None or self.n_score_features <= 0:
             return np.zeros((len(texts), 0))
-        y = check_labels(y, len(texts))
+        labels, _, _ = encode_labels(y, len(texts))  # any hashable labels; each scored as str(label)
+        y = np.array([str(lab) for lab in labels.tolist()], dtype=object)
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) < 2:
             raise ValueError(f"the score block needs texts of at least 2 models, got {list(classes)}")
