@@ -1,11 +1,12 @@
 """Attribution: which known model most likely wrote a text, and how sure is that?
 
-The attributor is linear discriminant analysis built from fingerprints
-alone: class means and the pooled within-model covariance (shrunk toward
-the identity) give Gaussian log-posteriors, divided by a calibration
-temperature.  Because only sufficient statistics are used, training on raw
-texts (:class:`FingerprintClassifier`) and assembling from shared
-fingerprint files give the *same* model.
+Each text is scored by the reference set's :class:`~fingerprint.lda.LDAModel`
+(shrinkage LDA from the fingerprints' sufficient statistics, divided by the
+calibration temperature), ranked, checked for typicality ("none of these"),
+and explained by the feature space (:meth:`~fingerprint.features.space.FeatureSpace.explain_linear`).
+Because only sufficient statistics are used, training on raw texts
+(:class:`~fingerprint.classifier.FingerprintClassifier`) and assembling from
+shared fingerprint files give the *same* attributions.
 """
 
 from __future__ import annotations

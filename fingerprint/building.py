@@ -177,6 +177,32 @@ def fit_references(
     metadata: Mapping[str, Mapping[str, Any]] | None,
     random_state: int,
 ) -> ReferenceSet:
+    """One fingerprint per model from features, and the calibration by cross-fitting.
+
+    The step shared by :func:`build_references` and
+    :class:`~fingerprint.classifier.FingerprintClassifier` once the texts are features
+    (:func:`resolve_space`), so both give the same set.  The keywords are those of
+    :func:`build_references`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_texts, n_features)
+        The texts' features in ``space`` (cross-fitted ones for the texts a space was fitted on).
+    y : ndarray of str
+        The model of each row.
+    space : FeatureSpace
+        The fitted space ``X`` is in.
+    calibrate : bool
+    groups : sequence or None
+    n_folds : int
+    shrinkage : float
+    metadata : mapping of model name to mapping, or None
+    random_state : int
+
+    Returns
+    -------
+    ReferenceSet
+    """
     check_int(n_folds, "n_folds", low=2)
     shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)
     meta = metadata or {}

@@ -272,7 +272,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
     def attribute(self, X: Any, **kwargs: Any) -> Attributions:
-        """:func:`~fingerprint.attribute` against this classifier's fingerprints (model names as strings)."""
+        """:func:`~fingerprint.attribution.attribute` against these fingerprints (models named ``str(label)``)."""
         return attribute(X, self, **kwargs)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:

@@ -141,11 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument("--references", help="reference-set directory (default: built-in)")
     t.add_argument("--text-column", default="text")
     t.add_argument(
-        "--top-features", "--top", type=int, default=DEFAULT_TOP_FEATURES, help="features to show per text"
-    )
+        "--top-features", "--top", type=int, default=DEFAULT_TOP_FEATURES,
+        help="features to show per text (--top: deprecated name)",
+    )  # fmt: skip
     t.add_argument(
         "--alpha", "--none-below", type=float, default=0.0,
-        help="answer 'none of these' when a text's typicality is below this (0: never)",
+        help="answer 'none of these' when a text's typicality is below this (0: never; --none-below: deprecated name)",
     )  # fmt: skip
     t.add_argument("--json", action="store_true", help="one JSON object per line")
     t.set_defaults(func=_cmd_attribute)

@@ -291,7 +291,7 @@ class ReferenceSet:
         y = check_labels(models, len(texts))
         unknown = sorted(set(y) - set(self._fps))
         if unknown:
-            raise ValueError(f"models names models not in the set: {unknown}; known: {self.models}")
+            raise ValueError(f"models= names models that are not in the set: {unknown}; known: {self.models}")
         lda = self.lda()
         X = self.space.transform(texts)
         idx = np.searchsorted(lda.classes, y)

@@ -351,13 +351,13 @@ def audit(
     random_state : int, default=0
     groups : sequence, optional
         Prompt id of each text (the same ``groups`` as in
-        :func:`~fingerprint.build_references`).  With ``reference_texts`` this
+        :func:`~fingerprint.building.build_references`).  With ``reference_texts`` this
         switches on **paired mode**: each answer is compared with the
         references' answers to the same prompt, so what the prompt asks for
         cancels out.
     reference_texts : datasets.Dataset or mapping of columns, optional
         Reference models' outputs with ``text``, ``model`` and ``prompt_id``
-        columns (e.g. from :func:`fingerprint.load_corpus`); only prompts the
+        columns (e.g. from :func:`~fingerprint.corpus.load_corpus`); only prompts the
         unknown model answered are used (the first answer per prompt).
     prompts : sequence, optional
         Deprecated name of ``groups``.
