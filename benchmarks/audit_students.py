@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> dict:
         for subset in ("dev", "dev-paired", "all") if m in audited else ("dev",):
             idx = np.flatnonzero((models == m) & (True if subset == "all" else ~is_train))
             paired = (
-                {"prompts": list(prompt_ids[idx]), "reference_texts": reference_texts} if "paired" in subset else {}
+                {"groups": list(prompt_ids[idx]), "reference_texts": reference_texts} if "paired" in subset else {}
             )
             r = fp.audit([texts[i] for i in idx], references=refs, alpha=args.alpha, **paired)
             names = [c.model for c in r.candidates]
