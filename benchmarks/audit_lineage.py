@@ -40,6 +40,7 @@ os.environ.setdefault("HF_UPDATE_DOWNLOAD_COUNTS", "0")
 import numpy as np
 
 import fingerprint as fp
+from fingerprint.setlevel import ReferenceAnswers
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data"
@@ -104,15 +105,17 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--only", nargs="*", help="audit only these models")
     ap.add_argument(
         "--modes", nargs="+", default=["unpaired", "paired"], choices=["unpaired", "paired"],
-        help="paired mode re-featurises the references' dev answers on every audit call (~1 min each)",
+        help="unpaired: distances of means; paired: answers compared with the references' answers to the same prompts",
     )
     args = ap.parse_args(argv)
     lineage, cols = load(Path(args.data))
     refs, build_s = build_or_load(Path(args.cache), lineage, cols)
     dev = cols["split"] == "dev"
     ref_dev = np.flatnonzero(dev & np.isin(cols["model"], refs.models))
-    reference_texts = {"text": list(cols["text"][ref_dev]), "model": list(cols["model"][ref_dev]),
-                       "prompt_id": list(cols["prompt_id"][ref_dev])}  # fmt: skip
+    # the references' dev answers, featurised once for all paired audits
+    reference_texts = ReferenceAnswers(
+        refs, {k: list(cols[k][ref_dev]) for k in ("text", "model", "prompt_id")}
+    )
     audited = sorted(m for m, v in lineage.items() if v["role"] in AUDITED_ROLES)
     if args.only:
         audited = [m for m in audited if m in args.only]

@@ -45,7 +45,7 @@ from fingerprint.validation import UNSET, as_text_list, check_float, check_int, 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AuditReport", "Candidate", "audit", "distance_matrix", "plot_similarity"]
+__all__ = ["AuditReport", "Candidate", "ReferenceAnswers", "audit", "distance_matrix", "plot_similarity"]
 
 _SUBSET_SIZES = (2, 3, 5, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000)
 
@@ -358,7 +358,8 @@ def audit(
     reference_texts : datasets.Dataset or mapping of columns, optional
         Reference models' outputs with ``text``, ``model`` and ``prompt_id``
         columns (e.g. from :func:`~fingerprint.corpus.load_corpus`); only prompts the
-        unknown model answered are used (the first answer per prompt).
+        unknown model answered are used (the first answer per prompt).  A
+        :class:`ReferenceAnswers` holds them featurised once, for many audits.
     prompts : sequence, optional
         Deprecated name of ``groups``.
 
@@ -430,22 +431,65 @@ def _first_per_prompt(prompts: list[Any], n: int) -> list[Any]:
     return out
 
 
+class ReferenceAnswers:
+    """The reference models' answers to shared prompts, featurised once, for paired audits.
+
+    Pass it as ``reference_texts=`` to :func:`audit` instead of the texts when auditing several
+    models against the same answers (a probe set): featurising the references' answers is most of a
+    paired audit's time.
+
+    Parameters
+    ----------
+    references : ReferenceSet
+        Only these models' answers are kept, in its feature space.
+    reference_texts : datasets.Dataset or mapping of columns
+        ``text``, ``model`` and ``prompt_id`` columns; the first answer per (model, prompt) is used.
+
+    Examples
+    --------
+    >>> import fingerprint as fp
+    >>> from fingerprint import references
+    >>> from fingerprint.setlevel import ReferenceAnswers
+    >>> sample = references.load_sample()
+    >>> refs = references.builtin()
+    >>> answers = ReferenceAnswers(refs, sample)
+    >>> len(answers.prompts), answers.space_id == refs.space.space_id_
+    (20, True)
+    """
+
+    def __init__(self, references: ReferenceSet, reference_texts: Any) -> None:
+        cols = {c: list(reference_texts[c]) for c in ("text", "model", "prompt_id")}
+        first: dict[tuple[str, Any], str] = {}
+        for t, m, p in zip(cols["text"], cols["model"], cols["prompt_id"], strict=True):
+            if m in references and (m, p) not in first and isinstance(t, str) and t.strip():
+                first[(m, p)] = t
+        keys = list(first)
+        X = references.space.transform([first[k] for k in keys]) if keys else np.zeros((0, 0))
+        self.space_id = references.space.space_id_
+        self.features: dict[str, dict[Any, np.ndarray]] = {}
+        for (m, p), x in zip(keys, X, strict=True):
+            self.features.setdefault(m, {})[p] = x
+        self.prompts = sorted({p for _, p in keys}, key=str)
+
+    def for_audit(self, refs: ReferenceSet, prompts: Any) -> dict[str, dict[Any, np.ndarray]]:
+        """The answers of ``refs``'s models to ``prompts``: model -> prompt -> features."""
+        if refs.space.space_id_ != self.space_id:
+            raise ValueError("these reference answers were featurised in another feature space than the references'")
+        wanted = set(prompts)
+        out = {m: {p: x for p, x in self.features.get(m, {}).items() if p in wanted} for m in refs.models}
+        missing = sorted(m for m, v in out.items() if not v)
+        if missing:
+            raise ValueError(f"reference_texts has no answers to these prompts from: {missing}")
+        return out
+
+
 def _reference_features(refs: ReferenceSet, corpus: Any, prompts: Any) -> dict[str, dict[Any, np.ndarray]]:
-    cols = {c: list(corpus[c]) for c in ("text", "model", "prompt_id")}
+    if isinstance(corpus, ReferenceAnswers):
+        return corpus.for_audit(refs, prompts)
     wanted = set(prompts)
-    first: dict[tuple[str, Any], str] = {}
-    for t, m, p in zip(cols["text"], cols["model"], cols["prompt_id"], strict=True):
-        if m in refs and p in wanted and (m, p) not in first and isinstance(t, str) and t.strip():
-            first[(m, p)] = t
-    missing = sorted(set(refs.models) - {m for m, _ in first})
-    if missing:
-        raise ValueError(f"reference_texts has no answers to these prompts from: {missing}")
-    keys = list(first)
-    X = refs.space.transform([first[k] for k in keys])
-    out: dict[str, dict[Any, np.ndarray]] = {m: {} for m in refs.models}
-    for (m, p), x in zip(keys, X, strict=True):
-        out[m][p] = x
-    return out
+    cols = {c: list(corpus[c]) for c in ("text", "model", "prompt_id")}
+    keep = [i for i, p in enumerate(cols["prompt_id"]) if p in wanted]  # featurise only what this audit pairs
+    return ReferenceAnswers(refs, {c: [v[i] for i in keep] for c, v in cols.items()}).for_audit(refs, prompts)
 
 
 def _audit_features(
