@@ -115,16 +115,20 @@ def test_paired_mode_cancels_prompt_effects(small_space):
     assert paired.texts_needed <= (unpaired.texts_needed or 10**9)
 
 
-def test_paired_mode_on_texts(fitted, heldout, corpus):
-    texts = corpus[0]
+def _paired_setup(fitted, heldout, corpus):
+    """Four references (three styles and an upper-cased one), their held-out answers, model-a's answers."""
     refs = ReferenceSet(list(fitted.references_), fitted.space_)
-    refs.add(Fingerprint.from_texts([t.upper() for t in texts[:30]], model="shouty", space=refs.space))
+    refs.add(Fingerprint.from_texts([t.upper() for t in corpus[0][:30]], model="shouty", space=refs.space))
     ref_texts = {
         "text": list(heldout[0]) + [t.upper() for t in heldout[0][:12]],
         "model": list(heldout[1]) + ["shouty"] * 12,
         "prompt_id": list(heldout[2]) + list(heldout[2][:12]),
     }
-    a = [(t, p) for t, m, p in zip(*heldout, strict=True) if m == "model-a"]
+    return refs, ref_texts, [(t, p) for t, m, p in zip(*heldout, strict=True) if m == "model-a"]
+
+
+def test_paired_mode_on_texts(fitted, heldout, corpus):
+    refs, ref_texts, a = _paired_setup(fitted, heldout, corpus)
     r = fp.audit(
         [t for t, _ in a], references=refs, groups=[p for _, p in a], reference_texts=ref_texts, n_bootstrap=50
     )
@@ -143,20 +147,13 @@ def test_paired_mode_on_texts(fitted, heldout, corpus):
 def test_reference_answers_featurised_once_give_the_same_audit(fitted, heldout, corpus, small_space):
     from fingerprint.setlevel import ReferenceAnswers
 
-    texts = corpus[0]
-    refs = ReferenceSet(list(fitted.references_), fitted.space_)
-    refs.add(Fingerprint.from_texts([t.upper() for t in texts[:30]], model="shouty", space=refs.space))
-    ref_texts = {
-        "text": list(heldout[0]) + [t.upper() for t in heldout[0][:12]],
-        "model": list(heldout[1]) + ["shouty"] * 12,
-        "prompt_id": list(heldout[2]) + list(heldout[2][:12]),
-    }
-    a = [(t, p) for t, m, p in zip(*heldout, strict=True) if m == "model-a"]
+    refs, ref_texts, a = _paired_setup(fitted, heldout, corpus)
     kw = {"references": refs, "groups": [p for _, p in a], "n_bootstrap": 50}
     from_texts = fp.audit([t for t, _ in a], reference_texts=ref_texts, **kw)
     answers = ReferenceAnswers(refs, ref_texts)
     assert fp.audit([t for t, _ in a], reference_texts=answers, **kw).to_dict() == from_texts.to_dict()
-    other = ReferenceSet([Fingerprint.from_texts(texts[i::3], model=f"m{i}", space=small_space) for i in range(4)],
-                         small_space)  # fmt: skip
+    other = ReferenceSet(
+        [Fingerprint.from_texts(corpus[0][i::3], model=f"m{i}", space=small_space) for i in range(4)], small_space
+    )
     with pytest.raises(ValueError, match="another feature space"):
         fp.audit([t for t, _ in a], references=other, groups=[p for _, p in a], reference_texts=answers)
