@@ -1,0 +1,99 @@
+"""Issue 12 exploration, step 5: per-prompt votes instead of mean similarities.
+
+For each shared `dev` prompt, the candidate whose answer is most similar (TF-IDF cosine) to the
+audited model's answer gets the prompt's vote; candidates (at line level: best snapshot per prompt)
+are ranked by their share of votes.  A hub that is a little similar to everything wins fewer
+prompts outright than a teacher whose phrasing the student copies on some prompts.
+"""
+
+import json
+import sys
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+import fingerprint as fp
+from fingerprint.features.ngrams import WORD_TOKEN_PATTERN
+
+meta = json.load(open("/tmp/lineage/meta.json"))
+lineage, refs = meta["lineage"], meta["refs"]
+roles = {m: lineage[m]["role"] for m in lineage}
+
+
+def line(m):
+    return lineage[m].get("line") or m
+
+
+def expected(m):
+    v = lineage[m]
+    if v["role"] == "student":
+        return v.get("teacher_line")
+    if v["role"] in ("derivative", "prompted"):
+        return line(v["parent"])
+    return None
+
+
+kind = sys.argv[1] if len(sys.argv) > 1 else "char"
+# a line's similarity on a prompt: its best snapshot ("max"), or the mean of its snapshots ("mean": a
+# line with four snapshots then gets no more chances than a line with one)
+AGG = sys.argv[2] if len(sys.argv) > 2 else "max"
+rows = []
+for c in ("alpaca_eval_train", "alpaca_eval_wide"):
+    ds = fp.load_corpus(f"../shared/data/{c}", split="dev")
+    rows += list(zip(ds["model"], ds["prompt_id"], ds["text"], strict=True))
+models = sorted({m for m, _, _ in rows})
+prompts = sorted({p for _, p, _ in rows})
+mi, pi = {m: i for i, m in enumerate(models)}, {p: i for i, p in enumerate(prompts)}
+vec = (TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=WORD_TOKEN_PATTERN, lowercase=False,
+                       sublinear_tf=True, min_df=2) if kind == "word"
+       else TfidfVectorizer(analyzer="char", ngram_range=(1, 4), lowercase=False, sublinear_tf=True, min_df=2))
+X = vec.fit_transform([t for _, _, t in rows])
+at = np.full((len(models), len(prompts)), -1)
+for r, (m, p, _) in enumerate(rows):
+    at[mi[m], pi[p]] = r
+ref_lines = sorted({line(r) for r in refs})
+res = []
+VOTES = {}
+for m in models:
+    if roles.get(m) not in ("student", "control", "derivative", "prompted"):
+        continue
+    cands = [r for r in refs if r != m]
+    votes = dict.fromkeys(sorted({line(k) for k in cands}), 0.0)  # sorted: ties break the same way every run
+    for p in range(len(prompts)):
+        if at[mi[m], p] < 0:
+            continue
+        have = [k for k in cands if at[mi[k], p] >= 0]
+        sims = (X[at[[mi[k] for k in have], p]] @ X[at[mi[m], p]].T).toarray().ravel()
+        by_line = {}
+        for k, v in zip(have, sims, strict=True):
+            by_line.setdefault(line(k), []).append(v)
+        score = {ln: (max(v) if AGG == "max" else float(np.mean(v))) for ln, v in by_line.items()}
+        votes[max(score, key=score.get)] += 1
+    order = sorted(votes, key=lambda ln: -votes[ln])
+    exp = expected(m)
+    res.append((m, exp, order.index(exp) + 1 if exp in order else None, order[0], votes[order[0]]))
+    VOTES[m] = votes
+single = [r for r in res if roles[r[0]] == "student" and r[1]]
+derived = [r for r in res if roles[r[0]] in ("derivative", "prompted")]
+print(f"{kind} {AGG} votes: students@1 {sum(r[2] == 1 for r in single)}/20, mean rank {np.mean([r[2] for r in single]):.2f}, "
+      f"parents@1 {sum(r[2] == 1 for r in derived)}/11")
+for r in res:
+    print(f"  {r[0]:<36} {roles[r[0]]:<10} {str(r[1]):<32} rank={r[2]} top={r[3]} ({r[4]:.0f} prompts)")
+
+
+# --- excess over the human-data controls: what a fine-tune without a teacher gives each line ---------
+controls = [m for m in VOTES if roles[m] == "control"]
+res2 = []
+for m, votes in VOTES.items():
+    null = [c for c in controls if c != m]
+    excess = {ln: v - np.mean([VOTES[c].get(ln, 0.0) for c in null]) for ln, v in votes.items()}
+    order = sorted(excess, key=lambda ln: -excess[ln])
+    exp = expected(m)
+    res2.append((m, exp, order.index(exp) + 1 if exp in order else None, order[0], excess[order[0]]))
+single = [r for r in res2 if roles[r[0]] == "student" and r[1]]
+derived = [r for r in res2 if roles[r[0]] in ("derivative", "prompted")]
+print(f"{kind} {AGG} votes minus controls' mean (leave-one-out): students@1 {sum(r[2] == 1 for r in single)}/20, "
+      f"mean rank {np.mean([r[2] for r in single]):.2f}, parents@1 {sum(r[2] == 1 for r in derived)}/11")
+for r in res2:
+    if roles[r[0]] == "control" or (roles[r[0]] == "student" and r[1]):
+        print(f"  {r[0]:<36} {roles[r[0]]:<10} {str(r[1]):<32} rank={r[2]} top={r[3]} (+{r[4]:.1f} prompts)")
