@@ -55,7 +55,7 @@ ref_lines = sorted({line(r) for r in refs})
 res = []
 VOTES = {}
 for m in models:
-    if roles.get(m) not in ("student", "control", "derivative", "prompted"):
+    if roles.get(m) not in ("student", "control", "derivative", "prompted") and m not in refs:
         continue
     cands = [r for r in refs if r != m]
     votes = dict.fromkeys(sorted({line(k) for k in cands}), 0.0)  # sorted: ties break the same way every run
@@ -71,8 +71,10 @@ for m in models:
         votes[max(score, key=score.get)] += 1
     order = sorted(votes, key=lambda ln: -votes[ln])
     exp = expected(m)
-    res.append((m, exp, order.index(exp) + 1 if exp in order else None, order[0], votes[order[0]]))
     VOTES[m] = votes
+    if m in refs and roles.get(m) not in ("prompted",) and lineage[m]["role"] in ("teacher", "base"):
+        continue  # a reference's own votes serve only the null below
+    res.append((m, exp, order.index(exp) + 1 if exp in order else None, order[0], votes[order[0]]))
 single = [r for r in res if roles[r[0]] == "student" and r[1]]
 derived = [r for r in res if roles[r[0]] in ("derivative", "prompted")]
 print(f"{kind} {AGG} votes: students@1 {sum(r[2] == 1 for r in single)}/20, mean rank {np.mean([r[2] for r in single]):.2f}, "
@@ -97,3 +99,24 @@ print(f"{kind} {AGG} votes minus controls' mean (leave-one-out): students@1 {sum
 for r in res2:
     if roles[r[0]] == "control" or (roles[r[0]] == "student" and r[1]):
         print(f"  {r[0]:<36} {roles[r[0]]:<10} {str(r[1]):<32} rank={r[2]} top={r[3]} (+{r[4]:.1f} prompts)")
+
+
+# --- excess over the other references' votes (each reference's own dev answers; same line/family left out) ---
+fam = {m: lineage[m].get("family") for m in lineage}
+res3 = []
+for m, votes in VOTES.items():
+    if m in refs and lineage[m]["role"] in ("teacher", "base"):
+        continue
+    excess = {}
+    for ln, v in votes.items():
+        null = [j for j in refs if j != m and line(j) != ln and fam[j] != fam[m] and j in VOTES]
+        excess[ln] = v - np.mean([VOTES[j].get(ln, 0.0) for j in null])
+    order = sorted(excess, key=lambda ln: -excess[ln])
+    exp = expected(m)
+    res3.append((m, exp, order.index(exp) + 1 if exp in order else None, order[0], excess[order[0]]))
+single = [r for r in res3 if roles[r[0]] == "student" and r[1]]
+derived = [r for r in res3 if roles[r[0]] in ("derivative", "prompted")]
+ctrl = [r for r in res3 if roles[r[0]] == "control"]
+print(f"{kind} {AGG} votes minus the references' mean: students@1 {sum(r[2] == 1 for r in single)}/20, "
+      f"mean rank {np.mean([r[2] for r in single]):.2f}, parents@1 {sum(r[2] == 1 for r in derived)}/11; "
+      f"controls' top lines: {[r[3] for r in ctrl]}")
