@@ -17,7 +17,7 @@ from fingerprint.features.space import FeatureSpace
 from fingerprint.fingerprints import Fingerprint
 from fingerprint.lda import LDAModel
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import check_float, check_int, check_labels, check_texts
+from fingerprint.validation import as_text_list, check_float, check_int, check_labels, check_texts
 
 __all__ = [
     "MIN_TEXTS_PER_MODEL",
@@ -139,8 +139,6 @@ def check_groups(groups: Any, n: int) -> np.ndarray | None:
     """Validate ``groups`` (one prompt id or other group label per text): an array, or None."""
     if groups is None:
         return None
-    from fingerprint.validation import as_text_list
-
     g = np.asarray(as_text_list(groups), dtype=object)
     if len(g) != n:
         raise ValueError(f"got {n} texts but {len(g)} groups; pass one group (e.g. prompt id) per text")
@@ -206,17 +204,17 @@ def fit_references(
     check_int(n_folds, "n_folds", low=2)
     shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)
     meta = metadata or {}
-    classes = np.unique(y)
+    classes, counts = np.unique(y, return_counts=True)
 
     def fps(rows: np.ndarray) -> list[Fingerprint]:
-        return [Fingerprint.from_features(X[rows][y[rows] == c], c, space.space_id_, meta.get(c, {})) for c in classes]
+        Xr, yr = X[rows], y[rows]  # once, not once per model
+        return [Fingerprint.from_features(Xr[yr == c], c, space.space_id_, meta.get(c, {})) for c in classes]
 
     refs = ReferenceSet(fps(np.arange(len(y))), space, shrinkage=shrinkage)
     if not calibrate:
         return refs
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-    counts = np.unique(y, return_counts=True)[1]
     if counts.min() < max(n_folds, 2):
         raise ValueError(
             f"calibration needs at least {max(n_folds, 2)} texts per model (n_folds={n_folds}); "
@@ -224,8 +222,8 @@ def fit_references(
         )
     groups = check_groups(groups, len(y))
     if groups is not None:
-        if len(np.unique(groups)) < n_folds:
-            n_groups = len(np.unique(groups))
+        n_groups = len(np.unique(groups))
+        if n_groups < n_folds:
             raise ValueError(f"calibration needs at least n_folds={n_folds} distinct groups, got {n_groups}")
         splitter = GroupKFold(n_splits=n_folds).split(X, y, groups)
     else:

@@ -138,16 +138,13 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         named = isinstance(self.space, str) and self.space in ("fit", "default")
         if not (named or isinstance(self.space, FeatureSpace)):
             raise ValueError(f"{own}: space must be 'fit', 'default' or a FeatureSpace, got {self.space!r}")
-        check_int(self.n_char, "n_char", low=1, owner=own)
-        check_int(self.n_word, "n_word", low=1, owner=own)
-        check_int(self.n_components, "n_components", low=1, owner=own)
-        check_int(self.n_score_features, "n_score_features", low=0, owner=own)
+        # the space's own parameters (n_char ... n_jobs) are checked by FeatureSpace.fit before it does any work;
+        # these two are used only after the space is fitted, so they are checked now
         check_float(self.shrinkage, "shrinkage", low=0, high=1, owner=own)
+        check_int(self.n_folds, "n_folds", low=2, owner=own)
         if not isinstance(self.calibrate, bool | np.bool_):
             raise TypeError(f"{own}: calibrate must be True or False, got {self.calibrate!r}")
-        check_int(self.n_folds, "n_folds", low=2, owner=own)
-        check_int(self.n_jobs, "n_jobs", allow_none=True, owner=own)
-        if not (self.space == "fit" if isinstance(self.space, str) else False):
+        if not (isinstance(self.space, str) and self.space == "fit"):
             defaults = type(self)().get_params()
             changed = [k for k in self._SPACE_SHORTHAND if getattr(self, k) != defaults[k]]
             if changed:

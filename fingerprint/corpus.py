@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fingerprint.validation import UNSET
+from fingerprint.validation import UNSET, renamed
 
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
@@ -208,8 +208,6 @@ def sample_per_model(
     (69, {3})
     """
     import numpy as np
-
-    from fingerprint.validation import renamed
 
     random_state = renamed(random_state, seed, new="random_state", old="seed", owner="sample_per_model()", default=0)
     rng = np.random.default_rng(random_state)

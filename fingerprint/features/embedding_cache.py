@@ -287,7 +287,6 @@ class EmbeddingCache:
         """
         path = self.entry_path(text)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             buf = io.BytesIO()
             np.save(buf, np.ascontiguousarray(vec, dtype=np.float32), allow_pickle=False)
             atomic_write_bytes(path, buf.getvalue(), durable=False)
@@ -321,8 +320,7 @@ class EmbeddingCache:
         """
         known = embedding_dim is not None
         meta = self.meta_path
-        if not meta.is_file() or (known and b"embedding_dim" not in meta.read_bytes()):
-            self.path.mkdir(parents=True, exist_ok=True)
+        if not meta.is_file() or (known and self.dim() is None):
             doc = {**self.settings, **self.meta}
             if known:
                 doc["n_features_out"] = int(n_features_out if n_features_out is not None else embedding_dim)

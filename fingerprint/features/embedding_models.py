@@ -170,7 +170,8 @@ def model_content_hash(model_dir: str | os.PathLike[str]) -> str:
     """
     root = Path(model_dir).resolve()
     files = _model_files(root)
-    stamp = tuple((p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    stats = [(p, p.stat()) for p in files]
+    stamp = tuple((p.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns) for p, st in stats)
     key = (str(root), stamp)
     with _hash_lock:
         if key in _hash_memo:

@@ -304,7 +304,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
         self.embeddings_ = clone(self.embeddings)
         E = self.embeddings_.fit_transform(texts)
-        self.embedding_model_hash_ = self.embeddings_.model_hash()
+        # fit already hashed the model when it uses a cache
+        self.embedding_model_hash_ = self.embeddings_.model_hash_ or self.embeddings_.model_hash()
         self._embedding_checked = True
         self.embedding_unit_ = float(np.sqrt(((E - E.mean(axis=0)) ** 2).mean())) or 1.0
         return E
