@@ -40,7 +40,7 @@ os.environ.setdefault("HF_UPDATE_DOWNLOAD_COUNTS", "0")
 import numpy as np
 
 import fingerprint as fp
-from fingerprint.setlevel import ReferenceAnswers
+from fingerprint.setlevel import DERIVED_MIN_SHARE, LEARNED_MIN_LIFT, ReferenceAnswers, decide_relation
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data"
@@ -142,12 +142,19 @@ def main(argv: list[str] | None = None) -> dict:
                 found = verdict_line == exp and r.relation in ("is", "derived-from")
             else:  # control: right when it names no teacher
                 found = r.relation not in ("is", "learned-from")
+            top = r.candidates[0]
             rows.append({
-                "model": m, "role": role, "expected": exp, "mode": mode, "n": r.n_texts,
-                "verdict": r.verdict, "relation": r.relation, "top": r.candidates[0].model,
-                "expected_rank": rank, "expected_p_holm": None if best is None else best.p_adjusted,
-                "expected_same_model_p": None if best is None else best.same_model_p, "correct": bool(found),
+                "model": m, "role": role, "family": lineage[m].get("family"), "expected": exp, "mode": mode,
+                "n": r.n_texts, "verdict": r.verdict, "relation": r.relation, "top": top.model,
+                "top_line": line_of(lineage, top.model), "top_p_holm": top.p_adjusted,
+                "top_same_model_p": top.same_model_p, "top_vote_share": top.vote_share, "top_lift": top.lift,
+                "expected_rank": rank, "expected_p": None if best is None else best.p_value,
+                "expected_p_holm": None if best is None else best.p_adjusted,
+                "expected_same_model_p": None if best is None else best.same_model_p,
+                "expected_vote_share": None if best is None else best.vote_share,
+                "expected_lift": None if best is None else best.lift, "correct": bool(found),
             })  # fmt: skip
+            rows[-1] = {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in rows[-1].items()}
             print(json.dumps(rows[-1]), flush=True)
     summary = {}
     for mode in args.modes:
@@ -165,6 +172,11 @@ def main(argv: list[str] | None = None) -> dict:
     report = {"date": dt.date.today().isoformat(), "alpha": args.alpha, "references": refs.models,
               "build_seconds": build_s, "summary": summary, "rows": rows,
               "seconds_per_audit": seconds}  # fmt: skip
+    if "paired" in args.modes:
+        report["thresholds"] = cross_validate([r for r in rows if r["mode"] == "paired"], args.alpha)
+    if "paired" in args.modes and not args.only:
+        report["null_check"] = null_check(refs, lineage, cols, reference_texts, args.alpha)
+    report["speed"] = speed(refs, lineage, cols)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if not args.only:
@@ -172,6 +184,117 @@ def main(argv: list[str] | None = None) -> dict:
         (out / "audit-lineage.md").write_text(markdown(report))
     print(markdown(report))
     return report
+
+
+SHARES = (0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30, 1.01)
+LIFTS = (2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, float("inf"))
+
+
+def right(row: dict, relation: str) -> bool:
+    """Whether a relation to the top candidate is right for this audited model (the "Done when" rules)."""
+    hit = row["top_line"] == row["expected"]
+    if row["role"] == "student":
+        return hit and relation == "learned-from"
+    if row["role"] in ("derivative", "prompted"):
+        return hit and relation in ("is", "derived-from")
+    return relation not in ("is", "learned-from")  # control
+
+
+def score(rows: list[dict], share: float, lift: float, alpha: float) -> int:
+    return sum(
+        right(r, decide_relation(r["top_p_holm"], r["top_same_model_p"], alpha=alpha, vote_share=r["top_vote_share"],
+                                 lift=r["top_lift"], derived_min_share=share, learned_min_lift=lift))
+        for r in rows
+    )  # fmt: skip
+
+
+def choose(rows: list[dict], alpha: float) -> tuple[float, float]:
+    """Most right relations; ties go to the strictest thresholds (fewest verdicts)."""
+    return max(((s, li) for s in SHARES for li in LIFTS), key=lambda t: (score(rows, *t, alpha), t[0], t[1]))
+
+
+def cross_validate(rows: list[dict], alpha: float) -> dict:
+    """Leave-one-family-out choice of the paired thresholds over the lineages (students, controls, derivatives).
+
+    Multi-teacher students (no single expected line) take no part.  Each family's models are judged with
+    thresholds chosen on the other families; the choice on all of them is what the library ships.
+    """
+    rows = [r for r in rows if r["role"] != "student" or r["expected"]]
+    fams = sorted({r["family"] for r in rows})
+    held = {}
+    for f in fams:
+        s, li = choose([r for r in rows if r["family"] != f], alpha)
+        for r in rows:
+            if r["family"] == f:
+                rel = decide_relation(r["top_p_holm"], r["top_same_model_p"], alpha=alpha,
+                                      vote_share=r["top_vote_share"], lift=r["top_lift"], derived_min_share=s,
+                                      learned_min_lift=li)  # fmt: skip
+                held[r["model"]] = (rel, right(r, rel), s, li)
+    by_role = lambda roles: sum(held[r["model"]][1] for r in rows if r["role"] in roles)  # noqa: E731
+    s_all, l_all = choose(rows, alpha)
+    return {
+        "chosen_on_all": [s_all, l_all], "shipped": [DERIVED_MIN_SHARE, LEARNED_MIN_LIFT],
+        "cv_students_verdict": by_role(("student",)), "cv_controls_clean": by_role(("control",)),
+        "cv_parents_named": by_role(("derivative", "prompted")),
+        "cv_rows": {m: {"relation": v[0], "right": v[1], "share": v[2], "lift": v[3]} for m, v in held.items()},
+    }  # fmt: skip
+
+
+def null_check(refs: fp.ReferenceSet, lineage: dict, cols: dict, answers: ReferenceAnswers, alpha: float) -> dict:
+    """Are paired p-values honest for unrelated models?  Each reference audited against the others.
+
+    Every reference's ``dev`` answers are audited (paired) against the other references; the p-values of
+    candidates of *another family* are draws under "unrelated" (up to undocumented lineage between
+    providers).  Reports their mean, the fraction below alpha (raw), and how often the audit's verdict
+    names a candidate of another family.
+    """
+    dev = cols["split"] == "dev"
+    pvals, false = [], []
+    for m in refs.models:
+        cands = fp.ReferenceSet([f for f in refs if f.model != m], refs.space, shrinkage=refs.shrinkage)
+        idx = np.flatnonzero(dev & (cols["model"] == m))
+        r = fp.audit(list(cols["text"][idx]), references=cands, groups=list(cols["prompt_id"][idx]),
+                     reference_texts=answers, top_features=0, n_bootstrap=50, alpha=alpha)  # fmt: skip
+        fam = lineage[m].get("family")
+        pvals += [c.p_value for c in r.candidates if c.family != fam]
+        false.append(r.verdict is not None and refs[r.verdict].metadata.get("family") != fam)
+    p = np.array(pvals)
+    out = {"audits": len(refs.models), "unrelated_pvalues": len(p), "mean_p": float(p.mean()),
+           "frac_p_below_alpha": float((p < alpha).mean()), "false_verdicts": int(sum(false)),
+           "deciles": np.quantile(p, np.linspace(0.1, 0.9, 9)).round(3).tolist()}  # fmt: skip
+    print(json.dumps({"null_check": out}), flush=True)
+    return out
+
+
+def speed(refs: fp.ReferenceSet, lineage: dict, cols: dict, n_texts: int = 200, n_refs: int = 50) -> dict:
+    """Seconds for one unpaired and one paired audit of ``n_texts`` texts against ``n_refs`` references.
+
+    The 44 lineage references plus fingerprints of audited models' ``train`` answers up to ``n_refs``; the
+    audited texts are a control's answers (``dev`` first, then ``train``), paired on their prompts.
+    """
+    extra = [m for m in sorted(lineage) if lineage[m]["role"] == "control"]
+    extra += [m for m in sorted(lineage) if lineage[m]["role"] == "derivative"]
+    target, pool = extra[0], [m for m in extra[1:]]
+    fps = list(refs)
+    for m in pool[: max(0, n_refs - len(fps))]:
+        idx = np.flatnonzero((cols["split"] == "train") & (cols["model"] == m))
+        fps.append(fp.Fingerprint.from_texts(list(cols["text"][idx]), model=m, space=refs.space))
+    big = fp.ReferenceSet(fps, refs.space, shrinkage=refs.shrinkage)
+    idx = np.flatnonzero(cols["model"] == target)
+    idx = np.concatenate([idx[cols["split"][idx] == "dev"], idx[cols["split"][idx] == "train"]])[:n_texts]
+    prompts = set(cols["prompt_id"][idx])
+    ridx = np.flatnonzero(np.isin(cols["model"], big.models) & np.isin(cols["prompt_id"], list(prompts)))
+    answers = ReferenceAnswers(big, {k: list(cols[k][ridx]) for k in ("text", "model", "prompt_id")})
+    texts = list(cols["text"][idx])
+    out = {"n_texts": len(idx), "n_references": len(big)}
+    t = time.perf_counter()
+    fp.audit(texts, references=big)
+    out["unpaired_seconds"] = time.perf_counter() - t
+    t = time.perf_counter()
+    fp.audit(texts, references=big, groups=list(cols["prompt_id"][idx]), reference_texts=answers)
+    out["paired_seconds"] = time.perf_counter() - t
+    print(json.dumps({"speed": out}), flush=True)
+    return out
 
 
 def markdown(R: dict) -> str:
@@ -185,12 +308,37 @@ def markdown(R: dict) -> str:
         lines.append(f"| {mode} | {s['students_rank1']}/{s['students']} | {s['students_verdict']}/{s['students']} | "
                      f"{s['controls_clean']}/{s['controls']} | {s['parents_named']}/{s['derived']} | "
                      f"{s['parents_rank1']}/{s['derived']} |")  # fmt: skip
-    lines += ["", "| audited | role | expected | mode | n | verdict | relation | top | rank of expected | p (Holm) "
-              "| same-model p | right |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    if "thresholds" in R:
+        T = R["thresholds"]
+        lines += ["", "## Thresholds (paired relation rule)", "",
+                  f"Chosen by leave-one-family-out cross-validation over the lineages (grid: vote share "
+                  f"{SHARES}, lift {LIFTS}; ties to the strictest). Chosen on all families: share >= "
+                  f"{T['chosen_on_all'][0]}, lift >= {T['chosen_on_all'][1]}; shipped: {T['shipped']}.", "",
+                  "| cross-validated (each family judged with thresholds chosen on the others) | value |",
+                  "|---|---|",
+                  f"| students named learned-from | {T['cv_students_verdict']}/20 |",
+                  f"| controls with no is/learned-from | {T['cv_controls_clean']}/5 |",
+                  f"| parents named is/derived-from | {T['cv_parents_named']}/11 |"]  # fmt: skip
+    if "null_check" in R:
+        N = R["null_check"]
+        lines += ["", "## Are the paired p-values honest? (each reference audited against the others)", "",
+                  f"{N['audits']} audits, {N['unrelated_pvalues']} p-values of candidates of another family: mean "
+                  f"{N['mean_p']:.2f} (uniform: 0.5), raw p < alpha for {N['frac_p_below_alpha']:.1%} (uniform: "
+                  f"{R['alpha']:.0%}), deciles {N['deciles']}; verdicts naming another family: "
+                  f"{N['false_verdicts']}/{N['audits']}."]  # fmt: skip
+    if "speed" in R:
+        S = R["speed"]
+        lines += ["", f"Speed: audit of {S['n_texts']} texts against {S['n_references']} references: "
+                  f"{S['unpaired_seconds']:.1f} s unpaired, {S['paired_seconds']:.1f} s paired (target < 10 s, "
+                  "2 cores; includes featurising the texts, not the references' answers)."]  # fmt: skip
+    lines += ["", "| audited | role | expected | mode | n | verdict | relation | top | rank of expected | p | "
+              "p (Holm) | same-model p | vote share | lift | right |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in R["rows"]:
         lines.append(f"| {r['model']} | {r['role']} | {r['expected'] or '–'} | {r['mode']} | {r['n']} | "
                      f"{r['verdict'] or 'none of these'} | {r['relation']} | {r['top']} | {fmt(r['expected_rank'])} | "
-                     f"{fmt(r['expected_p_holm'])} | {fmt(r['expected_same_model_p'])} | "
+                     f"{fmt(r['expected_p'])} | {fmt(r['expected_p_holm'])} | {fmt(r['expected_same_model_p'])} | "
+                     f"{fmt(r['expected_vote_share'])} | {fmt(r['expected_lift'])} | "
                      f"{'yes' if r['correct'] else 'no'} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 

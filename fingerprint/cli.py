@@ -64,6 +64,15 @@ def _cmd_audit(a: argparse.Namespace) -> int:
         if "prompt_id" not in ds.column_names:
             raise ValueError("paired mode (--reference-corpus) needs a prompt_id column in the input")
         paired = {"groups": ds["prompt_id"], "reference_texts": fp.load_corpus(a.reference_corpus)}
+    elif refs is None and "prompt_id" in ds.column_names and not a.unpaired:
+        # paired by default: the built-in references answered the probe prompts (fingerprint probe)
+        probes = set(fp.references.probe_prompts()["prompt_id"])
+        shared = probes & set(ds["prompt_id"])
+        if len(shared) >= 2:
+            paired = {"groups": ds["prompt_id"]}
+        else:
+            print(f"note: {len(shared)} of the input's prompt ids are probe prompts; auditing unpaired "
+                  "(answer the prompts of `fingerprint probe` for a paired audit)", file=sys.stderr)  # fmt: skip
     report = fp.audit(ds["text"], references=refs, alpha=a.alpha, top_features=a.top_features, **paired)
     print(json.dumps(report.to_dict()) if a.json else report)
     if a.plot:
@@ -71,6 +80,22 @@ def _cmd_audit(a: argparse.Namespace) -> int:
 
         plot_similarity(refs if refs is not None else fp.references.builtin(), report).figure.savefig(a.plot, dpi=150)
         print(f"similarity plot written to {a.plot}", file=sys.stderr)
+    return 0
+
+
+def _cmd_probe(a: argparse.Namespace) -> int:
+    import fingerprint as fp
+
+    rows = fp.references.probe_prompts()
+    lines = "".join(json.dumps({"prompt_id": i, "prompt": p}, ensure_ascii=False) + "\n"
+                    for i, p in zip(rows["prompt_id"], rows["prompt"], strict=True))  # fmt: skip
+    if a.out:
+        from fingerprint.io import atomic_write_bytes
+
+        atomic_write_bytes(a.out, lines.encode())
+        print(f"{len(rows['prompt_id'])} probe prompts written to {a.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(lines)
     return 0
 
 
@@ -166,8 +191,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--reference-corpus",
         help="outputs of the reference models (text, model, prompt_id): compare answers to the same prompts",
     )
+    u.add_argument(
+        "--unpaired", action="store_true",
+        help="compare set means only, even when the input's prompt_id column names probe prompts",
+    )  # fmt: skip
     u.add_argument("--json", action="store_true")
     u.set_defaults(func=_cmd_audit)
+
+    pr = sub.add_parser(
+        "probe", help="write the probe prompts (prompt_id, prompt) the built-in references answered",
+        description="Answer these prompts with the model to audit, keep the prompt_id column, and run "
+        "`fingerprint audit answers.jsonl`: answers are then compared with the references' answers to the "
+        "same prompts (paired mode).",
+    )  # fmt: skip
+    pr.add_argument("--out", help="JSONL file to write (default: stdout)")
+    pr.set_defaults(func=_cmd_probe)
 
     i = sub.add_parser("inspect", help="describe a fingerprint file or reference-set directory")
     i.add_argument("path")

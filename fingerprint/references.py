@@ -29,7 +29,7 @@ from fingerprint.validation import UNSET, renamed
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["build", "build_sample", "builtin", "builtin_dir", "info", "list_models", "load_sample"]
+__all__ = ["build", "build_sample", "builtin", "builtin_dir", "info", "list_models", "load_sample", "probe_prompts"]
 
 _LINEAGE_KEYS = ("family", "role", "teacher", "teacher_line", "base_model", "confidence")
 LICENCE_NOTE = (
@@ -164,6 +164,42 @@ def load_sample() -> Any:
     from fingerprint.corpus import load_corpus
 
     return load_corpus(builtin_dir().parent / "sample.jsonl")
+
+
+def probe_prompts() -> dict[str, list[str]]:
+    """The probe prompts: the shipped sample's prompts, which every built-in reference model answered.
+
+    Answer them with the model to audit and pass the prompt ids as ``groups=`` to
+    :func:`fingerprint.audit` (or keep a ``prompt_id`` column for ``fingerprint audit``): the answers are
+    then compared with the references' answers to the same prompts (paired mode), which needs no
+    ``reference_texts=`` with the built-in references.
+
+    Returns
+    -------
+    dict
+        ``{"prompt_id": [...], "prompt": [...]}``, sorted by prompt id.
+
+    Examples
+    --------
+    >>> from fingerprint import references
+    >>> probes = references.probe_prompts()
+    >>> len(probes["prompt_id"]), sorted(probes)
+    (20, ['prompt', 'prompt_id'])
+
+    Auditing a model on its answers to them (here alpaca-7b's, from the sample itself; a real audit
+    uses answers the model writes now, and would leave alpaca-7b out of the references):
+
+    >>> import fingerprint as fp
+    >>> sample = references.load_sample()
+    >>> answers = sample.filter(lambda r: r["model"] == "alpaca-7b")
+    >>> report = fp.audit(answers["text"], groups=answers["prompt_id"], n_bootstrap=50)
+    >>> report.paired, report.nearest.model
+    (True, 'alpaca-7b')
+    """
+    sample = load_sample()
+    prompts = dict(zip(sample["prompt_id"], sample["prompt"], strict=True))
+    ids = sorted(prompts)
+    return {"prompt_id": ids, "prompt": [prompts[i] for i in ids]}
 
 
 def build_sample(

@@ -1,10 +1,10 @@
 """Set-level attribution: whose outputs was an unknown model trained on?
 
-Many outputs of ONE unknown model are pooled into a set mean and compared
-with every reference fingerprint in the attributor's metric (the shrunk
-pooled within-model covariance ``Σ``).
+Many outputs of ONE unknown model are compared with every reference model, in two modes.
 
-Statistics (all computed in the whitened space ``y = L⁻¹x`` with ``Σ = LLᵀ``):
+**Unpaired** (only the texts are known): the set mean is compared with every reference
+fingerprint in the attributor's metric (the shrunk pooled within-model covariance ``Σ``), in the
+whitened space ``y = L⁻¹x`` with ``Σ = LLᵀ``:
 
 distance
     ``d²(U, k) = |ȳ_U − m_k|² − tr(Σ⁻¹Σ_U)/n_U − tr(Σ⁻¹Σ_k)/n_k``, divided by
@@ -17,14 +17,41 @@ p-value (closer than unrelated models?)
     model is treated as one more draw from that population, so the p-value
     is the lower tail of a Student-t prediction interval fitted to the null
     log-distances.  p-values are Holm-corrected over candidates.
-verdict
-    The nearest candidate if its corrected p-value is below ``alpha``, else
-    ``None`` ("none of these").
+
+**Paired** (the prompts are known and the references answered them too: ``groups=`` plus
+``reference_texts=``, or the shipped probe prompts with the built-in references): answer is
+compared with answer, so what each prompt asks for cancels out.
+
+distance
+    The same debiased distance, of the per-prompt differences.
+votes and lift
+    On each shared prompt, the reference whose answer is nearest the unknown model's answer
+    (cosine of idf-weighted n-gram vectors) gets the prompt's vote.  ``lift`` = a candidate's
+    vote share over its *null rate*: how often its answers are nearest when each unrelated
+    reference (other family) is audited the same way on the same prompts.
+p-value
+    Binomial upper tail of the candidate's votes at its null rate, Holm-corrected.  It tests
+    "closer than unrelated references", which any model sharing pretraining data or a base model
+    with the candidate also is; the relation therefore also needs an effect size (``lift``).
+
+Relation (:func:`decide_relation`) of the top-ranked candidate:
+
+``"is"``
+    Paired: significant, vote share >= ``DERIVED_MIN_SHARE`` and the same-model test does not reject.
+    Unpaired: significant and the same-model test does not reject.
+``"derived-from"`` (paired only)
+    Significant, vote share >= ``DERIVED_MIN_SHARE``, yet distinguishable from the candidate: the
+    candidate's weights fine-tuned or preference-tuned, or the candidate prompted into another style.
+``"learned-from"``
+    Paired: significant, vote share below ``DERIVED_MIN_SHARE``, lift >= ``LEARNED_MIN_LIFT``.  Unpaired:
+    significant and the same-model test rejects.
+``"none"``
+    Otherwise; ``verdict`` is ``None``.
+
 same-model test (typicality)
     Under "the unknown IS model k" the true distance is 0; the p-value is
     the upper tail of ``d²`` over its bootstrap standard error (texts
-    resampled).  A significant verdict with a small same-model p-value reads
-    "closer to k than unrelated models, yet clearly not k": *learned from k*.
+    resampled).
 texts needed
     Random subsets of increasing size are audited; the smallest size at
     which >= 80 % of subsets reach the full-set verdict is reported.
@@ -36,18 +63,34 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import stats
 
 from fingerprint.attribution import DEFAULT_TOP_FEATURES, HasReferences, resolve_references
-from fingerprint.refset import ReferenceSet
+from fingerprint.refset import ReferenceSet, builtin_dir
 from fingerprint.validation import UNSET, as_text_list, check_float, check_int, check_texts, renamed
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AuditReport", "Candidate", "ReferenceAnswers", "audit", "distance_matrix", "plot_similarity"]
+__all__ = [
+    "DERIVED_MIN_SHARE", "LEARNED_MIN_LIFT", "RELATIONS", "AuditReport", "Candidate", "ReferenceAnswers", "audit",
+    "decide_relation", "distance_matrix", "plot_similarity",
+]  # fmt: skip
 
 _SUBSET_SIZES = (2, 3, 5, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000)
+
+RELATIONS = ("is", "derived-from", "learned-from", "none")
+#: Paired mode: a significant candidate whose answer is the nearest on at least this fraction of the
+#: shared prompts is taken to share weights with the audited model ("is" / "derived-from").  A vote
+#: share, not a lift, because a weight-sharing relative wins its prompts whatever the number of
+#: other candidates, while the lift's ceiling grows with it.  Chosen by leave-one-family-out
+#: cross-validation over the lineages of ``benchmarks/audit_lineage.py`` (see
+#: ``benchmarks/results/audit-lineage.md``, "Thresholds").
+DERIVED_MIN_SHARE = 0.12
+#: Paired mode: the lift (vote share over the null rate) a significant candidate needs for
+#: ``"learned-from"``.  Same source.
+LEARNED_MIN_LIFT = 10.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +114,13 @@ class Candidate:
     same_model_p : float
         p-value of "the unknown model IS this model" (small = distinguishable).
     family : str or None
+    vote_share : float
+        Paired mode: the fraction of shared prompts on which this candidate's answer is the nearest
+        to the unknown model's answer; ``nan`` in unpaired mode.
+    lift : float
+        Paired mode: ``vote_share`` over the rate at which this candidate's answers are nearest for
+        *unrelated references* on the same prompts (1 = no closer than an unrelated model); ``nan``
+        in unpaired mode.
 
     Examples
     --------
@@ -91,6 +141,8 @@ class Candidate:
     p_adjusted: float
     same_model_p: float
     family: str | None
+    vote_share: float = float("nan")
+    lift: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -105,10 +157,12 @@ class AuditReport:
         Every reference, most unusually close first (smallest p-value, then distance).
     verdict : str or None
         Nearest reference if significantly closer than unrelated models, else ``None``.
-    relation : {"is", "learned-from", "none"}
+    relation : {"is", "derived-from", "learned-from", "none"}
         ``"is"``: the texts look like a fresh sample of ``verdict``;
-        ``"learned-from"``: closer to it than to unrelated models yet clearly
-        not it; ``"none"``: no verdict.
+        ``"derived-from"`` (paired mode): so close that it shares ``verdict``'s weights, yet
+        distinguishable from it (fine-tuned, preference-tuned or prompted);
+        ``"learned-from"``: closer to it than unrelated models are, yet clearly not it;
+        ``"none"``: no verdict.  The rule is :func:`decide_relation`.
     texts_needed : int or None
         Smallest subset size reaching the full-set verdict in >= 80 % of random subsets.
     toward_nearest : tuple of (str, float)
@@ -132,9 +186,10 @@ class AuditReport:
     >>> report.verdict in (None, report.nearest.model)
     True
     >>> report.to_frame().columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
-    ['model', 'distance', 'posterior', 'p_value', 'p_adjusted', 'same_model_p', 'family']
+    ['model', 'distance', 'posterior', 'p_value', 'p_adjusted', 'same_model_p', 'family', 'vote_share', 'lift']
     >>> print(report)  # doctest: +ELLIPSIS
-    Audit of 20 texts (alpha=0.05): ...
+    Audit of 20 texts (unpaired, alpha=0.05): ...
+    relation: ...
     <BLANKLINE>
     candidate                     distance posterior         p   p(Holm)   p(same)
     ...
@@ -158,6 +213,8 @@ class AuditReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-serialisable)."""
         d = asdict(self)
+        for c in d["candidates"]:  # strict JSON has no NaN: unpaired audits have no votes
+            c.update({k: None for k in ("vote_share", "lift") if np.isnan(c[k])})
         d["toward_nearest"] = [list(t) for t in self.toward_nearest]
         d["differs_from_nearest"] = [list(t) for t in self.differs_from_nearest]
         return d
@@ -168,14 +225,21 @@ class AuditReport:
 
         return pd.DataFrame([asdict(c) for c in self.candidates])
 
+    @property
+    def paired(self) -> bool:
+        """Whether answers were compared with the references' answers to the same prompts."""
+        return not np.isnan(self.nearest.vote_share)
+
     def __str__(self) -> str:
-        lines = [f"Audit of {self.n_texts} texts (alpha={self.alpha}): {self.evidence}", ""]
-        lines.append(f"{'candidate':<28} {'distance':>9} {'posterior':>9} {'p':>9} {'p(Holm)':>9} {'p(same)':>9}")
+        lines = [f"Audit of {self.n_texts} texts ({'paired' if self.paired else 'unpaired'}, alpha={self.alpha}): "
+                 f"{self.evidence}", f"relation: {self.relation}" + (f" {self.verdict}" if self.verdict else ""),
+                 ""]  # fmt: skip
+        head = f"{'candidate':<28} {'distance':>9} {'posterior':>9} {'p':>9} {'p(Holm)':>9} {'p(same)':>9}"
+        lines.append(head + (f" {'votes':>6} {'lift':>6}" if self.paired else ""))
         for c in self.candidates:
-            lines.append(
-                f"{c.model:<28} {c.distance:>9.4f} {c.posterior:>9.3f} {c.p_value:>9.2g} "
-                f"{c.p_adjusted:>9.2g} {c.same_model_p:>9.2g}"
-            )
+            row = (f"{c.model:<28} {c.distance:>9.4f} {c.posterior:>9.3f} {c.p_value:>9.2g} "
+                   f"{c.p_adjusted:>9.2g} {c.same_model_p:>9.2g}")  # fmt: skip
+            lines.append(row + (f" {c.vote_share:>6.1%} {c.lift:>6.1f}" if self.paired else ""))
         if self.toward_nearest:
             lines += ["", f"closer to {self.nearest.model} than to the rest because of:"]
             lines += [f"  {v:+.3f}  {n}" for n, v in self.toward_nearest]
@@ -304,18 +368,121 @@ class _Paired:
         return out
 
 
-def _rank(dist: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Candidates by relative closeness (p-value), then by distance.
+class _Votes:
+    """Per shared prompt, which reference's answer is nearest the unknown model's answer.
 
-    A "hub" model that is close to every other model is near the unknown too; its p-value, taken
-    against its own distances to the others, is what says whether the unknown is *unusually* close.
+    ``Q`` holds the unknown model's n-gram rows (idf-weighted, unit length, as the answers' rows).
+    The null of candidate ``k`` is a population of vote shares: for each reference ``o`` of another
+    family (any other reference with ``exclude_family=False``), audited against the rest on the same
+    prompts, the share of prompts on which ``k``'s answer is nearest ``o``'s.  Testing against that
+    population, not a binomial, keeps the model-to-model spread in the null: an unrelated model that
+    happens to resemble ``k`` wins many of ``k``'s prompts, and every prompt shows the same resemblance.
     """
-    return np.lexsort((dist, p))
+
+    def __init__(
+        self, geo: _Geometry, Q: Any, prompts: list[Any], answers: ReferenceAnswers, exclude_family: bool
+    ) -> None:
+        K = len(geo.models)
+        self.winner = np.full(len(prompts), -1)
+        self.available = np.zeros((len(prompts), K), dtype=bool)
+        wins, trials = np.zeros((K, K)), np.zeros((K, K))  # [audited reference o, candidate k]
+        related = np.eye(K, dtype=bool)
+        if exclude_family:
+            fam = geo.families
+            related |= np.array([[a is not None and a == b for b in fam] for a in fam])
+        for i, p in enumerate(prompts):
+            have = np.array([k for k, m in enumerate(geo.models) if answers.has(m, p)])
+            if len(have) < 2:
+                continue
+            A = answers.ngrams([geo.models[k] for k in have], p)
+            sims = np.asarray((A @ Q[i].T).todense()).ravel()
+            self.winner[i] = have[int(np.argmax(sims))]
+            self.available[i, have] = True
+            # each reference audited against the others on this prompt: whose answer is nearest its own?
+            RR = (A @ A.T).toarray()
+            np.fill_diagonal(RR, -np.inf)
+            nearest = have[np.argmax(RR, axis=1)]
+            trials[np.ix_(have, have)] += 1
+            wins[have, nearest] += 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = wins / trials
+        unrelated = ~related & (trials > 0)
+        self.null = [share[unrelated[:, k], k] for k in range(K)]
+        self.rate = np.array([(wins[unrelated[:, k], k].sum() + 1) / (trials[unrelated[:, k], k].sum() + 2)
+                              for k in range(K)])  # fmt: skip
+
+    def tally(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Votes and number of prompts each candidate could win, over the rows ``idx``."""
+        w = self.winner[idx]
+        votes = np.bincount(w[w >= 0], minlength=len(self.rate)).astype(float)
+        return votes, self.available[idx].sum(axis=0).astype(float)
+
+    def pvalues(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(p-values, vote shares, lifts) over the rows ``idx``; p = 1 where a candidate cannot be tested.
+
+        p is the upper tail of a Student-t prediction interval fitted to the null shares after the
+        variance-stabilising ``arcsin(sqrt(share))`` transform.
+        """
+        votes, n = self.tally(idx)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(n > 0, votes / n, np.nan)
+        p = np.ones(len(share))
+        for k, null in enumerate(self.null):
+            if len(null) < 3 or not n[k]:
+                continue
+            a = np.arcsin(np.sqrt(null))
+            scale = max(float(a.std(ddof=1)), 1e-3) * np.sqrt(1 + 1 / len(a))
+            p[k] = stats.t.sf((np.arcsin(np.sqrt(share[k])) - a.mean()) / scale, df=len(a) - 1)
+        return p, share, share / self.rate
 
 
-def _verdict(dist: np.ndarray, p: np.ndarray, p_adj: np.ndarray, alpha: float) -> int | None:
-    k = int(_rank(dist, p)[0])
-    return k if p_adj[k] < alpha else None
+def decide_relation(
+    p_adjusted: float,
+    same_model_p: float,
+    *,
+    alpha: float,
+    vote_share: float = float("nan"),
+    lift: float = float("nan"),
+    derived_min_share: float = DERIVED_MIN_SHARE,
+    learned_min_lift: float = LEARNED_MIN_LIFT,
+) -> str:
+    """The relation of an audited model to its top-ranked candidate.
+
+    Parameters
+    ----------
+    p_adjusted : float
+        Holm-corrected p-value of "closer than unrelated references".
+    same_model_p : float
+        p-value of "the unknown model IS this candidate".
+    alpha : float
+    vote_share, lift : float, default=nan
+        Paired mode's effect sizes (:class:`Candidate`); ``nan`` selects the unpaired rule.
+    derived_min_share, learned_min_lift : float
+        Thresholds of the paired rule (module constants by default; see their source).
+
+    Returns
+    -------
+    {"is", "derived-from", "learned-from", "none"}
+
+    Examples
+    --------
+    >>> from fingerprint.setlevel import decide_relation
+    >>> decide_relation(1e-9, 0.4, alpha=0.05, vote_share=0.4, lift=25.0)
+    'is'
+    >>> decide_relation(1e-9, 1e-6, alpha=0.05, vote_share=0.4, lift=25.0)
+    'derived-from'
+    >>> decide_relation(0.3, 0.4, alpha=0.05, vote_share=0.4, lift=25.0)
+    'none'
+    >>> decide_relation(1e-3, 1e-6, alpha=0.05)  # unpaired: no votes
+    'learned-from'
+    """
+    if not p_adjusted < alpha:
+        return "none"
+    if np.isnan(vote_share):
+        return "is" if same_model_p >= alpha else "learned-from"
+    if vote_share >= derived_min_share:
+        return "is" if same_model_p >= alpha else "derived-from"
+    return "learned-from" if lift >= learned_min_lift else "none"
 
 
 def audit(
@@ -400,24 +567,52 @@ def audit(
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
     if len(references) < 4:
         raise ValueError(f"audit needs at least 4 reference models to build a null, got {len(references)}")
-    if top_features > 0:
+    if reference_texts is not None and groups is None:
+        raise ValueError("paired mode needs groups= (the prompt id of each text) with reference_texts=")
+    if groups is not None and reference_texts is None:
+        reference_texts = _probe_answers(references)
+        if reference_texts is None:
+            raise ValueError(
+                "paired mode needs reference_texts= (the reference models' answers to the same prompts); "
+                "only the built-in references come with answers (to the probe prompts of "
+                "fingerprint.references.probe_prompts())"
+            )
+    paired = groups is not None
+    if top_features > 0 or paired:
         X, Z = references.space.transform_with_ngrams(items)
-        zbar = np.asarray(Z.mean(axis=0)).ravel()
+        zbar = np.asarray(Z.mean(axis=0)).ravel() if top_features > 0 else None
     else:
-        X, zbar = references.space.transform(items), None
-    paired = None
-    if (groups is None) != (reference_texts is None):
-        raise ValueError("paired mode needs both groups= (prompt ids) and reference_texts=")
-    if groups is not None:
-        groups = list(as_text_list(groups))
-        paired = (
-            _first_per_prompt(groups, len(items)),
-            _reference_features(references, reference_texts, groups),
-        )
+        X, Z, zbar = references.space.transform(items), None, None
+    pairing = None
+    if paired:
+        prompts = _first_per_prompt(list(as_text_list(groups)), len(items))
+        answers = _reference_answers(references, reference_texts, prompts)
+        shared = {p for p in prompts if any(answers.has(m, p) for m in references.models)}
+        if len(shared) < 2:
+            raise ValueError(
+                f"paired audit: the reference answers share {len(shared)} prompt(s) with groups=; at least 2 "
+                "are needed (are groups= the same prompt ids as the references' answers?)"
+            )
+        pairing = (prompts, answers, answers.weigh(Z))
     return _audit_features(
         X, zbar, references, alpha=alpha, exclude_family=exclude_family, n_bootstrap=n_bootstrap,
-        top_features=top_features, random_state=random_state, paired=paired,
+        top_features=top_features, random_state=random_state, paired=pairing,
     )  # fmt: skip
+
+
+_PROBE_CACHE: dict[str, ReferenceAnswers] = {}
+
+
+def _probe_answers(refs: ReferenceSet) -> ReferenceAnswers | None:
+    """The built-in references' answers to the shipped probe prompts, if ``refs`` lives in the built-in space."""
+    if refs.space.space_id_ != ReferenceSet.default().space.space_id_:
+        return None
+    key = refs.space.space_id_
+    if key not in _PROBE_CACHE:  # featurising 460 answers takes seconds: once per process
+        from fingerprint.corpus import load_corpus
+
+        _PROBE_CACHE[key] = ReferenceAnswers(ReferenceSet.default(), load_corpus(builtin_dir().parent / "sample.jsonl"))
+    return _PROBE_CACHE[key]
 
 
 def _first_per_prompt(prompts: list[Any], n: int) -> list[Any]:
@@ -445,6 +640,14 @@ class ReferenceAnswers:
     reference_texts : datasets.Dataset or mapping of columns
         ``text``, ``model`` and ``prompt_id`` columns; the first answer per (model, prompt) is used.
 
+    Attributes
+    ----------
+    prompts : list
+        Prompt ids answered by at least one reference.
+    idf : ndarray
+        Inverse document frequency of each n-gram over these answers (``log((1+N)/(1+df)) + 1``,
+        scikit-learn's smooth idf), which weights the n-gram vectors the votes compare.
+
     Examples
     --------
     >>> import fingerprint as fp
@@ -464,12 +667,50 @@ class ReferenceAnswers:
             if m in references and (m, p) not in first and isinstance(t, str) and t.strip():
                 first[(m, p)] = t
         keys = list(first)
-        X = references.space.transform([first[k] for k in keys]) if keys else np.zeros((0, 0))
-        self.space_id = references.space.space_id_
+        if keys:
+            X, Z = references.space.transform_with_ngrams([first[k] for k in keys])
+        else:
+            X, Z = np.zeros((0, 0)), sp.csr_matrix((0, 0))
+        self._set(references.space.space_id_, keys, X, Z)
+
+    @classmethod
+    def from_features(cls, space_id: str, keys: list[tuple[str, Any]], X: np.ndarray, Z: Any) -> ReferenceAnswers:
+        """Answers already featurised: ``keys[i] = (model, prompt_id)`` has features ``X[i]`` and n-grams ``Z[i]``.
+
+        ``X`` and ``Z`` are what :meth:`FeatureSpace.transform_with_ngrams` returns for the answers, in
+        the space whose ``space_id_`` is ``space_id``.
+        """
+        if len(set(keys)) != len(keys) or not (len(keys) == X.shape[0] == Z.shape[0]):
+            raise ValueError("keys must be distinct (model, prompt_id) pairs, one per row of X and Z")
+        self = cls.__new__(cls)
+        self._set(space_id, list(keys), X, Z)
+        return self
+
+    def _set(self, space_id: str, keys: list[tuple[str, Any]], X: np.ndarray, Z: Any) -> None:
+        self.space_id = space_id
+        df = np.asarray((sp.csr_matrix(Z) != 0).sum(axis=0)).ravel()
+        self.idf = np.log((1 + len(keys)) / (1 + df)) + 1.0
+        self._ngrams = self.weigh(Z)
         self.features: dict[str, dict[Any, np.ndarray]] = {}
-        for (m, p), x in zip(keys, X, strict=True):
+        self._row: dict[tuple[str, Any], int] = {}
+        for i, ((m, p), x) in enumerate(zip(keys, X, strict=True)):
             self.features.setdefault(m, {})[p] = x
+            self._row[(m, p)] = i
         self.prompts = sorted({p for _, p in keys}, key=str)
+
+    def weigh(self, Z: Any) -> sp.csr_matrix:
+        """n-gram rows (from :meth:`FeatureSpace.transform_with_ngrams`) idf-weighted and scaled to unit length."""
+        W = sp.csr_matrix(Z) @ sp.diags(self.idf)
+        norms = np.sqrt(np.asarray(W.multiply(W).sum(axis=1)).ravel())
+        return sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ W)
+
+    def has(self, model: str, prompt: Any) -> bool:
+        """Whether ``model`` answered ``prompt`` in these answers."""
+        return (model, prompt) in self._row
+
+    def ngrams(self, models: list[str], prompt: Any) -> sp.csr_matrix:
+        """The weighted n-gram rows of ``models``' answers to ``prompt`` (each must exist)."""
+        return self._ngrams[[self._row[(m, prompt)] for m in models]]
 
     def for_audit(self, refs: ReferenceSet, prompts: Any) -> dict[str, dict[Any, np.ndarray]]:
         """The answers of ``refs``'s models to ``prompts``: model -> prompt -> features."""
@@ -483,13 +724,15 @@ class ReferenceAnswers:
         return out
 
 
-def _reference_features(refs: ReferenceSet, corpus: Any, prompts: Any) -> dict[str, dict[Any, np.ndarray]]:
+def _reference_answers(refs: ReferenceSet, corpus: Any, prompts: Any) -> ReferenceAnswers:
     if isinstance(corpus, ReferenceAnswers):
-        return corpus.for_audit(refs, prompts)
+        if refs.space.space_id_ != corpus.space_id:
+            raise ValueError("these reference answers were featurised in another feature space than the references'")
+        return corpus
     wanted = set(prompts)
     cols = {c: list(corpus[c]) for c in ("text", "model", "prompt_id")}
     keep = [i for i, p in enumerate(cols["prompt_id"]) if p in wanted]  # featurise only what this audit pairs
-    return ReferenceAnswers(refs, {c: [v[i] for i in keep] for c, v in cols.items()}).for_audit(refs, prompts)
+    return ReferenceAnswers(refs, {c: [v[i] for i in keep] for c, v in cols.items()})
 
 
 def _audit_features(
@@ -502,17 +745,35 @@ def _audit_features(
     n_bootstrap: int,
     top_features: int,
     random_state: int,
-    paired: tuple[list[Any], dict[str, dict[Any, np.ndarray]]] | None = None,
+    paired: tuple[list[Any], ReferenceAnswers, sp.csr_matrix] | None = None,
 ) -> AuditReport:
     geo = _Geometry(refs)
     rng = np.random.default_rng(random_state)
     n = X.shape[0]
     Y = geo.whiten(X)
-    stat: _Unpaired | _Paired = _Unpaired(geo, Y) if paired is None else _Paired(geo, Y, *paired)
-    dist = stat.distances(np.arange(n))
-    p = geo.null_pvalues(dist, exclude_family, stat.pair)
-    p_filled = np.where(np.isnan(p), 1.0, p)
-    p_adj = _holm(p_filled)
+    everything = np.arange(n)
+    votes = None
+    if paired is None:
+        stat: _Unpaired | _Paired = _Unpaired(geo, Y)
+    else:
+        prompts, answers, Q = paired
+        stat = _Paired(geo, Y, prompts, answers.for_audit(refs, prompts))
+        votes = _Votes(geo, Q, prompts, answers, exclude_family)
+
+    def test(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(distances, p-values, lifts, ranking) on the texts ``idx``."""
+        dist = stat.distances(idx)
+        if votes is None:
+            p = np.nan_to_num(geo.null_pvalues(dist, exclude_family, stat.pair), nan=1.0)
+            lift = np.full(len(dist), np.nan)
+            return dist, p, lift, np.lexsort((dist, p))
+        p, _, lift = votes.pvalues(idx)
+        # a "hub" near everyone is near the unknown too: rank by how unusual the closeness is
+        return dist, p, lift, np.lexsort((dist, -np.nan_to_num(lift, nan=0.0), p))
+
+    dist, p, lift, order = test(everything)
+    p_adj = _holm(p)
+    share = votes.pvalues(everything)[1] if votes is not None else np.full(len(dist), np.nan)
 
     # same-model test: bootstrap standard error of each debiased distance
     boots = np.stack([stat.distances(rng.integers(0, n, n)) for _ in range(n_bootstrap)])
@@ -523,36 +784,31 @@ def _audit_features(
     post = np.exp(logp - logp.max())
     post /= post.sum()
 
-    k_best = _verdict(dist, p_filled, p_adj, alpha)
-    needed = _texts_needed(geo, stat, n, k_best, alpha, exclude_family, rng)
-    order = _rank(dist, p_filled)
+    nearest = int(order[0])
+    relation = decide_relation(float(p_adj[nearest]), float(same_p[nearest]), alpha=alpha,
+                               vote_share=float(share[nearest]), lift=float(lift[nearest]))  # fmt: skip
+    k_best = None if relation == "none" else nearest
+
+    def verdict(idx: np.ndarray) -> int | None:
+        """The full-set rule on a subset (the same-model p-value kept from the full set)."""
+        _, p_sub, lift_sub, order_sub = test(idx)
+        k = int(order_sub[0])
+        share_sub = votes.pvalues(idx)[1] if votes is not None else lift_sub
+        rel = decide_relation(float(_holm(p_sub)[k]), float(same_p[k]), alpha=alpha, vote_share=float(share_sub[k]),
+                              lift=float(lift_sub[k]))  # fmt: skip
+        return None if rel == "none" else k
+
+    needed = _texts_needed(n, k_best, verdict, rng)
     cands = tuple(
         Candidate(
-            model=geo.models[k],
-            distance=float(dist[k]),
-            posterior=float(post[k]),
-            p_value=float(p_filled[k]),
-            p_adjusted=float(p_adj[k]),
-            same_model_p=float(same_p[k]),
-            family=geo.families[k],
+            model=geo.models[k], distance=float(dist[k]), posterior=float(post[k]), p_value=float(p[k]),
+            p_adjusted=float(p_adj[k]), same_model_p=float(same_p[k]), family=geo.families[k],
+            vote_share=float(share[k]), lift=float(lift[k]),
         )
         for k in order
-    )
-    nearest = int(order[0])
-    if k_best is None:
-        relation = "none"
-        evidence = (
-            f"none of these: the nearest reference, {geo.models[nearest]}, is not significantly closer than "
-            f"unrelated models are (Holm p = {p_adj[nearest]:.2g} >= {alpha})"
-        )
-    else:
-        relation = "is" if same_p[k_best] >= alpha else "learned-from"
-        evidence = f"closest to {geo.models[k_best]} (Holm p = {p_adj[k_best]:.2g} < {alpha}); " + (
-            f"the texts are consistent with being {geo.models[k_best]} itself (same-model p = {same_p[k_best]:.2g})"
-            if relation == "is"
-            else f"yet clearly not {geo.models[k_best]} itself (same-model p = {same_p[k_best]:.2g}): "
-            "consistent with a model that learned from it"
-        )
+    )  # fmt: skip
+    evidence = _evidence(geo.models[nearest], relation, float(p_adj[nearest]), float(same_p[nearest]),
+                         float(share[nearest]), float(lift[nearest]), alpha)  # fmt: skip
     toward, differs = (), ()
     if top_features > 0:
         xbar = X.mean(axis=0)
@@ -570,18 +826,31 @@ def _audit_features(
     )  # fmt: skip
 
 
-def _texts_needed(
-    geo: _Geometry, stat: _Unpaired | _Paired, n: int, k_full: int | None, alpha: float, exclude_family: bool,
-    rng: np.random.Generator, draws: int = 30,
-) -> int | None:  # fmt: skip
+def _evidence(model: str, relation: str, p_adj: float, same_p: float, share: float, lift: float, alpha: float) -> str:
+    """The verdict in plain words."""
+    paired = not np.isnan(share)
+    closer = f"{model} is closer than unrelated models are (Holm p = {p_adj:.2g}"
+    closer += f"; nearest answer on {share:.0%} of prompts, lift {lift:.1f})" if paired else ")"
+    if relation == "none":
+        if not p_adj < alpha:
+            return (f"none of these: the nearest reference, {model}, is not significantly closer than "
+                    f"unrelated models are (Holm p = {p_adj:.2g} >= {alpha})")  # fmt: skip
+        return (f"none of these: {closer}, but its lift is below {LEARNED_MIN_LIFT:g}, within what models that "
+                "only share pretraining data or a base model reach")  # fmt: skip
+    if relation == "is":
+        return f"{closer}; the texts are consistent with being {model} itself (same-model p = {same_p:.2g})"
+    if relation == "derived-from":
+        return (f"{closer}, so close that it shares {model}'s weights, yet distinguishable from it (same-model "
+                f"p = {same_p:.2g}): fine-tuned, preference-tuned or prompted from {model}")  # fmt: skip
+    return (f"{closer}, yet clearly not {model} itself (same-model p = {same_p:.2g}): consistent with a model "
+            "that learned from it")  # fmt: skip
+
+
+def _texts_needed(n: int, k_full: int | None, verdict: Any, rng: np.random.Generator, draws: int = 30) -> int | None:
     if k_full is None:
         return None
     for size in [s for s in _SUBSET_SIZES if s < n] + [n]:
-        hits = 0
-        for _ in range(draws if size < n else 1):
-            dist = stat.distances(rng.choice(n, size, replace=False))
-            p = np.nan_to_num(geo.null_pvalues(dist, exclude_family, stat.pair), nan=1.0)
-            hits += _verdict(dist, p, _holm(p), alpha) == k_full
+        hits = sum(verdict(rng.choice(n, size, replace=False)) == k_full for _ in range(draws if size < n else 1))
         if hits >= 0.8 * (draws if size < n else 1):
             return size
     return n
@@ -665,6 +934,9 @@ def plot_similarity(references: ReferenceSet, report: AuditReport | None = None,
     ax.set_xticks(range(len(names)), [names[i] for i in order], rotation=90, fontsize=7)
     ax.set_yticks(range(len(names)), [names[i] for i in order], fontsize=7)
     ax.figure.colorbar(im, ax=ax, label="debiased squared distance / dim")
-    ax.set_title("model distances (darker = closer)")
+    title = "model distances (darker = closer)"
+    if report is not None:
+        title += f"\n<unknown>: {report.relation}" + (f" {report.verdict}" if report.verdict else "")
+    ax.set_title(title)
     ax.figure.tight_layout()
     return ax

@@ -65,3 +65,26 @@ def test_demo_runs_on_shipped_data(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "per-text top-1 on all 460 sample texts" in out and "Audit of 20 texts" in out
+
+
+def test_probe_then_audit_is_paired_by_default(tmp_path, capsys):
+    """`fingerprint probe` writes the prompts; answers keeping their prompt_id are audited paired."""
+    from fingerprint import references
+
+    assert main(["probe", "--out", str(tmp_path / "probe.jsonl")]) == 0
+    probes = [json.loads(line) for line in (tmp_path / "probe.jsonl").read_text().splitlines()]
+    assert len(probes) == 20 and set(probes[0]) == {"prompt_id", "prompt"}
+    sample = references.load_sample()
+    mine = sample.filter(lambda r: r["model"] == "claude-2")  # stands in for "my model's answers"
+    _write(tmp_path / "answers.jsonl", mine["text"], ["?"] * len(mine), mine["prompt_id"])
+    capsys.readouterr()
+    assert main(["audit", str(tmp_path / "answers.jsonl"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["candidates"][0]["vote_share"] is not None and report["candidates"][0]["vote_share"] >= 0
+    assert main(["audit", str(tmp_path / "answers.jsonl"), "--unpaired"]) == 0
+    assert "unpaired" in capsys.readouterr().out
+    # prompt ids that are not probe prompts: a note, then an unpaired audit
+    _write(tmp_path / "other.jsonl", mine["text"], ["?"] * len(mine), [f"x{i}" for i in range(len(mine))])
+    assert main(["audit", str(tmp_path / "other.jsonl")]) == 0
+    captured = capsys.readouterr()
+    assert "auditing unpaired" in captured.err and "(unpaired" in captured.out

@@ -5,7 +5,7 @@ import pytest
 
 import fingerprint as fp
 from fingerprint import Fingerprint, ReferenceSet
-from fingerprint.setlevel import _audit_features, _holm
+from fingerprint.setlevel import ReferenceAnswers, _audit_features, _holm
 
 TAU = 0.6  # spread of model means relative to the within-model spread
 
@@ -105,14 +105,24 @@ def test_paired_mode_cancels_prompt_effects(small_space):
     asked = prompts[:80]
     X = np.stack([student + effect[p] + rng.normal(size=d) for p in asked])
     unpaired = _run(X, refs)
-    paired = _run(X, refs, paired=(asked, raw))
-    assert paired.verdict == "m4" and paired.relation == "learned-from"
+    answers = _synthetic_answers(raw, small_space.space_id_)
+    paired = _run(X, refs, paired=(asked, answers, answers.weigh(X)))
+    assert paired.verdict == "m4" and paired.relation in ("learned-from", "derived-from")
     by_u = {c.model: c for c in unpaired.candidates}["m4"]
     by_p = {c.model: c for c in paired.candidates}["m4"]
     # both estimate the same distance; pairing removes the prompt noise, so it tells m4 apart sooner
     assert 0.5 < by_p.distance / by_u.distance < 2.0
     assert by_p.same_model_p < by_u.same_model_p
-    assert paired.texts_needed <= (unpaired.texts_needed or 10**9)
+    assert paired.texts_needed is not None and paired.texts_needed <= len(asked)
+    m4 = paired.candidates[0]  # the votes: m4's answer is nearest far more often than for unrelated models
+    assert m4.model == "m4" and m4.lift > 3 and m4.vote_share > 0.2
+
+
+def _synthetic_answers(raw, space_id):
+    """Reference answers whose "n-grams" are their feature vectors (the votes compare those)."""
+    keys = [(m, p) for m, v in raw.items() for p in v]
+    X = np.stack([raw[m][p] for m, p in keys])
+    return ReferenceAnswers.from_features(space_id, keys, X, X)
 
 
 def _paired_setup(fitted, heldout, corpus):
@@ -133,8 +143,10 @@ def test_paired_mode_on_texts(fitted, heldout, corpus):
         [t for t, _ in a], references=refs, groups=[p for _, p in a], reference_texts=ref_texts, n_bootstrap=50
     )
     assert r.nearest.model == "model-a"
-    with pytest.raises(ValueError, match=r"both groups= \(prompt ids\) and reference_texts="):
+    with pytest.raises(ValueError, match=r"paired mode needs reference_texts="):
         fp.audit(heldout[0][:4], references=refs, groups=["a"] * 4)
+    with pytest.raises(ValueError, match=r"needs groups= \(the prompt id of each text\)"):
+        fp.audit(heldout[0][:4], references=refs, reference_texts=ref_texts)
     with pytest.raises(ValueError, match="no answers to these prompts from"):
         fp.audit(
             [t for t, _ in a],
@@ -157,3 +169,66 @@ def test_reference_answers_featurised_once_give_the_same_audit(fitted, heldout, 
     )
     with pytest.raises(ValueError, match="another feature space"):
         fp.audit([t for t, _ in a], references=other, groups=[p for _, p in a], reference_texts=answers)
+
+
+def _paired_world(rng, d, k=20, n_prompts=120):
+    means = rng.normal(0, TAU, (k, d))
+    prompts = list(range(n_prompts))
+    effect = {p: rng.normal(0, 1.5, d) for p in prompts}
+    raw = {f"m{j}": {p: means[j] + effect[p] + rng.normal(size=d) for p in prompts} for j in range(k)}
+    return means, prompts, effect, raw
+
+
+def _paired_refs(raw, space):
+    fps = [
+        Fingerprint.from_features(np.stack(list(v.values())), m, space.space_id_, {"family": m}) for m, v in raw.items()
+    ]
+    return ReferenceSet(fps, space, shrinkage=0.0)
+
+
+def test_paired_votes_null_is_calibrated(small_space):
+    """An unrelated model, audited paired: vote p-values roughly uniform, few false verdicts."""
+    rng = np.random.default_rng(5)
+    d = small_space.n_features_out_
+    pvals, verdicts = [], []
+    for _ in range(3):
+        _, prompts, effect, raw = _paired_world(rng, d)
+        refs, answers = _paired_refs(raw, small_space), _synthetic_answers(raw, small_space.space_id_)
+        for _ in range(8):
+            mu = rng.normal(0, TAU, d)
+            X = np.stack([mu + effect[p] + rng.normal(size=d) for p in prompts])
+            r = _run(X, refs, paired=(prompts, answers, answers.weigh(X)), n_bootstrap=20)
+            pvals += [c.p_value for c in r.candidates]
+            verdicts.append(r.verdict)
+    pvals = np.array(pvals)
+    assert 0.35 < pvals.mean() < 0.75  # discrete binomial p-values sit a little above uniform
+    assert np.mean(pvals < 0.05) < 0.1
+    assert np.mean([v is not None for v in verdicts]) <= 0.1
+
+
+def test_paired_relations_is_and_derived_from(small_space):
+    rng = np.random.default_rng(6)
+    d = small_space.n_features_out_
+    means, prompts, effect, raw = _paired_world(rng, d)
+    refs, answers = _paired_refs(raw, small_space), _synthetic_answers(raw, small_space.space_id_)
+
+    def audit_of(mu):
+        X = np.stack([mu + effect[p] + rng.normal(size=d) for p in prompts])
+        return _run(X, refs, paired=(prompts, answers, answers.weigh(X)))
+
+    same = audit_of(means[7])  # a fresh sample of m7
+    assert (same.verdict, same.relation) == ("m7", "is") and same.paired
+    tuned = audit_of(means[7] + rng.normal(0, TAU * 0.3, d))  # m7's weights, shifted
+    assert (tuned.verdict, tuned.relation) == ("m7", "derived-from")
+    assert "relation: derived-from m7" in str(tuned) and "lift" in str(tuned)
+
+
+def test_report_to_dict_is_strict_json(small_space):
+    import json
+
+    rng = np.random.default_rng(7)
+    refs, means = _refs(small_space, rng)
+    r = _run(means[2] + rng.normal(size=(40, small_space.n_features_out_)), refs, n_bootstrap=20)
+    d = r.to_dict()
+    assert d["candidates"][0]["vote_share"] is None and d["candidates"][0]["lift"] is None
+    json.dumps(d, allow_nan=False)
