@@ -40,7 +40,13 @@ os.environ.setdefault("HF_UPDATE_DOWNLOAD_COUNTS", "0")
 import numpy as np
 
 import fingerprint as fp
-from fingerprint.setlevel import DERIVED_MIN_SHARE, LEARNED_MIN_LIFT, ReferenceAnswers, decide_relation
+from fingerprint.setlevel import (
+    DERIVED_MIN_SHARE,
+    LEARNED_MIN_LIFT,
+    LEARNED_MIN_SHARE,
+    ReferenceAnswers,
+    decide_relation,
+)  # fmt: skip
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data"
@@ -104,10 +110,21 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--only", nargs="*", help="audit only these models")
     ap.add_argument(
+        "--rescore", action="store_true",
+        help="re-apply the current relation rule to the saved report's paired rows (no audits are re-run)",
+    )  # fmt: skip
+    ap.add_argument(
         "--modes", nargs="+", default=["unpaired", "paired"], choices=["unpaired", "paired"],
         help="unpaired: distances of means; paired: answers compared with the references' answers to the same prompts",
     )
     args = ap.parse_args(argv)
+    out = Path(args.out)
+    if args.rescore:
+        report = rescore(json.loads((out / "audit-lineage.json").read_text()))
+        (out / "audit-lineage.json").write_text(json.dumps(report, indent=2))
+        (out / "audit-lineage.md").write_text(markdown(report))
+        print(markdown(report))
+        return report
     lineage, cols = load(Path(args.data))
     refs, build_s = build_or_load(Path(args.cache), lineage, cols)
     dev = cols["split"] == "dev"
@@ -134,14 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
             lines = [line_of(lineage, c.model) for c in r.candidates]
             rank = lines.index(exp) + 1 if exp in lines else None
             best = r.candidates[rank - 1] if rank else None
-            verdict_line = line_of(lineage, r.verdict) if r.verdict else None
             role = lineage[m]["role"]
-            if role == "student":
-                found = verdict_line == exp and r.relation == "learned-from"
-            elif role in ("derivative", "prompted"):
-                found = verdict_line == exp and r.relation in ("is", "derived-from")
-            else:  # control: right when it names no teacher
-                found = r.relation not in ("is", "learned-from")
             top = r.candidates[0]
             rows.append({
                 "model": m, "role": role, "family": lineage[m].get("family"), "expected": exp, "mode": mode,
@@ -152,12 +162,30 @@ def main(argv: list[str] | None = None) -> dict:
                 "expected_p_holm": None if best is None else best.p_adjusted,
                 "expected_same_model_p": None if best is None else best.same_model_p,
                 "expected_vote_share": None if best is None else best.vote_share,
-                "expected_lift": None if best is None else best.lift, "correct": bool(found),
+                "expected_lift": None if best is None else best.lift,
             })  # fmt: skip
+            rows[-1]["correct"] = right(rows[-1], r.relation)  # the verdict, when there is one, is the top candidate
             rows[-1] = {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in rows[-1].items()}
             print(json.dumps(rows[-1]), flush=True)
+    report = {"date": dt.date.today().isoformat(), "alpha": args.alpha, "references": refs.models,
+              "build_seconds": build_s, "summary": summarise(rows, args.modes), "rows": rows,
+              "seconds_per_audit": seconds}  # fmt: skip
+    if "paired" in args.modes:
+        report["thresholds"] = cross_validate([r for r in rows if r["mode"] == "paired"], args.alpha)
+    if "paired" in args.modes and not args.only:
+        report["null_check"] = null_check(refs, lineage, cols, reference_texts, args.alpha)
+    report["speed"] = speed(refs, lineage, cols)
+    out.mkdir(parents=True, exist_ok=True)
+    if not args.only:
+        (out / "audit-lineage.json").write_text(json.dumps(report, indent=2))
+        (out / "audit-lineage.md").write_text(markdown(report))
+    print(markdown(report))
+    return report
+
+
+def summarise(rows: list[dict], modes: list[str]) -> dict:
     summary = {}
-    for mode in args.modes:
+    for mode in modes:
         rs = [r for r in rows if r["mode"] == mode]
         single = [r for r in rs if r["role"] == "student" and r["expected"]]
         derived = [r for r in rs if r["role"] in ("derivative", "prompted")]
@@ -169,25 +197,27 @@ def main(argv: list[str] | None = None) -> dict:
             "parents_named": sum(r["correct"] for r in derived), "derived": len(derived),
             "parents_rank1": sum(r["expected_rank"] == 1 for r in derived),
         }  # fmt: skip
-    report = {"date": dt.date.today().isoformat(), "alpha": args.alpha, "references": refs.models,
-              "build_seconds": build_s, "summary": summary, "rows": rows,
-              "seconds_per_audit": seconds}  # fmt: skip
-    if "paired" in args.modes:
-        report["thresholds"] = cross_validate([r for r in rows if r["mode"] == "paired"], args.alpha)
-    if "paired" in args.modes and not args.only:
-        report["null_check"] = null_check(refs, lineage, cols, reference_texts, args.alpha)
-    report["speed"] = speed(refs, lineage, cols)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if not args.only:
-        (out / "audit-lineage.json").write_text(json.dumps(report, indent=2))
-        (out / "audit-lineage.md").write_text(markdown(report))
-    print(markdown(report))
+    return summary
+
+
+def rescore(report: dict) -> dict:
+    """The saved report with the current relation rule applied to its paired rows."""
+    for r in report["rows"]:
+        if r["mode"] != "paired":
+            continue
+        r["relation"] = decide_relation(r["top_p_holm"], r["top_same_model_p"], alpha=report["alpha"],
+                                        vote_share=r["top_vote_share"], lift=r["top_lift"])  # fmt: skip
+        r["verdict"] = None if r["relation"] == "none" else r["top"]
+        r["correct"] = right(r, r["relation"])
+    report["summary"] = summarise(report["rows"], sorted({r["mode"] for r in report["rows"]}, reverse=True))
+    report["thresholds"] = cross_validate([r for r in report["rows"] if r["mode"] == "paired"], report["alpha"])
     return report
 
 
 SHARES = (0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30, 1.01)
 LIFTS = (2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, float("inf"))
+LEARNED_SHARES = (0.0, 0.025, 0.05, 0.075, 0.10)
+GRID = [(s, li, ls) for s in SHARES for li in LIFTS for ls in LEARNED_SHARES]
 
 
 def right(row: dict, relation: str) -> bool:
@@ -200,17 +230,15 @@ def right(row: dict, relation: str) -> bool:
     return relation not in ("is", "learned-from")  # control
 
 
-def score(rows: list[dict], share: float, lift: float, alpha: float) -> int:
-    return sum(
-        right(r, decide_relation(r["top_p_holm"], r["top_same_model_p"], alpha=alpha, vote_share=r["top_vote_share"],
-                                 lift=r["top_lift"], derived_min_share=share, learned_min_lift=lift))
-        for r in rows
-    )  # fmt: skip
+def relation_with(r: dict, t: tuple[float, float, float], alpha: float) -> str:
+    return decide_relation(r["top_p_holm"], r["top_same_model_p"], alpha=alpha, vote_share=r["top_vote_share"],
+                           lift=r["top_lift"], derived_min_share=t[0], learned_min_lift=t[1],
+                           learned_min_share=t[2])  # fmt: skip
 
 
-def choose(rows: list[dict], alpha: float) -> tuple[float, float]:
+def choose(rows: list[dict], alpha: float) -> tuple[float, float, float]:
     """Most right relations; ties go to the strictest thresholds (fewest verdicts)."""
-    return max(((s, li) for s in SHARES for li in LIFTS), key=lambda t: (score(rows, *t, alpha), t[0], t[1]))
+    return max(GRID, key=lambda t: (sum(right(r, relation_with(r, t, alpha)) for r in rows), t))
 
 
 def cross_validate(rows: list[dict], alpha: float) -> dict:
@@ -223,20 +251,17 @@ def cross_validate(rows: list[dict], alpha: float) -> dict:
     fams = sorted({r["family"] for r in rows})
     held = {}
     for f in fams:
-        s, li = choose([r for r in rows if r["family"] != f], alpha)
+        t = choose([r for r in rows if r["family"] != f], alpha)
         for r in rows:
             if r["family"] == f:
-                rel = decide_relation(r["top_p_holm"], r["top_same_model_p"], alpha=alpha,
-                                      vote_share=r["top_vote_share"], lift=r["top_lift"], derived_min_share=s,
-                                      learned_min_lift=li)  # fmt: skip
-                held[r["model"]] = (rel, right(r, rel), s, li)
+                rel = relation_with(r, t, alpha)
+                held[r["model"]] = (rel, right(r, rel), t)
     by_role = lambda roles: sum(held[r["model"]][1] for r in rows if r["role"] in roles)  # noqa: E731
-    s_all, l_all = choose(rows, alpha)
     return {
-        "chosen_on_all": [s_all, l_all], "shipped": [DERIVED_MIN_SHARE, LEARNED_MIN_LIFT],
+        "chosen_on_all": list(choose(rows, alpha)), "shipped": [DERIVED_MIN_SHARE, LEARNED_MIN_LIFT, LEARNED_MIN_SHARE],
         "cv_students_verdict": by_role(("student",)), "cv_controls_clean": by_role(("control",)),
         "cv_parents_named": by_role(("derivative", "prompted")),
-        "cv_rows": {m: {"relation": v[0], "right": v[1], "share": v[2], "lift": v[3]} for m, v in held.items()},
+        "cv_rows": {m: {"relation": v[0], "right": v[1], "thresholds": list(v[2])} for m, v in held.items()},
     }  # fmt: skip
 
 
@@ -257,10 +282,11 @@ def null_check(refs: fp.ReferenceSet, lineage: dict, cols: dict, answers: Refere
                      reference_texts=answers, top_features=0, n_bootstrap=50, alpha=alpha)  # fmt: skip
         fam = lineage[m].get("family")
         pvals += [c.p_value for c in r.candidates if c.family != fam]
-        false.append(r.verdict is not None and refs[r.verdict].metadata.get("family") != fam)
+        if r.verdict is not None and refs[r.verdict].metadata.get("family") != fam:
+            false.append(f"{m} -> {r.relation} {r.verdict}")
     p = np.array(pvals)
     out = {"audits": len(refs.models), "unrelated_pvalues": len(p), "mean_p": float(p.mean()),
-           "frac_p_below_alpha": float((p < alpha).mean()), "false_verdicts": int(sum(false)),
+           "frac_p_below_alpha": float((p < alpha).mean()), "false_verdicts": len(false), "false": false,
            "deciles": np.quantile(p, np.linspace(0.1, 0.9, 9)).round(3).tolist()}  # fmt: skip
     print(json.dumps({"null_check": out}), flush=True)
     return out
@@ -311,9 +337,10 @@ def markdown(R: dict) -> str:
     if "thresholds" in R:
         T = R["thresholds"]
         lines += ["", "## Thresholds (paired relation rule)", "",
-                  f"Chosen by leave-one-family-out cross-validation over the lineages (grid: vote share "
-                  f"{SHARES}, lift {LIFTS}; ties to the strictest). Chosen on all families: share >= "
-                  f"{T['chosen_on_all'][0]}, lift >= {T['chosen_on_all'][1]}; shipped: {T['shipped']}.", "",
+                  "Thresholds (derived-from vote share, learned-from lift, learned-from vote share) chosen by "
+                  f"leave-one-family-out cross-validation over the lineages (grid: {SHARES} x {LIFTS} x "
+                  f"{LEARNED_SHARES}; ties to the strictest). Chosen on all families: {T['chosen_on_all']}; "
+                  f"shipped (`fingerprint.setlevel`): {T['shipped']}.", "",
                   "| cross-validated (each family judged with thresholds chosen on the others) | value |",
                   "|---|---|",
                   f"| students named learned-from | {T['cv_students_verdict']}/20 |",
@@ -325,7 +352,8 @@ def markdown(R: dict) -> str:
                   f"{N['audits']} audits, {N['unrelated_pvalues']} p-values of candidates of another family: mean "
                   f"{N['mean_p']:.2f} (uniform: 0.5), raw p < alpha for {N['frac_p_below_alpha']:.1%} (uniform: "
                   f"{R['alpha']:.0%}), deciles {N['deciles']}; verdicts naming another family: "
-                  f"{N['false_verdicts']}/{N['audits']}."]  # fmt: skip
+                  f"{N['false_verdicts']}/{N['audits']}"
+                  + (f" ({'; '.join(N['false'])})." if N.get("false") else ".")]  # fmt: skip
     if "speed" in R:
         S = R["speed"]
         lines += ["", f"Speed: audit of {S['n_texts']} texts against {S['n_references']} references: "

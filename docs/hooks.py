@@ -224,7 +224,24 @@ def on_files(files: Any, config: Any) -> Any:
         f"How to read it: [limits](../limits.md#how-to-read-a-verdict).\n\n"
     )
     files.append(File.generated(config, "evidence/students.md", content=f"{title}\n\n{note}{rest}"))
+
+    for name, page, script in VERBATIM:  # further benchmark reports, each as one evidence page
+        src = ROOT / "benchmarks" / "results" / name
+        title, _, rest = src.read_text(encoding="utf-8").partition("\n")
+        note = (
+            f'!!! info "Generated from `benchmarks/results/{name}`"\n'
+            f"    Written by `python {script}`; copied verbatim when the site was built. "
+            f"How to read it: [limits](../limits.md#how-to-read-a-verdict).\n\n"
+        )
+        files.append(File.generated(config, f"evidence/{page}", content=f"{title}\n\n{note}{rest}"))
     return files
+
+
+#: (report under benchmarks/results/, evidence page, the script that writes it)
+VERBATIM = (
+    ("audit-lineage.md", "lineage.md", "benchmarks/audit_lineage.py"),
+    ("example-deepseek.md", "example-deepseek.md", "benchmarks/example_deepseek.py"),
+)
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:

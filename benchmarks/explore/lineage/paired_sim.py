@@ -50,10 +50,17 @@ for c in ("alpaca_eval_train", "alpaca_eval_wide"):
 models = sorted({m for m, _, _ in rows_text})
 prompts = sorted({p for _, p, _ in rows_text})
 mi, pi = {m: i for i, m in enumerate(models)}, {p: i for i, p in enumerate(prompts)}
-vec = (TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=WORD_TOKEN_PATTERN, lowercase=False,
-                       sublinear_tf=True, min_df=2) if kind == "word"
-       else TfidfVectorizer(analyzer="char", ngram_range=(1, 4), lowercase=False, sublinear_tf=True, min_df=2))
-X = vec.fit_transform([t for _, _, t in rows_text])
+if kind == "tmpl":  # PoS-template proxy n-grams (skeleton.py)
+    from skeleton import skeleton
+
+    vec = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(2, 5), lowercase=False,
+                          sublinear_tf=True, min_df=2)
+    X = vec.fit_transform([skeleton(t) for _, _, t in rows_text])
+else:
+    vec = (TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=WORD_TOKEN_PATTERN, lowercase=False,
+                           sublinear_tf=True, min_df=2) if kind == "word"
+           else TfidfVectorizer(analyzer="char", ngram_range=(1, 4), lowercase=False, sublinear_tf=True, min_df=2))
+    X = vec.fit_transform([t for _, _, t in rows_text])
 at = np.full((len(models), len(prompts)), -1)
 for r, (m, p, _) in enumerate(rows_text):
     at[mi[m], pi[p]] = r

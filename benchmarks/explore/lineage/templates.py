@@ -14,13 +14,12 @@ usage: python templates.py FEATS [C]   FEATS in tmpl, word, char, tmpl+word
 """
 
 import json
-import re
 import sys
 from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 import fingerprint as fp
@@ -53,27 +52,7 @@ def expected(m):
 
 refs = sorted({m for m, v in lineage.items() if v["role"] in ("teacher", "base")}
               | {v["parent"] for v in lineage.values() if v["role"] == "prompted"})
-TOK = re.compile(r"\n|[A-Za-z]+(?:'[a-z]+)?|\d+|[^\sA-Za-z\d]")
-SUFFIX = ("ing", "ed", "ly", "tion", "sion", "ment", "ness", "ity", "ous", "ive", "able", "al", "er", "est", "s")
-STOP = set(ENGLISH_STOP_WORDS) | {"i", "i'm", "it's", "don't", "can't", "you're", "let's"}
-
-
-def skeleton(text):
-    out = []
-    for tok in TOK.findall(text):
-        low = tok.lower()
-        if tok == "\n":
-            out.append("NL")
-        elif low in STOP:
-            out.append(low)
-        elif tok[0].isalpha():
-            suf = next((s for s in SUFFIX if low.endswith(s) and len(low) > len(s) + 2), "")
-            out.append(("C" if tok[0].isupper() else "w") + suf)
-        elif tok[0].isdigit():
-            out.append("9")
-        else:
-            out.append(tok)
-    return " ".join(out)
+from skeleton import skeleton  # noqa: E402
 
 
 feats = sys.argv[1] if len(sys.argv) > 1 else "tmpl"
