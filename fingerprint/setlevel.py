@@ -383,10 +383,11 @@ class _Votes:
 
     ``Q`` holds the unknown model's n-gram rows (idf-weighted, unit length, as the answers' rows).
     The null of candidate ``k`` is a population of vote shares: for each reference ``o`` of another
-    family (any other reference with ``exclude_family=False``), audited against the rest on the same
-    prompts, the share of prompts on which ``k``'s answer is nearest ``o``'s.  Testing against that
-    population, not a binomial, keeps the model-to-model spread in the null: an unrelated model that
-    happens to resemble ``k`` wins many of ``k``'s prompts, and every prompt shows the same resemblance.
+    family (any other reference with ``exclude_family=False``), audited against the references of
+    other families on the same prompts, the share of prompts on which ``k``'s answer is nearest
+    ``o``'s.  Testing against that population, not a binomial, keeps the model-to-model spread in the
+    null: an unrelated model that happens to resemble ``k`` wins many of ``k``'s prompts, and every
+    prompt shows the same resemblance.
     """
 
     def __init__(
@@ -408,12 +409,15 @@ class _Votes:
             sims = np.asarray((A @ Q[i].T).todense()).ravel()
             self.winner[i] = have[int(np.argmax(sims))]
             self.available[i, have] = True
-            # each reference audited against the others on this prompt: whose answer is nearest its own?
+            # each reference audited against the references unrelated to it, as the unknown model is
+            # audited against references that (we test whether) are unrelated: whose answer is nearest?
             RR = (A @ A.T).toarray()
-            np.fill_diagonal(RR, -np.inf)
+            blocked = related[np.ix_(have, have)]
+            RR[blocked] = -np.inf
+            ok = ~blocked.all(axis=1)
             nearest = have[np.argmax(RR, axis=1)]
-            trials[np.ix_(have, have)] += 1
-            wins[have, nearest] += 1
+            trials[np.ix_(have, have)] += ~blocked & ok[:, None]
+            wins[have[ok], nearest[ok]] += 1
         with np.errstate(invalid="ignore", divide="ignore"):
             share = wins / trials
         unrelated = ~related & (trials > 0)
