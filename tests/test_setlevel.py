@@ -232,3 +232,18 @@ def test_report_to_dict_is_strict_json(small_space):
     d = r.to_dict()
     assert d["candidates"][0]["vote_share"] is None and d["candidates"][0]["lift"] is None
     json.dumps(d, allow_nan=False)
+
+
+def test_plot_states_the_relation(small_space):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fingerprint.setlevel import plot_similarity
+
+    rng = np.random.default_rng(8)
+    refs, means = _refs(small_space, rng)
+    r = _run(means[3] + rng.normal(size=(150, small_space.n_features_out_)), refs, n_bootstrap=20)
+    ax = plot_similarity(refs, r)
+    assert f"<unknown>: {r.relation}" in ax.get_title()
+    assert (r.verdict or "") in ax.get_title()
+    assert len(ax.get_xticklabels()) == len(refs) + 1

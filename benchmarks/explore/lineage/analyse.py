@@ -16,19 +16,18 @@ the *other references* (each one's own dev answers, leave-one-out) toward the ca
 candidate's own line left out of that null.
 """
 
-import json
 import sys
 from collections import defaultdict
 
 import numpy as np
+from common import CACHE, load_meta
 from scipy.optimize import nnls
 
 from fingerprint.fingerprints import Fingerprint
 from fingerprint.lda import LDAModel
 
-D = "/tmp/lineage"
-meta = json.load(open(f"{D}/meta.json"))
-F = np.load(f"{D}/feats.npz")
+meta = load_meta()
+F = np.load(CACHE / "feats.npz")
 model = np.array(meta["model"], dtype=object)
 lineage, refs = meta["lineage"], meta["refs"]
 blocks = {n: (a, b) for n, a, b in meta["blocks"]}
@@ -39,12 +38,7 @@ else:
     keep = np.concatenate([np.arange(*blocks[b]) for b in cols.split("+")])
 Xtr, Xdv = F["Xtr"][:, keep], F["Xdv"][:, keep]
 mtr, mdv = model[F["tr"]], model[F["dv"]]
-
-
-def line(m):
-    v = lineage[m]
-    return v.get("line") or m
-
+line, expected = lineage.line, lineage.expected
 
 fps = {r: Fingerprint.from_features(Xtr[mtr == r], r, "x") for r in refs}
 dev = {m: Xdv[mdv == m] for m in set(mdv)}
@@ -72,7 +66,7 @@ def stats(U_rows, cands):
     return {"dist": -dist, "cos": cos, "proj": proj, "nnls": w, "post": post}  # larger = closer
 
 
-roles = {m: lineage[m]["role"] for m in lineage}
+roles = lineage.roles()
 audited = sorted(m for m in dev if roles.get(m) in ("student", "control", "derivative", "prompted"))
 STATS = ("dist", "cos", "proj", "nnls", "post")
 
@@ -89,15 +83,6 @@ for j in refs:
 def relative(st, k, value, exclude_line):
     vals = np.array([v for (j, c), v in null[st].items() if c == k and line(j) != exclude_line and line(j) != line(k)])
     return (value - vals.mean()) / (vals.std(ddof=1) + 1e-12)
-
-
-def expected(m):
-    v = lineage[m]
-    if v["role"] == "student":
-        return v.get("teacher_line")
-    if v["role"] in ("derivative", "prompted"):
-        return line(v["parent"])
-    return None
 
 
 rows = []

@@ -7,38 +7,22 @@ what is specific to this one is kept.  Candidates' deviations stay relative to t
 centroid.  Lines are scored by their best member or by the mean member.
 """
 
-import json
 import sys
 
 import numpy as np
+from common import CACHE, load_meta
 
 from fingerprint.fingerprints import Fingerprint
 from fingerprint.lda import LDAModel
 
-D = "/tmp/lineage"
-meta = json.load(open(f"{D}/meta.json"))
-F = np.load(f"{D}/feats.npz")
+meta = load_meta()
+F = np.load(CACHE / "feats.npz")
 model = np.array(meta["model"], dtype=object)
 lineage, refs = meta["lineage"], meta["refs"]
 blocks = {n: (a, b) for n, a, b in meta["blocks"]}
 mtr, mdv = model[F["tr"]], model[F["dv"]]
-roles = {m: lineage[m]["role"] for m in lineage}
-fam = {m: lineage[m].get("family") for m in lineage}
-
-
-def line(m):
-    return lineage[m].get("line") or m
-
-
-def expected(m):
-    v = lineage[m]
-    if v["role"] == "student":
-        return v.get("teacher_line")
-    if v["role"] in ("derivative", "prompted"):
-        return line(v["parent"])
-    return None
-
-
+roles, fam = lineage.roles(), lineage.families()
+line, expected = lineage.line, lineage.expected
 audited = sorted(m for m in set(mdv) if roles.get(m) in ("student", "control", "derivative", "prompted"))
 
 

@@ -11,33 +11,24 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+from common import CACHE, DATA, load_lineage, load_rows
+
 import fingerprint as fp
 
-SHARED = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")
-OUT = Path("/tmp/lineage")
-OUT.mkdir(exist_ok=True)
+SHARED = sys.argv[1] if len(sys.argv) > 1 else DATA
+CACHE.mkdir(exist_ok=True)
 
-lineage = {}
-for c in ("alpaca_eval_train", "alpaca_eval_wide"):
-    lineage.update(json.loads((SHARED / c / "lineage.json").read_text()))
-refs = sorted({m for m, v in lineage.items() if v["role"] in ("teacher", "base")}
-              | {v["parent"] for v in lineage.values() if v["role"] == "prompted"})
+lineage = load_lineage(SHARED)
+refs = lineage.references()
 print(len(lineage), "models;", len(refs), "references", flush=True)
 
-rows = {"text": [], "model": [], "prompt_id": [], "split": []}
-for c in ("alpaca_eval_train", "alpaca_eval_wide"):
-    for split in ("train", "dev"):
-        ds = fp.load_corpus(SHARED / c, split=split)
-        rows["text"] += ds["text"]
-        rows["model"] += ds["model"]
-        rows["prompt_id"] += ds["prompt_id"]
-        rows["split"] += [split] * len(ds)
+answers = load_rows(("train", "dev"), SHARED)  # (model, prompt_id, text, split), corpus by corpus
+rows = {k: [a[i] for a in answers] for i, k in enumerate(("model", "prompt_id", "text", "split"))}
 model = np.array(rows["model"], dtype=object)
 split = np.array(rows["split"], dtype=object)
 tr = np.flatnonzero((split == "train") & np.isin(model, refs))
@@ -48,12 +39,12 @@ t = time.perf_counter()
 space = fp.FeatureSpace(n_jobs=2)
 Xtr = space.fit_transform([rows["text"][i] for i in tr], model[tr], groups=[rows["prompt_id"][i] for i in tr])
 print(f"fit {time.perf_counter() - t:.0f}s", flush=True)
-space.save(OUT / "space.npz")
+space.save(CACHE / "space.npz")
 t = time.perf_counter()
 Xdv = space.transform([rows["text"][i] for i in dv])
 print(f"transform {time.perf_counter() - t:.0f}s", flush=True)
-np.savez(OUT / "feats.npz", Xtr=Xtr, Xdv=Xdv, tr=tr, dv=dv)
+np.savez(CACHE / "feats.npz", Xtr=Xtr, Xdv=Xdv, tr=tr, dv=dv)
 json.dump({"model": rows["model"], "prompt_id": rows["prompt_id"], "split": rows["split"], "refs": refs,
            "lineage": lineage, "blocks": [[b.name, b.start, b.stop] for b in space.blocks_]},
-          open(OUT / "meta.json", "w"))
+          open(CACHE / "meta.json", "w"))
 print("done", flush=True)

@@ -8,44 +8,22 @@ Prints ranks, Holm-significant verdicts, and the vote share of the expected cand
 usage: python paired_binom.py [idf|noidf]
 """
 
-import json
 import sys
 
 import numpy as np
 import scipy.sparse as sp
+from common import CACHE, REFS_CACHE, answer_sims, load_dev, load_lineage, prompt_index
 from scipy import stats
 
 import fingerprint as fp
 
-DATA = "../shared/data"
-lineage, rows = {}, []
-for c in ("alpaca_eval_train", "alpaca_eval_wide"):
-    lineage.update(json.load(open(f"{DATA}/{c}/lineage.json")))
-    ds = fp.load_corpus(f"{DATA}/{c}", split="dev")
-    rows += list(zip(ds["model"], ds["prompt_id"], ds["text"], strict=True))
-Z = sp.load_npz("/tmp/lineage/Zdev.npz").tocsr()
-R = fp.load_references("benchmarks/.cache/lineage-refs").models
-roles = {m: v["role"] for m, v in lineage.items()}
-fam = {m: v.get("family") for m, v in lineage.items()}
-line = lambda m: lineage[m].get("line") or m  # noqa: E731
+lineage, rows = load_lineage(), load_dev()
+Z = sp.load_npz(CACHE / "Zdev.npz").tocsr()
+R = fp.load_references(REFS_CACHE).models
+roles, fam = lineage.roles(), lineage.families()
+line, expected = lineage.line, lineage.expected
 mode = sys.argv[1] if len(sys.argv) > 1 else "idf"
-
-
-def expected(m):
-    v = lineage[m]
-    if v["role"] == "student":
-        return v.get("teacher_line")
-    if v["role"] in ("derivative", "prompted"):
-        return line(v["parent"])
-    return None
-
-
-models = sorted({m for m, _, _ in rows})
-prompts = sorted({p for _, p, _ in rows})
-mi, pi = {m: i for i, m in enumerate(models)}, {p: i for i, p in enumerate(prompts)}
-at = np.full((len(models), len(prompts)), -1)
-for r, (m, p, _) in enumerate(rows):
-    at[mi[m], pi[p]] = r
+models, _, mi, at = prompt_index(rows)
 if mode == "idf":
     refrows = at[[mi[k] for k in R]].ravel()
     df = np.asarray((Z[refrows[refrows >= 0]] > 0).sum(0)).ravel()
@@ -53,13 +31,8 @@ if mode == "idf":
     Z = Z @ sp.diags(idf)
 norm = np.sqrt(np.asarray(Z.multiply(Z).sum(1)).ravel())
 Zn = (sp.diags(1 / np.maximum(norm, 1e-12)) @ Z).tocsr()
-ri = [mi[k] for k in R]
 # sims[p] : (n_models, n_refs) cosine of every model's answer with each reference's answer to prompt p
-sims = np.full((len(prompts), len(models), len(R)), np.nan)
-for p in range(len(prompts)):
-    have = np.flatnonzero(at[:, p] >= 0)
-    hr = [j for j, k in enumerate(ri) if at[k, p] >= 0]
-    sims[p][np.ix_(have, hr)] = (Zn[at[have, p]] @ Zn[at[[ri[j] for j in hr], p]].T).toarray()
+sims = answer_sims(Zn, at, [mi[k] for k in R])
 
 
 def votes(m, allowed):

@@ -8,42 +8,25 @@ their best snapshot.  14 single-teacher LLaMA-1 students have a same-size Guanac
 usage: python paired_contrast.py [char|word]
 """
 
-import json
 import sys
 
 import numpy as np
+from common import answer_sims, load_dev, load_lineage, prompt_index
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-import fingerprint as fp
 from fingerprint.features.ngrams import WORD_TOKEN_PATTERN
 
-DATA = "../shared/data"
-lineage, rows = {}, []
-for c in ("alpaca_eval_train", "alpaca_eval_wide"):
-    lineage.update(json.load(open(f"{DATA}/{c}/lineage.json")))
-    ds = fp.load_corpus(f"{DATA}/{c}", split="dev")
-    rows += list(zip(ds["model"], ds["prompt_id"], ds["text"], strict=True))
-line = lambda m: lineage[m].get("line") or m  # noqa: E731
-refs = sorted({m for m, v in lineage.items() if v["role"] in ("teacher", "base")} | {"alpaca-7b"})
+lineage, rows = load_lineage(), load_dev()
+line = lineage.line
+refs = lineage.references()  # teachers/bases + alpaca-7b (the other prompted variants' parents are teachers)
 kind = sys.argv[1] if len(sys.argv) > 1 else "char"
 vec = (TfidfVectorizer(analyzer="char", ngram_range=(1, 4), lowercase=False, sublinear_tf=True, min_df=2)
        if kind == "char" else
        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=WORD_TOKEN_PATTERN, lowercase=False,
                        sublinear_tf=True, min_df=2))
 X = vec.fit_transform([t for _, _, t in rows])
-models = sorted({m for m, _, _ in rows})
-prompts = sorted({p for _, p, _ in rows})
-mi, pi = {m: i for i, m in enumerate(models)}, {p: i for i, p in enumerate(prompts)}
-at = np.full((len(models), len(prompts)), -1)
-for r, (m, p, _) in enumerate(rows):
-    at[mi[m], pi[p]] = r
-ri = [mi[k] for k in refs]
-# sims[p, model, ref]
-sims = np.full((len(prompts), len(models), len(refs)), np.nan)
-for p in range(len(prompts)):
-    have = np.flatnonzero(at[:, p] >= 0)
-    hr = [j for j, k in enumerate(ri) if at[k, p] >= 0]
-    sims[p][np.ix_(have, hr)] = (X[at[have, p]] @ X[at[[ri[j] for j in hr], p]].T).toarray()
+_, _, mi, at = prompt_index(rows)
+sims = answer_sims(X, at, [mi[k] for k in refs])  # sims[p, model, ref]
 CONTROL = {"LLaMA-7B": "guanaco-7b", "LLaMA-13B": "guanaco-13b", "LLaMA-33B": "guanaco-33b",
            "LLaMA-30B": "guanaco-33b", "LLaMA-65B": "guanaco-65b"}
 

@@ -7,49 +7,23 @@ the other models, own line and audited family left out), so a verbose candidate 
 everyone is not favoured.
 """
 
-import json
 import sys
 
 import numpy as np
+from common import load_dev, load_meta, prompt_index
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from fingerprint.features.ngrams import WORD_TOKEN_PATTERN
 
-meta = json.load(open("/tmp/lineage/meta.json"))
+meta = load_meta()
 lineage, refs = meta["lineage"], meta["refs"]
-model = np.array(meta["model"], dtype=object)
-pid = np.array(meta["prompt_id"], dtype=object)
-split = np.array(meta["split"], dtype=object)
-dv = np.flatnonzero(split == "dev")
-texts = [json.loads(x) for x in []]
-roles = {m: lineage[m]["role"] for m in lineage}
-fam = {m: lineage[m].get("family") for m in lineage}
-
-
-def line(m):
-    return lineage[m].get("line") or m
-
-
-def expected(m):
-    v = lineage[m]
-    if v["role"] == "student":
-        return v.get("teacher_line")
-    if v["role"] in ("derivative", "prompted"):
-        return line(v["parent"])
-    return None
-
+roles, fam = lineage.roles(), lineage.families()
+line, expected = lineage.line, lineage.expected
 
 kind = sys.argv[1] if len(sys.argv) > 1 else "word"
 NULL = sys.argv[2] if len(sys.argv) > 2 else "refs"  # the null population: other references, or all models
-import fingerprint as fp  # noqa: E402
-
-rows_text = []
-for c in ("alpaca_eval_train", "alpaca_eval_wide"):
-    ds = fp.load_corpus(f"../shared/data/{c}", split="dev")
-    rows_text += list(zip(ds["model"], ds["prompt_id"], ds["text"], strict=True))
-models = sorted({m for m, _, _ in rows_text})
-prompts = sorted({p for _, p, _ in rows_text})
-mi, pi = {m: i for i, m in enumerate(models)}, {p: i for i, p in enumerate(prompts)}
+rows_text = load_dev()
+models, prompts, mi, at = prompt_index(rows_text)
 if kind == "tmpl":  # PoS-template proxy n-grams (skeleton.py)
     from skeleton import skeleton
 
@@ -61,9 +35,6 @@ else:
                            sublinear_tf=True, min_df=2) if kind == "word"
            else TfidfVectorizer(analyzer="char", ngram_range=(1, 4), lowercase=False, sublinear_tf=True, min_df=2))
     X = vec.fit_transform([t for _, _, t in rows_text])
-at = np.full((len(models), len(prompts)), -1)
-for r, (m, p, _) in enumerate(rows_text):
-    at[mi[m], pi[p]] = r
 S = np.zeros((len(models), len(models)))
 for p in range(len(prompts)):
     have = np.flatnonzero(at[:, p] >= 0)

@@ -9,49 +9,26 @@ Also prints the z-score of the expected candidate per role, to see whether weigh
 """
 
 import json
-import os
-import sys
 
 import numpy as np
 import scipy.sparse as sp
+from common import CACHE, REFS_CACHE, load_dev, load_lineage, prompt_index
 from scipy import stats
 
 import fingerprint as fp
 
-DATA = "../shared/data"
-CACHE = "/tmp/lineage/Zdev.npz"
-lineage, rows = {}, []
-for c in ("alpaca_eval_train", "alpaca_eval_wide"):
-    lineage.update(json.load(open(f"{DATA}/{c}/lineage.json")))
-    ds = fp.load_corpus(f"{DATA}/{c}", split="dev")
-    rows += list(zip(ds["model"], ds["prompt_id"], ds["text"], strict=True))
-refs = fp.load_references("benchmarks/.cache/lineage-refs")
-if os.path.exists(CACHE):
-    Z = sp.load_npz(CACHE)
+ZDEV = CACHE / "Zdev.npz"
+lineage, rows = load_lineage(), load_dev()
+refs = fp.load_references(REFS_CACHE)
+if ZDEV.exists():
+    Z = sp.load_npz(ZDEV)
 else:
     Z = sp.vstack([refs.space.transform_with_ngrams([t for _, _, t in rows[i:i + 2000]])[1]
                    for i in range(0, len(rows), 2000)]).tocsr()
-    sp.save_npz(CACHE, Z)
-roles = {m: v["role"] for m, v in lineage.items()}
-fam = {m: v.get("family") for m, v in lineage.items()}
-line = lambda m: lineage[m].get("line") or m  # noqa: E731
-
-
-def expected(m):
-    v = lineage[m]
-    if v["role"] == "student":
-        return v.get("teacher_line")
-    if v["role"] in ("derivative", "prompted"):
-        return line(v["parent"])
-    return None
-
-
-models = sorted({m for m, _, _ in rows})
-prompts = sorted({p for _, p, _ in rows})
-mi, pi = {m: i for i, m in enumerate(models)}, {p: i for i, p in enumerate(prompts)}
-at = np.full((len(models), len(prompts)), -1)
-for r, (m, p, _) in enumerate(rows):
-    at[mi[m], pi[p]] = r
+    sp.save_npz(ZDEV, Z)
+roles, fam = lineage.roles(), lineage.families()
+line, expected = lineage.line, lineage.expected
+models, prompts, mi, at = prompt_index(rows)
 norm = np.sqrt(np.asarray(Z.multiply(Z).sum(1)).ravel())
 Zn = sp.diags(1 / np.maximum(norm, 1e-12)) @ Z
 S = np.zeros((len(models), len(models)))
@@ -62,8 +39,8 @@ for p in range(len(prompts)):
     S[np.ix_(have, have)] += (V @ V.T).toarray()
     cnt[np.ix_(have, have)] += 1
 S /= np.maximum(cnt, 1)
-np.save("/tmp/lineage/S.npy", S)
-json.dump(models, open("/tmp/lineage/S_models.json", "w"))
+np.save(CACHE / "S.npy", S)
+json.dump(models, open(CACHE / "S_models.json", "w"))
 R = refs.models
 
 

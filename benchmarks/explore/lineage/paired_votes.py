@@ -6,51 +6,29 @@ are ranked by their share of votes.  A hub that is a little similar to everythin
 prompts outright than a teacher whose phrasing the student copies on some prompts.
 """
 
-import json
 import sys
 
 import numpy as np
+from common import load_dev, load_meta, prompt_index
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-import fingerprint as fp
 from fingerprint.features.ngrams import WORD_TOKEN_PATTERN
 
-meta = json.load(open("/tmp/lineage/meta.json"))
+meta = load_meta()
 lineage, refs = meta["lineage"], meta["refs"]
-roles = {m: lineage[m]["role"] for m in lineage}
-
-
-def line(m):
-    return lineage[m].get("line") or m
-
-
-def expected(m):
-    v = lineage[m]
-    if v["role"] == "student":
-        return v.get("teacher_line")
-    if v["role"] in ("derivative", "prompted"):
-        return line(v["parent"])
-    return None
-
+roles = lineage.roles()
+line, expected = lineage.line, lineage.expected
 
 kind = sys.argv[1] if len(sys.argv) > 1 else "char"
 # a line's similarity on a prompt: its best snapshot ("max"), or the mean of its snapshots ("mean": a
 # line with four snapshots then gets no more chances than a line with one)
 AGG = sys.argv[2] if len(sys.argv) > 2 else "max"
-rows = []
-for c in ("alpaca_eval_train", "alpaca_eval_wide"):
-    ds = fp.load_corpus(f"../shared/data/{c}", split="dev")
-    rows += list(zip(ds["model"], ds["prompt_id"], ds["text"], strict=True))
-models = sorted({m for m, _, _ in rows})
-prompts = sorted({p for _, p, _ in rows})
-mi, pi = {m: i for i, m in enumerate(models)}, {p: i for i, p in enumerate(prompts)}
+rows = load_dev()
+models, prompts, mi, at = prompt_index(rows)
 vec = (TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=WORD_TOKEN_PATTERN, lowercase=False,
                        sublinear_tf=True, min_df=2) if kind == "word"
        else TfidfVectorizer(analyzer="char", ngram_range=(1, 4), lowercase=False, sublinear_tf=True, min_df=2))
 X = vec.fit_transform([t for _, _, t in rows])
-at = np.full((len(models), len(prompts)), -1)
-for r, (m, p, _) in enumerate(rows):
-    at[mi[m], pi[p]] = r
 ref_lines = sorted({line(r) for r in refs})
 res = []
 VOTES = {}
@@ -102,7 +80,7 @@ for r in res2:
 
 
 # --- excess over the other references' votes (each reference's own dev answers; same line/family left out) ---
-fam = {m: lineage[m].get("family") for m in lineage}
+fam = lineage.families()
 res3 = []
 for m, votes in VOTES.items():
     if m in refs and lineage[m]["role"] in ("teacher", "base"):

@@ -13,47 +13,23 @@ answers given to that line (lift: removes hubs that attract every model).  Lines
 usage: python templates.py FEATS [C]   FEATS in tmpl, word, char, tmpl+word
 """
 
-import json
 import sys
 from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
+from common import load_lineage, load_rows
+from skeleton import skeleton
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-import fingerprint as fp
 from fingerprint.features.ngrams import WORD_TOKEN_PATTERN
 
-DATA = "../shared/data"
-lineage = {}
-rows = []
-for c in ("alpaca_eval_train", "alpaca_eval_wide"):
-    lineage.update(json.load(open(f"{DATA}/{c}/lineage.json")))
-    for split in ("train", "dev"):
-        ds = fp.load_corpus(f"{DATA}/{c}", split=split)
-        rows += [(m, p, t, split) for m, p, t in zip(ds["model"], ds["prompt_id"], ds["text"], strict=True)]
-roles = {m: v["role"] for m, v in lineage.items()}
-fam = {m: v.get("family") for m, v in lineage.items()}
-
-
-def line(m):
-    return lineage[m].get("line") or m
-
-
-def expected(m):
-    v = lineage[m]
-    if v["role"] == "student":
-        return v.get("teacher_line")
-    if v["role"] in ("derivative", "prompted"):
-        return line(v["parent"])
-    return None
-
-
-refs = sorted({m for m, v in lineage.items() if v["role"] in ("teacher", "base")}
-              | {v["parent"] for v in lineage.values() if v["role"] == "prompted"})
-from skeleton import skeleton  # noqa: E402
-
+lineage = load_lineage()
+rows = load_rows(("train", "dev"))
+roles, fam = lineage.roles(), lineage.families()
+line, expected = lineage.line, lineage.expected
+refs = lineage.references()
 
 feats = sys.argv[1] if len(sys.argv) > 1 else "tmpl"
 C = float(sys.argv[2]) if len(sys.argv) > 2 else 0.1

@@ -5,19 +5,18 @@ the same defaults), its cross-fitted training features, then fit_references (cal
 grouped by prompt).
 """
 
-import json
 import sys
 
 import numpy as np
+from common import CACHE, REFS_CACHE, load_meta
 
 import fingerprint as fp
 from fingerprint.building import fit_references
 
-D = "/tmp/lineage"
-out = sys.argv[1] if len(sys.argv) > 1 else "benchmarks/.cache/lineage-refs"
-meta = json.load(open(f"{D}/meta.json"))
-F = np.load(f"{D}/feats.npz")
-space = fp.FeatureSpace.load(f"{D}/space.npz")
+out = sys.argv[1] if len(sys.argv) > 1 else REFS_CACHE
+meta = load_meta()
+F = np.load(CACHE / "feats.npz")
+space = fp.FeatureSpace.load(CACHE / "space.npz")
 model = np.array(meta["model"], dtype=object)[F["tr"]]
 groups = np.array(meta["prompt_id"], dtype=object)[F["tr"]]
 lin = meta["lineage"]
