@@ -70,6 +70,7 @@ _EXPORTS: dict[str, str] = {
     "expected_calibration_error": "fingerprint.calibration",
     "brier_score": "fingerprint.calibration",
     "FingerprintFileError": "fingerprint.io",
+    "DirectoryLockedError": "fingerprint.io",
 }
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "AuditReport",
     "Candidate",
     "CharNgrams",
+    "DirectoryLockedError",
     "EmbeddingFeatures",
     "FeatureSpace",
     "Fingerprint",
@@ -136,6 +138,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from fingerprint.features.space import FeatureSpace
     from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker
     from fingerprint.fingerprints import Fingerprint
-    from fingerprint.io import FingerprintFileError
+    from fingerprint.io import DirectoryLockedError, FingerprintFileError
     from fingerprint.refset import ReferenceSet
     from fingerprint.setlevel import AuditReport, Candidate, audit

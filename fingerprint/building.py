@@ -274,7 +274,7 @@ def load_references(
     >>> d = refs.save(tempfile.mkdtemp())
     >>> fp.load_references(d).models == refs.models
     True
-    >>> files = sorted(d.glob("*.fingerprint.npz"))
+    >>> files = fp.ReferenceSet.files(d)  # the fingerprint files, e.g. to share them
     >>> shared = fp.load_references(files, space=refs.space)
     >>> len(shared), shared.temperature is None
     (4, True)

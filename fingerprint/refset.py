@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shutil
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
@@ -23,7 +24,14 @@ import numpy as np
 
 from fingerprint.features.space import FeatureSpace
 from fingerprint.fingerprints import Fingerprint
-from fingerprint.io import FingerprintFileError, file_sha256, read_bundle, write_bundle
+from fingerprint.io import (
+    FingerprintFileError,
+    exclusive_lock,
+    file_sha256,
+    fresh_directory,
+    read_bundle,
+    write_bundle,
+)  # fmt: skip
 from fingerprint.lda import LDAModel
 from fingerprint.validation import UNSET, check_float, check_labels, check_texts, renamed
 
@@ -57,6 +65,7 @@ def _load_builtin() -> ReferenceSet:
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_GENERATION = re.compile(r"\.gen-[A-Za-z0-9_]+")  # what tempfile.mkdtemp(prefix=".gen-") names
 
 
 class ReferenceSet:
@@ -320,49 +329,112 @@ class ReferenceSet:
 
     # -- persistence -------------------------------------------------------------
     def save(self, directory: str | os.PathLike[str], *, precision: str = "float64") -> Path:
-        """Save to a directory: one file per fingerprint, the space, and an index.
+        """Save to a directory, all or nothing: the fingerprints, the space and an index.
 
         ``precision`` is passed to :meth:`Fingerprint.save`.
 
-        Each file is written atomically; the index (written last) records the
-        checksum of every member, so a partly written directory fails to load.
+        The files go to a new *generation* folder (``.gen-…``) beside the current one; the index
+        ``references.npz``, which names the generation and the checksum of every file in it, is
+        then replaced atomically.  A reader therefore sees the old set or the new one, never a
+        mix, and a crash at any point leaves the old set loadable.  A lock (``.lock``) makes a
+        concurrent save to the same directory fail with :class:`~fingerprint.io.DirectoryLockedError`
+        instead of interleaving.  The previous generation is kept (a reader may still be loading
+        it); older ones are removed.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from fingerprint import references
+        >>> from fingerprint.refset import ReferenceSet
+        >>> d = ReferenceSet(list(references.builtin())[:3], references.builtin().space).save(tempfile.mkdtemp())
+        >>> ReferenceSet.load(d).models == list(references.builtin().models)[:3]
+        True
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        members = {}
-        for f in self:
-            name = _SAFE.sub("_", f.model) + ".fingerprint.npz"
-            if name in members.values():
-                name = f"{_SAFE.sub('_', f.model)}-{len(members)}.fingerprint.npz"
-            f.save(directory / name, precision=precision)
-            members[f.model] = name
-        self.space.save(directory / "space.npz")
-        arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
-        meta = {
-            "members": members,
-            "space_id": self.space.space_id_,
-            "temperature": self.temperature,
-            "shrinkage": self.shrinkage,
-            "metadata": self.metadata,
-            "calibrated_models": None if self.calibrated_models is None else list(self.calibrated_models),
-            "member_sha256": {m: file_sha256(directory / n) for m, n in members.items()},
-        }
-        write_bundle(directory / "references.npz", "reference_set", meta, arrays)
+        with exclusive_lock(directory):
+            previous, flat = self._current_layout(directory)
+            gen = fresh_directory(directory, ".gen-")
+            members = {}
+            for f in self:
+                name = _SAFE.sub("_", f.model) + ".fingerprint.npz"
+                if name in members.values():
+                    name = f"{_SAFE.sub('_', f.model)}-{len(members)}.fingerprint.npz"
+                f.save(gen / name, precision=precision)
+                members[f.model] = name
+            self.space.save(gen / "space.npz")
+            arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
+            meta = {
+                "generation": gen.name,
+                "members": members,
+                "space_id": self.space.space_id_,
+                "temperature": self.temperature,
+                "shrinkage": self.shrinkage,
+                "metadata": self.metadata,
+                "calibrated_models": None if self.calibrated_models is None else list(self.calibrated_models),
+                "member_sha256": {m: file_sha256(gen / n) for m, n in members.items()},
+                "space_sha256": file_sha256(gen / "space.npz"),
+            }
+            write_bundle(directory / "references.npz", "reference_set", meta, arrays)  # the atomic switch
+            keep = {gen.name, previous}
+            for old in directory.glob(".gen-*"):  # earlier generations and crashed saves' leftovers
+                if old.is_dir() and old.name not in keep:
+                    shutil.rmtree(old, ignore_errors=True)
+            for name in flat:  # the files of a set saved in the flat layout of earlier versions
+                (directory / name).unlink(missing_ok=True)
         return directory
+
+    @staticmethod
+    def files(directory: str | os.PathLike[str]) -> list[Path]:
+        """The fingerprint files of the set saved in ``directory`` (its current generation), in set order.
+
+        To share single models, or to assemble a set from them with
+        :func:`~fingerprint.building.load_references` (``space=`` needed).  Checksums are verified
+        when they are loaded, not here.
+        """
+        directory = Path(directory)
+        meta, _ = read_bundle(directory / "references.npz", "reference_set")
+        gen = meta.get("generation")
+        if gen is not None and not (isinstance(gen, str) and _GENERATION.fullmatch(gen)):
+            raise FingerprintFileError(f"{directory}: the index names an invalid generation folder {gen!r}")
+        base = directory / gen if gen else directory
+        return [base / Path(name).name for name in meta["members"].values()]
+
+    @staticmethod
+    def _current_layout(directory: Path) -> tuple[str | None, list[str]]:
+        """The generation the index names now, and the files of a flat (pre-generation) set.
+
+        ``(None, [])`` when there is no readable index: nothing of an unreadable set is removed.
+        """
+        try:
+            meta, _ = read_bundle(directory / "references.npz", "reference_set")
+        except (OSError, ValueError):
+            return None, []
+        gen = meta.get("generation")
+        if gen is not None:
+            return gen, []
+        names = [Path(n).name for n in meta.get("members", {}).values()]
+        return None, [*names, "space.npz"]
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> ReferenceSet:
-        """Load a directory written by :meth:`save`, verifying every checksum."""
+        """Load a directory written by :meth:`save`, verifying every checksum.
+
+        Directories written before generations existed (all files beside the index) load too.
+        """
         directory = Path(directory)
         if not directory.is_dir():
             raise FileNotFoundError(f"no such reference-set directory: {directory}")
         meta, arr = read_bundle(directory / "references.npz", "reference_set")
-        space = FeatureSpace.load(directory / "space.npz")
+        paths = cls.files(directory)
+        base = paths[0].parent if paths else directory / (meta.get("generation") or "")
+        if "space_sha256" in meta and file_sha256(base / "space.npz") != meta["space_sha256"]:
+            raise FingerprintFileError(f"{base / 'space.npz'}: checksum differs from the index (modified or replaced)")
+        space = FeatureSpace.load(base / "space.npz")
         if space.space_id_ != meta.get("space_id"):
             raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
         fps = []
-        for model, name in meta["members"].items():
-            p = directory / Path(name).name  # never follow paths out of the directory
+        for (model, name), p in zip(meta["members"].items(), paths, strict=True):  # names only: never leave base
             if not p.is_file():
                 raise FingerprintFileError(f"{directory}: member file {name} for {model!r} is missing")
             if file_sha256(p) != meta["member_sha256"].get(model):

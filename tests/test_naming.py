@@ -103,6 +103,6 @@ def test_load_references_refuses_unknown_keywords(tmp_path, fitted):
         fp.load_references(d, shrinkage=0.5)
     with pytest.raises(TypeError, match="own space"):
         fp.load_references(d, space=fitted.space_)
-    files = sorted(d.glob("*.fingerprint.npz"))
+    files = fp.ReferenceSet.files(d)
     assert fp.load_references(files, space=fitted.space_).models == fitted.references_.models
     assert np.isfinite(fp.load_references(d).temperature)

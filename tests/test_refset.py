@@ -1,0 +1,145 @@
+"""ReferenceSet persistence: a save is all or nothing, concurrent writers fail clearly, crashes lose nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import fingerprint as fp
+from fingerprint import Fingerprint, ReferenceSet
+from fingerprint.io import DirectoryLockedError, exclusive_lock
+
+
+def _set(space, tag, k, seed):
+    """``k`` synthetic fingerprints named ``<tag>-<j>``: two sets differ in every file."""
+    rng = np.random.default_rng(seed)
+    d = space.n_features_out_
+    fps = [Fingerprint.from_features(rng.normal(size=(40, d)), f"{tag}-{j}", space.space_id_) for j in range(k)]
+    return ReferenceSet(fps, space)
+
+
+def _same(a, b):
+    return a.models == b.models and all(np.array_equal(a[m].mean, b[m].mean) for m in a.models)
+
+
+def test_save_switches_generations_and_keeps_one_previous(small_space, tmp_path):
+    a, b = _set(small_space, "a", 3, 0), _set(small_space, "b", 4, 1)
+    d = tmp_path / "refs"
+    a.save(d)
+    b.save(d)
+    assert _same(ReferenceSet.load(d), b)
+    a.save(d)
+    assert _same(ReferenceSet.load(d), a)
+    assert len(list(d.glob(".gen-*"))) == 2  # the current and the previous generation
+    assert [p.parent for p in ReferenceSet.files(d)] == [ReferenceSet.files(d)[0].parent] * 3
+
+
+def test_save_refused_while_another_writer_holds_the_lock(small_space, tmp_path):
+    a, b = _set(small_space, "a", 3, 0), _set(small_space, "b", 4, 1)
+    d = a.save(tmp_path / "refs")
+    before = sorted(p.name for p in d.rglob("*"))
+    with exclusive_lock(d), pytest.raises(DirectoryLockedError, match="being written by another process"):
+        b.save(d)
+    assert sorted(p.name for p in d.rglob("*")) == before and _same(ReferenceSet.load(d), a)
+    b.save(d)  # the lock is released with its holder
+    assert _same(ReferenceSet.load(d), b)
+
+
+def test_flat_layout_of_older_versions_still_loads(small_space, tmp_path):
+    """Directories written before generations (every file beside the index) load as before."""
+    import fingerprint.refset as refset_module
+
+    a = _set(small_space, "a", 3, 0)
+    d = a.save(tmp_path / "refs")
+    (gen,) = {p.parent for p in ReferenceSet.files(d)}
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for p in gen.iterdir():
+        (flat / p.name).write_bytes(p.read_bytes())
+    meta, arrays = fp.io.read_bundle(d / "references.npz", "reference_set")
+    meta = {k: v for k, v in meta.items() if k not in ("generation", "space_sha256")}
+    fp.io.write_bundle(flat / "references.npz", "reference_set", meta, arrays)
+    assert _same(refset_module.ReferenceSet.load(flat), a)
+    b = _set(small_space, "b", 2, 1)
+    b.save(flat)  # saving over a flat set moves it to a generation and removes the flat files
+    assert _same(ReferenceSet.load(flat), b)
+    assert sorted(p.name for p in flat.iterdir() if p.is_file()) == [".lock", "references.npz"]
+    meta["generation"] = "../elsewhere"
+    fp.io.write_bundle(flat / "references.npz", "reference_set", meta, arrays)
+    with pytest.raises(fp.FingerprintFileError, match="invalid generation"):
+        ReferenceSet.load(flat)
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    from fingerprint import ReferenceSet
+    from fingerprint.io import DirectoryLockedError
+    sets = [ReferenceSet.load(p) for p in sys.argv[2:]]
+    print("ready", flush=True)
+    i = 0
+    while True:
+        try:
+            sets[i % len(sets)].save(sys.argv[1])
+        except DirectoryLockedError:
+            pass
+        i += 1
+    """
+)
+
+
+def _writer(target, *sources):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(target), *map(str, sources)], stdout=subprocess.PIPE, env=env, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_point_of_a_save_leaves_the_old_or_the_new_set(small_space, tmp_path):
+    """Crash test: a writer alternates two sets and is killed at random moments; every time, the
+    directory loads as exactly one of them."""
+    a, b = _set(small_space, "a", 30, 0), _set(small_space, "b", 31, 1)
+    src_a, src_b = a.save(tmp_path / "a"), b.save(tmp_path / "b")
+    target = a.save(tmp_path / "target")
+    rng = np.random.default_rng(0)
+    for delay in rng.uniform(0.02, 0.6, 8):
+        proc = _writer(target, src_b, src_a)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        loaded = ReferenceSet.load(target)
+        assert _same(loaded, a) or _same(loaded, b)
+    assert len(list(target.glob(".gen-*"))) <= 3  # current, previous, and at most one killed mid-write
+
+
+@pytest.mark.slow
+def test_two_concurrent_writers_never_mix_sets(small_space, tmp_path):
+    a, b = _set(small_space, "a", 20, 0), _set(small_space, "b", 21, 1)
+    src_a, src_b = a.save(tmp_path / "a"), b.save(tmp_path / "b")
+    target = a.save(tmp_path / "target")
+    writers = [_writer(target, src_a), _writer(target, src_b)]
+    try:
+        deadline = time.monotonic() + 3.0
+        reads = 0
+        while time.monotonic() < deadline:  # readers meanwhile see one set or the other, whole
+            try:
+                loaded = ReferenceSet.load(target)
+            except fp.FingerprintFileError:  # a generation removed under a slow reader: an error, not a mix
+                continue
+            assert _same(loaded, a) or _same(loaded, b)
+            reads += 1
+    finally:
+        for w in writers:
+            w.kill()
+            w.wait()
+    assert reads > 0
+    loaded = ReferenceSet.load(target)
+    assert _same(loaded, a) or _same(loaded, b)
