@@ -42,8 +42,17 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
     import fingerprint as fp
 
     refs = fp.load_references(a.references) if a.references else None
-    p = Path(a.input)
-    texts = fp.load_corpus(p, text_column=a.text_column, model_column=None)["text"] if p.exists() else [a.input]
+    if a.text:
+        texts = [a.input]
+    elif a.input == "-":
+        texts = [sys.stdin.read()]
+    else:
+        p = Path(a.input)
+        if not p.is_file():
+            raise FileNotFoundError(
+                f"no such file: {a.input!r} (to attribute a literal text, pass --text; to read one from stdin, pass -)"
+            )
+        texts = fp.load_corpus(p, text_column=a.text_column, model_column=None)["text"]
     res = fp.attribute(texts, references=refs, top_features=a.top_features, alpha=a.alpha)
     if a.json:
         for r in res:
@@ -158,17 +167,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     b = sub.add_parser("build", help="build a reference set from a corpus (text, model[, prompt_id])")
-    b.add_argument("corpus")
-    b.add_argument("--out", required=True)
-    b.add_argument("--split", choices=["train", "dev"], default=None)
-    b.add_argument("--space", choices=["fit", "default"], default="fit")
+    b.add_argument("corpus", help="corpus directory or jsonl/csv/parquet file with text and model columns")
+    b.add_argument("--out", required=True, help="directory to save the reference set in")
+    b.add_argument("--split", choices=["train", "dev"], default=None, help="use only this prompt split")
+    b.add_argument(
+        "--space", choices=["fit", "default"], default="fit",
+        help="fit a feature space on the corpus, or use the shipped one",
+    )  # fmt: skip
     b.add_argument("--jobs", type=int, default=None, help="worker processes for the score block (-1: all cores)")
     b.set_defaults(func=_cmd_build)
 
     t = sub.add_parser("attribute", help="attribute a text or a corpus file")
-    t.add_argument("input", help="a file (jsonl/csv/parquet with a text column) or a literal text")
+    t.add_argument(
+        "input", help="a jsonl/csv/parquet file with a text column; with --text, a literal text; - reads stdin"
+    )
+    t.add_argument("--text", action="store_true", help="INPUT is the text itself, not a file name")
     t.add_argument("--references", help="reference-set directory (default: built-in)")
-    t.add_argument("--text-column", default="text")
+    t.add_argument("--text-column", default="text", help="column holding the texts in a file")
     t.add_argument(
         "--top-features", "--top", type=int, default=DEFAULT_TOP_FEATURES,
         help="features to show per text (--top: deprecated name)",
@@ -183,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     u = sub.add_parser("audit", help="audit outputs of ONE unknown model: whose outputs was it trained on?")
     u.add_argument("input", help="jsonl/csv/parquet file with the unknown model's outputs")
     u.add_argument("--references", help="reference-set directory (default: built-in)")
-    u.add_argument("--text-column", default="text")
+    u.add_argument("--text-column", default="text", help="column holding the texts")
     u.add_argument("--alpha", type=float, default=0.05, help="significance level of the verdict")
     u.add_argument("--top-features", type=int, default=DEFAULT_TOP_FEATURES, help="features to show")
     u.add_argument("--plot", help="write a model-similarity heatmap (PNG) here")
@@ -195,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--unpaired", action="store_true",
         help="compare set means only, even when the input's prompt_id column names probe prompts",
     )  # fmt: skip
-    u.add_argument("--json", action="store_true")
+    u.add_argument("--json", action="store_true", help="the report as one JSON object")
     u.set_defaults(func=_cmd_audit)
 
     pr = sub.add_parser(
@@ -208,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pr.set_defaults(func=_cmd_probe)
 
     i = sub.add_parser("inspect", help="describe a fingerprint file or reference-set directory")
-    i.add_argument("path")
+    i.add_argument("path", help="a .fingerprint.npz file or a reference-set directory")
     i.set_defaults(func=_cmd_inspect)
 
     d = sub.add_parser("demo", help="attribute the shipped sample with the built-in references and audit one model")

@@ -7,7 +7,9 @@ the call without reading the source.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -17,19 +19,43 @@ import numpy as np
 MAX_TEXT_CHARS = 1_000_000
 
 
+#: Characters that make no visible text: whitespace, and the format / control characters
+#: (zero-width space and joiners, BOM, soft hyphen ...) that ``str.strip`` keeps.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _columns(texts: Any) -> list[str] | None:
+    """Column names of a table-like input (datasets.Dataset, pandas.DataFrame, mapping of columns), else None."""
+    if isinstance(texts, Mapping):
+        return [str(k) for k in texts]
+    if hasattr(texts, "column_names") and hasattr(texts, "__getitem__"):  # datasets.Dataset (duck-typed)
+        return list(texts.column_names)
+    if hasattr(texts, "columns") and hasattr(texts, "iloc"):  # pandas.DataFrame
+        return [str(c) for c in texts.columns]
+    return None
+
+
 def as_text_list(texts: Any) -> list[Any]:
-    """Turn a str / list / tuple / ndarray / pandas Series / datasets column into a list."""
+    """Turn a str / list / tuple / ndarray / pandas Series / datasets column into a list.
+
+    A table (``datasets.Dataset``, ``pandas.DataFrame`` or a mapping of columns) gives its ``text``
+    column; without one it is refused, never iterated (which would yield its column names).
+    """
     if isinstance(texts, str):
         return [texts]
     if isinstance(texts, bytes):
         raise TypeError("texts must be str, not bytes: decode them first (e.g. b.decode('utf-8'))")
-    # datasets.Dataset: take its 'text' column (duck-typed to keep imports light)
-    if hasattr(texts, "column_names") and hasattr(texts, "__getitem__"):
-        if "text" not in texts.column_names:
+    columns = _columns(texts)
+    if columns is not None:
+        if "text" not in columns:
+            kind = type(texts).__name__
             raise ValueError(
-                f"dataset has no 'text' column (columns: {texts.column_names}); pass dataset['<column>'] instead"
+                f"got a {kind} without a 'text' column (columns: {columns[:10]}); pass the column of texts, "
+                "e.g. table['<column>']"
             )
-        return list(texts["text"])
+        texts = texts["text"]
+        return list(texts.tolist()) if hasattr(texts, "tolist") else list(texts)
     if hasattr(texts, "tolist") and not isinstance(texts, np.ndarray | list):
         return list(texts.tolist())  # pandas Series / Index
     if not isinstance(texts, np.ndarray) and hasattr(texts, "__array__") and not isinstance(texts, Iterable):
@@ -53,8 +79,9 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
     TypeError
         A text is not a ``str`` (``None``, NaN, numbers, bytes ...).
     ValueError
-        No texts, a text that is empty or whitespace only, or a text over
-        ``max_chars`` characters.
+        No texts, a text that is empty or only whitespace and invisible characters (zero-width
+        space, BOM ...), a text with an unpaired surrogate (not encodable), a text over
+        ``max_chars`` characters, or a table without a ``text`` column.
     """
     items = as_text_list(texts)
     if not items:
@@ -63,8 +90,17 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
         if not isinstance(t, str):
             what = "NaN" if isinstance(t, float) and math.isnan(t) else repr(t)[:40]
             raise TypeError(f"text {i} is {type(t).__name__} ({what}); every text must be a str")
-        if not t.strip():
-            raise ValueError(f"text {i} is empty or whitespace only; drop it before attributing")
+        if not t.strip() or all(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in t.strip()):
+            raise ValueError(
+                f"text {i} is empty or whitespace only (invisible characters such as zero-width spaces count as "
+                "whitespace); drop it before attributing"
+            )
+        bad = _SURROGATE.search(t)
+        if bad:
+            raise ValueError(
+                f"text {i} has an unpaired surrogate (U+{ord(bad.group()):04X}) at character {bad.start()}: "
+                "it is not valid Unicode text; decode the source with errors='replace'"
+            )
         if max_chars is not None and len(t) > max_chars:
             raise ValueError(
                 f"text {i} has {len(t):,} characters (limit {max_chars:,}); split or truncate it, or raise max_chars"

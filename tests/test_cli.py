@@ -24,7 +24,8 @@ def test_build_attribute_inspect(tmp_path, corpus, heldout, capsys):
     assert len(rows) == len(heldout[0])
     acc = sum(r["model"] == m for r, m in zip(rows, heldout[1], strict=True)) / len(rows)
     assert acc >= 0.9
-    assert main(["attribute", "Certainly! Here is an overview.", "--references", str(tmp_path / "refs")]) == 0
+    rc = main(["attribute", "--text", "Certainly! Here is an overview.", "--references", str(tmp_path / "refs")])
+    assert rc == 0
     assert "nearest model:" in capsys.readouterr().out
     assert main(["inspect", str(tmp_path / "refs")]) == 0
     assert "model-a" in capsys.readouterr().out
@@ -88,3 +89,34 @@ def test_probe_then_audit_is_paired_by_default(tmp_path, capsys):
     assert main(["audit", str(tmp_path / "other.jsonl")]) == 0
     captured = capsys.readouterr()
     assert "auditing unpaired" in captured.err and "(unpaired" in captured.out
+
+
+def test_attribute_tells_a_path_from_a_text(tmp_path, capsys, monkeypatch):
+    """A missing file is an error (it was attributed as a text), "" is no longer the current directory."""
+    import io
+
+    assert main(["attribute", str(tmp_path / "missing.jsonl")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["attribute", ""]) == 2
+    assert "--text" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("Certainly! Here is a concise overview of the topic."))
+    assert main(["attribute", "-", "--json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+
+
+def test_every_cli_argument_has_help(monkeypatch):
+    import argparse
+
+    parsers = []
+
+    def grab(self, *a, **k):  # stop main() once its parser is built
+        parsers.append(self)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", grab)
+    with pytest.raises(SystemExit):
+        main(["inspect", "x"])
+    subs = next(a for a in parsers[0]._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing = [f"{name} {act.dest}" for name, p in subs.items() for act in p._actions
+               if act.help is None and not isinstance(act, argparse._HelpAction)]  # fmt: skip
+    assert not missing, missing

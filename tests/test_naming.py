@@ -78,7 +78,7 @@ def test_one_default_for_top_features(fitted, heldout):
 
 @pytest.mark.parametrize("flags", [["--top-features", "2", "--alpha", "0"], ["--top", "2", "--none-below", "0"]])
 def test_cli_new_and_old_flags(flags, capsys):
-    assert main(["attribute", "Certainly! Here is an overview.", "--json", *flags]) == 0
+    assert main(["attribute", "--text", "Certainly! Here is an overview.", "--json", *flags]) == 0
     out = capsys.readouterr().out
     assert len(json.loads(out)["top_features"]) == 2
 

@@ -21,6 +21,12 @@ from fingerprint.validation import check_labels, check_texts
         (["x" * 1_000_001], ValueError, "limit 1,000,000"),
         (12, TypeError, "expected a string"),
         (np.array([["a", "b"]]), ValueError, "1-D"),
+        # regressions (issue 15, finding 3): tables were iterated (their column names attributed),
+        # zero-width-only text passed, a lone surrogate failed deep inside scikit-learn
+        (pd.DataFrame({"answer": ["hello there"]}), ValueError, "DataFrame without a 'text' column"),
+        ({"answer": ["hello there"]}, ValueError, "dict without a 'text' column"),
+        (["ok", "\u200b\u200b \ufeff"], ValueError, "text 1 is empty or whitespace"),
+        (["ok", "fine \ud800 text"], ValueError, "unpaired surrogate"),
     ],
 )
 def test_bad_texts(bad, err, msg):
@@ -33,6 +39,17 @@ def test_accepted_containers():
     assert check_texts(("a", "b")) == ["a", "b"]
     assert check_texts(pd.Series(["a", "b"])) == ["a", "b"]
     assert check_texts(np.array(["a", "b"])) == ["a", "b"]
+    assert check_texts(pd.DataFrame({"text": ["a", "b"], "model": ["m", "n"]})) == ["a", "b"]
+    assert check_texts({"text": ["a"], "model": ["m"]}) == ["a"]
+    assert check_texts(["zero\u200bwidth inside is fine"]) == ["zero\u200bwidth inside is fine"]
+
+
+def test_attribute_and_audit_refuse_a_table_without_texts():
+    df = pd.DataFrame({"answer": ["hello there", "general kenobi"]})
+    with pytest.raises(ValueError, match="'text' column"):
+        fp.attribute(df)
+    with pytest.raises(ValueError, match="'text' column"):
+        fp.audit(df)
 
 
 def test_bad_labels():
