@@ -180,7 +180,8 @@ class Fingerprint:
         Raises
         ------
         ValueError
-            Different models or different feature spaces.
+            Different models or different feature spaces, or ``other`` is this very fingerprint
+            (its texts would count twice).
         """
         if not isinstance(other, Fingerprint):
             raise TypeError(f"can only merge a Fingerprint, got {type(other).__name__}")
@@ -188,6 +189,8 @@ class Fingerprint:
             raise ValueError(f"cannot merge fingerprints of different models: {self.model!r} vs {other.model!r}")
         if other.space_id != self.space_id:
             raise ValueError(f"cannot merge fingerprints from different feature spaces for {self.model!r}")
+        if other is self:
+            raise ValueError(f"refusing to merge {self.model!r} with itself: that counts the same texts twice")
         n1, n2 = self.n_texts, other.n_texts
         n = n1 + n2
         delta = other.mean - self.mean

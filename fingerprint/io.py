@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "SCHEMA_VERSION", "DirectoryLockedError", "FingerprintFileError", "atomic_write_bytes", "exclusive_lock",
-    "file_sha256", "fresh_directory", "read_bundle", "write_bundle",
+    "SCHEMA_VERSION", "DirectoryLockedError", "FingerprintFileError", "atomic_write_bytes", "check_file_size",
+    "exclusive_lock", "file_sha256", "fresh_directory", "read_bundle", "write_bundle",
 ]  # fmt: skip
 
 #: Bumped when the on-disk layout changes incompatibly.
@@ -36,6 +36,12 @@ SCHEMA_VERSION = 1
 _META_KEY = "__meta__"
 #: Refuse absurd files early (a reference set of 1,000 models is ~100 MB).
 MAX_FILE_BYTES = 2_000_000_000
+#: The most a file may unpack to, checked from its zip directory and array headers *before* any
+#: array is read (a few MB of zeros compress to gigabytes).  The largest real member is the shipped
+#: space's score block (~25 MB unpacked); fingerprints are d x d floats (d ~ 600: ~3 MB).
+MAX_UNPACKED_BYTES = 1_000_000_000
+#: The most arrays a file may hold (real files hold under 30).
+MAX_MEMBERS = 1_000
 
 
 class FingerprintFileError(ValueError):
@@ -199,6 +205,50 @@ def write_bundle(
     return Path(path)
 
 
+def check_file_size(path: str | os.PathLike[str]) -> Path:
+    """Refuse a missing file, or one larger than any valid file, before reading (or hashing) it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise FingerprintFileError(f"{path}: {size:,} bytes is larger than any valid file")
+    return path
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Bound what a bundle unpacks to, from its zip directory and each array's header, before unpacking.
+
+    ``np.load`` allocates an array from its header's shape before reading the data, so a tiny file
+    with a lying header could allocate gigabytes: the header's size must fit the member's.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise FingerprintFileError(f"{path}: {len(infos):,} members; a valid file has at most {MAX_MEMBERS}")
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNPACKED_BYTES:
+                raise FingerprintFileError(
+                    f"{path}: unpacks to {total:,} bytes (limit {MAX_UNPACKED_BYTES:,}): not a file this library wrote"
+                )
+            for info in infos:
+                with zf.open(info) as fh:
+                    fmt = np.lib.format
+                    version = fmt.read_magic(fh)  # np.savez writes 1.0, or 2.0 for very long headers
+                    read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                    shape, _, dtype = read(fh)
+                    need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+                    if need > info.file_size:
+                        raise FingerprintFileError(
+                            f"{path}: array {info.filename!r} claims {need:,} bytes in a {info.file_size:,}-byte member"
+                        )
+    except FingerprintFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise FingerprintFileError(f"{path}: unreadable or truncated file ({type(e).__name__}: {e})") from e
+
+
 def read_bundle(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read and verify a file written by :func:`write_bundle`.
 
@@ -209,11 +259,8 @@ def read_bundle(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any]
     FingerprintFileError
         Not such a file, wrong kind, newer schema, truncated, or checksum mismatch.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise FingerprintFileError(f"{path}: {path.stat().st_size:,} bytes is larger than any valid file")
+    check_file_size(path)
+    _check_unpacked_size(Path(path))
     try:
         with np.load(path, allow_pickle=False) as z:
             if _META_KEY not in z.files:
@@ -229,9 +276,11 @@ def read_bundle(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any]
     if meta.get("kind") != kind:
         raise FingerprintFileError(f"{path}: holds a {meta.get('kind')!r}, expected a {kind!r}")
     version = meta.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise FingerprintFileError(f"{path}: invalid schema version {version!r} (a positive integer)")
+    if version > SCHEMA_VERSION:
         raise FingerprintFileError(
-            f"{path}: schema version {version!r}; this library reads up to {SCHEMA_VERSION} "
+            f"{path}: schema version {version}; this library reads up to {SCHEMA_VERSION} "
             "(upgrade fingerprint to read it)"
         )
     stored = meta.pop("sha256", None)

@@ -26,6 +26,7 @@ from fingerprint.features.space import FeatureSpace
 from fingerprint.fingerprints import Fingerprint
 from fingerprint.io import (
     FingerprintFileError,
+    check_file_size,
     exclusive_lock,
     file_sha256,
     fresh_directory,
@@ -428,7 +429,7 @@ class ReferenceSet:
         meta, arr = read_bundle(directory / "references.npz", "reference_set")
         paths = cls.files(directory)
         base = paths[0].parent if paths else directory / (meta.get("generation") or "")
-        if "space_sha256" in meta and file_sha256(base / "space.npz") != meta["space_sha256"]:
+        if "space_sha256" in meta and file_sha256(check_file_size(base / "space.npz")) != meta["space_sha256"]:
             raise FingerprintFileError(f"{base / 'space.npz'}: checksum differs from the index (modified or replaced)")
         space = FeatureSpace.load(base / "space.npz")
         if space.space_id_ != meta.get("space_id"):
@@ -437,6 +438,7 @@ class ReferenceSet:
         for (model, name), p in zip(meta["members"].items(), paths, strict=True):  # names only: never leave base
             if not p.is_file():
                 raise FingerprintFileError(f"{directory}: member file {name} for {model!r} is missing")
+            check_file_size(p)  # before hashing: a huge (or sparse) file is refused at once
             if file_sha256(p) != meta["member_sha256"].get(model):
                 raise FingerprintFileError(f"{p}: checksum differs from the index (modified or replaced)")
             fps.append(Fingerprint.load(p))
@@ -450,7 +452,18 @@ class ReferenceSet:
     def from_files(
         cls, paths: Iterable[str | os.PathLike[str]], space: FeatureSpace | None = None, *, shrinkage: float = 0.3
     ) -> ReferenceSet:
-        """Assemble an (uncalibrated) set from fingerprint files alone (e.g. shared by others)."""
+        """Assemble an (uncalibrated) set from fingerprint files alone (e.g. shared by others).
+
+        Files of the same model are merged (shards); the same file given twice, or two files with
+        identical bytes, are refused: their texts would count twice.
+        """
+        paths = [Path(p) for p in paths]
+        seen: dict[str, Path] = {}
+        for p in paths:
+            digest = file_sha256(check_file_size(p))
+            if digest in seen:
+                raise ValueError(f"{p} and {seen[digest]} are the same fingerprint file: its texts would count twice")
+            seen[digest] = p
         return cls((Fingerprint.load(p) for p in paths), space, shrinkage=shrinkage)
 
     @classmethod

@@ -69,7 +69,11 @@ def test_reference_set_add_remove_and_space_check(fitted, small_space):
     copy = ReferenceSet(list(refs), refs.space)
     with pytest.raises(ValueError, match="already in the set"):
         copy.add(refs["model-a"])
-    copy.add(refs["model-a"], merge=True)
+    with pytest.raises(ValueError, match="with itself"):  # the same object: its texts would count twice
+        copy.add(refs["model-a"], merge=True)
+    import copy as copy_module
+
+    copy.add(copy_module.deepcopy(refs["model-a"]), merge=True)  # another shard (same statistics, other texts)
     assert copy["model-a"].n_texts == 2 * refs["model-a"].n_texts
     copy.remove("model-c")
     assert copy.models == ["model-a", "model-b"]

@@ -76,3 +76,52 @@ def test_atomic_write_keeps_old_file_on_crash(tmp_path, monkeypatch):
         atomic_write_bytes(p, b"new content")
     assert p.read_bytes() == b"old"
     assert [f.name for f in tmp_path.iterdir()] == ["x.bin"]  # no temp file left behind
+
+
+# -- issue 15, findings 5 and 7: bounded resources before unpacking, schema versions -----------------
+def _forge(path, meta, **arrays):
+    """An .npz laid out like a bundle, with whatever metadata and arrays (no valid checksum needed)."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, __meta__=np.array(json.dumps(meta)), **arrays)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_a_compressed_giant_array_is_refused_before_unpacking(tmp_path):
+    import tracemalloc
+
+    from fingerprint.io import MAX_UNPACKED_BYTES
+
+    p = _forge(tmp_path / "bomb.npz", {"format": "fingerprint"}, big=np.zeros(MAX_UNPACKED_BYTES // 8 + 1024))
+    assert p.stat().st_size < 5_000_000  # ~1 GB of zeros in a few MB
+    tracemalloc.start()
+    with pytest.raises(FingerprintFileError, match="unpacks to"):
+        read_bundle(p, "fingerprint")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 50_000_000  # refused from the zip directory: nothing was unpacked
+
+
+def test_an_array_header_larger_than_its_member_is_refused(tmp_path):
+    """A lying .npy header would make numpy allocate its shape before reading any data."""
+    import zipfile
+
+    p = _forge(tmp_path / "ok.npz", {"format": "fingerprint"}, a=np.zeros(4))
+    with zipfile.ZipFile(p) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    npy = members["a.npy"]
+    members["a.npy"] = npy.replace(b"(4,), }    ", b"(99999,), }")  # same header length: only the shape lies
+    assert len(members["a.npy"]) == len(npy)
+    q = tmp_path / "lying.npz"
+    with zipfile.ZipFile(q, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(FingerprintFileError, match="claims"):
+        read_bundle(q, "fingerprint")
+
+
+@pytest.mark.parametrize("version", [0, -1, "1", True, 1.5])
+def test_invalid_schema_versions_are_refused(tmp_path, version):
+    p = _forge(tmp_path / "v.npz", {"format": "fingerprint", "kind": "fingerprint", "schema_version": version})
+    with pytest.raises(FingerprintFileError, match="invalid schema version"):
+        read_bundle(p, "fingerprint")

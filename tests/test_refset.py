@@ -143,3 +143,40 @@ def test_two_concurrent_writers_never_mix_sets(small_space, tmp_path):
     assert reads > 0
     loaded = ReferenceSet.load(target)
     assert _same(loaded, a) or _same(loaded, b)
+
+
+# -- issue 15, findings 5 and 7 --------------------------------------------------------------------
+def test_one_file_loaded_twice_is_refused_not_double_counted(small_space, tmp_path):
+    a = _set(small_space, "a", 2, 0)
+    p = a["a-0"].save(tmp_path / "a0.fingerprint.npz")
+    with pytest.raises(ValueError, match="same fingerprint file"):
+        fp.load_references([p, p], space=small_space)
+    (tmp_path / "copy.fingerprint.npz").write_bytes(p.read_bytes())
+    with pytest.raises(ValueError, match="same fingerprint file"):
+        fp.load_references([p, tmp_path / "copy.fingerprint.npz"], space=small_space)
+    with pytest.raises(ValueError, match="counts the same texts twice"):
+        a["a-0"].merge(a["a-0"])
+
+
+def test_a_huge_member_is_refused_before_it_is_hashed(small_space, tmp_path, monkeypatch):
+    import fingerprint.refset as refset_module
+    from fingerprint.io import MAX_FILE_BYTES, file_sha256
+
+    d = _set(small_space, "a", 2, 0).save(tmp_path / "refs")
+    member = ReferenceSet.files(d)[0]
+    with open(member, "r+b") as fh:  # sparse: no disk used, but hashing it would read gigabytes
+        fh.truncate(MAX_FILE_BYTES + 1)
+    hashed = []
+    monkeypatch.setattr(refset_module, "file_sha256", lambda p: hashed.append(p) or file_sha256(p))
+    with pytest.raises(fp.FingerprintFileError, match="larger than any valid file"):
+        ReferenceSet.load(d)
+    assert member not in hashed
+
+
+def test_a_negative_temperature_in_an_index_is_refused(small_space, tmp_path):
+    d = _set(small_space, "a", 3, 0).save(tmp_path / "refs")
+    meta, arrays = fp.io.read_bundle(d / "references.npz", "reference_set")
+    meta["temperature"] = -5.0  # would invert every confidence
+    fp.io.write_bundle(d / "references.npz", "reference_set", meta, arrays)
+    with pytest.raises(ValueError, match="temperature"):
+        ReferenceSet.load(d)
