@@ -30,6 +30,13 @@ def _offline() -> None:
 def _cmd_build(a: argparse.Namespace) -> int:
     import fingerprint as fp
 
+    out = Path(a.out)  # checked before the fit, not after it
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a directory for the reference set")
+    if out.is_dir() and any(out.iterdir()) and not (out / "references.npz").is_file():
+        raise ValueError(f"--out {out} is a non-empty directory without a reference set; refusing to write into it")
+    if (out / "references.npz").is_file():
+        print(f"note: replacing the reference set in {out} (saved all or nothing)", file=sys.stderr)
     ds = fp.load_corpus(a.corpus, split=a.split)
     groups = ds["prompt_id"] if "prompt_id" in ds.column_names else None
     refs = fp.build_references(ds["text"], ds["model"], groups=groups, space=a.space, n_jobs=a.jobs)

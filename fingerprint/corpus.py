@@ -8,11 +8,13 @@ A corpus is a table with at least a ``text`` and a ``model`` column
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fingerprint.validation import UNSET, renamed
+from fingerprint.validation import UNSET, is_blank, renamed
 
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
@@ -140,12 +142,18 @@ def load_corpus(
             if builder != "parquet":
                 for f in files:
                     _check_utf8(Path(f))
+            if builder == "json":
+                for f in files:
+                    _check_json_lines(Path(f))
+            if builder == "csv":  # keep "NA", "nan", "null" as the texts they are, not missing values
+                load_kwargs = {"keep_default_na": False, **load_kwargs}
             try:
                 ds = datasets.load_dataset(builder, data_files=files, split="train", **load_kwargs)
             except Exception as e:  # datasets raises many types; say which file and why
                 raise ValueError(f"could not read {path} as {builder}: {type(e).__name__}: {e}") from e
-        elif isinstance(source, str) and "/" in source and not str(source).startswith((".", "/")):
-            # a hub dataset: its "train" split (load other splits yourself and pass the Dataset)
+        elif isinstance(source, str) and source.count("/") == 1 and not source.startswith((".", "/")) and (
+            Path(source).suffix not in _BUILDERS
+        ):  # "owner/name": a hub dataset, its "train" split (load other splits yourself and pass the Dataset)
             ds = datasets.load_dataset(source, split="train", **load_kwargs)
         else:
             raise FileNotFoundError(f"no such file or directory: {source}")
@@ -173,7 +181,17 @@ def load_corpus(
         else:
             raise ValueError("split= needs a 'split' or 'prompt_id' column in the corpus")
 
-    ds = ds.filter(lambda r: isinstance(r["text"], str) and bool(r["text"].strip()))
+    texts = ds["text"]
+    dropped = [i for i, t in enumerate(texts) if not isinstance(t, str) or is_blank(t)]
+    if dropped:
+        warnings.warn(
+            f"load_corpus: dropped {len(dropped):,} of {len(texts):,} rows whose text is missing, not a string, or "
+            f"empty/whitespace (first rows, 0-based: {dropped[:5]})",
+            UserWarning,
+            stacklevel=2,
+        )
+        gone = set(dropped)
+        ds = ds.select([i for i in range(len(texts)) if i not in gone])
     if len(ds) == 0:
         raise ValueError(f"no non-empty texts in {source!r}" + (f" for split {split!r}" if split else ""))
     return ds
@@ -237,11 +255,27 @@ def _check_utf8(path: Path) -> None:
             raise ValueError(f"could not read {path}: truncated UTF-8 sequence at the end") from e
 
 
+def _check_json_lines(path: Path) -> None:
+    """Fail with the file and line number on a malformed JSON Lines row (datasets names neither)."""
+    if path.suffix != ".jsonl":
+        return
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(
+                    f"could not read {path}: line {lineno} is not valid JSON ({e.msg}, column {e.colno})"
+                ) from e
+            if not isinstance(row, dict):
+                raise ValueError(f"could not read {path}: line {lineno} is a {type(row).__name__}, not a JSON object")
+
+
 def _prompt_table(prompts_file: Path | None) -> dict[str, str]:
     if prompts_file is None or not prompts_file.is_file():
         return {}
-    import json
-
     table = {}
     with open(prompts_file, encoding="utf-8") as fh:
         for line in fh:

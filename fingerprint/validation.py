@@ -25,6 +25,12 @@ _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def is_blank(text: str) -> bool:
+    """Whether a text shows nothing: empty, whitespace, or invisible format characters only (zero-width space, BOM)."""
+    stripped = text.strip()
+    return not stripped or all(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in stripped)
+
+
 def _columns(texts: Any) -> list[str] | None:
     """Column names of a table-like input (datasets.Dataset, pandas.DataFrame, mapping of columns), else None."""
     if isinstance(texts, Mapping):
@@ -90,7 +96,7 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
         if not isinstance(t, str):
             what = "NaN" if isinstance(t, float) and math.isnan(t) else repr(t)[:40]
             raise TypeError(f"text {i} is {type(t).__name__} ({what}); every text must be a str")
-        if not t.strip() or all(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in t.strip()):
+        if is_blank(t):
             raise ValueError(
                 f"text {i} is empty or whitespace only (invisible characters such as zero-width spaces count as "
                 "whitespace); drop it before attributing"

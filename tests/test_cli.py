@@ -120,3 +120,19 @@ def test_every_cli_argument_has_help(monkeypatch):
     missing = [f"{name} {act.dest}" for name, p in subs.items() for act in p._actions
                if act.help is None and not isinstance(act, argparse._HelpAction)]  # fmt: skip
     assert not missing, missing
+
+
+def test_build_checks_out_before_fitting(tmp_path, corpus, capsys, monkeypatch):
+    """--out a file, or a non-empty directory without a set, is refused at once (it failed after the fit)."""
+    import fingerprint as fp
+
+    src = _write(tmp_path / "train.jsonl", *corpus)
+    monkeypatch.setattr(fp, "build_references", lambda *a, **k: pytest.fail("fitted before checking --out"))
+    (tmp_path / "afile").write_text("x")
+    assert main(["build", str(src), "--out", str(tmp_path / "afile")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("mine")
+    assert main(["build", str(src), "--out", str(tmp_path / "notes")]) == 2
+    assert "refusing to write into it" in capsys.readouterr().err
+    assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"

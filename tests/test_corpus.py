@@ -45,7 +45,8 @@ def test_split_by_prompt_rule(tmp_path):
 def test_empty_texts_dropped_and_bad_input(tmp_path):
     p = tmp_path / "o.jsonl"
     p.write_text("\n".join(json.dumps({"text": t, "model": "m"}) for t in ["ok", "", "  "]))
-    assert len(fp.load_corpus(p)) == 1
+    with pytest.warns(UserWarning, match=r"dropped 2 of 3 rows .* \[1, 2\]"):
+        assert len(fp.load_corpus(p)) == 1
     with pytest.raises(FileNotFoundError):
         fp.load_corpus(tmp_path / "missing.jsonl")
     bad = tmp_path / "bad.jsonl"
@@ -75,3 +76,34 @@ def test_sample_per_model_is_deterministic(tmp_path):
     ds = fp.load_corpus(p)
     a, b = fp.sample_per_model(ds, 2, random_state=3), fp.sample_per_model(ds, 2, random_state=3)
     assert a["text"] == b["text"] and sorted(a["model"]) == ["m0", "m0", "m1", "m1"]
+
+
+# -- issue 15, finding 6: nothing dropped without a word, errors that point at the line --------------
+def test_dropped_rows_are_counted_and_literal_na_texts_kept(tmp_path):
+    p = tmp_path / "o.jsonl"
+    rows = [{"text": "fine", "model": "m"}, {"text": None, "model": "m"}, {"text": 3, "model": "m"},
+            {"text": "\u200b", "model": "m"}]  # fmt: skip
+    p.write_text("\n".join(json.dumps(r) for r in rows))
+    with pytest.warns(UserWarning, match=r"dropped 3 of 4 rows .* \[1, 2, 3\]"):
+        assert fp.load_corpus(p)["text"] == ["fine"]
+    c = tmp_path / "o.csv"
+    pd.DataFrame({"text": ["NA", "nan", "null", "real text"], "model": ["m"] * 4}).to_csv(c, index=False)
+    assert fp.load_corpus(c)["text"] == ["NA", "nan", "null", "real text"]  # texts, not missing values
+
+
+def test_a_malformed_jsonl_line_is_named(tmp_path):
+    p = tmp_path / "o.jsonl"
+    p.write_text('{"text": "a", "model": "m"}\n\n{"text": "b", "model": \n{"text": "c", "model": "m"}\n')
+    with pytest.raises(ValueError, match=r"line 3 is not valid JSON"):
+        fp.load_corpus(p)
+    p.write_text('{"text": "a", "model": "m"}\n["a list"]\n')
+    with pytest.raises(ValueError, match=r"line 2 is a list"):
+        fp.load_corpus(p)
+
+
+def test_a_missing_relative_path_is_a_file_error_not_a_hub_download(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        fp.load_corpus("data/x.jsonl")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        fp.load_corpus("data/sub/outputs")
