@@ -244,7 +244,10 @@ def fit_references(
 
 
 def load_references(
-    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, space: FeatureSpace | None = None
+    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    space: FeatureSpace | None = None,
+    embedding_model: str | os.PathLike[str] | None = None,
 ) -> ReferenceSet:
     """Load a reference set: a directory saved by :meth:`ReferenceSet.save`, or fingerprint files.
 
@@ -255,6 +258,10 @@ def load_references(
     space : FeatureSpace, optional
         The space of the fingerprint files (default :meth:`FeatureSpace.default`); a
         directory carries its own space, so ``space=`` is refused with one.
+    embedding_model : str or path-like, optional
+        For a directory whose space has an embedding block fitted with a model other than the
+        packaged default: that model (models named in files are never loaded; see
+        :meth:`FeatureSpace.load`).
 
     Returns
     -------
@@ -282,5 +289,7 @@ def load_references(
     if isinstance(path, str | os.PathLike):
         if space is not None:
             raise TypeError("load_references(directory) uses the directory's own space; space= is for files")
-        return ReferenceSet.load(path)
+        return ReferenceSet.load(path, embedding_model=embedding_model)
+    if embedding_model is not None:
+        raise TypeError("embedding_model= is for a directory; fingerprint files use the space= you pass")
     return ReferenceSet.from_files(path, space)

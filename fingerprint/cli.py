@@ -14,6 +14,10 @@ __all__ = ["main"]
 
 # the library's default, repeated here so `fingerprint --help` does not import the library
 DEFAULT_TOP_FEATURES = 5
+_EMBEDDING_MODEL_HELP = (
+    "the embedding model of a reference set whose space was fitted with a non-default one (models named in a "
+    "set's files are never loaded)"
+)
 
 
 def _offline() -> None:
@@ -48,7 +52,7 @@ def _cmd_build(a: argparse.Namespace) -> int:
 def _cmd_attribute(a: argparse.Namespace) -> int:
     import fingerprint as fp
 
-    refs = fp.load_references(a.references) if a.references else None
+    refs = fp.load_references(a.references, embedding_model=a.embedding_model) if a.references else None
     if a.text:
         texts = [a.input]
     elif a.input == "-":
@@ -73,7 +77,7 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
 def _cmd_audit(a: argparse.Namespace) -> int:
     import fingerprint as fp
 
-    refs = fp.load_references(a.references) if a.references else None
+    refs = fp.load_references(a.references, embedding_model=a.embedding_model) if a.references else None
     ds = fp.load_corpus(a.input, text_column=a.text_column, model_column=None)
     paired = {}
     if a.reference_corpus:
@@ -190,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     t.add_argument("--text", action="store_true", help="INPUT is the text itself, not a file name")
     t.add_argument("--references", help="reference-set directory (default: built-in)")
+    t.add_argument("--embedding-model", help=_EMBEDDING_MODEL_HELP)
     t.add_argument("--text-column", default="text", help="column holding the texts in a file")
     t.add_argument(
         "--top-features", "--top", type=int, default=DEFAULT_TOP_FEATURES,
@@ -205,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     u = sub.add_parser("audit", help="audit outputs of ONE unknown model: whose outputs was it trained on?")
     u.add_argument("input", help="jsonl/csv/parquet file with the unknown model's outputs")
     u.add_argument("--references", help="reference-set directory (default: built-in)")
+    u.add_argument("--embedding-model", help=_EMBEDDING_MODEL_HELP)
     u.add_argument("--text-column", default="text", help="column holding the texts")
     u.add_argument("--alpha", type=float, default=0.05, help="significance level of the verdict")
     u.add_argument("--top-features", type=int, default=DEFAULT_TOP_FEATURES, help="features to show")

@@ -418,10 +418,14 @@ class ReferenceSet:
         return None, [*names, "space.npz"]
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> ReferenceSet:
+    def load(
+        cls, directory: str | os.PathLike[str], *, embedding_model: str | os.PathLike[str] | None = None
+    ) -> ReferenceSet:
         """Load a directory written by :meth:`save`, verifying every checksum.
 
         Directories written before generations existed (all files beside the index) load too.
+        Nothing is run or downloaded: ``embedding_model`` is passed to :meth:`FeatureSpace.load`
+        (needed only for a space with an embedding block fitted with a non-default model).
         """
         directory = Path(directory)
         if not directory.is_dir():
@@ -431,7 +435,7 @@ class ReferenceSet:
         base = paths[0].parent if paths else directory / (meta.get("generation") or "")
         if "space_sha256" in meta and file_sha256(check_file_size(base / "space.npz")) != meta["space_sha256"]:
             raise FingerprintFileError(f"{base / 'space.npz'}: checksum differs from the index (modified or replaced)")
-        space = FeatureSpace.load(base / "space.npz")
+        space = FeatureSpace.load(base / "space.npz", embedding_model=embedding_model)
         if space.space_id_ != meta.get("space_id"):
             raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
         fps = []

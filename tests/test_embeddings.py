@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import shutil
@@ -818,3 +819,40 @@ def test_cache_root_and_namespace_key(tmp_path, monkeypatch):
     settings = {"b": [1, 2], "a": None}
     expected = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
     assert emb_cache.namespace_key(settings) == expected
+
+
+def test_loading_a_space_never_loads_the_model_its_file_names(fused, tmp_path):
+    """Issue 15, finding 2: a crafted space named a model folder with trust_remote_code=True, and
+    attributing one text ran a Python file from it.  Now the file's model is never loaded."""
+    import fingerprint as fp
+
+    space, _, texts, *_ = fused
+    evil = tmp_path / "evil-model"
+    evil.mkdir()
+    marker = tmp_path / "ran"
+    (evil / "modeling_evil.py").write_text(f"open({str(marker)!r}, 'w').write('pwned')\n")
+    crafted = copy.deepcopy(space)
+    crafted.embeddings_.set_params(model=str(evil), trust_remote_code=True, backend="onnx")
+    crafted.space_id_ = crafted._hash()  # an attacker writes a self-consistent file
+    loaded = fp.FeatureSpace.load(crafted.save(tmp_path / "space.npz"))
+    assert loaded.space_id_ == crafted.space_id_
+    assert loaded.embeddings_.model is None and loaded.embeddings_.trust_remote_code is False
+    assert loaded.embeddings_.backend == "torch"
+    with pytest.raises(ValueError, match="never loaded"):
+        loaded.transform(texts[:1])
+    assert not marker.exists()
+    # a model the user names is used, and must match the recorded content hash
+    supplied = fp.FeatureSpace.load(tmp_path / "space.npz", embedding_model=str(evil))
+    with pytest.raises(ValueError, match="content hash"):  # checked before the model is loaded
+        supplied.transform(texts[:1])
+    assert not marker.exists()
+
+
+def test_a_space_fitted_with_the_packaged_model_needs_nothing(fused, tmp_path):
+    import fingerprint as fp
+
+    space, _, texts, _, _, cache = fused
+    loaded = fp.FeatureSpace.load(space.save(tmp_path / "space.npz"))
+    assert loaded.embeddings_.model is None  # the packaged default
+    loaded.embeddings_.set_params(cache_dir=cache)
+    np.testing.assert_allclose(loaded.transform(texts[:2]), space.transform(texts[:2]), atol=1e-5)

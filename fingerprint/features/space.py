@@ -296,6 +296,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     def _fit_embeddings(self, texts: list[str]) -> np.ndarray | None:
         self.embeddings_ = None
+        self._embedding_saved_meta = self._embedding_missing = None  # fitted here: describe what was fitted
         self.embedding_model_hash_ = None
         self.embedding_unit_ = 1.0
         if self.embeddings is None:
@@ -487,6 +488,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             H = _hashed_ngrams(texts, self.score_words)[:, self.score_index_]
             parts.append((H @ self.score_coef_ + self.score_intercept_) * self._score_factor)
         if self.embeddings_ is not None:
+            missing = getattr(self, "_embedding_missing", None)
+            if missing is not None:
+                raise ValueError(
+                    f"this space's embedding block was fitted with the model {missing!r} (content hash "
+                    f"{self.embedding_model_hash_}); models named in files are never loaded (they can run code or "
+                    "download): load the space with embedding_model=<that model's directory>"
+                )
             if not self._embedding_checked:
                 found = self.embeddings_.model_hash()
                 if found != self.embedding_model_hash_:
@@ -593,6 +601,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     _EMBEDDING_RUNTIME = ("batch_size", "cache_dir", "device", "show_progress_bar")
 
     def _embedding_meta(self) -> dict[str, Any]:
+        saved = getattr(self, "_embedding_saved_meta", None)
+        if saved is not None:  # loaded: the file's description (and so its space id), whatever model was supplied
+            return saved
         params = self.embeddings_.get_params()
         for k in self._EMBEDDING_RUNTIME:
             params.pop(k, None)
@@ -614,9 +625,28 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         }
         return write_bundle(path, "feature_space", meta, self._arrays())
 
+    #: Embedding settings a file may set: what the block computes, nothing that loads or runs code.
+    _EMBEDDING_FROM_FILE = ("pooling", "normalize", "max_tokens")
+
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> FeatureSpace:
-        """Load a space saved by :meth:`save`, verifying its checksum and id."""
+    def load(
+        cls, path: str | os.PathLike[str], *, embedding_model: str | os.PathLike[str] | None = None
+    ) -> FeatureSpace:
+        """Load a space saved by :meth:`save`, verifying its checksum and id.
+
+        Loading never runs or downloads anything.  An embedding block's model is never taken from
+        the file (a model path or Hub name, ``trust_remote_code`` or a backend could run code or
+        download): it is the packaged default model when the space was fitted with it, else the
+        ``embedding_model`` you pass; either way its content hash must match the one the file
+        records, checked on first use.  Without it, such a space loads, but embedding texts raises.
+
+        Parameters
+        ----------
+        path : path-like
+        embedding_model : str or path-like, optional
+            The embedding model (local directory or name) for a space fitted with a model other
+            than the packaged default; loaded with ``trust_remote_code=False``.
+        """
         meta, arr = read_bundle(path, "feature_space")
         if meta.get("style_markers") != list(STYLE_MARKER_NAMES):
             raise FingerprintFileError(
@@ -655,7 +685,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             from fingerprint.features.embeddings import EmbeddingFeatures
 
             try:
-                self.embeddings_ = EmbeddingFeatures(**em["params"])
+                kept = {k: em["params"][k] for k in cls._EMBEDDING_FROM_FILE if k in em["params"]}
+                named = em["params"].get("model")
+                model = embedding_model if embedding_model is not None else None
+                # a model named in the file is only a description: it is never loaded from there
+                self._embedding_missing = named if (embedding_model is None and named is not None) else None
+                self._embedding_saved_meta = em
+                self.embeddings_ = EmbeddingFeatures(model, **kept)
                 nf = int(em["n_features"])
                 # fitted state of an extractor that learns nothing from data: its output size
                 self.embeddings_.n_features_out_, self.embeddings_.n_features_in_ = nf, 1
@@ -665,7 +701,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 self._embedding_checked = False  # the model's content hash is checked on first use
             except (KeyError, TypeError, ValueError) as e:
                 raise FingerprintFileError(f"{path}: malformed embedding block description ({e})") from e
-            self.embeddings = EmbeddingFeatures(**em["params"])
+            self.embeddings = EmbeddingFeatures(model, **kept)
         self._build_vectorizers()
         self._finish()
         if self.space_id_ != meta["space_id"]:
