@@ -430,6 +430,18 @@ class ReferenceSet:
         directory = Path(directory)
         if not directory.is_dir():
             raise FileNotFoundError(f"no such reference-set directory: {directory}")
+        for attempt in range(3):
+            generation = cls._current_layout(directory)[0]
+            try:
+                return cls._load_generation(directory, embedding_model)
+            except (FileNotFoundError, FingerprintFileError):
+                # a writer switched generations and removed the one being read: read the new one
+                if attempt == 2 or cls._current_layout(directory)[0] == generation:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _load_generation(cls, directory: Path, embedding_model: str | os.PathLike[str] | None) -> ReferenceSet:
         meta, arr = read_bundle(directory / "references.npz", "reference_set")
         paths = cls.files(directory)
         base = paths[0].parent if paths else directory / (meta.get("generation") or "")

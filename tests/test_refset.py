@@ -128,11 +128,12 @@ def test_two_concurrent_writers_never_mix_sets(small_space, tmp_path):
     writers = [_writer(target, src_a), _writer(target, src_b)]
     try:
         deadline = time.monotonic() + 3.0
-        reads = 0
+        reads = failures = 0
         while time.monotonic() < deadline:  # readers meanwhile see one set or the other, whole
             try:
                 loaded = ReferenceSet.load(target)
-            except fp.FingerprintFileError:  # a generation removed under a slow reader: an error, not a mix
+            except (fp.FingerprintFileError, FileNotFoundError):  # removed under a reader 3 times: an error, no mix
+                failures += 1
                 continue
             assert _same(loaded, a) or _same(loaded, b)
             reads += 1
@@ -140,7 +141,7 @@ def test_two_concurrent_writers_never_mix_sets(small_space, tmp_path):
         for w in writers:
             w.kill()
             w.wait()
-    assert reads > 0
+    assert reads > 10 * failures  # a reader retries when a writer switched generations under it
     loaded = ReferenceSet.load(target)
     assert _same(loaded, a) or _same(loaded, b)
 
