@@ -300,7 +300,7 @@ def speed(refs: fp.ReferenceSet, lineage: dict, cols: dict, n_texts: int = 200, 
     """
     extra = [m for m in sorted(lineage) if lineage[m]["role"] == "control"]
     extra += [m for m in sorted(lineage) if lineage[m]["role"] == "derivative"]
-    target, pool = extra[0], [m for m in extra[1:]]
+    target, pool = extra[0], extra[1:]
     fps = list(refs)
     for m in pool[: max(0, n_refs - len(fps))]:
         idx = np.flatnonzero((cols["split"] == "train") & (cols["model"] == m))

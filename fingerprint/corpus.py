@@ -139,12 +139,11 @@ def load_corpus(
         prompts_file = path / "prompts.jsonl" if path.is_dir() else None
         if path.exists():
             builder, files = _data_files(path)
-            if builder != "parquet":
-                for f in files:
-                    _check_utf8(Path(f))
-            if builder == "json":
-                for f in files:
-                    _check_json_lines(Path(f))
+            for f in map(Path, files):  # one pass per file: JSON Lines are checked line by line, others as UTF-8
+                if f.suffix == ".jsonl":
+                    _check_json_lines(f)
+                elif builder != "parquet":
+                    _check_utf8(f)
             if builder == "csv":  # keep "NA", "nan", "null" as the texts they are, not missing values
                 load_kwargs = {"keep_default_na": False, **load_kwargs}
             try:
@@ -256,11 +255,18 @@ def _check_utf8(path: Path) -> None:
 
 
 def _check_json_lines(path: Path) -> None:
-    """Fail with the file and line number on a malformed JSON Lines row (datasets names neither)."""
-    if path.suffix != ".jsonl":
-        return
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    """Fail with the file and line (or byte) of invalid UTF-8 or a malformed JSON Lines row (datasets names neither)."""
+    offset = 0
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(
+                    f"could not read {path}: invalid UTF-8 at byte {offset + e.start} (line {lineno}); "
+                    "re-encode the file as UTF-8"
+                ) from e
+            offset += len(raw)
             if not line.strip():
                 continue
             try:

@@ -259,8 +259,8 @@ def read_bundle(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any]
     FingerprintFileError
         Not such a file, wrong kind, newer schema, truncated, or checksum mismatch.
     """
-    check_file_size(path)
-    _check_unpacked_size(Path(path))
+    path = check_file_size(path)
+    _check_unpacked_size(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             if _META_KEY not in z.files:

@@ -385,21 +385,25 @@ class ReferenceSet:
                 (directory / name).unlink(missing_ok=True)
         return directory
 
-    @staticmethod
-    def files(directory: str | os.PathLike[str]) -> list[Path]:
+    @classmethod
+    def files(cls, directory: str | os.PathLike[str]) -> list[Path]:
         """The fingerprint files of the set saved in ``directory`` (its current generation), in set order.
 
         To share single models, or to assemble a set from them with
         :func:`~fingerprint.building.load_references` (``space=`` needed).  Checksums are verified
         when they are loaded, not here.
         """
-        directory = Path(directory)
-        meta, _ = read_bundle(directory / "references.npz", "reference_set")
+        meta, _, base = cls._read_index(Path(directory))
+        return [base / Path(name).name for name in meta["members"].values()]  # names only: never leave base
+
+    @staticmethod
+    def _read_index(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], Path]:
+        """The index's metadata and arrays, and the folder its files are in (its generation, or the flat layout)."""
+        meta, arrays = read_bundle(directory / "references.npz", "reference_set")
         gen = meta.get("generation")
         if gen is not None and not (isinstance(gen, str) and _GENERATION.fullmatch(gen)):
             raise FingerprintFileError(f"{directory}: the index names an invalid generation folder {gen!r}")
-        base = directory / gen if gen else directory
-        return [base / Path(name).name for name in meta["members"].values()]
+        return meta, arrays, directory / gen if gen else directory
 
     @staticmethod
     def _current_layout(directory: Path) -> tuple[str | None, list[str]]:
@@ -431,27 +435,28 @@ class ReferenceSet:
         if not directory.is_dir():
             raise FileNotFoundError(f"no such reference-set directory: {directory}")
         for attempt in range(3):
-            generation = cls._current_layout(directory)[0]
+            meta, arrays, base = cls._read_index(directory)
             try:
-                return cls._load_generation(directory, embedding_model)
+                return cls._from_index(directory, meta, arrays, base, embedding_model)
             except (FileNotFoundError, FingerprintFileError):
                 # a writer switched generations and removed the one being read: read the new one
-                if attempt == 2 or cls._current_layout(directory)[0] == generation:
+                if attempt == 2 or cls._current_layout(directory)[0] == meta.get("generation"):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     @classmethod
-    def _load_generation(cls, directory: Path, embedding_model: str | os.PathLike[str] | None) -> ReferenceSet:
-        meta, arr = read_bundle(directory / "references.npz", "reference_set")
-        paths = cls.files(directory)
-        base = paths[0].parent if paths else directory / (meta.get("generation") or "")
+    def _from_index(
+        cls, directory: Path, meta: dict[str, Any], arr: dict[str, np.ndarray], base: Path,
+        embedding_model: str | os.PathLike[str] | None,
+    ) -> ReferenceSet:  # fmt: skip
         if "space_sha256" in meta and file_sha256(check_file_size(base / "space.npz")) != meta["space_sha256"]:
             raise FingerprintFileError(f"{base / 'space.npz'}: checksum differs from the index (modified or replaced)")
         space = FeatureSpace.load(base / "space.npz", embedding_model=embedding_model)
         if space.space_id_ != meta.get("space_id"):
             raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
         fps = []
-        for (model, name), p in zip(meta["members"].items(), paths, strict=True):  # names only: never leave base
+        for model, name in meta["members"].items():
+            p = base / Path(name).name  # names only: never leave base
             if not p.is_file():
                 raise FingerprintFileError(f"{directory}: member file {name} for {model!r} is missing")
             check_file_size(p)  # before hashing: a huge (or sparse) file is refused at once
@@ -473,14 +478,14 @@ class ReferenceSet:
         Files of the same model are merged (shards); the same file given twice, or two files with
         identical bytes, are refused: their texts would count twice.
         """
-        paths = [Path(p) for p in paths]
-        seen: dict[str, Path] = {}
-        for p in paths:
-            digest = file_sha256(check_file_size(p))
-            if digest in seen:
-                raise ValueError(f"{p} and {seen[digest]} are the same fingerprint file: its texts would count twice")
-            seen[digest] = p
-        return cls((Fingerprint.load(p) for p in paths), space, shrinkage=shrinkage)
+        loaded = [(Path(p), Fingerprint.load(p)) for p in paths]
+        for i, (p, f) in enumerate(loaded):  # an identical fingerprint is the same file (or a copy of it)
+            for q, g in loaded[:i]:
+                if (f.model, f.n_texts) == (g.model, g.n_texts) and np.array_equal(f.mean, g.mean) and (
+                    np.array_equal(f.scatter, g.scatter)
+                ):
+                    raise ValueError(f"{p} and {q} are the same fingerprint file: its texts would count twice")
+        return cls((f for _, f in loaded), space, shrinkage=shrinkage)
 
     @classmethod
     def default(cls) -> ReferenceSet:

@@ -61,6 +61,7 @@ texts needed
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -69,7 +70,7 @@ from scipy import stats
 
 from fingerprint.attribution import DEFAULT_TOP_FEATURES, HasReferences, resolve_references
 from fingerprint.refset import ReferenceSet, builtin_dir
-from fingerprint.validation import UNSET, as_text_list, check_float, check_int, check_texts, renamed
+from fingerprint.validation import UNSET, as_text_list, check_float, check_int, check_texts, is_blank, renamed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -619,19 +620,18 @@ def audit(
     )  # fmt: skip
 
 
-_PROBE_CACHE: dict[str, ReferenceAnswers] = {}
-
-
 def _probe_answers(refs: ReferenceSet) -> ReferenceAnswers | None:
     """The built-in references' answers to the shipped probe prompts, if ``refs`` lives in the built-in space."""
-    if refs.space.space_id_ != ReferenceSet.default().space.space_id_:
-        return None
-    key = refs.space.space_id_
-    if key not in _PROBE_CACHE:  # featurising 460 answers takes seconds: once per process
-        from fingerprint.corpus import load_corpus
+    answers = _builtin_probe_answers()
+    return answers if refs.space.space_id_ == answers.space_id else None
 
-        _PROBE_CACHE[key] = ReferenceAnswers(ReferenceSet.default(), load_corpus(builtin_dir().parent / "sample.jsonl"))
-    return _PROBE_CACHE[key]
+
+@lru_cache(maxsize=1)
+def _builtin_probe_answers() -> ReferenceAnswers:
+    """Featurised once per process (460 answers take seconds)."""
+    from fingerprint.corpus import load_corpus
+
+    return ReferenceAnswers(ReferenceSet.default(), load_corpus(builtin_dir().parent / "sample.jsonl"))
 
 
 def _first_per_prompt(prompts: list[Any], n: int) -> list[Any]:
@@ -683,7 +683,7 @@ class ReferenceAnswers:
         cols = {c: list(reference_texts[c]) for c in ("text", "model", "prompt_id")}
         first: dict[tuple[str, Any], str] = {}
         for t, m, p in zip(cols["text"], cols["model"], cols["prompt_id"], strict=True):
-            if m in references and (m, p) not in first and isinstance(t, str) and t.strip():
+            if m in references and (m, p) not in first and isinstance(t, str) and not is_blank(t):
                 first[(m, p)] = t
         keys = list(first)
         if keys:
@@ -731,10 +731,15 @@ class ReferenceAnswers:
         """The weighted n-gram rows of ``models``' answers to ``prompt`` (each must exist)."""
         return self._ngrams[[self._row[(m, prompt)] for m in models]]
 
-    def for_audit(self, refs: ReferenceSet, prompts: Any) -> dict[str, dict[Any, np.ndarray]]:
-        """The answers of ``refs``'s models to ``prompts``: model -> prompt -> features."""
+    def check_space(self, refs: ReferenceSet) -> ReferenceAnswers:
+        """``self``, if featurised in ``refs``'s feature space; else a ValueError."""
         if refs.space.space_id_ != self.space_id:
             raise ValueError("these reference answers were featurised in another feature space than the references'")
+        return self
+
+    def for_audit(self, refs: ReferenceSet, prompts: Any) -> dict[str, dict[Any, np.ndarray]]:
+        """The answers of ``refs``'s models to ``prompts``: model -> prompt -> features."""
+        self.check_space(refs)
         wanted = set(prompts)
         out = {m: {p: x for p, x in self.features.get(m, {}).items() if p in wanted} for m in refs.models}
         missing = sorted(m for m, v in out.items() if not v)
@@ -745,9 +750,7 @@ class ReferenceAnswers:
 
 def _reference_answers(refs: ReferenceSet, corpus: Any, prompts: Any) -> ReferenceAnswers:
     if isinstance(corpus, ReferenceAnswers):
-        if refs.space.space_id_ != corpus.space_id:
-            raise ValueError("these reference answers were featurised in another feature space than the references'")
-        return corpus
+        return corpus.check_space(refs)
     wanted = set(prompts)
     cols = {c: list(corpus[c]) for c in ("text", "model", "prompt_id")}
     keep = [i for i, p in enumerate(cols["prompt_id"]) if p in wanted]  # featurise only what this audit pairs

@@ -686,12 +686,10 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
             try:
                 kept = {k: em["params"][k] for k in cls._EMBEDDING_FROM_FILE if k in em["params"]}
-                named = em["params"].get("model")
-                model = embedding_model if embedding_model is not None else None
                 # a model named in the file is only a description: it is never loaded from there
-                self._embedding_missing = named if (embedding_model is None and named is not None) else None
+                self._embedding_missing = em["params"].get("model") if embedding_model is None else None
                 self._embedding_saved_meta = em
-                self.embeddings_ = EmbeddingFeatures(model, **kept)
+                self.embeddings_ = EmbeddingFeatures(embedding_model, **kept)
                 nf = int(em["n_features"])
                 # fitted state of an extractor that learns nothing from data: its output size
                 self.embeddings_.n_features_out_, self.embeddings_.n_features_in_ = nf, 1
@@ -701,7 +699,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 self._embedding_checked = False  # the model's content hash is checked on first use
             except (KeyError, TypeError, ValueError) as e:
                 raise FingerprintFileError(f"{path}: malformed embedding block description ({e})") from e
-            self.embeddings = EmbeddingFeatures(model, **kept)
+            self.embeddings = EmbeddingFeatures(embedding_model, **kept)
         self._build_vectorizers()
         self._finish()
         if self.space_id_ != meta["space_id"]:
