@@ -241,6 +241,7 @@ def on_files(files: Any, config: Any) -> Any:
 VERBATIM = (
     ("audit-lineage.md", "lineage.md", "benchmarks/audit_lineage.py"),
     ("example-deepseek.md", "example-deepseek.md", "benchmarks/example_deepseek.py"),
+    ("audit-validity.md", "validity.md", "benchmarks/audit_validity.py"),
 )
 
 

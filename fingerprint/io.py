@@ -17,8 +17,10 @@ import hashlib
 import io
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -216,6 +218,11 @@ def check_file_size(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+#: What reading a damaged zip or .npy raises (the fuzz test of tests/test_io.py found zlib.error escaping;
+#: NotImplementedError is an unknown compression method; json.JSONDecodeError is a ValueError).
+_DAMAGE = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError, struct.error)
+
+
 def _check_unpacked_size(path: Path) -> None:
     """Bound what a bundle unpacks to, from its zip directory and each array's header, before unpacking.
 
@@ -233,6 +240,8 @@ def _check_unpacked_size(path: Path) -> None:
                     f"{path}: unpacks to {total:,} bytes (limit {MAX_UNPACKED_BYTES:,}): not a file this library wrote"
                 )
             for info in infos:
+                if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise FingerprintFileError(f"{path}: member {info.filename!r} is encrypted or oddly compressed")
                 with zf.open(info) as fh:
                     fmt = np.lib.format
                     version = fmt.read_magic(fh)  # np.savez writes 1.0, or 2.0 for very long headers
@@ -245,7 +254,7 @@ def _check_unpacked_size(path: Path) -> None:
                         )
     except FingerprintFileError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+    except _DAMAGE as e:
         raise FingerprintFileError(f"{path}: unreadable or truncated file ({type(e).__name__}: {e})") from e
 
 
@@ -269,7 +278,7 @@ def read_bundle(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any]
             arrays = {k: z[k] for k in z.files if k != _META_KEY}
     except FingerprintFileError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, json.JSONDecodeError) as e:
+    except (*_DAMAGE, KeyError) as e:
         raise FingerprintFileError(f"{path}: unreadable or truncated file ({type(e).__name__}: {e})") from e
     if not isinstance(meta, dict) or meta.get("format") != "fingerprint":
         raise FingerprintFileError(f"{path}: not a fingerprint file")

@@ -107,3 +107,47 @@ def test_a_missing_relative_path_is_a_file_error_not_a_hub_download(tmp_path, mo
         fp.load_corpus("data/x.jsonl")
     with pytest.raises(FileNotFoundError, match="no such file"):
         fp.load_corpus("data/sub/outputs")
+
+
+# --- property test (issue 15, finding 6): every row kept or counted, every malformed line named -----------
+
+import itertools  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fingerprint.validation import is_blank  # noqa: E402
+
+_row = st.fixed_dictionaries(
+    {"text": st.one_of(st.text(max_size=12), st.none(), st.integers(), st.just("\u200b \ufeff")), "model": st.just("m")}
+)
+_files = itertools.count()
+_garbage = st.text(alphabet=st.characters(exclude_characters="\n\r"), max_size=10).map(lambda s: "#" + s)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_row | _garbage, min_size=1, max_size=6), st.booleans())
+def test_load_corpus_keeps_or_counts_every_row_and_names_a_bad_line(tmp_path, lines, ascii_only):
+    import warnings
+
+    p = tmp_path / f"o{next(_files)}.jsonl"  # a new file each time: datasets caches by path
+    p.write_text("\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=ascii_only) for x in lines) + "\n",
+                 encoding="utf-8")  # fmt: skip
+    bad = [i for i, x in enumerate(lines, 1) if isinstance(x, str)]
+    rows = [x for x in lines if not isinstance(x, str)]
+    kept = [r["text"] for r in rows if isinstance(r["text"], str) and not is_blank(r["text"])]
+    if bad:
+        with pytest.raises(ValueError, match=rf"line {bad[0]} is not valid JSON"):
+            fp.load_corpus(p)
+    elif not kept:
+        with pytest.raises(ValueError, match="no non-empty texts"):
+            fp.load_corpus(p)
+    else:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            assert fp.load_corpus(p)["text"] == kept
+        dropped = [str(x.message) for x in w if "dropped" in str(x.message)]
+        if len(kept) < len(rows):
+            assert len(dropped) == 1 and f"dropped {len(rows) - len(kept)} of {len(rows)} rows" in dropped[0]
+        else:
+            assert not dropped

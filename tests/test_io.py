@@ -102,6 +102,14 @@ def test_a_compressed_giant_array_is_refused_before_unpacking(tmp_path):
     assert peak < 50_000_000  # refused from the zip directory: nothing was unpacked
 
 
+def test_too_many_members_are_refused_before_unpacking(tmp_path):
+    from fingerprint.io import MAX_MEMBERS
+
+    p = _forge(tmp_path / "many.npz", {"format": "fingerprint"}, **{f"a{i}": np.zeros(1) for i in range(MAX_MEMBERS + 1)})
+    with pytest.raises(FingerprintFileError, match=f"{MAX_MEMBERS + 2:,} members"):
+        read_bundle(p, "fingerprint")
+
+
 def test_an_array_header_larger_than_its_member_is_refused(tmp_path):
     """A lying .npy header would make numpy allocate its shape before reading any data."""
     import zipfile
@@ -125,3 +133,36 @@ def test_invalid_schema_versions_are_refused(tmp_path, version):
     p = _forge(tmp_path / "v.npz", {"format": "fingerprint", "kind": "fingerprint", "schema_version": version})
     with pytest.raises(FingerprintFileError, match="invalid schema version"):
         read_bundle(p, "fingerprint")
+
+
+# --- property test (issue 15): a damaged file is refused, or reads back exactly what was written ---------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_damaged_bundle_is_refused_or_reads_back_unchanged(tmp_path_factory, data):
+    p = tmp_path_factory.mktemp("d") / "x.npz"
+    meta = {"k": [1, "two"]}
+    arrays = {"a": np.arange(12, dtype=np.float64).reshape(3, 4), "s": np.array(["x", "yz"])}
+    write_bundle(p, "thing", meta, arrays)
+    raw = bytearray(p.read_bytes())
+    how = data.draw(st.sampled_from(["flip", "truncate", "insert", "overwrite"]))
+    at = data.draw(st.integers(0, len(raw) - 1))
+    if how == "flip":
+        raw[at] ^= data.draw(st.integers(1, 255))
+    elif how == "truncate":
+        del raw[at:]
+    elif how == "insert":
+        raw[at:at] = data.draw(st.binary(min_size=1, max_size=16))
+    else:
+        chunk = data.draw(st.binary(min_size=1, max_size=64))
+        raw[at : at + len(chunk)] = chunk
+    p.write_bytes(bytes(raw))
+    try:
+        m, a = read_bundle(p, "thing")
+    except FingerprintFileError as e:  # the only error a damaged file may raise, naming the file
+        assert str(p) in str(e)
+        return
+    assert m == meta and sorted(a) == ["a", "s"]  # damage outside the data (zip padding, timestamps)
+    np.testing.assert_array_equal(a["a"], arrays["a"])
+    np.testing.assert_array_equal(a["s"], arrays["s"])

@@ -50,6 +50,12 @@ def test_attribute_and_audit_refuse_a_table_without_texts():
         fp.attribute(df)
     with pytest.raises(ValueError, match="'text' column"):
         fp.audit(df)
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"answer": ["hello there"]})
+    with pytest.raises(ValueError, match="Dataset without a 'text' column"):
+        check_texts(ds)
+    assert check_texts(datasets.Dataset.from_dict({"text": ["hi"], "model": ["m"]})) == ["hi"]
 
 
 def test_bad_labels():
@@ -79,3 +85,51 @@ def test_unknown_model_errors(fitted, heldout):
         refs["gpt-9"]
     with pytest.raises(ValueError, match="not in the set"):
         refs.calibrate(heldout[0][:2], ["model-a", "gpt-9"])
+
+
+# --- property tests (issue 15): any input is either accepted unchanged or refused with its index ---------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fingerprint.validation import is_blank  # noqa: E402
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u202e"  # zero-width, BOM, soft hyphen, direction marks
+_texts = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=25) | st.text(
+    alphabet=st.sampled_from(list(_INVISIBLE + " \t\n\r\x0b\x0c\u3000a\u00e9\u4e2d\U0001f600\ud800")), max_size=6
+)
+_items = st.one_of(_texts, st.none(), st.integers(), st.floats(allow_nan=True), st.binary(max_size=4))
+
+
+def _acceptable(t):
+    return isinstance(t, str) and not is_blank(t) and not any("\ud800" <= c <= "\udfff" for c in t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_items, max_size=6))
+def test_check_texts_accepts_exactly_the_visible_strings(items):
+    if items and all(_acceptable(t) for t in items):
+        assert check_texts(items) == items
+        return
+    with pytest.raises((TypeError, ValueError)) as err:
+        check_texts(items)
+    if items:  # the message names the first offending text
+        first = next(i for i, t in enumerate(items) if not _acceptable(t))
+        assert f"text {first} " in str(err.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts)
+def test_is_blank_means_nothing_visible(t):
+    import unicodedata
+
+    visible = [c for c in t if not (c.isspace() or unicodedata.category(c) in {"Cf", "Cc", "Zs", "Zl", "Zp"})]
+    assert is_blank(t) == (not visible)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_texts.filter(_acceptable), min_size=1, max_size=4))
+def test_any_accepted_text_is_featurised_to_finite_numbers(small_space, texts):
+    """Emoji, combining marks, control characters, scripts the space never saw: no crash, no NaN."""
+    X = small_space.transform(texts)
+    assert X.shape == (len(texts), small_space.n_features_out_) and np.isfinite(X).all()
