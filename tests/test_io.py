@@ -105,7 +105,8 @@ def test_a_compressed_giant_array_is_refused_before_unpacking(tmp_path):
 def test_too_many_members_are_refused_before_unpacking(tmp_path):
     from fingerprint.io import MAX_MEMBERS
 
-    p = _forge(tmp_path / "many.npz", {"format": "fingerprint"}, **{f"a{i}": np.zeros(1) for i in range(MAX_MEMBERS + 1)})
+    arrays = {f"a{i}": np.zeros(1) for i in range(MAX_MEMBERS + 1)}
+    p = _forge(tmp_path / "many.npz", {"format": "fingerprint"}, **arrays)
     with pytest.raises(FingerprintFileError, match=f"{MAX_MEMBERS + 2:,} members"):
         read_bundle(p, "fingerprint")
 
