@@ -23,7 +23,10 @@ from fingerprint.validation import UNSET, check_float, check_int, check_texts, r
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_TOP_FEATURES", "Attribution", "Attributions", "HasReferences", "attribute", "resolve_references"]
+__all__ = [
+    "DEFAULT_TOP_FEATURES", "Attribution", "Attributions", "HasReferences", "attribute", "family_index",
+    "resolve_references",
+]  # fmt: skip
 
 #: Features reported per explanation by default (attribution and audit alike).
 DEFAULT_TOP_FEATURES = 5
@@ -59,14 +62,24 @@ class Attribution:
         The best reference model, even when ``model`` is ``None``.
     text_preview : str
         The text's first 60 characters.
+    family : str or None
+        The most likely *family* (the ``family`` of the fingerprints' metadata; a model without one
+        is a family of its own): the family whose models' probabilities sum highest.  Usually
+        ``model``'s family, but not always (two OpenAI models at 0.3 each outweigh one Claude
+        model at 0.35).  ``None`` with ``model`` ("none of these").
+    family_confidence : float
+        The summed probability of that family's models: "an OpenAI model, 0.93" when
+        gpt-4-0613 against gpt-4-0314 is a coin flip.
 
     Examples
     --------
     >>> import fingerprint as fp
     >>> a = fp.attribute("Certainly! Here is a short list:\\n\\n- one\\n- two\\n\\nI hope this helps!")[0]
     >>> a  # doctest: +ELLIPSIS
-    Attribution(model='...', confidence=0..., runner_up=('...', 0...), typicality=...)
+    Attribution(model='...', confidence=0..., runner_up=('...', 0...), family=('...', 0...), typicality=...)
     >>> a.model == a.ranking[0][0] == a.nearest
+    True
+    >>> a.family_confidence >= a.confidence
     True
     >>> round(sum(p for _, p in a.ranking), 6)
     1.0
@@ -84,6 +97,8 @@ class Attribution:
     typicality: float | None
     nearest: str
     text_preview: str
+    family: str | None = None
+    family_confidence: float = float("nan")
 
     @property
     def runner_up(self) -> tuple[str, float] | None:
@@ -114,6 +129,8 @@ class Attribution:
         ]
         if self.model is None:
             lines.append(f"verdict: none of these (typicality {self.typicality:.3f})")
+        else:
+            lines.append(f"family: {self.family} (confidence {self.family_confidence:.1%})")
         if self.top_features:
             lines.append(f"features for {self.nearest} over {ru[0] if ru else '-'} (log-odds):")
             shown = self.top_features if top_features is None else self.top_features[:top_features]
@@ -134,7 +151,7 @@ class Attribution:
         return (
             f"Attribution(model={self.model!r}, confidence={self.confidence:.3f}"
             + (f", runner_up=({ru[0]!r}, {ru[1]:.3f})" if ru else "")
-            + f"{typ})"
+            + f", family=({self.family!r}, {self.family_confidence:.3f}){typ})"
         )
 
 
@@ -148,12 +165,12 @@ class Attributions(list[Attribution]):
     >>> len(res)
     2
     >>> list(res.to_frame().columns)  # doctest: +NORMALIZE_WHITESPACE
-    ['model', 'confidence', 'nearest', 'runner_up', 'runner_up_confidence', 'typicality',
-     'top_feature', 'text']
+    ['model', 'confidence', 'family', 'family_confidence', 'nearest', 'runner_up', 'runner_up_confidence',
+     'typicality', 'top_feature', 'text']
     """
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per text: model, confidence, nearest, runner-up, typicality, top feature."""
+        """One row per text: model, confidence, family, nearest, runner-up, typicality, top feature."""
         import pandas as pd
 
         rows = []
@@ -163,6 +180,8 @@ class Attributions(list[Attribution]):
                 {
                     "model": a.model,
                     "confidence": a.confidence,
+                    "family": a.family,
+                    "family_confidence": a.family_confidence,
                     "nearest": a.nearest,
                     "runner_up": ru[0] if ru else None,
                     "runner_up_confidence": ru[1] if ru else None,
@@ -257,7 +276,7 @@ def attribute(
     >>> from fingerprint import references
     >>> res = fp.attribute("Certainly! Here is a concise overview of the topic.")
     >>> res[0]  # doctest: +ELLIPSIS
-    Attribution(model='...', confidence=0..., runner_up=('...', 0...), typicality=...)
+    Attribution(model='...', confidence=0..., runner_up=('...', 0...), family=('...', 0...), typicality=...)
 
     A batch, with "none of these" for texts atypical of every reference:
 
@@ -277,6 +296,10 @@ def attribute(
     P = lda.proba(X)
     D = lda.distances(X)
     orders = np.argsort(-P, axis=1)
+    fam_names, fam_of = family_index(refs, [str(c) for c in lda.classes])
+    F = np.zeros((len(items), len(fam_names)))
+    np.add.at(F.T, fam_of, P.T)  # each family's summed probability
+    top_fam = F.argmax(axis=1)
     pairs = [(int(o[0]), int(o[1]) if len(o) > 1 else int(o[0])) for o in orders]
     feats = _explain_features(refs, lda, X, Z, pairs, top_features)
     out = Attributions()
@@ -284,15 +307,36 @@ def attribute(
         order, a = orders[i], pairs[i][0]
         typ = _typicality(refs, float(D[i, a]))
         nearest = str(lda.classes[a])
+        abstain = typ is not None and typ < alpha
         out.append(
             Attribution(
-                model=None if (typ is not None and typ < alpha) else nearest,
+                model=None if abstain else nearest,
                 confidence=float(P[i, a]),
                 ranking=tuple((str(lda.classes[j]), float(P[i, j])) for j in order),
                 top_features=feats[i],
                 typicality=typ,
                 nearest=nearest,
                 text_preview=text[:60],
+                family=None if abstain else fam_names[top_fam[i]],
+                family_confidence=float(F[i, top_fam[i]]),
             )
         )
     return out
+
+
+def family_index(refs: ReferenceSet, models: list[str]) -> tuple[list[str], np.ndarray]:
+    """The families of ``models`` (fingerprint metadata ``family``; a model without one is its own).
+
+    Returns the distinct family names and, per model, the index of its family.
+
+    Examples
+    --------
+    >>> from fingerprint import references
+    >>> refs = references.builtin()
+    >>> names, idx = family_index(refs, ["gpt-4-0314", "gpt-3.5-turbo-0613", "claude-2"])
+    >>> [names[i] for i in idx]
+    ['openai', 'openai', 'anthropic']
+    """
+    fams = [refs[m].metadata.get("family") or m for m in models]
+    names = list(dict.fromkeys(fams))
+    return names, np.array([names.index(f) for f in fams], dtype=int)

@@ -113,3 +113,35 @@ def test_classifier_save_load(fitted, heldout, tmp_path):
     clf = FingerprintClassifier.load(tmp_path / "clf")
     np.testing.assert_allclose(clf.predict_proba(heldout[0]), fitted.predict_proba(heldout[0]))
     assert clf.get_params()["shrinkage"] == fitted.shrinkage
+
+
+def test_family_confidence_sums_the_family_and_may_outvote_the_top_model(corpus, heldout):
+    """Issue 13, item 5: each result names the most likely family with its summed probability."""
+    texts, models, prompts = corpus
+    fam = {"model-a": "lab-1", "model-b": "lab-1"}  # model-c has no family: a family of its own
+    refs = fp.build_references(texts, models, groups=prompts, metadata={m: {"family": f} for m, f in fam.items()},
+                               space=fp.FeatureSpace(n_char=300, n_word=150, n_components=16))  # fmt: skip
+    res = fp.attribute(heldout[0], references=refs, top_features=0)
+    for a in res:
+        probs = dict(a.ranking)
+        sums = {"lab-1": probs["model-a"] + probs["model-b"], "model-c": probs["model-c"]}
+        assert a.family == max(sums, key=sums.get)
+        assert a.family_confidence == pytest.approx(sums[a.family]) and a.family_confidence >= a.confidence - 1e-12
+        assert f"family: {a.family}" in a.explain() and f"family=({a.family!r}" in repr(a)
+    df = res.to_frame()
+    assert list(df[["family", "family_confidence"]].itertuples(index=False, name=None)) == [
+        (a.family, a.family_confidence) for a in res
+    ]
+    none = fp.attribute(heldout[0][:3], references=refs, alpha=1.0)  # everything atypical: no family either
+    assert all(a.model is None and a.family is None and a.family_confidence > 0 for a in none)
+    assert json.dumps(res[0].to_dict())  # strict JSON
+
+
+def test_builtin_families_pool_openai_snapshots():
+    from fingerprint import references
+    from fingerprint.attribution import family_index
+
+    refs = references.builtin()
+    names, idx = family_index(refs, refs.models)
+    openai = {m for m, i in zip(refs.models, idx, strict=True) if names[i] == "openai"}
+    assert {"gpt-4-0314", "gpt-4-1106-preview", "gpt-3.5-turbo-0613", "text-davinci-003"} <= openai
