@@ -19,7 +19,11 @@ from fingerprint.validation import UNSET, is_blank, renamed
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
 
-__all__ = ["load_corpus", "prompt_split", "sample_per_model"]
+__all__ = ["MAX_INFER_TEXTS", "infer_prompt_groups", "load_corpus", "prompt_split", "sample_per_model"]
+
+#: Above this many texts :func:`infer_prompt_groups` declines (its neighbour search is quadratic:
+#: about 20 s for 15,000 texts on 2 cores, so ~15 min at 100,000).
+MAX_INFER_TEXTS = 100_000
 
 _BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -289,3 +293,99 @@ def _prompt_table(prompts_file: Path | None) -> dict[str, str]:
                 row = json.loads(line)
                 table[row["prompt_id"]] = row["split"]
     return table
+
+
+def infer_prompt_groups(texts: list[str], models: Any, *, neighbours: int = 8) -> Any:
+    """Group answers that answer the same prompt, from their shared content words, when prompt ids are unknown.
+
+    Cross-fitting (the score block, the calibration) must keep all answers to a prompt in one fold:
+    otherwise a fold's model has seen other models' answers to its test prompts, and the learned
+    scores and temperature no longer match new prompts (issue 13: top-1 0.360 instead of 0.401 on
+    ``alpaca_eval_train``).  Without ``groups=``, this recovers them: texts are linked to their
+    ``neighbours`` most similar texts *of other models* (cosine of TF-IDF over content words that
+    few texts share), and links are merged strongest first into groups holding at most one text
+    per model (an answer set has one answer per model, and this constraint stops the chaining that
+    single linkage suffers).  On the ``train`` answers of ``alpaca_eval_train`` (14,830 texts, 645
+    prompts, 23 models) it found 782 groups, adjusted Rand index 0.977 against the prompt ids,
+    99.3 % of texts grouped with their prompt's majority.
+
+    Parameters
+    ----------
+    texts : list of str
+    models : sequence of str
+        The model of each text.
+    neighbours : int, default=8
+        Links per text (3 gave ARI 0.970, 8 gave 0.977 on the corpus above).
+
+    Returns
+    -------
+    ndarray of int
+        A group id per text.
+
+    Raises
+    ------
+    ValueError
+        More than :data:`MAX_INFER_TEXTS` texts (pass ``groups=`` yourself).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fingerprint import references
+    >>> from fingerprint.corpus import infer_prompt_groups
+    >>> sample = references.load_sample()  # 20 prompts x 23 models
+    >>> g = infer_prompt_groups(sample["text"], sample["model"])
+    >>> from sklearn.metrics import adjusted_rand_score
+    >>> adjusted_rand_score(sample["prompt_id"], g) > 0.9
+    True
+    """
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n = len(texts)
+    if n > MAX_INFER_TEXTS:
+        raise ValueError(f"cannot infer prompt groups for {n:,} texts (limit {MAX_INFER_TEXTS:,}); pass groups=")
+    y = np.asarray(list(models), dtype=object)
+    _, model_idx = np.unique(y.astype(str), return_inverse=True)
+    k_models = int(model_idx.max()) + 1 if n else 0
+    # a prompt's own words appear in about one answer per model: ignore words far more common than that
+    max_df = max(2 * k_models, int(0.05 * n))
+    vec = TfidfVectorizer(lowercase=True, stop_words="english", sublinear_tf=True, min_df=2,
+                          max_df=1.0 if max_df >= n else max_df, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")  # fmt: skip
+    try:
+        A = vec.fit_transform(texts)
+    except ValueError:  # no word occurs in two texts: nothing links them
+        return np.arange(n)
+    rows, cols, sims = [], [], []
+    chunk = max(1, min(2000, 32_000_000 // max(n, 1)))  # dense blocks of <= 256 MB
+    for s in range(0, n, chunk):
+        S = (A[s : s + chunk] @ A.T).toarray()
+        S[model_idx[s : s + chunk, None] == model_idx[None, :]] = 0.0  # links only across models (and not to itself)
+        k = min(neighbours, n - 1)
+        if k <= 0:
+            break
+        nn = np.argpartition(-S, k - 1, axis=1)[:, :k]
+        best = np.take_along_axis(S, nn, axis=1)
+        keep = best > 0
+        rows.append(np.repeat(np.arange(s, s + S.shape[0]), k)[keep.ravel()])
+        cols.append(nn[keep])
+        sims.append(best[keep])
+    parent = np.arange(n)
+    members = [{int(m)} for m in model_idx]  # models present in each group (at the root)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return int(x)
+
+    if rows:
+        r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
+        for e in np.lexsort((c, r, -v)):  # strongest first; ties in a fixed order
+            a, b = find(int(r[e])), find(int(c[e]))
+            if a != b and members[a].isdisjoint(members[b]):
+                if len(members[a]) < len(members[b]):
+                    a, b = b, a
+                parent[b] = a
+                members[a] |= members[b]
+    roots = np.array([find(i) for i in range(n)])
+    return np.unique(roots, return_inverse=True)[1]

@@ -151,3 +151,42 @@ def test_load_corpus_keeps_or_counts_every_row_and_names_a_bad_line(tmp_path, li
             assert len(dropped) == 1 and f"dropped {len(rows) - len(kept)} of {len(rows)} rows" in dropped[0]
         else:
             assert not dropped
+
+
+# --- issue 13, item 4: prompt groups when none are given ---------------------------------------------------
+
+
+def test_inferred_prompt_groups_recover_the_prompts_of_the_sample():
+    from sklearn.metrics import adjusted_rand_score
+
+    from fingerprint import references
+    from fingerprint.corpus import infer_prompt_groups
+
+    sample = references.load_sample()  # 20 dev prompts x 23 models
+    g = infer_prompt_groups(sample["text"], sample["model"])
+    assert adjusted_rand_score(sample["prompt_id"], g) > 0.9
+    per_group_model = pd.DataFrame({"g": g, "m": sample["model"]}).value_counts()
+    assert per_group_model.max() == 1  # never two answers of one model in a group
+    assert (infer_prompt_groups(sample["text"], sample["model"]) == g).all()  # deterministic
+
+
+def test_inferring_groups_refuses_huge_inputs(monkeypatch):
+    import fingerprint.corpus as corpus_module
+
+    monkeypatch.setattr(corpus_module, "MAX_INFER_TEXTS", 3)
+    with pytest.raises(ValueError, match="pass groups="):
+        corpus_module.infer_prompt_groups(["a b c"] * 4, ["m", "n", "m", "n"])
+    assert (corpus_module.infer_prompt_groups(["x"], ["m"]) == [0]).all()  # trivial inputs do not fail
+
+
+def test_default_fit_groups_by_prompt_column_or_inference(corpus):
+    """build_references / FingerprintClassifier without groups=: a table's prompt_id column, else inferred."""
+    texts, models, prompts = corpus
+    small = {"space": fp.FeatureSpace(n_char=300, n_word=150, n_components=16)}
+    how = lambda refs: refs.metadata["calibration"]["groups"]  # noqa: E731
+    assert how(fp.build_references(texts, models, groups=prompts, **small)) == "given"
+    table = pd.DataFrame({"text": texts, "model": models, "prompt_id": prompts})
+    assert how(fp.build_references(table, table["model"], **small)) == "prompt_id column"
+    assert how(fp.build_references(texts, models, **small)) == "inferred"
+    clf = fp.FingerprintClassifier(n_char=300, n_word=150, n_components=16).fit(texts, models)
+    assert clf.references_.metadata["calibration"]["groups"] == "inferred"
