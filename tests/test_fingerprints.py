@@ -149,3 +149,22 @@ def test_calibrate_takes_effect_on_a_set_already_used(fitted, heldout, tmp_path)
     assert refs.temperature is not None and refs.temperature != 1.0
     np.testing.assert_allclose(clf.decision_function(texts[:4]), before / refs.temperature)
     assert fp.attribute(texts[0], references=refs)[0].typicality is not None
+
+
+@settings(max_examples=25, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(1, 5)), elements=st.floats(-1e5, 1e5)))
+def test_float16_storage_is_scaled_not_overflowed(tmp_path_factory, X):
+    """float16 scatter (the built-in set's storage): stored divided by its largest entry, so entries far
+    above float16's 65,504 survive; each is off by at most ~5e-4 of the largest."""
+    f = Fingerprint.from_features(X, "m", "space")
+    d = tmp_path_factory.mktemp("fp16")
+    g = Fingerprint.load(f.save(d / "h.npz", precision="float16"))
+    big = np.abs(f.scatter).max()
+    np.testing.assert_allclose(g.scatter, f.scatter, rtol=0, atol=5e-4 * big + 1e-300)
+    np.testing.assert_allclose(g.mean, f.mean, rtol=1e-6, atol=1e-30)
+
+
+def test_float16_storage_quarters_the_file(tmp_path):
+    f = Fingerprint.from_features(np.random.default_rng(0).normal(size=(300, 120)), "m", "space")
+    sizes = {p: f.save(tmp_path / f"{p}.npz", precision=p).stat().st_size for p in ("float64", "float16")}
+    assert sizes["float16"] < 0.3 * sizes["float64"]
