@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from fingerprint.refset import ReferenceSet, builtin_dir
 from fingerprint.validation import UNSET, renamed
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "build_sample", "builtin", "builtin_dir", "info", "list_models", "load_sample", "probe_prompts"]
 
-_LINEAGE_KEYS = ("family", "role", "teacher", "teacher_line", "base_model", "confidence")
+_LINEAGE_KEYS = ("family", "role", "teacher", "teacher_line", "base_model", "parent", "line", "confidence")
 LICENCE_NOTE = (
     "Fingerprints are statistics of model outputs from tatsu-lab/alpaca_eval (Apache-2.0 repository); "
     "the texts themselves remain under their providers' terms and are not shipped. For research and "
@@ -93,21 +95,38 @@ def info() -> pd.DataFrame:
 
 
 def build(
-    data: str | os.PathLike[str], out: str | os.PathLike[str], *, split: str = "train", precision: str = "float32"
+    data: str | os.PathLike[str] | list[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    split: str = "train",
+    precision: str = "float16",
+    space_roles: tuple[str, ...] = ("teacher", "base"),
+    n_jobs: int | None = -1,
 ) -> ReferenceSet:
-    """Build a reference set from a corpus directory laid out like ``alpaca_eval_train``.
+    """Build a reference set from corpus directories laid out like ``alpaca_eval_train``.
+
+    The feature space (and its supervised score block) is fitted on the answers of the *original*
+    models (lineage ``role`` in ``space_roles``, plus the parent of each prompted variant); every
+    other model (students, controls, derivatives) is fingerprinted in that space without taking
+    part in fitting it, as any model a user adds later would be.  Prompted variants (role
+    ``prompted``) belong to their parent and are left out.  Without a ``lineage.json`` every model
+    is an original.  All fingerprints are then calibrated together by cross-fitting, grouped by prompt.
 
     Parameters
     ----------
-    data : path-like
-        Directory with one JSONL file per model, ``prompts.jsonl`` and optionally
-        ``lineage.json`` (per-model metadata) and ``manifest.json`` (sources).
+    data : path-like or list of path-like
+        Directories with one JSONL file per model, ``prompts.jsonl`` and optionally ``lineage.json``
+        (per-model metadata) and ``manifest.json`` (sources).
     out : path-like
-        Output directory (written atomically file by file).
+        Output directory (saved all or nothing).
     split : {"train", "dev"} or "all", default="train"
         Prompts to fingerprint; ``train`` keeps ``dev`` free for evaluation.
-    precision : {"float32", "float64"}, default="float32"
-        Storage precision of the scatter matrices (float32 halves the size).
+    precision : {"float16", "float32", "float64"}, default="float16"
+        Storage precision of the scatter matrices (:meth:`Fingerprint.save`).
+    space_roles : tuple of str, default=("teacher", "base")
+        Lineage roles whose answers fit the feature space.
+    n_jobs : int, default=-1
+        Worker processes for the space's score block.
 
     Returns
     -------
@@ -115,33 +134,80 @@ def build(
 
     Examples
     --------
-    Needs the shared corpus (about two minutes on 2 cores)::
+    Needs the shared corpora (about 30 minutes on 2 cores)::
 
         from fingerprint import references
-        references.build("../shared/data/alpaca_eval_train", "my_refs/", split="train")
+        references.build(["../shared/data/alpaca_eval_train", "../shared/data/alpaca_eval_wide"], "my_refs/")
     """
-    from fingerprint import __version__
-    from fingerprint.building import build_references
+    from fingerprint.building import resolve_space
+
+    corpus = load_corpora(data, split=split, space_roles=space_roles)
+    a = [i for i, m in enumerate(corpus["model"]) if m in corpus["space_models"]]
+    b = [i for i, m in enumerate(corpus["model"]) if m not in corpus["space_models"]]
+    pick = lambda rows, col: [corpus[col][i] for i in rows]  # noqa: E731
+    space, X_a = resolve_space("fit", pick(a, "text"), np.asarray(pick(a, "model"), dtype=object),
+                               pick(a, "prompt_id"), n_jobs=n_jobs)  # fmt: skip
+    X_b = space.transform(pick(b, "text")) if b else np.zeros((0, X_a.shape[1]))
+    refs = assemble(corpus, space, np.concatenate([X_a, X_b]), a + b)
+    refs.save(out, precision=precision)
+    return refs
+
+
+def load_corpora(
+    data: str | os.PathLike[str] | list[str | os.PathLike[str]], *, split: str = "train",
+    space_roles: tuple[str, ...] = ("teacher", "base"),
+) -> dict[str, Any]:
+    """The rows :func:`build` fingerprints: ``text``, ``model``, ``prompt_id`` lists, plus ``lineage``,
+    ``sources``, ``corpora`` and ``space_models`` (the models whose answers fit the space)."""
     from fingerprint.corpus import load_corpus
 
-    data = Path(data)
-    corpus = load_corpus(data, split=None if split == "all" else split)
-    lineage = json.loads((data / "lineage.json").read_text()) if (data / "lineage.json").is_file() else {}
-    manifest = json.loads((data / "manifest.json").read_text()) if (data / "manifest.json").is_file() else {}
-    meta = {m: {k: v[k] for k in _LINEAGE_KEYS if k in v} for m, v in lineage.items()}
-    refs = build_references(corpus["text"], corpus["model"], groups=corpus["prompt_id"], metadata=meta, n_jobs=-1)
+    dirs = [Path(data)] if isinstance(data, str | os.PathLike) else [Path(d) for d in data]
+    out: dict[str, Any] = {"text": [], "model": [], "prompt_id": [], "lineage": {}, "sources": {},
+                           "corpora": [d.name for d in dirs], "split": split}  # fmt: skip
+    for d in dirs:
+        corpus = load_corpus(d, split=None if split == "all" else split)
+        if (d / "lineage.json").is_file():
+            out["lineage"].update(json.loads((d / "lineage.json").read_text()))
+        if (d / "manifest.json").is_file():
+            out["sources"].update(json.loads((d / "manifest.json").read_text()).get("sources", {}))
+        for col in ("text", "model", "prompt_id"):
+            out[col] += list(corpus[col])
+    lineage = out["lineage"]
+    prompted = {m for m, v in lineage.items() if v.get("role") == "prompted"}
+    keep = [i for i, m in enumerate(out["model"]) if m not in prompted]
+    for col in ("text", "model", "prompt_id"):
+        out[col] = [out[col][i] for i in keep]
+    models = set(out["model"])
+    originals = {m for m in models if lineage.get(m, {}).get("role", "teacher") in space_roles}
+    parents = {v["parent"] for v in lineage.values() if v.get("role") == "prompted" and v.get("parent") in models}
+    out["space_models"] = sorted(originals | parents) if lineage else sorted(models)
+    return out
+
+
+def assemble(corpus: dict[str, Any], space: Any, X: Any, rows: list[int]) -> ReferenceSet:
+    """Fingerprints of every model of ``corpus`` from features ``X`` (row ``i`` is corpus row ``rows[i]``),
+    calibrated together by cross-fitting grouped by prompt, with lineage metadata."""
+    from fingerprint import __version__
+    from fingerprint.building import fit_references
+
+    y = np.asarray([corpus["model"][i] for i in rows], dtype=object)
+    groups = np.asarray([corpus["prompt_id"][i] for i in rows], dtype=object)
+    meta = {m: {k: v[k] for k in _LINEAGE_KEYS if v.get(k) is not None} for m, v in corpus["lineage"].items()}
+    refs = fit_references(np.asarray(X), y, space, calibrate=True, groups=groups, n_folds=5, shrinkage=0.3,
+                          metadata=meta, random_state=0)  # fmt: skip
+    refs.metadata["calibration"]["groups"] = "given"
     refs.metadata.update(
         {
-            "corpus": data.name,
-            "split": split,
-            "sources": manifest.get("sources", {}),
+            "corpus": " + ".join(corpus["corpora"]),
+            "split": corpus["split"],
+            "space_models": corpus["space_models"],
+            "sources": corpus["sources"],
             "licence_note": LICENCE_NOTE,
             "built_with": f"fingerprint {__version__}",
             "built_on": dt.date.today().isoformat(),
-            "n_texts": len(corpus),
+            "n_texts": len(rows),
         }
     )
-    refs.save(out, precision=precision)
     return refs
 
 
@@ -203,7 +269,8 @@ def probe_prompts() -> dict[str, list[str]]:
 
 
 def build_sample(
-    data: str | os.PathLike[str], out: str | os.PathLike[str], *, n_prompts: int = 20, random_state: int = 0,
+    data: str | os.PathLike[str] | list[str | os.PathLike[str]], out: str | os.PathLike[str], *, n_prompts: int = 20,
+    random_state: int = 0,
     seed: Any = UNSET,
 ) -> int:
     """Write ``n_prompts`` random ``dev`` prompts answered by every model of ``data`` as one JSONL file.
@@ -212,8 +279,8 @@ def build_sample(
 
     Parameters
     ----------
-    data : path-like
-        Corpus directory, as for :func:`build`.
+    data : path-like or list of path-like
+        Corpus directories, as for :func:`build` (prompted variants left out).
     out : path-like
         JSONL file to write (atomically).
     n_prompts : int, default=20
@@ -239,7 +306,17 @@ def build_sample(
     from fingerprint.corpus import load_corpus
     from fingerprint.io import atomic_write_bytes
 
-    dev = load_corpus(data, split="dev")
+    dirs = [data] if isinstance(data, str | os.PathLike) else list(data)
+    prompted: set[str] = set()
+    for d in map(Path, dirs):
+        if (d / "lineage.json").is_file():
+            lineage = json.loads((d / "lineage.json").read_text())
+            prompted |= {m for m, v in lineage.items() if v.get("role") == "prompted"}
+    import datasets
+
+    keep = ("text", "model", "prompt_id", "prompt", "source")
+    dev = datasets.concatenate_datasets([load_corpus(d, split="dev").select_columns(list(keep)) for d in dirs])
+    dev = dev.filter(lambda r: r["model"] not in prompted)  # prompted variants are not built-in references
     models = sorted(set(dev["model"]))
     by_prompt: dict[str, set[str]] = {}
     for m, p in zip(dev["model"], dev["prompt_id"], strict=True):
@@ -247,7 +324,6 @@ def build_sample(
     complete = sorted(p for p, ms in by_prompt.items() if len(ms) == len(models))
     random_state = renamed(random_state, seed, new="random_state", old="seed", owner="build_sample()", default=0)
     chosen = set(np.random.default_rng(random_state).choice(complete, n_prompts, replace=False))
-    keep = ("text", "model", "prompt_id", "prompt", "source")
     rows = [{k: r[k] for k in keep} for r in dev if r["prompt_id"] in chosen]
     atomic_write_bytes(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode())
     return len(rows)
@@ -260,14 +336,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fingerprint.references")
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build a reference set from a corpus directory")
-    b.add_argument("--data", required=True)
-    b.add_argument("--out", default=str(builtin_dir()))
-    b.add_argument("--split", default="train", choices=["train", "dev", "all"])
+    b.add_argument("--data", required=True, nargs="+", help="corpus directories (lineage.json, one JSONL per model)")
+    b.add_argument("--out", default=str(builtin_dir()), help="output directory")
+    b.add_argument("--split", default="train", choices=["train", "dev", "all"], help="prompts to fingerprint")
     sub.add_parser("list", help="show the built-in reference set")
     sm = sub.add_parser("sample", help="write the shipped sample corpus (dev prompts only)")
-    sm.add_argument("--data", required=True)
-    sm.add_argument("--out", default=str(builtin_dir().parent / "sample.jsonl"))
-    sm.add_argument("--n-prompts", type=int, default=20)
+    sm.add_argument("--data", required=True, nargs="+", help="corpus directories")
+    sm.add_argument("--out", default=str(builtin_dir().parent / "sample.jsonl"), help="JSONL file to write")
+    sm.add_argument("--n-prompts", type=int, default=20, help="dev prompts every model answered")
     a = ap.parse_args(argv)
     if a.cmd == "build":
         print(build(a.data, a.out, split=a.split))

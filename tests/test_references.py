@@ -82,3 +82,34 @@ def test_builtin_reproduces_benchmark_accuracy_on_dev(shared_data):
     # issue 2's bar: not below the plain TF-IDF + LinearSVC baseline measured in the same report run
     baseline = report["peers"]["TF-IDF char1-4+word1-2 LinearSVC"]["top1"]
     assert acc > baseline, (acc, baseline)
+
+
+@pytest.mark.slow
+def test_build_from_two_corpora_fits_the_space_on_originals_only(tmp_path):
+    """references.build over several corpus directories (issue 13): the space is fitted on the
+    original models; students are fingerprinted in it; prompted variants are left out; lineage kept."""
+    import json
+
+    from conftest import make_corpus
+
+    texts, models, prompts = make_corpus(40, seed=3)
+    source = {"orig-a": "model-a", "orig-b": "model-b", "student-c": "model-c", "orig-a-terse": "model-a"}
+    dirs = {"one": ["orig-a", "orig-b"], "two": ["student-c", "orig-a-terse"]}
+    lineage = {"orig-a": {"role": "teacher", "family": "lab-a"}, "orig-b": {"role": "teacher", "family": "lab-b"},
+               "student-c": {"role": "student", "family": "c", "teacher": "orig-a", "base_model": "B"},
+               "orig-a-terse": {"role": "prompted", "family": "lab-a", "parent": "orig-a"}}  # fmt: skip
+    for name, members in dirs.items():
+        d = tmp_path / name
+        d.mkdir()
+        (d / "lineage.json").write_text(json.dumps({m: lineage[m] for m in members}))
+        for m in members:
+            rows = [{"text": t + ("" if m != "orig-a-terse" else " Short."), "model": m, "prompt_id": p}
+                    for t, mm, p in zip(texts, models, prompts, strict=True) if mm == source[m]]  # fmt: skip
+            (d / f"{m}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    refs = references.build([tmp_path / "one", tmp_path / "two"], tmp_path / "out", split="all", n_jobs=1)
+    assert refs.models == ["orig-a", "orig-b", "student-c"]  # the prompted variant is its parent's
+    assert refs.metadata["space_models"] == ["orig-a", "orig-b"]
+    assert len(refs.space.score_classes_) == 2  # the score block knows the originals only
+    assert refs["student-c"].metadata["teacher"] == "orig-a" and refs.temperature is not None
+    loaded = fp.load_references(tmp_path / "out")
+    assert loaded.models == refs.models and loaded["orig-a"].metadata["family"] == "lab-a"
