@@ -136,7 +136,9 @@ def builtin_metadata() -> str:
     meta = dict(references.builtin().metadata)
     sources = meta.pop("sources", {}) or {}
     calib = meta.pop("calibration", None)
-    rows: list[list[Any]] = [[Raw(f"`{k}`"), v] for k, v in meta.items()]
+    rows: list[list[Any]] = [
+        [Raw(f"`{k}`"), ", ".join(map(str, v)) if isinstance(v, list) else v] for k, v in meta.items()
+    ]
     if calib:
         rows.append([Raw("`calibration`"), ", ".join(f"{k}={v}" for k, v in calib.items())])
     out = _table(["field", "value"], rows)
@@ -242,6 +244,7 @@ VERBATIM = (
     ("audit-lineage.md", "lineage.md", "benchmarks/audit_lineage.py"),
     ("example-deepseek.md", "example-deepseek.md", "benchmarks/example_deepseek.py"),
     ("audit-validity.md", "validity.md", "benchmarks/audit_validity.py"),
+    ("builtin-set.md", "builtin-set.md", "benchmarks/builtin_set.py"),
 )
 
 

@@ -9,7 +9,7 @@ torch) load on first use of a name that needs them.
 
 Examples
 --------
-Attribute a text with the built-in fingerprints of 23 LLMs (offline, no training):
+Attribute a text with the built-in fingerprints of 81 LLMs (offline, no training):
 
 >>> import fingerprint as fp
 >>> from fingerprint import references

@@ -1,10 +1,18 @@
-"""Confidence calibration: temperature scaling and its diagnostics.
+"""Confidence calibration: temperature scaling, a top-label confidence map, and their diagnostics.
 
 Gaussian class posteriors are far too sure of themselves on text (features
 are correlated in ways a shrunk covariance does not capture), so scores are
 divided by one temperature fitted on held-out texts by minimising the
 negative log-likelihood (Guo et al., 2017).  One parameter cannot overfit a
 few hundred held-out texts, and it keeps the ranking unchanged.
+
+A temperature cannot fix the *shape* of the reliability curve: with tens of models the
+probability mass spreads over a long tail, and the top model is right more often than its
+tempered probability says at low confidence (0.17 → 0.21, 0.37 → 0.48 on the dev answers of
+the previous built-in set's 23 models, even at the best temperature: ECE 0.052).  So the top-label
+confidence then goes through a monotone map, fitted by isotonic regression of "was the top model right"
+on the tempered confidence of cross-fitted texts (top-label calibration, Gupta & Ramdas 2021);
+the other models' probabilities are rescaled to sum to the rest, and the ranking is kept.
 """
 
 from __future__ import annotations
@@ -13,7 +21,10 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
-__all__ = ["brier_score", "expected_calibration_error", "fit_temperature", "softmax_t"]
+__all__ = [
+    "apply_confidence_map", "brier_score", "expected_calibration_error", "fit_confidence_map", "fit_temperature",
+    "softmax_t",
+]  # fmt: skip
 
 
 def softmax_t(scores: np.ndarray, temperature: float | None) -> np.ndarray:
@@ -45,6 +56,66 @@ def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
 
     res = minimize_scalar(nll, bounds=(np.log(1e-2), np.log(1e4)), method="bounded")
     return float(np.exp(res.x))
+
+
+def fit_confidence_map(proba: np.ndarray, y_idx: np.ndarray) -> np.ndarray:
+    """Isotonic map from a top-label confidence to the accuracy it had on held-out texts.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n, k)
+        Tempered probabilities of held-out (cross-fitted) texts.
+    y_idx : ndarray of shape (n,)
+        Column of the true class per row.
+
+    Returns
+    -------
+    ndarray of shape (2, m)
+        Knots: confidences (increasing) and the calibrated confidence at each; linear in between.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.6, 0.4], [0.6, 0.4], [0.9, 0.1], [0.9, 0.1]])
+    >>> fit_confidence_map(P, np.array([0, 1, 0, 0])).round(2).tolist()
+    [[0.6, 0.9], [0.5, 1.0]]
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    proba = np.asarray(proba, dtype=np.float64)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(proba.max(axis=1), (proba.argmax(axis=1) == np.asarray(y_idx)).astype(float))
+    return np.stack([iso.X_thresholds_, iso.y_thresholds_])
+
+
+def apply_confidence_map(proba: np.ndarray, knots: np.ndarray | None) -> np.ndarray:
+    """Give each row's top probability its mapped confidence, rescaling the others to the rest.
+
+    The mapped confidence is floored where the rescaled runner-up would overtake it, so the ranking
+    never changes; ``knots=None`` returns ``proba`` unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> knots = np.array([[0.0, 1.0], [0.2, 1.0]])  # confidence c -> 0.2 + 0.8 c
+    >>> apply_confidence_map(np.array([[0.5, 0.3, 0.2]]), knots).round(3).tolist()
+    [[0.6, 0.24, 0.16]]
+    """
+    if knots is None:
+        return proba
+    P = np.asarray(proba, dtype=np.float64)
+    rows = np.arange(len(P))
+    top = P.argmax(axis=1)
+    c = P[rows, top]
+    second = np.sort(P, axis=1)[:, -2] if P.shape[1] > 1 else np.zeros(len(P))
+    h = np.interp(c, knots[0], knots[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # keep the ranking: the rescaled runner-up must stay below (strictly, so ties cannot flip argmax)
+        h = np.maximum(h, np.where(1 - c + second > 0, second / (1 - c + second) + 1e-9, c))
+        scale = np.where(1 - c > 1e-12, (1 - h) / (1 - c), 0.0)
+    out = P * scale[:, None]
+    out[rows, top] = np.where(1 - c > 1e-12, h, 1.0)  # a certain row stays certain (its rest is 0)
+    return out
 
 
 def expected_calibration_error(proba: np.ndarray, y_idx: np.ndarray, n_bins: int = 15) -> float:

@@ -148,9 +148,13 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     df.insert(0, "true", sample["model"])
     first = df.groupby("true", sort=True).head(1)
     with pd.option_context("display.width", 160, "display.max_colwidth", 26):
-        print(first[["true", "model", "confidence", "runner_up", "top_feature"]].to_string(index=False))
+        cols = ["true", "model", "confidence", "family", "family_confidence", "top_feature"]
+        print(first[cols].to_string(index=False))
     acc = float(np.mean(df["true"] == df["model"]))
-    print(f"\nper-text top-1 on all {len(df)} sample texts: {acc:.1%} (chance {1 / len(refs):.1%})\n")
+    family = {f.model: f.metadata.get("family") or f.model for f in refs}
+    fam_acc = float(np.mean([family[t] == f for t, f in zip(df["true"], df["family"], strict=True)]))
+    print(f"\nper-text top-1 on all {len(df)} sample texts: {acc:.1%} (chance {1 / len(refs):.1%}); "
+          f"family top-1: {fam_acc:.1%}\n")  # fmt: skip
 
     # 2. audit one "unknown" model against the teachers, pairing answers to the same prompts
     unknown = a.unknown

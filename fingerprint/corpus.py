@@ -121,7 +121,7 @@ def load_corpus(
     >>> ds.column_names
     ['text', 'model', 'prompt_id', 'prompt', 'source']
     >>> len(ds), len(fp.load_corpus(path, split="dev"))  # the sample holds dev prompts only
-    (460, 460)
+    (1620, 1620)
 
     Your own columns, e.g. ``{"answer": ..., "system": ...}``:
 
@@ -226,7 +226,7 @@ def sample_per_model(
     >>> from fingerprint import references
     >>> small = fp.sample_per_model(references.load_sample(), 3)
     >>> len(small), set(Counter(small["model"]).values())
-    (69, {3})
+    (243, {3})
     """
     import numpy as np
 
@@ -332,7 +332,7 @@ def infer_prompt_groups(texts: list[str], models: Any, *, neighbours: int = 8) -
     >>> import numpy as np
     >>> from fingerprint import references
     >>> from fingerprint.corpus import infer_prompt_groups
-    >>> sample = references.load_sample()  # 20 prompts x 23 models
+    >>> sample = references.load_sample()  # 20 prompts x 81 models
     >>> g = infer_prompt_groups(sample["text"], sample["model"])
     >>> from sklearn.metrics import adjusted_rand_score
     >>> adjusted_rand_score(sample["prompt_id"], g) > 0.9

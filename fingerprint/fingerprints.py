@@ -77,7 +77,7 @@ class Fingerprint:
     >>> b = fp.Fingerprint.from_texts(texts[12:], model="my-model")
     >>> f = a.merge(b)
     >>> f
-    Fingerprint(model='my-model', n_texts=20, dim=607, family='mine')
+    Fingerprint(model='my-model', n_texts=20, dim=628, family='mine')
     >>> whole = fp.Fingerprint.from_texts(texts, model="my-model")
     >>> bool(np.allclose(f.mean, whole.mean) and np.allclose(f.scatter, whole.scatter))
     True
@@ -85,7 +85,7 @@ class Fingerprint:
     It stores statistics, never text, and saves to one checksummed file:
 
     >>> f.mean.shape, f.scatter.shape
-    ((607,), (607, 607))
+    ((628,), (628, 628))
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "my-model.fingerprint.npz")
     >>> fp.Fingerprint.load(f.save(path)).n_texts

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
-from fingerprint.calibration import softmax_t
+from fingerprint.calibration import apply_confidence_map, softmax_t
 from fingerprint.fingerprints import Fingerprint
 
 __all__ = ["LDAModel"]
@@ -34,6 +34,9 @@ class LDAModel:
         The (shrunk) pooled within-model covariance.
     temperature : float or None
         Divides the scores before the softmax; ``None`` means 1.
+    confidence_map : ndarray of shape (2, m) or None
+        Top-label confidence map applied after the softmax
+        (:func:`~fingerprint.calibration.apply_confidence_map`); ``None``: none.
 
     Examples
     --------
@@ -46,10 +49,14 @@ class LDAModel:
     np.int64(1)
     """
 
-    def __init__(self, classes: np.ndarray, means: np.ndarray, cov: np.ndarray, temperature: float | None = None):
+    def __init__(
+        self, classes: np.ndarray, means: np.ndarray, cov: np.ndarray, temperature: float | None = None,
+        confidence_map: np.ndarray | None = None,
+    ):  # fmt: skip
         self.classes = np.asarray(classes, dtype=object)
         self.means = np.asarray(means, dtype=np.float64)
         self.temperature = temperature
+        self.confidence_map = confidence_map
         self.chol = cho_factor(cov, lower=True)
         self.W = cho_solve(self.chol, self.means.T)  # (d, K): precision @ means
         self.b = -0.5 * np.einsum("kd,dk->k", self.means, self.W)
@@ -84,8 +91,8 @@ class LDAModel:
         return X @ self.W + self.b
 
     def proba(self, X: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities over ``classes``."""
-        return softmax_t(self.scores(X), self.temperature)
+        """Calibrated probabilities over ``classes``: tempered softmax, then the top-label confidence map."""
+        return apply_confidence_map(softmax_t(self.scores(X), self.temperature), self.confidence_map)
 
     def distances(self, X: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distance of each row to each class mean, divided by d."""

@@ -1,17 +1,19 @@
 """The reference set shipped with the package, and the script that builds it.
 
-The built-in set holds one fingerprint per model of the shared corpus
-``alpaca_eval_train`` (23 models), fitted on its ``train`` prompts, with each
-model's lineage (family, role, documented teacher) as metadata.  Its feature
-space is the package's default space (:meth:`FeatureSpace.default`), so any
-``Fingerprint.from_texts(texts, model=...)`` can join it.
+The built-in set holds one fingerprint per model of the shared corpora
+``alpaca_eval_train`` and ``alpaca_eval_wide`` (81 models: every original model, student,
+human-data control and derivative; prompted variants belong to their parent), fitted on their
+``train`` prompts, with each model's lineage (family, role, teacher, base model, parent) as
+metadata.  Its feature space, the package's default space (:meth:`FeatureSpace.default`), was
+fitted on the 44 original models' answers, so any ``Fingerprint.from_texts(texts, model=...)``
+can join it as the students did.
 
-Rebuild it (about two minutes on 2 cores), and the shipped sample corpus::
+Rebuild it (about 30 minutes on 2 cores), and the shipped sample corpus::
 
     python -m fingerprint.references build --data ../shared/data/alpaca_eval_train \\
-        --out fingerprint/data/builtin_references
+        ../shared/data/alpaca_eval_wide --out fingerprint/data/builtin_references
     python -m fingerprint.references sample --data ../shared/data/alpaca_eval_train \\
-        --out fingerprint/data/sample.jsonl
+        ../shared/data/alpaca_eval_wide --out fingerprint/data/sample.jsonl
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ def load_sample() -> Any:
     >>> from fingerprint import references
     >>> sample = references.load_sample()
     >>> len(sample), len(set(sample["model"])), len(set(sample["prompt_id"]))
-    (460, 23, 20)
+    (1620, 81, 20)
     """
     from fingerprint.corpus import load_corpus
 

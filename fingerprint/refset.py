@@ -42,6 +42,16 @@ if TYPE_CHECKING:
 __all__ = ["ReferenceSet", "builtin_dir"]
 
 
+def _check_confidence_map(knots: Any) -> np.ndarray:
+    """A (2, m) array of finite knots, confidences increasing, values in [0, 1] (a file may hold anything)."""
+    k = np.asarray(knots, dtype=np.float64)
+    if k.ndim != 2 or k.shape[0] != 2 or k.shape[1] < 1 or not np.isfinite(k).all() or (np.diff(k[0]) < 0).any() or (
+        (k < 0) | (k > 1)
+    ).any():
+        raise ValueError("confidence_map must be 2 x m finite knots in [0, 1] with increasing confidences")
+    return k
+
+
 def builtin_dir() -> Path:
     """Directory of the built-in reference set inside the installed package.
 
@@ -110,7 +120,7 @@ class ReferenceSet:
     >>> _ = refs.add(fp.Fingerprint.from_texts(mine, model="my-model", space=refs.space))
     >>> len(refs) == n, refs["my-model"].n_texts
     (True, 20)
-    >>> refs.calibration_stale  # fitted for the 23 built-in models: refit with refs.calibrate(texts, models)
+    >>> refs.calibration_stale  # fitted for the 81 built-in models: refit with refs.calibrate(texts, models)
     True
     >>> refs.to_frame().columns[:2].tolist()
     ['model', 'n_texts']
@@ -128,6 +138,7 @@ class ReferenceSet:
         distance_quantiles: np.ndarray | None = None,
         metadata: Mapping[str, Any] | None = None,
         calibrated_models: Iterable[str] | None = None,
+        confidence_map: np.ndarray | None = None,
     ) -> None:
         if space is not None and not isinstance(space, FeatureSpace):
             raise TypeError(f"space must be a fitted FeatureSpace, got {type(space).__name__}")
@@ -135,6 +146,7 @@ class ReferenceSet:
         self.temperature = check_float(temperature, "temperature", low=0, low_open=True, allow_none=True)
         self.shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1, owner="ReferenceSet")
         self.distance_quantiles = distance_quantiles
+        self.confidence_map = None if confidence_map is None else _check_confidence_map(confidence_map)
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._fps: dict[str, Fingerprint] = {}
         self._lda: tuple[float, LDAModel] | None = None
@@ -243,6 +255,7 @@ class ReferenceSet:
         # and never alters a model shared with another copy of the set
         model = copy.copy(self._lda[1])
         model.temperature = self.temperature
+        model.confidence_map = self.confidence_map
         return model
 
     @property
@@ -320,9 +333,10 @@ class ReferenceSet:
         own_distances : ndarray of shape (n,)
             Each text's distance to its own model (:meth:`LDAModel.distances`).
         """
-        from fingerprint.calibration import fit_temperature
+        from fingerprint.calibration import fit_confidence_map, fit_temperature, softmax_t
 
         self.temperature = fit_temperature(scores, y_idx)
+        self.confidence_map = fit_confidence_map(softmax_t(scores, self.temperature), y_idx)
         self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
         self.calibrated_models = tuple(self.models)
         self._changed_since_calibration = False
@@ -365,6 +379,8 @@ class ReferenceSet:
                 members[f.model] = name
             self.space.save(gen / "space.npz")
             arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
+            if self.confidence_map is not None:
+                arrays["confidence_map"] = self.confidence_map
             meta = {
                 "generation": gen.name,
                 "members": members,
@@ -466,6 +482,7 @@ class ReferenceSet:
         return cls(
             fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
             distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
+            confidence_map=arr.get("confidence_map"),
             calibrated_models=meta.get("calibrated_models"),
         )  # fmt: skip
 
@@ -508,7 +525,7 @@ class ReferenceSet:
         new = cls(
             list(refs), refs.space, temperature=refs.temperature, shrinkage=refs.shrinkage,
             distance_quantiles=refs.distance_quantiles, metadata=refs.metadata,
-            calibrated_models=refs.calibrated_models,
+            calibrated_models=refs.calibrated_models, confidence_map=refs.confidence_map,
         )  # fmt: skip
         new._lda = refs._lda_shared()
         return new

@@ -65,7 +65,10 @@ def test_audit_command_with_plot(tmp_path, corpus, heldout, capsys):
 def test_demo_runs_on_shipped_data(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert "per-text top-1 on all 460 sample texts" in out and "Audit of 20 texts" in out
+    from fingerprint import references
+
+    n = len(references.load_sample())
+    assert f"per-text top-1 on all {n} sample texts" in out and "family top-1" in out and "Audit of 20 texts" in out
 
 
 def test_probe_then_audit_is_paired_by_default(tmp_path, capsys):

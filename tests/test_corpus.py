@@ -162,7 +162,7 @@ def test_inferred_prompt_groups_recover_the_prompts_of_the_sample():
     from fingerprint import references
     from fingerprint.corpus import infer_prompt_groups
 
-    sample = references.load_sample()  # 20 dev prompts x 23 models
+    sample = references.load_sample()  # 20 dev prompts x 81 models
     g = infer_prompt_groups(sample["text"], sample["model"])
     assert adjusted_rand_score(sample["prompt_id"], g) > 0.9
     per_group_model = pd.DataFrame({"g": g, "m": sample["model"]}).value_counts()

@@ -287,7 +287,7 @@ def test_unpaired_audit_of_held_out_texts_names_no_unrelated_model(builtin_world
     refs, sample, family = builtin_world
     rng = np.random.default_rng(0)
     outcomes = {n: [] for n in VALIDITY_SIZES}
-    for u in refs.models:
+    for u in refs.models[:: max(1, len(refs) // 25)]:  # about 25 audited models, whatever the set's size
         texts = [t for t, m in zip(sample["text"], sample["model"], strict=True) if m == u]
         for n in VALIDITY_SIZES:
             for _ in range(2):
@@ -296,7 +296,7 @@ def test_unpaired_audit_of_held_out_texts_names_no_unrelated_model(builtin_world
                 wrong = r.verdict is not None and family[r.verdict] != family[u]
                 outcomes[n].append((wrong, np.array([c.p_value for c in r.candidates if family[c.model] != family[u]])))
     for n, (false_verdicts, small_p) in _false_rates(outcomes).items():
-        assert false_verdicts <= 0.10, (n, false_verdicts)  # 46 audits per n; alpha = 0.05 family-wise
+        assert false_verdicts <= 0.10, (n, false_verdicts)  # ~50 audits per n; alpha = 0.05 family-wise
         assert small_p <= 0.08, (n, small_p)
 
 
@@ -311,7 +311,7 @@ def test_paired_audit_of_held_out_texts_names_no_unrelated_model(builtin_world):
     answers = ReferenceAnswers(refs, sample)
     rng = np.random.default_rng(1)
     outcomes = {n: [] for n in VALIDITY_SIZES}
-    for u in refs.models:
+    for u in refs.models[:: max(1, len(refs) // 25)]:
         rows = [i for i, m in enumerate(sample["model"]) if m == u]
         others = ReferenceSet([f for f in refs if family[f.model] != family[u]], refs.space)
         related = {teacher[u]} if isinstance(teacher[u], str) else set()
@@ -323,5 +323,5 @@ def test_paired_audit_of_held_out_texts_names_no_unrelated_model(builtin_world):
             wrong = r.verdict is not None and r.verdict not in related
             outcomes[n].append((wrong, np.array([c.p_value for c in r.candidates if c.model not in related])))
     for n, (false_verdicts, small_p) in _false_rates(outcomes).items():
-        assert false_verdicts <= 0.15, (n, false_verdicts)  # 23 audits per n
+        assert false_verdicts <= 0.15, (n, false_verdicts)  # ~25 audits per n
         assert small_p <= 0.10, (n, small_p)

@@ -16,7 +16,7 @@
 # This page is a [jupytext](https://jupytext.readthedocs.io/) percent-format script,
 # `docs/examples/quickstart.py`, **executed when the site is built** (`make docs`; a failing cell
 # fails the build). It uses only what ships with the package, offline: the built-in fingerprints
-# of 23 LLMs and `sample.jsonl`, 460 answers of those models to 20 held-out `dev` prompts that the
+# of 81 LLMs and `sample.jsonl`, 1,620 answers of those models to 20 held-out `dev` prompts that the
 # fingerprints never saw (origin and terms: [built-in references](../../guide/references/)).
 #
 # Open it in Jupyter with `jupytext --to notebook docs/examples/quickstart.py`, or run it as a
@@ -63,7 +63,7 @@ display(references.info())
 # ## Attribute one text
 #
 # `fp.attribute` without `references=` uses the built-in set. The confidence is a calibrated
-# probability *among these 23 models*; the explanation lists the n-grams and style markers that
+# probability *among these 81 models*; the explanation lists the n-grams and style markers that
 # pushed the call from the runner-up to the chosen model.
 
 # %%
@@ -89,7 +89,7 @@ display(df[["true", "model", "confidence", "runner_up", "top_feature"]].head(8))
 
 # %% [markdown]
 # Single texts carry weak evidence (see [limits](../../limits/)). How well do the confidences
-# match the hit rate on these 460 texts? A reliability diagram bins texts by confidence:
+# match the hit rate on these 1,620 texts? A reliability diagram bins texts by confidence:
 
 # %%
 conf = df["confidence"].to_numpy()
@@ -117,7 +117,7 @@ print(f"ECE {fp.expected_calibration_error(P, y_idx):.3f}, Brier {fp.brier_score
 # references' answers to the same prompts available, **paired mode** compares answers prompt by
 # prompt. Twenty texts are few; read the p-values with [how to read a verdict](../../limits/#how-to-read-a-verdict).
 #
-# Removing models keeps the set's calibration (fitted for all 23 models) as an estimate and marks
+# Removing models keeps the set's calibration (fitted for all 81 models) as an estimate and marks
 # it stale; `teachers.calibrate(texts, models)` would refit it, but only on held-out texts other
 # than the ones audited here, and the sample has no others.
 

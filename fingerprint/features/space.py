@@ -723,7 +723,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         >>> from fingerprint import FeatureSpace
         >>> space = FeatureSpace.default()
         >>> space.transform(["Certainly! Here is a concise overview."]).shape
-        (1, 607)
+        (1, 628)
         """
         return _load_default()
 

@@ -1,0 +1,187 @@
+"""The shipped reference set on held-out answers (issue 13): accuracy, families, calibration, unknown models.
+
+Usage::
+
+    python benchmarks/builtin_set.py [--data ../shared/data/alpaca_eval_train ../shared/data/alpaca_eval_wide]
+
+Everything is measured on the ``dev`` answers (prompts the built-in fingerprints never saw) of every
+built-in model, in one run:
+
+* size on disk and cold load time (a fresh process, best of 3);
+* per-text top-1, top-3, family top-1, ECE (15 bins) and the reliability table; risk-coverage
+  (accuracy of the texts whose confidence clears a threshold, and their share);
+* leave-one-family-out ("none of these"): each family is removed from the set in turn (the other
+  fingerprints and the calibration kept) and its models' answers are attributed: the share given
+  confidence >= 0.9 (target <= 5 %), and the AUROC of known-vs-unknown by confidence per text
+  (target >= 0.80) and by the mean confidence of pools of 10 answers of one model (target >= 0.95);
+* the prompted variants (told to be concise or verbose): per-text accuracy of naming the parent,
+  and whether 20 pooled answers (summed log-probabilities) name it.
+
+Writes ``benchmarks/results/builtin-set.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+import fingerprint as fp
+from fingerprint import references
+from fingerprint.attribution import family_index
+from fingerprint.calibration import expected_calibration_error
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data"
+
+
+def cold_load_seconds() -> float:
+    code = "import time; t = time.perf_counter(); from fingerprint import references; references.builtin().lda(); "
+    code += "print(time.perf_counter() - t)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(3)]  # fmt: skip
+    return min(runs)
+
+
+def reliability(conf: np.ndarray, ok: np.ndarray, bins: int = 15) -> list[dict]:
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(conf, edges) - 1, 0, bins - 1)
+    return [{"bin": f"{edges[b]:.2f}-{edges[b + 1]:.2f}", "n": int((idx == b).sum()),
+             "confidence": float(conf[idx == b].mean()), "accuracy": float(ok[idx == b].mean())}
+            for b in range(bins) if (idx == b).any()]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", nargs="+", default=[str(DATA / "alpaca_eval_train"), str(DATA / "alpaca_eval_wide")])
+    ap.add_argument("--out", default=str(HERE / "results"))
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")  # removing families marks the calibration stale: expected here
+    t0 = time.perf_counter()
+    refs = references.builtin()
+    files = [f for f in references.builtin_dir().rglob("*") if f.is_file() and f.suffix == ".npz"]
+    R: dict = {"date": dt.date.today().isoformat(), "version": fp.__version__, "models": len(refs),
+               "size_mb": sum(f.stat().st_size for f in files) / 1e6, "cold_load_s": cold_load_seconds(),
+               "n_files": len(files)}  # fmt: skip
+    lineage: dict = {}
+    rows = {"text": [], "model": []}
+    for d in map(Path, args.data):
+        lineage.update(json.loads((d / "lineage.json").read_text()))
+        dev = fp.load_corpus(d, split="dev")
+        rows["text"] += list(dev["text"])
+        rows["model"] += list(dev["model"])
+    models = np.array(rows["model"], dtype=object)
+    t = time.perf_counter()
+    X = refs.space.transform(rows["text"])
+    R["featurise_texts_per_s"] = len(X) / (time.perf_counter() - t)
+    known = np.isin(models, refs.models)
+    lda = refs.lda()
+    classes = [str(c) for c in lda.classes]
+    y = np.searchsorted(classes, models[known])
+    P = lda.proba(X[known])
+    names, fam = family_index(refs, classes)
+    F = np.zeros((len(P), len(names)))
+    np.add.at(F.T, fam, P.T)
+    conf, ok = P.max(axis=1), P.argmax(axis=1) == y
+    R["dev_texts"] = int(known.sum())
+    R["top1"] = float(ok.mean())
+    R["top3"] = float(np.mean([y[i] in np.argsort(-P[i])[:3] for i in range(len(y))]))
+    R["family_top1"] = float(np.mean(F.argmax(axis=1) == fam[y]))
+    R["families"] = len(names)
+    R["ece"] = expected_calibration_error(P, y)
+    R["family_ece"] = expected_calibration_error(F, fam[y])
+    R["reliability"] = reliability(conf, ok)
+    R["risk_coverage"] = [{"threshold": th, "coverage": float(np.mean(conf >= th)),
+                           "accuracy": float(ok[conf >= th].mean()) if (conf >= th).any() else None}
+                          for th in (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95)]  # fmt: skip
+
+    # leave one family out: its answers are "unknown"; every other family's are "known"
+    rng = np.random.default_rng(0)
+    high, auroc_text, auroc_pool = [], [], []
+    for f_name in names:
+        gone = [m for m, i in zip(classes, fam, strict=True) if names[i] == f_name]
+        sub = fp.ReferenceSet([g for g in refs if g.model not in gone], refs.space, shrinkage=refs.shrinkage,
+                              temperature=refs.temperature, confidence_map=refs.confidence_map)  # fmt: skip
+        conf_all = sub.lda().proba(X[known]).max(axis=1)
+        unknown = np.isin(models[known], gone)
+        high.append(float(np.mean(conf_all[unknown] >= 0.9)))
+        auroc_text.append(roc_auc_score(~unknown, conf_all))
+        pools, labels = [], []
+        for m in np.unique(models[known]):
+            idx = np.flatnonzero(models[known] == m)
+            for _ in range(5):
+                pools.append(conf_all[rng.choice(idx, min(10, len(idx)), replace=False)].mean())
+                labels.append(m not in gone)
+        auroc_pool.append(roc_auc_score(labels, pools))
+    R["lofo"] = {"families": len(names), "unknown_confident_share": float(np.mean(high)),
+                 "auroc_text": float(np.mean(auroc_text)), "auroc_pool10": float(np.mean(auroc_pool))}  # fmt: skip
+
+    # prompted variants: attributed to their parent?
+    prompted = {m: v["parent"] for m, v in lineage.items() if v.get("role") == "prompted" and v["parent"] in classes}
+    R["prompted"] = []
+    for m, parent in sorted(prompted.items()):
+        idx = np.flatnonzero(models == m)
+        Pm = lda.proba(X[idx])
+        pick = rng.choice(len(idx), min(20, len(idx)), replace=False)
+        pooled = classes[int(np.log(np.clip(Pm[pick], 1e-300, None)).sum(axis=0).argmax())]
+        per_text = float(np.mean(Pm.argmax(axis=1) == classes.index(parent)))
+        R["prompted"].append({"model": m, "parent": parent, "per_text": per_text, "pooled_20": pooled,
+                              "pooled_right": pooled == parent})  # fmt: skip
+    R["seconds"] = time.perf_counter() - t0
+    out = Path(args.out)
+    (out / "builtin-set.json").write_text(json.dumps(R, indent=2))
+    (out / "builtin-set.md").write_text(markdown(R))
+    print(markdown(R))
+    return R
+
+
+def markdown(R: dict) -> str:
+    L = R["lofo"]
+    yes = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    lines = [
+        f"# The shipped reference set on held-out answers (issue 13)\n\n{R['date']}, fingerprint {R['version']}, "
+        f"{R['seconds']:.0f} s. Protocol: `benchmarks/builtin_set.py` docstring.\n",
+        "| measure | value | target |", "|---|---|---|",
+        f"| models / families | {R['models']} / {R['families']} | >= 80 models |",
+        f"| size on disk | {R['size_mb']:.1f} MB | <= 40 MB ({yes(R['size_mb'] <= 40)}) |",
+        f"| cold load (fresh process, best of 3) | {R['cold_load_s']:.2f} s | <= 2 s "
+        f"({yes(R['cold_load_s'] <= 2)}) |",
+        f"| dev texts | {R['dev_texts']:,} | |",
+        f"| per-text top-1 / top-3 | {R['top1']:.3f} / {R['top3']:.3f} | |",
+        f"| family top-1 | {R['family_top1']:.3f} | |",
+        f"| ECE (15 bins), models / families | {R['ece']:.3f} / {R['family_ece']:.3f} | <= 0.03 "
+        f"({yes(R['ece'] <= 0.03)}) |",
+        f"| left-out family answered with confidence >= 0.9 | {L['unknown_confident_share']:.1%} | <= 5 % "
+        f"({yes(L['unknown_confident_share'] <= 0.05)}) |",
+        f"| AUROC known vs unknown, per text | {L['auroc_text']:.3f} | >= 0.80 ({yes(L['auroc_text'] >= 0.8)}) |",
+        f"| AUROC known vs unknown, pools of 10 | {L['auroc_pool10']:.3f} | >= 0.95 "
+        f"({yes(L['auroc_pool10'] >= 0.95)}) |",
+        f"| featurisation | {R['featurise_texts_per_s']:.0f} texts/s | |",
+        "", "Risk-coverage (texts whose confidence clears the threshold):", "",
+        "| threshold | coverage | accuracy |", "|---|---|---|",
+    ]  # fmt: skip
+    lines += [f"| {r['threshold']} | {r['coverage']:.1%} | {r['accuracy']:.3f} |" if r["accuracy"] is not None
+              else f"| {r['threshold']} | 0 % | – |" for r in R["risk_coverage"]]  # fmt: skip
+    lines += ["", "Reliability (15 bins):", "", "| bin | texts | mean confidence | accuracy |", "|---|---|---|---|"]
+    lines += [f"| {b['bin']} | {b['n']} | {b['confidence']:.3f} | {b['accuracy']:.3f} |" for b in R["reliability"]]
+    lines += ["", "Prompted variants (told to be concise or verbose), attributed to their parent:", "",
+              "| variant | parent | per-text accuracy | 20 pooled answers name |", "|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {p['model']} | {p['parent']} | {p['per_text']:.3f} | {p['pooled_20']} "
+              f"{'(right)' if p['pooled_right'] else '(wrong)'} |" for p in R["prompted"]]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
