@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> dict:
     dev = fp.load_corpus(args.data, split="dev")
     texts, models = list(train["text"]), list(train["model"])
     y_dev = np.array(dev["model"])
-    runs = {"prompt ids given": list(train["prompt_id"]), "default (no groups=)": None,
+    runs = {"default (no groups=)": None, "prompt ids given": list(train["prompt_id"]),
             "ungrouped folds (one group per text)": list(range(len(texts)))}  # fmt: skip
     rows = []
     for name, groups in runs.items():
@@ -53,9 +53,13 @@ def main(argv: list[str] | None = None) -> dict:
                      "top1": float(np.mean(pred == y_dev)), "ece": expected_calibration_error(P, y_idx),
                      "fit_seconds": fit_s})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
-    R = {"date": dt.date.today().isoformat(), "version": fp.__version__, "n_train": len(texts), "n_dev": len(y_dev),
+        write(rows, len(texts), len(y_dev), Path(args.out))  # after each fit: a partial run still reports
+    return write(rows, len(texts), len(y_dev), Path(args.out))
+
+
+def write(rows: list[dict], n_train: int, n_dev: int, out: Path) -> dict:
+    R = {"date": dt.date.today().isoformat(), "version": fp.__version__, "n_train": n_train, "n_dev": n_dev,
          "rows": rows}  # fmt: skip
-    out = Path(args.out)
     (out / "default-groups.json").write_text(json.dumps(R, indent=2))
     md = [f"# Default fit without groups= (issue 13, item 4)\n\n{R['date']}, fingerprint {R['version']}; "
           f"`FingerprintClassifier()` fitted on {R['n_train']:,} `train` answers, scored on {R['n_dev']:,} "
@@ -64,7 +68,6 @@ def main(argv: list[str] | None = None) -> dict:
     md += [f"| {r['run']} | {r['groups']} | {r['top1']:.3f} | {r['ece']:.3f} | {r['fit_seconds']:.0f} s |"
            for r in rows]  # fmt: skip
     (out / "default-groups.md").write_text("\n".join(md) + "\n")
-    print("\n".join(md))
     return R
 
 
