@@ -75,9 +75,10 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
     -----
     ``groups`` (the prompt id of each text) keeps every cross-fitting fold from
     splitting one prompt's answers; if folds split them, the answers to one prompt leak
-    across folds and accuracy drops (0.360 instead of 0.401 top-1 on ``alpaca_eval_train``).
-    Without ``groups``, a table's ``prompt_id`` column is used, else the prompts are
-    inferred from the answers' shared content (:func:`~fingerprint.corpus.infer_prompt_groups`;
+    across folds and accuracy drops (top-1 0.375 instead of 0.405 on ``alpaca_eval_train``'s
+    dev answers, ``benchmarks/results/default-groups.md``).  Without ``groups``, a table's
+    ``prompt_id`` column is used, else the prompts are inferred from the answers' shared
+    content (:func:`~fingerprint.corpus.infer_prompt_groups`: top-1 0.403;
     ``references_.metadata["calibration"]["groups"]`` says which).  ``cross_val_score(clf, X, y, groups=g,
     params={"groups": g})`` passes it to the splitter and to ``fit``; with
     ``sklearn.set_config(enable_metadata_routing=True)`` call
