@@ -40,7 +40,7 @@ from sklearn.metrics import roc_auc_score
 
 import fingerprint as fp
 from fingerprint import references
-from fingerprint.attribution import family_index
+from fingerprint.attribution import family_index, family_probabilities
 from fingerprint.calibration import expected_calibration_error
 
 HERE = Path(__file__).resolve().parent
@@ -92,8 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
     y = np.searchsorted(classes, models[known])
     P = lda.proba(X[known])
     names, fam = family_index(refs, classes)
-    F = np.zeros((len(P), len(names)))
-    np.add.at(F.T, fam, P.T)
+    _, F = family_probabilities(refs, classes, P)
     conf, ok = P.max(axis=1), P.argmax(axis=1) == y
     R["dev_texts"] = int(known.sum())
     R["top1"] = float(ok.mean())

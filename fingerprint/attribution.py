@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TOP_FEATURES", "Attribution", "Attributions", "HasReferences", "attribute", "family_index",
-    "resolve_references",
+    "family_probabilities", "resolve_references",
 ]  # fmt: skip
 
 #: Features reported per explanation by default (attribution and audit alike).
@@ -296,9 +296,7 @@ def attribute(
     P = lda.proba(X)
     D = lda.distances(X)
     orders = np.argsort(-P, axis=1)
-    fam_names, fam_of = family_index(refs, [str(c) for c in lda.classes])
-    F = np.zeros((len(items), len(fam_names)))
-    np.add.at(F.T, fam_of, P.T)  # each family's summed probability
+    fam_names, F = family_probabilities(refs, [str(c) for c in lda.classes], P)
     top_fam = F.argmax(axis=1)
     pairs = [(int(o[0]), int(o[1]) if len(o) > 1 else int(o[0])) for o in orders]
     feats = _explain_features(refs, lda, X, Z, pairs, top_features)
@@ -340,3 +338,23 @@ def family_index(refs: ReferenceSet, models: list[str]) -> tuple[list[str], np.n
     fams = [refs[m].metadata.get("family") or m for m in models]
     names = list(dict.fromkeys(fams))
     return names, np.array([names.index(f) for f in fams], dtype=int)
+
+
+def family_probabilities(refs: ReferenceSet, models: list[str], proba: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Each family's summed probability: ``proba`` has one column per name in ``models``.
+
+    Returns the family names (:func:`family_index`) and an array of shape (n, n_families).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fingerprint import references
+    >>> names, F = family_probabilities(references.builtin(), ["gpt-4-0314", "gpt-3.5-turbo-0613", "claude-2"],
+    ...                                 np.array([[0.3, 0.3, 0.4]]))
+    >>> names, F.round(2).tolist()
+    (['openai', 'anthropic'], [[0.6, 0.4]])
+    """
+    names, fam_of = family_index(refs, models)
+    F = np.zeros((len(proba), len(names)))
+    np.add.at(F.T, fam_of, np.asarray(proba).T)
+    return names, F

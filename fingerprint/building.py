@@ -8,6 +8,7 @@ and :class:`~fingerprint.classifier.FingerprintClassifier` both use it, so they 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from fingerprint.features.space import FeatureSpace
 from fingerprint.fingerprints import Fingerprint
 from fingerprint.lda import LDAModel
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import as_text_list, check_float, check_int, check_labels, check_texts
+from fingerprint.validation import as_text_list, check_float, check_int, check_labels, check_texts, table_columns
 
 __all__ = [
     "MIN_TEXTS_PER_MODEL",
@@ -104,30 +105,22 @@ def build_references(
     """
     source = texts
     texts, y = check_training_data(texts, models)
-    groups, how = resolve_groups(groups, source, texts, y, needed=calibrate or not _is_fitted_space(space),
-                                 n_folds=n_folds)  # fmt: skip
+    groups, how = resolve_groups(groups, source, texts, y, space=space, calibrate=calibrate, n_folds=n_folds)
     space, X = resolve_space(space, texts, y, groups, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state)
-    refs = fit_references(
+    return fit_references(
         X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
-        metadata=metadata, random_state=random_state,
+        metadata=metadata, random_state=random_state, groups_source=how,
     )  # fmt: skip
-    if "calibration" in refs.metadata:
-        refs.metadata["calibration"]["groups"] = how
-    return refs
-
-
-def _is_fitted_space(space: Any) -> bool:
-    return (isinstance(space, FeatureSpace) and space.is_fitted()) or (isinstance(space, str) and space == "default")
 
 
 def resolve_groups(
-    groups: Any, source: Any, texts: list[str], y: np.ndarray, *, needed: bool, n_folds: int = 5
+    groups: Any, source: Any, texts: list[str], y: np.ndarray, *, space: Any, calibrate: bool, n_folds: int = 5
 ) -> tuple[Any, str]:
     """The groups cross-fitting uses, and where they came from.
 
     In order: ``groups`` as given; the ``prompt_id`` column of a table passed as the texts
     (``datasets.Dataset``, ``pandas.DataFrame``, mapping of columns); else, when cross-fitting
-    ``needed`` them, groups inferred from the answers' shared content
+    needs them (``calibrate``, or a ``space`` still to be fitted), groups inferred from the answers' shared content
     (:func:`~fingerprint.corpus.infer_prompt_groups`), so that the default call gets the
     accuracy of a grouped one.  Above :data:`~fingerprint.corpus.MAX_INFER_TEXTS` texts a warning
     says the folds are not grouped.  To cross-fit without groups on purpose, pass one group per
@@ -140,20 +133,14 @@ def resolve_groups(
     """
     if groups is not None:
         return check_groups(groups, len(texts)), "given"
-    columns = getattr(source, "column_names", None)
-    if columns is None and hasattr(source, "columns"):
-        columns = list(source.columns)
-    if columns is None and isinstance(source, Mapping):
-        columns = list(source)
-    if columns is not None and "prompt_id" in columns:
+    if "prompt_id" in (table_columns(source) or []):
         return check_groups(source["prompt_id"], len(texts)), "prompt_id column"
-    if not needed:
+    fixed = (isinstance(space, FeatureSpace) and space.is_fitted()) or (isinstance(space, str) and space == "default")
+    if not calibrate and fixed:  # nothing is cross-fitted
         return None, "none"
     from fingerprint.corpus import MAX_INFER_TEXTS, infer_prompt_groups
 
     if len(texts) > MAX_INFER_TEXTS:
-        import warnings
-
         warnings.warn(
             f"no groups= for {len(texts):,} texts (too many to infer prompts from content): cross-fitting folds may "
             "split the answers to one prompt, which lowers accuracy (0.375 instead of 0.405 top-1 on alpaca_eval); "
@@ -171,8 +158,6 @@ def resolve_groups(
         set(y[train].tolist()) == classes for train, _ in GroupKFold(n_splits=n_folds).split(texts, y, inferred)
     ):
         return inferred, "inferred"
-    import warnings
-
     warnings.warn(
         f"no groups=, and the {n_groups} prompt groups inferred from the texts cannot make {n_folds} folds that each "
         "train on every model: cross-fitting folds are not grouped; pass groups= (the prompt id of each text)",
@@ -248,6 +233,7 @@ def fit_references(
     shrinkage: float,
     metadata: Mapping[str, Mapping[str, Any]] | None,
     random_state: int,
+    groups_source: str | None = None,
 ) -> ReferenceSet:
     """One fingerprint per model from features, and the calibration by cross-fitting.
 
@@ -314,6 +300,8 @@ def fit_references(
         dist[test] = lda.distances(X[test])[np.arange(len(test)), idx]
     refs.calibrate_from_scores(scores, np.searchsorted(classes, y), dist)
     refs.metadata["calibration"] = {"n_texts": len(y), "n_folds": n_folds, "grouped": groups is not None}
+    if groups_source is not None:
+        refs.metadata["calibration"]["groups"] = groups_source
     return refs
 
 

@@ -180,10 +180,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         labels, classes, names = encode_labels(y, len(texts))
         lookup = dict(zip(classes.tolist(), names.tolist(), strict=True))
         texts, models = check_training_data(texts, [lookup[lab] for lab in labels.tolist()])
-        fitted_space = (isinstance(self.space, FeatureSpace) and self.space.is_fitted()) or (
-            isinstance(self.space, str) and self.space == "default"
-        )
-        groups, how = resolve_groups(groups, X, texts, models, needed=self.calibrate or not fitted_space,
+        groups, how = resolve_groups(groups, X, texts, models, space=self.space, calibrate=self.calibrate,
                                      n_folds=self.n_folds)  # fmt: skip
         space, feats = resolve_space(
             self.space, texts, models, groups, n_char=self.n_char, n_word=self.n_word,
@@ -192,10 +189,8 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         )  # fmt: skip
         self.references_ = fit_references(
             feats, models, space, calibrate=self.calibrate, groups=groups, n_folds=self.n_folds,
-            shrinkage=self.shrinkage, metadata=None, random_state=self.random_state,
+            shrinkage=self.shrinkage, metadata=None, random_state=self.random_state, groups_source=how,
         )  # fmt: skip
-        if "calibration" in self.references_.metadata:
-            self.references_.metadata["calibration"]["groups"] = how
         self._set_fitted(classes, names)
         return self
 

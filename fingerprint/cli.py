@@ -136,6 +136,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
 
     import fingerprint as fp
     from fingerprint import references
+    from fingerprint.attribution import family_index
 
     refs = references.builtin()
     sample = references.load_sample()
@@ -151,7 +152,8 @@ def _cmd_demo(a: argparse.Namespace) -> int:
         cols = ["true", "model", "confidence", "family", "family_confidence", "top_feature"]
         print(first[cols].to_string(index=False))
     acc = float(np.mean(df["true"] == df["model"]))
-    family = {f.model: f.metadata.get("family") or f.model for f in refs}
+    names, fam_of = family_index(refs, refs.models)
+    family = dict(zip(refs.models, (names[i] for i in fam_of), strict=True))
     fam_acc = float(np.mean([family[t] == f for t, f in zip(df["true"], df["family"], strict=True)]))
     print(f"\nper-text top-1 on all {len(df)} sample texts: {acc:.1%} (chance {1 / len(refs):.1%}); "
           f"family top-1: {fam_acc:.1%}\n")  # fmt: skip

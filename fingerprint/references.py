@@ -163,15 +163,12 @@ def load_corpora(
     ``sources``, ``corpora`` and ``space_models`` (the models whose answers fit the space)."""
     from fingerprint.corpus import load_corpus
 
-    dirs = [Path(data)] if isinstance(data, str | os.PathLike) else [Path(d) for d in data]
-    out: dict[str, Any] = {"text": [], "model": [], "prompt_id": [], "lineage": {}, "sources": {},
+    dirs = _corpus_dirs(data)
+    out: dict[str, Any] = {"text": [], "model": [], "prompt_id": [], "lineage": _read_json(dirs, "lineage.json"),
                            "corpora": [d.name for d in dirs], "split": split}  # fmt: skip
+    out["sources"] = {k: v for d in dirs for k, v in _read_json([d], "manifest.json").get("sources", {}).items()}
     for d in dirs:
         corpus = load_corpus(d, split=None if split == "all" else split)
-        if (d / "lineage.json").is_file():
-            out["lineage"].update(json.loads((d / "lineage.json").read_text()))
-        if (d / "manifest.json").is_file():
-            out["sources"].update(json.loads((d / "manifest.json").read_text()).get("sources", {}))
         for col in ("text", "model", "prompt_id"):
             out[col] += list(corpus[col])
     lineage = out["lineage"]
@@ -186,6 +183,19 @@ def load_corpora(
     return out
 
 
+def _corpus_dirs(data: Any) -> list[Path]:
+    return [Path(data)] if isinstance(data, str | os.PathLike) else [Path(d) for d in data]
+
+
+def _read_json(dirs: list[Path], name: str) -> dict[str, Any]:
+    """The JSON object ``name`` of each directory that has one, merged in order."""
+    out: dict[str, Any] = {}
+    for d in dirs:
+        if (d / name).is_file():
+            out.update(json.loads((d / name).read_text()))
+    return out
+
+
 def assemble(corpus: dict[str, Any], space: Any, X: Any, rows: list[int]) -> ReferenceSet:
     """Fingerprints of every model of ``corpus`` from features ``X`` (row ``i`` is corpus row ``rows[i]``),
     calibrated together by cross-fitting grouped by prompt, with lineage metadata."""
@@ -196,8 +206,7 @@ def assemble(corpus: dict[str, Any], space: Any, X: Any, rows: list[int]) -> Ref
     groups = np.asarray([corpus["prompt_id"][i] for i in rows], dtype=object)
     meta = {m: {k: v[k] for k in _LINEAGE_KEYS if v.get(k) is not None} for m, v in corpus["lineage"].items()}
     refs = fit_references(np.asarray(X), y, space, calibrate=True, groups=groups, n_folds=5, shrinkage=0.3,
-                          metadata=meta, random_state=0)  # fmt: skip
-    refs.metadata["calibration"]["groups"] = "given"
+                          metadata=meta, random_state=0, groups_source="given")  # fmt: skip
     refs.metadata.update(
         {
             "corpus": " + ".join(corpus["corpora"]),
@@ -308,12 +317,8 @@ def build_sample(
     from fingerprint.corpus import load_corpus
     from fingerprint.io import atomic_write_bytes
 
-    dirs = [data] if isinstance(data, str | os.PathLike) else list(data)
-    prompted: set[str] = set()
-    for d in map(Path, dirs):
-        if (d / "lineage.json").is_file():
-            lineage = json.loads((d / "lineage.json").read_text())
-            prompted |= {m for m, v in lineage.items() if v.get("role") == "prompted"}
+    dirs = _corpus_dirs(data)
+    prompted = {m for m, v in _read_json(dirs, "lineage.json").items() if v.get("role") == "prompted"}
     import datasets
 
     keep = ("text", "model", "prompt_id", "prompt", "source")

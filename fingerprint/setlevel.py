@@ -65,7 +65,7 @@ texts needed
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -296,16 +296,31 @@ class _Geometry:
         diff = self.m[:, None, :] - self.m[None, :, :]
         self.sq = (diff**2).sum(-1)  # |m_j − m_k|²
         self.pair = (self.sq - self.noise[:, None] - self.noise[None, :]) / self.d
-        # Each model's whitened covariance, approximated as the pooled one's shape scaled to the model's
-        # trace: Σ_j ≈ c_j P.  Exact per-model terms cost K whitenings of a d×d matrix per audit (seconds
-        # for 80 models); the scaled shape is what the sampling variance of an audit at small n needs.
+        self._fps, self._spread = fps, spread
+
+    def related(self, exclude_family: bool) -> np.ndarray:
+        """``[j, k]``: reference j is k itself or (with ``exclude_family``) of k's family, so not in k's null."""
+        related = np.eye(len(self.models), dtype=bool)
+        if exclude_family:
+            fam = self.families
+            related |= np.array([[a is not None and a == b for b in fam] for a in fam])
+        return related
+
+    @cached_property
+    def sampling_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(quad, tr2)``: ``quad[j, k] ≈ Δ_jkᵀ Σ_j Δ_jk`` and ``tr2[j] ≈ tr(Σ_j²)`` (whitened), for the unpaired null.
+
+        Each model's whitened covariance is approximated as the pooled one's shape scaled to the model's
+        trace, ``Σ_j ≈ c_j P``: exact per-model terms cost K whitenings of a d×d matrix per audit (seconds
+        for 80 models).  Computed on first use: paired audits do not need them.
+        """
+        fps = self._fps
         pooled = sum(f.scatter for f in fps) / max(sum(f.n_texts for f in fps) - len(fps), 1)
         P = self.att.whiten_both(pooled)
-        c = spread / max(float(np.trace(P)), 1e-12)
+        c = self._spread / max(float(np.trace(P)), 1e-12)
         G = self.att.W.T @ pooled @ self.att.W  # Δ_jkᵀ P Δ_jk = G_jj + G_kk − 2 G_jk (W = Σ⁻¹ means)
         g = np.diag(G)
-        self.quad = c[:, None] * (g[:, None] + g[None, :] - 2 * G)  # ≈ Δ_jkᵀ Σ_j Δ_jk, row j = the model drawn
-        self.tr2 = c**2 * float((P**2).sum())  # ≈ tr(Σ_j²)
+        return c[:, None] * (g[:, None] + g[None, :] - 2 * G), c**2 * float((P**2).sum())
 
     def whiten(self, X: np.ndarray) -> np.ndarray:
         return self.att.whiten(X)
@@ -343,11 +358,10 @@ class _DistanceNull:
         q, self.w = 0.5 * (_EDGES[:-1] + _EDGES[1:]), np.diff(_EDGES)
         self.L = np.full((K, len(q)), np.nan)  # model distances of unrelated models at the levels q
         self.a, self.b = np.zeros(K), np.zeros(K)
+        quad, tr2 = geo.sampling_terms
+        related = geo.related(exclude_family)
         for k in range(K):
-            others = np.array([
-                j for j in range(K)
-                if j != k and not (exclude_family and geo.families[k] and geo.families[j] == geo.families[k])
-            ], dtype=int)  # fmt: skip
+            others = np.flatnonzero(~related[:, k])
             null = pair[k, others]
             ok = np.isfinite(null)
             null, others = null[ok], others[ok]
@@ -359,8 +373,8 @@ class _DistanceNull:
             with np.errstate(over="ignore"):  # the top levels of a t with few df overflow: inf, never reached
                 self.L[k] = np.exp(logs.mean() + scale * stats.t.ppf(q, df=len(logs) - 1))
             # Δᵀ Σ_j Δ per unit |Δ|², averaged over the unrelated models j drawn as the unknown
-            self.a[k] = float(np.mean(geo.quad[others, k] / np.maximum(geo.sq[others, k], 1e-12)))
-            self.b[k] = float(np.mean(geo.tr2[others]))
+            self.a[k] = float(np.mean(quad[others, k] / np.maximum(geo.sq[others, k], 1e-12)))
+            self.b[k] = float(np.mean(tr2[others]))
 
     def pvalues(self, dist: np.ndarray, n: int) -> np.ndarray:
         """p-value per candidate of distances ``dist`` estimated from ``n`` texts; ``nan`` if untestable."""
@@ -441,10 +455,7 @@ class _Votes:
         self.winner = np.full(len(prompts), -1)
         self.available = np.zeros((len(prompts), K), dtype=bool)
         wins, trials = np.zeros((K, K)), np.zeros((K, K))  # [audited reference o, candidate k]
-        related = np.eye(K, dtype=bool)
-        if exclude_family:
-            fam = geo.families
-            related |= np.array([[a is not None and a == b for b in fam] for a in fam])
+        related = geo.related(exclude_family)
         for i, p in enumerate(prompts):
             have = np.array([k for k, m in enumerate(geo.models) if answers.has(m, p)])
             if len(have) < 2:

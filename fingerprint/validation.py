@@ -31,8 +31,14 @@ def is_blank(text: str) -> bool:
     return not stripped or all(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in stripped)
 
 
-def _columns(texts: Any) -> list[str] | None:
-    """Column names of a table-like input (datasets.Dataset, pandas.DataFrame, mapping of columns), else None."""
+def table_columns(texts: Any) -> list[str] | None:
+    """Column names of a table-like input (datasets.Dataset, pandas.DataFrame, mapping of columns), else None.
+
+    Examples
+    --------
+    >>> table_columns({"text": ["a"], "prompt_id": ["p1"]}), table_columns(["a", "b"])
+    (['text', 'prompt_id'], None)
+    """
     if isinstance(texts, Mapping):
         return [str(k) for k in texts]
     if hasattr(texts, "column_names") and hasattr(texts, "__getitem__"):  # datasets.Dataset (duck-typed)
@@ -52,7 +58,7 @@ def as_text_list(texts: Any) -> list[Any]:
         return [texts]
     if isinstance(texts, bytes):
         raise TypeError("texts must be str, not bytes: decode them first (e.g. b.decode('utf-8'))")
-    columns = _columns(texts)
+    columns = table_columns(texts)
     if columns is not None:
         if "text" not in columns:
             kind = type(texts).__name__
