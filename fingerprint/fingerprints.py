@@ -25,22 +25,21 @@ from typing import Any
 import numpy as np
 
 from fingerprint.features.space import FeatureSpace
-from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
+from fingerprint.io import (
+    FingerprintFileError,
+    pack_symmetric,
+    read_bundle,
+    triu_pairs,
+    unpack_symmetric,
+    write_bundle,
+)  # fmt: skip
 from fingerprint.validation import check_texts
 
 __all__ = ["Fingerprint"]
 
 
-def _pack_sym(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
-    return a[np.triu_indices(a.shape[0])].astype(dtype)
-
-
-def _unpack_sym(v: np.ndarray, d: int) -> np.ndarray:
-    if v.shape != (d * (d + 1) // 2,):
-        raise FingerprintFileError(f"scatter has {v.shape} values, expected {d * (d + 1) // 2} for d={d}")
-    out = np.zeros((d, d))
-    out[np.triu_indices(d)] = v
-    return out + np.triu(out, 1).T
+#: int8 storage: correlations rounded to multiples of 1/127 (so |error| <= 1/254 ~ 0.004).
+_INT8_STEPS = 127
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -206,17 +205,23 @@ class Fingerprint:
         Parameters
         ----------
         path : path-like
-        precision : {"float64", "float32", "float16"}, default="float64"
+        precision : {"float64", "float32", "float16", "int8"}, default="float64"
             ``"float32"`` halves the file (the scatter matrix dominates it) at a
             relative rounding of ~1e-7; merges of loaded files are then exact
             only to that precision.  ``"float16"`` quarters it: the scatter is stored
             divided by its largest entry (float16 overflows above 65,504), rounding each
             entry by up to ~5e-4 of that largest entry.  On the built-in set that changed
             no audit p-value and moved attribution probabilities by at most 1.5e-4
-            (one argmax of 3,678 dev texts); the mean is kept in float32.
+            (one argmax of 3,678 dev texts).  ``"int8"`` halves it again: the standard
+            deviations are kept (float64) and the correlations rounded to multiples of
+            1/127 (error <= 0.004 each, ~1 % of the matrix in Frobenius norm on the
+            built-in set).  That is too coarse to pool as the LDA's covariance (it moved
+            probabilities by up to 0.11), so :meth:`ReferenceSet.save` keeps the exact
+            sum of its fingerprints' scatters beside them.  The mean is kept in float32
+            by both ``"float16"`` and ``"int8"``.
         """
-        if precision not in ("float64", "float32", "float16"):
-            raise ValueError(f"precision must be 'float64', 'float32' or 'float16', got {precision!r}")
+        if precision not in ("float64", "float32", "float16", "int8"):
+            raise ValueError(f"precision must be 'float64', 'float32', 'float16' or 'int8', got {precision!r}")
         meta = {
             "model": self.model,
             "n_texts": self.n_texts,
@@ -226,10 +231,16 @@ class Fingerprint:
         }
         if precision == "float16":
             scale = float(np.abs(self.scatter).max()) or 1.0
-            arrays = {"mean": self.mean.astype(np.float32), "scatter": _pack_sym(self.scatter / scale, np.float16),
+            arrays = {"mean": self.mean.astype(np.float32), "scatter": pack_symmetric(self.scatter / scale, np.float16),
                       "scatter_scale": np.array(scale)}  # fmt: skip
+        elif precision == "int8":
+            sd = np.sqrt(np.diag(self.scatter))
+            safe = np.where(sd > 0, sd, 1.0)  # a constant feature has no correlations: stored as 0
+            corr = np.clip(self.scatter / np.outer(safe, safe), -1.0, 1.0)
+            arrays = {"mean": self.mean.astype(np.float32), "scatter_sd": sd,
+                      "scatter": pack_symmetric(np.rint(corr * _INT8_STEPS), np.int8)}  # fmt: skip
         else:
-            arrays = {"mean": self.mean, "scatter": _pack_sym(self.scatter, np.dtype(precision).type)}
+            arrays = {"mean": self.mean, "scatter": pack_symmetric(self.scatter, np.dtype(precision).type)}
         return write_bundle(path, "fingerprint", meta, arrays)
 
     @classmethod
@@ -241,17 +252,31 @@ class Fingerprint:
             raise FingerprintFileError(f"{path}: malformed fingerprint (scatter scale {scale!r})")
         try:
             d = int(meta["dim"])
+            packed = arr["scatter"]
+            if packed.dtype == np.int8:  # correlations in 1/127 steps, and the standard deviations
+                sd = arr.get("scatter_sd", np.zeros(0)).astype(np.float64)
+                if sd.shape != (d,) or not np.all(np.isfinite(sd) & (sd >= 0)):
+                    raise ValueError(f"int8 scatter needs {d} finite standard deviations, got {sd.shape}")
+                if packed.shape == (d * (d + 1) // 2,):  # else unpack_symmetric names the damage
+                    rows, cols, _, _ = triu_pairs(d)
+                    packed = packed * (sd[rows] * sd[cols] / _INT8_STEPS)  # scaled while packed: half the work
+            scatter = unpack_symmetric(packed, d)
+            if arr["scatter"].dtype == np.int8:
+                np.fill_diagonal(scatter, sd**2)
+            elif scale != 1.0:
+                scatter *= float(scale)
             return cls(
-                meta["model"], meta["n_texts"], arr["mean"].astype(np.float64),
-                _unpack_sym(arr["scatter"], d) * float(scale),
+                meta["model"], meta["n_texts"], arr["mean"].astype(np.float64), scatter,
                 meta["space_id"], meta.get("metadata", {}),
             )  # fmt: skip
         except (KeyError, TypeError, ValueError) as e:
             raise FingerprintFileError(f"{path}: malformed fingerprint ({e})") from e
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # the read-only metadata view cannot be pickled: rebuild from plain values (pickle, deepcopy, joblib)
-        return (type(self), (self.model, self.n_texts, self.mean, self.scatter, self.space_id, dict(self.metadata)))
+        # the read-only metadata view cannot be pickled: rebuild from plain values (pickle, deepcopy, joblib);
+        # the scatter travels as its upper triangle (half the bytes a Dask worker or joblib process receives)
+        packed = pack_symmetric(self.scatter)
+        return (_from_packed, (self.model, self.n_texts, self.mean, packed, self.space_id, dict(self.metadata)))
 
     def to_dict(self) -> dict[str, Any]:
         """Summary as plain Python types (statistics omitted)."""
@@ -263,3 +288,10 @@ class Fingerprint:
         return f"Fingerprint(model={self.model!r}, n_texts={self.n_texts}, dim={self.dim}" + (
             f", {extra})" if extra else ")"
         )
+
+
+def _from_packed(
+    model: str, n_texts: int, mean: np.ndarray, packed: np.ndarray, space_id: str, metadata: dict[str, Any]
+) -> Fingerprint:
+    """Unpickle a :class:`Fingerprint` (see ``__reduce__``)."""
+    return Fingerprint(model, n_texts, mean, unpack_symmetric(packed, len(mean)), space_id, metadata)

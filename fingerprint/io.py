@@ -23,6 +23,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ import numpy as np
 
 __all__ = [
     "SCHEMA_VERSION", "DirectoryLockedError", "FingerprintFileError", "atomic_write_bytes", "check_file_size",
-    "exclusive_lock", "file_sha256", "fresh_directory", "read_bundle", "write_bundle",
+    "exclusive_lock", "file_sha256", "fresh_directory", "pack_symmetric", "read_bundle", "triu_pairs",
+    "unpack_symmetric", "write_bundle",
 ]  # fmt: skip
 
 #: Bumped when the on-disk layout changes incompatibly.
@@ -154,6 +156,32 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def triu_pairs(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows and columns of the upper triangle of a ``(d, d)`` matrix, and their flat and mirrored flat indices.
+
+    Cached: built once per dimension, they cost as much as an unpacking (a set loads ~80 matrices).
+    """
+    rows, cols = np.triu_indices(d)
+    return rows, cols, rows * d + cols, cols * d + rows
+
+
+def pack_symmetric(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """The upper triangle (diagonal included) of a symmetric ``(d, d)`` matrix, row by row, as ``dtype``."""
+    return a.ravel()[triu_pairs(a.shape[0])[2]].astype(dtype)
+
+
+def unpack_symmetric(v: np.ndarray, d: int) -> np.ndarray:
+    """The float64 ``(d, d)`` matrix packed by :func:`pack_symmetric`; a wrong length is a damaged file."""
+    if v.shape != (d * (d + 1) // 2,):
+        raise FingerprintFileError(f"packed matrix has {v.shape} values, expected {d * (d + 1) // 2} for d={d}")
+    _, _, upper, lower = triu_pairs(d)
+    out = np.empty(d * d)
+    out[upper] = v  # flat indices: about twice as fast as 2-d fancy indexing
+    out[lower] = v
+    return out.reshape(d, d)
 
 
 def _umask() -> int:

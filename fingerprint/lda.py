@@ -63,23 +63,44 @@ class LDAModel:
 
     @classmethod
     def from_fingerprints(
-        cls, fingerprints: Sequence[Fingerprint], shrinkage: float, temperature: float | None = None
+        cls,
+        fingerprints: Sequence[Fingerprint],
+        shrinkage: float,
+        temperature: float | None = None,
+        scatter_sum: np.ndarray | None = None,
     ) -> LDAModel:
         """Shrinkage LDA from fingerprints (pooled scatter, class means).
 
         The pooled covariance is shrunk toward ``trace/d * I``; ``shrinkage=0`` is plain LDA.
+        ``scatter_sum`` replaces the sum of the fingerprints' scatters when known more exactly
+        (:meth:`ReferenceSet.within_scatter` of a set saved at reduced precision).
         """
         fps = list(fingerprints)
         if len(fps) < 2:
             raise ValueError(f"need at least 2 models in the reference set, it has {len(fps)}")
-        means = np.stack([f.mean for f in fps])
-        n = sum(f.n_texts for f in fps)
-        dof = n - len(fps) if n - len(fps) > 0 else n
-        sw = sum(f.scatter for f in fps) / dof
+        total = sum(f.scatter for f in fps) if scatter_sum is None else scatter_sum
+        return cls.from_statistics(
+            [f.model for f in fps], np.stack([f.mean for f in fps]), sum(f.n_texts for f in fps), total, shrinkage,
+            temperature,
+        )  # fmt: skip
+
+    @classmethod
+    def from_statistics(
+        cls, classes: Sequence[str], means: np.ndarray, n_texts: int, scatter_sum: np.ndarray, shrinkage: float,
+        temperature: float | None = None,
+    ) -> LDAModel:  # fmt: skip
+        """Shrinkage LDA from class means, the total number of texts and the pooled within-model scatter.
+
+        What :meth:`from_fingerprints` computes from fingerprints; cross-fitted calibration uses it
+        with the statistics of the training folds, which need no per-model scatter.
+        """
+        k = len(classes)
+        dof = n_texts - k if n_texts - k > 0 else n_texts
+        sw = scatter_sum / dof
         d = sw.shape[0]
         target = float(np.trace(sw)) / d or 1.0
         cov = (1.0 - shrinkage) * sw + shrinkage * target * np.eye(d)
-        return cls(np.array([f.model for f in fps], dtype=object), means, cov, temperature)
+        return cls(np.array(list(classes), dtype=object), means, cov, temperature)
 
     @property
     def dim(self) -> int:

@@ -101,7 +101,7 @@ def build(
     out: str | os.PathLike[str],
     *,
     split: str = "train",
-    precision: str = "float16",
+    precision: str = "int8",
     space_roles: tuple[str, ...] = ("teacher", "base"),
     n_jobs: int | None = -1,
 ) -> ReferenceSet:
@@ -123,7 +123,7 @@ def build(
         Output directory (saved all or nothing).
     split : {"train", "dev"} or "all", default="train"
         Prompts to fingerprint; ``train`` keeps ``dev`` free for evaluation.
-    precision : {"float16", "float32", "float64"}, default="float16"
+    precision : {"int8", "float16", "float32", "float64"}, default="int8"
         Storage precision of the scatter matrices (:meth:`Fingerprint.save`).
     space_roles : tuple of str, default=("teacher", "base")
         Lineage roles whose answers fit the feature space.

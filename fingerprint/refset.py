@@ -30,7 +30,9 @@ from fingerprint.io import (
     exclusive_lock,
     file_sha256,
     fresh_directory,
+    pack_symmetric,
     read_bundle,
+    unpack_symmetric,
     write_bundle,
 )  # fmt: skip
 from fingerprint.lda import LDAModel
@@ -45,9 +47,14 @@ __all__ = ["ReferenceSet", "builtin_dir"]
 def _check_confidence_map(knots: Any) -> np.ndarray:
     """A (2, m) array of finite knots, confidences increasing, values in [0, 1] (a file may hold anything)."""
     k = np.asarray(knots, dtype=np.float64)
-    if k.ndim != 2 or k.shape[0] != 2 or k.shape[1] < 1 or not np.isfinite(k).all() or (np.diff(k[0]) < 0).any() or (
-        (k < 0) | (k > 1)
-    ).any():
+    if (
+        k.ndim != 2
+        or k.shape[0] != 2
+        or k.shape[1] < 1
+        or not np.isfinite(k).all()
+        or (np.diff(k[0]) < 0).any()
+        or ((k < 0) | (k > 1)).any()
+    ):
         raise ValueError("confidence_map must be 2 x m finite knots in [0, 1] with increasing confidences")
     return k
 
@@ -150,6 +157,7 @@ class ReferenceSet:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._fps: dict[str, Fingerprint] = {}
         self._lda: tuple[float, LDAModel] | None = None
+        self._scatter_sum: np.ndarray | None = None  # within_scatter(), computed on first use
         self._changed_since_calibration = False
         self._warned_stale = False
         for f in fingerprints:
@@ -157,8 +165,8 @@ class ReferenceSet:
         # the models the calibration was fitted for; None when there is none
         self.calibrated_models: tuple[str, ...] | None = None
         if temperature is not None:
-            self.calibrated_models = tuple(sorted(calibrated_models)) if calibrated_models is not None else tuple(
-                self.models
+            self.calibrated_models = (
+                tuple(sorted(calibrated_models)) if calibrated_models is not None else tuple(self.models)
             )
 
     # -- container protocol ------------------------------------------------
@@ -199,15 +207,23 @@ class ReferenceSet:
         old = self._fps.get(fingerprint.model)
         if old is not None and not (merge or replace):
             raise ValueError(f"{fingerprint.model!r} is already in the set; pass merge=True or replace=True")
-        self._fps[fingerprint.model] = old.merge(fingerprint) if (old is not None and merge) else fingerprint
+        new = old.merge(fingerprint) if (old is not None and merge) else fingerprint
+        self._fps[fingerprint.model] = new
+        self._update_scatter_sum(new.scatter - (0.0 if old is None else old.scatter))
         self._lda = None
+
+    def _update_scatter_sum(self, change: np.ndarray) -> None:
+        # updated, not recomputed: a set loaded with a stored exact sum keeps it exact for the models it kept
+        if self._scatter_sum is not None:
+            self._scatter_sum = self._scatter_sum + change
+            self._scatter_sum.setflags(write=False)
 
     def remove(self, model: str) -> ReferenceSet:
         """Drop a model; raises ``KeyError`` naming the known models if absent.
 
         The calibration is then stale, as after :meth:`add`.
         """
-        self[model]
+        self._update_scatter_sum(-self[model].scatter)
         del self._fps[model]
         self._lda = None
         self._warn_if_stale()
@@ -250,13 +266,29 @@ class ReferenceSet:
         True
         """
         if self._lda is None or self._lda[0] != self.shrinkage:
-            self._lda = (self.shrinkage, LDAModel.from_fingerprints(list(self), self.shrinkage))
+            lda = LDAModel.from_fingerprints(list(self), self.shrinkage, scatter_sum=self.within_scatter())
+            self._lda = (self.shrinkage, lda)
         # a shallow copy carries the current temperature (calibration changes without refitting the LDA)
         # and never alters a model shared with another copy of the set
         model = copy.copy(self._lda[1])
         model.temperature = self.temperature
         model.confidence_map = self.confidence_map
         return model
+
+    def within_scatter(self) -> np.ndarray:
+        """Sum of the fingerprints' scatter matrices: the within-model scatter the LDA pools (read-only).
+
+        A set saved with ``precision="float16"`` or ``"int8"`` stores this sum exactly (float32)
+        beside its rounded fingerprints, and keeps it exact through :meth:`add` and :meth:`remove`
+        (only the added or removed fingerprint's rounding enters), so the built-in set's LDA is
+        the one its full-precision statistics give.
+        """
+        if self._scatter_sum is None:
+            fps = list(self)
+            total = np.zeros((0, 0)) if not fps else sum((f.scatter for f in fps[1:]), fps[0].scatter.copy())
+            total.setflags(write=False)
+            self._scatter_sum = total
+        return self._scatter_sum
 
     @property
     def models(self) -> list[str]:
@@ -279,8 +311,10 @@ class ReferenceSet:
         return len(self._fps)
 
     def __repr__(self) -> str:
-        cal = "uncalibrated" if self.temperature is None else "calibrated" + (
-            " (stale: models changed since)" if self.calibration_stale else ""
+        cal = (
+            "uncalibrated"
+            if self.temperature is None
+            else "calibrated" + (" (stale: models changed since)" if self.calibration_stale else "")
         )
         shown = ", ".join(self.models[:5]) + (", ..." if len(self) > 5 else "")
         return f"ReferenceSet({len(self)} models: [{shown}], space={self.space.space_id_}, {cal})"
@@ -346,7 +380,9 @@ class ReferenceSet:
     def save(self, directory: str | os.PathLike[str], *, precision: str = "float64") -> Path:
         """Save to a directory, all or nothing: the fingerprints, the space and an index.
 
-        ``precision`` is passed to :meth:`Fingerprint.save`.
+        ``precision`` is passed to :meth:`Fingerprint.save`.  At ``"float16"`` or ``"int8"`` the
+        index also keeps :meth:`within_scatter` in float32, so the loaded set's LDA is the
+        full-precision one (the built-in set is saved at ``"int8"``).
 
         The files go to a new *generation* folder (``.gen-…``) beside the current one; the index
         ``references.npz``, which names the generation and the checksum of every file in it, is
@@ -381,6 +417,8 @@ class ReferenceSet:
             arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
             if self.confidence_map is not None:
                 arrays["confidence_map"] = self.confidence_map
+            if precision in ("float16", "int8") and len(self):
+                arrays["scatter_sum"] = pack_symmetric(self.within_scatter(), np.float32)
             meta = {
                 "generation": gen.name,
                 "members": members,
@@ -479,12 +517,19 @@ class ReferenceSet:
             if file_sha256(p) != meta["member_sha256"].get(model):
                 raise FingerprintFileError(f"{p}: checksum differs from the index (modified or replaced)")
             fps.append(Fingerprint.load(p))
-        return cls(
+        refs = cls(
             fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
             distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
             confidence_map=arr.get("confidence_map"),
             calibrated_models=meta.get("calibrated_models"),
         )  # fmt: skip
+        if "scatter_sum" in arr and fps:
+            total = unpack_symmetric(arr["scatter_sum"], fps[0].dim)
+            if not np.all(np.isfinite(total)):
+                raise FingerprintFileError(f"{directory}: the index's scatter sum is not finite")
+            total.setflags(write=False)
+            refs._scatter_sum = total
+        return refs
 
     @classmethod
     def from_files(
@@ -498,8 +543,10 @@ class ReferenceSet:
         loaded = [(Path(p), Fingerprint.load(p)) for p in paths]
         for i, (p, f) in enumerate(loaded):  # an identical fingerprint is the same file (or a copy of it)
             for q, g in loaded[:i]:
-                if (f.model, f.n_texts) == (g.model, g.n_texts) and np.array_equal(f.mean, g.mean) and (
-                    np.array_equal(f.scatter, g.scatter)
+                if (
+                    (f.model, f.n_texts) == (g.model, g.n_texts)
+                    and np.array_equal(f.mean, g.mean)
+                    and (np.array_equal(f.scatter, g.scatter))
                 ):
                     raise ValueError(f"{p} and {q} are the same fingerprint file: its texts would count twice")
         return cls((f for _, f in loaded), space, shrinkage=shrinkage)
@@ -528,6 +575,7 @@ class ReferenceSet:
             calibrated_models=refs.calibrated_models, confidence_map=refs.confidence_map,
         )  # fmt: skip
         new._lda = refs._lda_shared()
+        new._scatter_sum = refs._scatter_sum  # read-only, replaced (never changed in place) by add/remove
         return new
 
     def _lda_shared(self) -> tuple[float, LDAModel]:
@@ -541,5 +589,3 @@ class ReferenceSet:
         state = dict(self.__dict__)
         state["_lda"] = None  # a cache: refitted on demand, not worth pickling
         return state
-
-

@@ -296,7 +296,7 @@ class _Geometry:
         diff = self.m[:, None, :] - self.m[None, :, :]
         self.sq = (diff**2).sum(-1)  # |m_j − m_k|²
         self.pair = (self.sq - self.noise[:, None] - self.noise[None, :]) / self.d
-        self._fps, self._spread = fps, spread
+        self._fps, self._spread, self._scatter_sum = fps, spread, refs.within_scatter()
 
     def related(self, exclude_family: bool) -> np.ndarray:
         """``[j, k]``: reference j is k itself or (with ``exclude_family``) of k's family, so not in k's null."""
@@ -315,7 +315,7 @@ class _Geometry:
         for 80 models).  Computed on first use: paired audits do not need them.
         """
         fps = self._fps
-        pooled = sum(f.scatter for f in fps) / max(sum(f.n_texts for f in fps) - len(fps), 1)
+        pooled = self._scatter_sum / max(sum(f.n_texts for f in fps) - len(fps), 1)
         P = self.att.whiten_both(pooled)
         c = self._spread / max(float(np.trace(P)), 1e-12)
         G = self.att.W.T @ pooled @ self.att.W  # Δ_jkᵀ P Δ_jk = G_jj + G_kk − 2 G_jk (W = Σ⁻¹ means)

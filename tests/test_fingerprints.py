@@ -168,3 +168,44 @@ def test_float16_storage_quarters_the_file(tmp_path):
     f = Fingerprint.from_features(np.random.default_rng(0).normal(size=(300, 120)), "m", "space")
     sizes = {p: f.save(tmp_path / f"{p}.npz", precision=p).stat().st_size for p in ("float64", "float16")}
     assert sizes["float16"] < 0.3 * sizes["float64"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    arrays(
+        np.float64, st.tuples(st.integers(2, 12), st.integers(1, 5)),
+        # values below 1e-100 give variances that underflow to 0 while a cross term does not (the
+        # correlation, then stored as 0, is undefined): not a case real features reach
+        elements=st.floats(-1e5, 1e5).filter(lambda v: v == 0 or abs(v) > 1e-100),
+    )
+)  # fmt: skip
+def test_int8_storage_keeps_variances_and_rounds_correlations(tmp_path_factory, X):
+    """int8 scatter: variances kept (float64), correlations off by at most 1/254, constant features stay 0."""
+    f = Fingerprint.from_features(X, "m", "space")
+    g = Fingerprint.load(f.save(tmp_path_factory.mktemp("i8") / "h.npz", precision="int8"))
+    var = np.diag(f.scatter)
+    np.testing.assert_allclose(np.diag(g.scatter), var, rtol=1e-12, atol=0)
+    sd = np.sqrt(var)
+    tol = np.outer(sd, sd) * (1 / 254 + 1e-6)
+    assert np.all(np.abs(g.scatter - f.scatter) <= tol + 1e-300)
+    np.testing.assert_array_equal(g.scatter, g.scatter.T)
+
+
+def test_int8_storage_halves_float16(tmp_path):
+    f = Fingerprint.from_features(np.random.default_rng(0).normal(size=(300, 120)), "m", "space")
+    sizes = {p: f.save(tmp_path / f"{p}.npz", precision=p).stat().st_size for p in ("float16", "int8")}
+    assert sizes["int8"] < 0.6 * sizes["float16"]
+
+
+def test_int8_file_without_its_deviations_is_refused(tmp_path):
+    from fingerprint.io import read_bundle, write_bundle
+
+    f = Fingerprint.from_features(np.random.default_rng(0).normal(size=(20, 4)), "m", "space")
+    meta, arrays = read_bundle(f.save(tmp_path / "a.npz", precision="int8"), "fingerprint")
+    for broken in (
+        {k: v for k, v in arrays.items() if k != "scatter_sd"},
+        {**arrays, "scatter_sd": -arrays["scatter_sd"]},
+    ):
+        write_bundle(tmp_path / "b.npz", "fingerprint", meta, broken)
+        with pytest.raises(FingerprintFileError, match="standard deviations"):
+            Fingerprint.load(tmp_path / "b.npz")

@@ -181,3 +181,22 @@ def test_a_negative_temperature_in_an_index_is_refused(small_space, tmp_path):
     fp.io.write_bundle(d / "references.npz", "reference_set", meta, arrays)
     with pytest.raises(ValueError, match="temperature"):
         ReferenceSet.load(d)
+
+
+@pytest.mark.parametrize("precision", ["float16", "int8"])
+def test_reduced_precision_set_keeps_the_exact_pooled_scatter(small_space, tmp_path, precision):
+    """The index stores the sum of the full-precision scatters, so the loaded set's LDA is the original's,
+    and removing a model subtracts only that model's (rounded) scatter."""
+    refs = _set(small_space, "p", 4, seed=3)
+    exact = refs.within_scatter().copy()
+    tol = 1e-6 * np.abs(exact).max()
+    back = ReferenceSet.load(refs.save(tmp_path / "s", precision=precision))
+    np.testing.assert_allclose(back.within_scatter(), exact, rtol=1e-6, atol=tol)
+    assert np.abs(sum(f.scatter for f in back) - exact).max() > 10 * tol  # the fingerprints alone are rounded
+    X = np.random.default_rng(0).normal(size=(5, exact.shape[0]))
+    np.testing.assert_allclose(back.lda().scores(X), refs.lda().scores(X), rtol=1e-5, atol=1e-5)
+    gone = back["p-0"]
+    back.remove("p-0")
+    np.testing.assert_allclose(back.within_scatter(), exact - gone.scatter, rtol=1e-6, atol=tol)
+    back.add(gone)
+    np.testing.assert_allclose(back.within_scatter(), exact, rtol=1e-6, atol=tol)
