@@ -33,8 +33,9 @@ LAYERS: dict[str, int] = {
     # 6: attribution and audit
     "fingerprint.attribution": 6,
     "fingerprint.setlevel": 6,
-    # 7: the scikit-learn estimator on top
+    # 7: the scikit-learn estimator and the Dask front end on top
     "fingerprint.classifier": 7,
+    "fingerprint.dask": 7,
     # 8: built-in data
     "fingerprint.references": 8,
     # 9: command line
@@ -138,6 +139,8 @@ SAME_CLASS_ACCESS = {
     ("fingerprint.classifier", "new._metadata_request"),  # __sklearn_clone__ copies routing as sklearn's clone does
     ("fingerprint.refset", "new._lda"),  # ReferenceSet.default() shares the cached built-in set's LDA
     ("fingerprint.refset", "refs._lda_shared"),
+    ("fingerprint.refset", "refs._scatter_sum"),  # load() and default() keep the stored exact scatter sum
+    ("fingerprint.refset", "new._scatter_sum"),
 }
 
 

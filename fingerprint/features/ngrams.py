@@ -19,12 +19,28 @@ from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from fingerprint.features import fastgrams
 from fingerprint.validation import check_float, check_int, check_texts
 
-__all__ = ["WORD_TOKEN_PATTERN", "CharNgrams", "WordNgrams"]
+__all__ = ["LEGACY_TOKEN_PATTERN", "WORD_TOKEN_PATTERN", "CharNgrams", "WordNgrams", "weight_counts"]
 
 #: Words *and* single punctuation marks are tokens: "Sure!" -> "Sure", "!".
 WORD_TOKEN_PATTERN = r"(?u)\b\w+\b|[^\w\s]"
+#: scikit-learn's default token pattern (words of 2+ characters, punctuation dropped).
+LEGACY_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+#: Patterns that never match whitespace: the vectorised counter (:mod:`~fingerprint.features.fastgrams`)
+#: handles them; any other pattern is counted by scikit-learn (same result, ~20x slower).
+_FAST_PATTERNS = (WORD_TOKEN_PATTERN, LEGACY_TOKEN_PATTERN)
+
+
+def weight_counts(C: sp.spmatrix, *, sublinear_tf: bool = True, idf: np.ndarray | None = None) -> sp.csr_matrix:
+    """Counts -> (sublinear) tf, times idf, rows scaled to unit L2 norm (float32 CSR)."""
+    C = sp.csr_matrix(C, dtype=np.float32, copy=True)
+    if sublinear_tf:
+        C.data = np.log1p(C.data)
+    if idf is not None:
+        C = C @ sp.diags(idf)
+    return normalize(C).tocsr()
 
 
 class _Ngrams(TransformerMixin, BaseEstimator):
@@ -92,6 +108,12 @@ class _Ngrams(TransformerMixin, BaseEstimator):
                 names, C = names[keep], C[:, keep]
             self.vectorizer_ = CountVectorizer(vocabulary=list(names), dtype=np.float32, **kw)
             C = C.tocsr()
+        # the vocabulary's lookup table for the vectorised counter (a fitted vocabulary never changes)
+        self._index = (
+            None
+            if self.n_features is not None
+            else fastgrams.VocabularyIndex(list(self.vectorizer_.get_feature_names_out()))
+        )
         if self.use_idf:
             df = np.bincount(C.indices, minlength=C.shape[1])
             # smoothed idf as in scikit-learn's TfidfTransformer: ln((1 + n) / (1 + df)) + 1
@@ -102,13 +124,23 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         return self._weight(C)
 
     def _weight(self, C: sp.spmatrix) -> sp.csr_matrix:
-        """Counts -> (sublinear) tf, times idf, rows scaled to unit L2 norm."""
-        C = sp.csr_matrix(C, dtype=np.float32, copy=True)
-        if self.sublinear_tf:
-            C.data = np.log1p(C.data)
-        if self.idf_ is not None:
-            C = C @ sp.diags(self.idf_)
-        return normalize(C).tocsr()
+        return weight_counts(C, sublinear_tf=self.sublinear_tf, idf=self.idf_)
+
+    def _spans(self, texts: list[str]) -> fastgrams.Spans | None:
+        """The texts' n-grams for the vectorised counter, or None when only scikit-learn handles this analyzer."""
+        rng = tuple(self.vectorizer_.ngram_range)
+        if self._analyzer == "char":
+            return fastgrams.char_spans(texts, rng, self.lowercase)
+        pattern = self.vectorizer_.token_pattern
+        return fastgrams.word_spans(texts, rng, pattern, self.lowercase) if pattern in _FAST_PATTERNS else None
+
+    def _counts(self, texts: list[str]) -> sp.csr_matrix:
+        spans = self._spans(texts)
+        if spans is None:
+            return self.vectorizer_.transform(texts)
+        if self.n_features is not None:
+            return fastgrams.hashed_counts(spans, self.n_features)
+        return fastgrams.vocabulary_counts(spans, self._index)
 
     @property
     def vocabulary_(self) -> np.ndarray:
@@ -131,7 +163,7 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         scipy.sparse.csr_matrix
         """
         check_is_fitted(self, "vectorizer_", msg="This %(name)s is not fitted yet: call fit(texts) first.")
-        return self._weight(self.vectorizer_.transform(check_texts(X)))
+        return self._weight(self._counts(check_texts(X)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Feature names: ``'<kind>:<n-gram>'``, or ``'<kind>:hash_<i>'`` in hashing mode."""

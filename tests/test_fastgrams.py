@@ -1,0 +1,111 @@
+"""The vectorised n-gram counter equals scikit-learn's vectorizers exactly."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
+from sklearn.utils import murmurhash3_32
+
+from fingerprint.features import fastgrams as fg
+from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN
+
+# letters, digits, punctuation, every kind of whitespace run, accents, CJK, emoji, combining marks
+ALPHABET = st.sampled_from(list("aAbBzZ019 .,!?'-*#|_\n\t\r\x0b\x0c\u00a0\u2003éÉßİıſK日本😀🇫🇷\u0301\u200d—…"))
+TEXTS = st.lists(st.text(ALPHABET, min_size=1, max_size=60), min_size=1, max_size=6)
+
+
+def _sk(kind: str, **kw):
+    common = {"dtype": np.float32, **kw}
+    if kind == "hash":
+        return HashingVectorizer(alternate_sign=False, norm=None, **common)
+    return CountVectorizer(**common)
+
+
+def _seen(texts, kw):
+    try:
+        return sorted(CountVectorizer(**kw).fit(texts).vocabulary_)
+    except ValueError:  # no n-gram at all: scikit-learn refuses an empty vocabulary
+        return []
+
+
+def _same(A, B):
+    assert A.shape == B.shape
+    assert (A != B).nnz == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=40), st.integers(0, 2**32 - 1))
+def test_murmur3_equals_sklearn(data, seed):
+    buf = np.frombuffer(b"xy" + data, dtype=np.uint8)
+    got = fg.murmur3(buf, np.array([2]), np.array([len(data)]), seed=seed)
+    assert int(got[0]) == murmurhash3_32(data, seed=seed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(TEXTS, st.integers(1, 4), st.integers(0, 2), st.booleans(), st.sampled_from([7, 2**10, 2**20]))
+def test_char_ngrams_equal_sklearn(texts, lo, extra, lowercase, n_features):
+    rng = (lo, lo + extra)
+    spans = fg.char_spans(texts, rng, lowercase)
+    kw = {"analyzer": "char", "ngram_range": rng, "lowercase": lowercase}
+    _same(fg.hashed_counts(spans, n_features), _sk("hash", n_features=n_features, **kw).transform(texts))
+    # a vocabulary of some n-grams of these texts and some absent ones
+    vocab = [*_seen(texts, kw)[::2], "never-there", "日本語"]
+    got = fg.vocabulary_counts(spans, fg.VocabularyIndex(vocab))
+    _same(got, _sk("count", vocabulary=vocab, **kw).transform(texts))
+
+
+@settings(max_examples=60, deadline=None)
+@given(TEXTS, st.sampled_from([(1, 1), (1, 2), (2, 2), (1, 3)]), st.booleans(),
+       st.sampled_from([WORD_TOKEN_PATTERN, LEGACY_TOKEN_PATTERN]))  # fmt: skip
+def test_word_ngrams_equal_sklearn(texts, rng, lowercase, pattern):
+    spans = fg.word_spans(texts, rng, pattern, lowercase)
+    kw = {"analyzer": "word", "ngram_range": rng, "lowercase": lowercase, "token_pattern": pattern}
+    _same(fg.hashed_counts(spans, 2**20), _sk("hash", n_features=2**20, **kw).transform(texts))
+    vocab = [*_seen(texts, kw)[1::2], "never there"]
+    got = fg.vocabulary_counts(spans, fg.VocabularyIndex(vocab))
+    _same(got, _sk("count", vocabulary=vocab, **kw).transform(texts))
+
+
+def _colliding_pair():
+    """Two different 7-letter words with the same 32-bit MurmurHash3 (found by the birthday bound)."""
+    rng = np.random.default_rng(0)
+    words = ["".join(w) for w in rng.choice(list("abcdefghijklmnopqrstuvwxyz"), size=(300_000, 7))]
+    buf = np.frombuffer("".join(words).encode(), dtype=np.uint8)
+    h = fg.murmur3(buf, np.arange(len(words)) * 7, np.full(len(words), 7))
+    order = np.argsort(h, kind="stable")
+    dup = np.flatnonzero(np.diff(h[order]) == 0)
+    for i in dup:
+        a, b = words[order[i]], words[order[i + 1]]
+        if a != b:
+            return a, b
+    raise AssertionError("no collision found")  # pragma: no cover
+
+
+def test_a_hash_collision_never_counts_as_a_vocabulary_entry():
+    a, b = _colliding_pair()
+    assert murmurhash3_32(a) == murmurhash3_32(b) and a != b
+    index = fg.VocabularyIndex([a, "other"])
+    texts = [f"{b} {b} {a}", b]
+    got = fg.vocabulary_counts(fg.word_spans(texts, (1, 1), WORD_TOKEN_PATTERN), index)
+    assert got.toarray().tolist() == [[1, 0], [0, 0]]
+
+
+def test_large_vocabularies_with_shared_buckets_and_long_entries():
+    """Thousands of entries share buckets (chains) and many exceed 8 bytes (compared byte by byte)."""
+    rng = np.random.default_rng(1)
+    letters = list("abcdeéß日😀 ")
+    texts = ["".join(rng.choice(letters, size=400)) for _ in range(20)]
+    kw = {"analyzer": "char", "ngram_range": (1, 4), "lowercase": False}
+    vocab = sorted(CountVectorizer(**kw).fit(texts).vocabulary_)
+    assert len(vocab) > 5000 and max(len(v.encode()) for v in vocab) > 8
+    got = fg.vocabulary_counts(fg.char_spans(texts, (1, 4)), fg.VocabularyIndex(vocab))
+    _same(got, _sk("count", vocabulary=vocab, **kw).transform(texts))
+
+
+@pytest.mark.parametrize("texts", [["a"], ["!"], ["a", "bc"]])
+def test_texts_shorter_than_the_ngrams(texts):
+    spans = fg.char_spans(texts, (3, 4))
+    assert fg.hashed_counts(spans, 16).nnz == 0
+    words = fg.word_spans(texts, (3, 3), WORD_TOKEN_PATTERN)
+    assert fg.vocabulary_counts(words, fg.VocabularyIndex(["a b c"])).nnz == 0
