@@ -11,14 +11,15 @@ shared fingerprint files give the *same* attributions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 
 from fingerprint.lda import LDAModel
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import UNSET, check_float, check_int, check_texts, renamed
+from fingerprint.validation import UNSET, check_float, check_int, check_texts, peek_batches, renamed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -238,6 +239,20 @@ def resolve_references(references: ReferenceSet | HasReferences | None) -> Refer
     )
 
 
+@overload
+def attribute(
+    texts: Iterator[Any], references: ReferenceSet | HasReferences | None = None, *, top_features: int = ...,
+    alpha: float = ..., none_below: Any = ...,
+) -> Iterator[Attributions]: ...  # fmt: skip
+
+
+@overload
+def attribute(
+    texts: Any, references: ReferenceSet | HasReferences | None = None, *, top_features: int = ...,
+    alpha: float = ..., none_below: Any = ...,
+) -> Attributions: ...  # fmt: skip
+
+
 def attribute(
     texts: Any,
     references: ReferenceSet | HasReferences | None = None,
@@ -245,7 +260,7 @@ def attribute(
     top_features: int = DEFAULT_TOP_FEATURES,
     alpha: float = 0.0,
     none_below: Any = UNSET,
-) -> Attributions:
+) -> Attributions | Iterator[Attributions]:
     """Attribute each text to the most likely reference model.
 
     Parameters
@@ -267,6 +282,9 @@ def attribute(
     -------
     Attributions
         One :class:`Attribution` per text, in order; ``.to_frame()`` gives a DataFrame.
+        Given an *iterator of batches* (lists of texts or tables with a ``text`` column, e.g.
+        ``dataset.iter(batch_size=1000)``), an iterator of one ``Attributions`` per batch,
+        computed as it is consumed: memory does not grow with the number of texts.
 
     Examples
     --------
@@ -290,6 +308,9 @@ def attribute(
     alpha = check_float(alpha, "alpha", low=0, high=1)
     top_features = check_int(top_features, "top_features", low=0)
     refs = resolve_references(references)
+    batches = peek_batches(texts)
+    if batches is not None:
+        return (attribute(b, references=refs, top_features=top_features, alpha=alpha) for b in batches)
     items = check_texts(texts)
     lda = refs.lda()
     X, Z = refs.space.transform_with_ngrams(items) if top_features > 0 else (refs.space.transform(items), None)

@@ -7,9 +7,11 @@ and :class:`~fingerprint.classifier.FingerprintClassifier` both use it, so they 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,26 +20,214 @@ from fingerprint.features.space import FeatureSpace
 from fingerprint.fingerprints import Fingerprint
 from fingerprint.lda import LDAModel
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import as_text_list, check_float, check_int, check_labels, check_texts, table_columns
+from fingerprint.validation import (
+    as_text_list,
+    check_float,
+    check_int,
+    check_labels,
+    check_texts,
+    peek_batches,
+    table_columns,
+)
 
 __all__ = [
+    "MAX_CALIBRATION_TEXTS",
     "MIN_TEXTS_PER_MODEL",
+    "FoldedStatistics",
+    "batch_statistics",
     "build_references",
+    "calibration_folds",
     "check_groups",
     "check_training_data",
+    "finish_statistics",
     "fit_references",
+    "fixed_space",
     "load_references",
     "resolve_groups",
     "resolve_space",
+    "text_keys",
 ]
 
 #: Fewer texts than this give a mean too noisy to attribute against.
 MIN_TEXTS_PER_MODEL = 5
+#: Streamed and Dask builds calibrate on at most this many texts (those with the smallest
+#: :func:`text_keys`), so their memory stops growing there (their features: ~100 MB at d = 628);
+#: over 1,000 texts per bin of a 15-bin reliability curve.  In-memory builds calibrate on every text.
+MAX_CALIBRATION_TEXTS = 20_000
+
+
+def _hash64(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def calibration_folds(groups: Any, n_folds: int, random_state: int = 0) -> np.ndarray:
+    """The calibration fold of each text: a stable hash of its group, modulo ``n_folds``.
+
+    A function of each text's own group (e.g. its prompt id), so the folds are the same
+    however the data are split into batches or Dask partitions: streamed, distributed and
+    in-memory builds calibrate alike.  ``random_state`` salts the hash.
+
+    Examples
+    --------
+    >>> folds = calibration_folds(["p1", "p2", "p1"], n_folds=5)
+    >>> bool(folds[0] == folds[2] == calibration_folds(["p1"], 5)[0])
+    True
+    """
+    labels = np.asarray([str(g) for g in groups], dtype=object)
+    uniq, inv = np.unique(labels, return_inverse=True)
+    fold = np.array([_hash64(f"{random_state}\x00{g}") % n_folds for g in uniq], dtype=np.int64)
+    return fold[inv]
+
+
+def text_keys(texts: Iterable[str]) -> np.ndarray:
+    """A 64-bit hash of each text: which texts a bounded calibration keeps (the smallest keys)."""
+    return np.array([_hash64(t) for t in texts], dtype=np.uint64)
+
+
+def _capped(cal: tuple[np.ndarray, ...], cap: int | None) -> tuple[np.ndarray, ...]:
+    if cap is None or len(cal[0]) <= cap:
+        return cal
+    # the smallest keys, then model and fold: the same texts whatever the order they came in
+    keep = np.lexsort((cal[2], cal[1], cal[3]))[:cap]
+    return tuple(a[keep] for a in cal)
+
+
+@dataclass
+class FoldedStatistics:
+    """Mergeable sufficient statistics of labelled features, with what cross-fitted calibration needs.
+
+    One :class:`Fingerprint` per model; per calibration fold ``j``, the count and mean of each
+    model's texts in it and the fold's pooled within-model scatter (summed over models); and the
+    texts kept to calibrate on.  Statistics of any split of the texts merge into those of the
+    whole (:meth:`merge`, exact up to float rounding), which is how streamed and Dask builds
+    equal an in-memory :func:`build_references`; :meth:`to_references` finishes the set.
+
+    Attributes
+    ----------
+    space_id : str
+    models : dict of str to Fingerprint
+    fold_counts : dict of (model, fold) to int
+    fold_means : dict of (model, fold) to ndarray of shape (d,)
+    fold_scatter : dict of fold to ndarray of shape (d, d)
+    calibration : tuple of (X, y, fold, key) arrays
+        The kept texts' features, models, folds and :func:`text_keys`.
+    max_calibration : int or None
+        Keep at most this many texts (the smallest keys); ``None`` keeps all.
+    """
+
+    space_id: str
+    models: dict[str, Fingerprint] = field(default_factory=dict)
+    fold_counts: dict[tuple[str, int], int] = field(default_factory=dict)
+    fold_means: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    fold_scatter: dict[int, np.ndarray] = field(default_factory=dict)
+    calibration: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    max_calibration: int | None = None
+
+    @classmethod
+    def from_features(
+        cls, X: np.ndarray, y: np.ndarray, folds: np.ndarray, space_id: str, *, keys: np.ndarray | None = None,
+        max_calibration: int | None = None, keep_calibration: bool = True,
+    ) -> FoldedStatistics:  # fmt: skip
+        """Statistics of features ``X`` of models ``y`` in calibration ``folds`` (ints)."""
+        X, y, folds = np.asarray(X, dtype=np.float64), np.asarray(y).astype(str), np.asarray(folds, dtype=np.int64)
+        out = cls(space_id, max_calibration=max_calibration)
+        for c in np.unique(y):
+            rows = y == c
+            out.models[str(c)] = Fingerprint.from_features(X[rows], str(c), space_id)
+        for j in np.unique(folds):
+            in_fold = folds == j
+            Xj, yj = X[in_fold], y[in_fold]
+            total = np.zeros((X.shape[1], X.shape[1]))
+            for c in np.unique(yj):
+                Xc = Xj[yj == c]
+                mean = Xc.mean(axis=0)
+                D = Xc - mean
+                total += D.T @ D
+                out.fold_counts[(str(c), int(j))] = len(Xc)
+                out.fold_means[(str(c), int(j))] = mean
+            out.fold_scatter[int(j)] = total
+        if keep_calibration:
+            key = np.zeros(len(y), dtype=np.uint64) if keys is None else np.asarray(keys, dtype=np.uint64)
+            out.calibration = _capped((X, y, folds, key), max_calibration)
+        return out
+
+    def merge(self, other: FoldedStatistics) -> FoldedStatistics:
+        """The statistics of both sets of texts (a new object; neither input changes)."""
+        if other.space_id != self.space_id:
+            raise ValueError("cannot merge statistics of different feature spaces")
+        out = FoldedStatistics(self.space_id, dict(self.models), dict(self.fold_counts), dict(self.fold_means),
+                               dict(self.fold_scatter), None, self.max_calibration)  # fmt: skip
+        for m, f in other.models.items():
+            out.models[m] = out.models[m].merge(f) if m in out.models else f
+        for j, s in other.fold_scatter.items():
+            out.fold_scatter[j] = out.fold_scatter[j] + s if j in out.fold_scatter else s
+        for key, n2 in other.fold_counts.items():
+            m2 = other.fold_means[key]
+            if key not in out.fold_counts:
+                out.fold_counts[key], out.fold_means[key] = n2, m2
+                continue
+            n1, m1 = out.fold_counts[key], out.fold_means[key]
+            delta = m2 - m1
+            out.fold_counts[key] = n1 + n2
+            out.fold_means[key] = m1 + delta * (n2 / (n1 + n2))
+            out.fold_scatter[key[1]] = out.fold_scatter[key[1]] + np.outer(delta, delta) * (n1 * n2 / (n1 + n2))
+        if self.calibration is not None and other.calibration is not None:
+            out.calibration = _capped(
+                tuple(np.concatenate([a, b]) for a, b in zip(self.calibration, other.calibration, strict=True)),
+                self.max_calibration,
+            )
+        else:
+            out.calibration = self.calibration if other.calibration is None else other.calibration
+        return out
+
+    def fold_lda(self, fold: int, classes: list[str], shrinkage: float) -> LDAModel:
+        """The LDA of every text outside ``fold`` (what a text in ``fold`` is scored by)."""
+        d = next(iter(self.fold_scatter.values())).shape[0]
+        means, n_total, scatter = np.zeros((len(classes), d)), 0, np.zeros((d, d))
+        for j, s in self.fold_scatter.items():
+            if j != fold:
+                scatter += s
+        for i, c in enumerate(classes):
+            parts = [(n, self.fold_means[(c, j)]) for (m, j), n in self.fold_counts.items() if m == c and j != fold]
+            if not parts:
+                raise ValueError("a calibration fold lacks a model; use fewer folds or more texts per model")
+            n_c = sum(n for n, _ in parts)
+            means[i] = sum(n * mu for n, mu in parts) / n_c
+            for n, mu in parts:  # the spread of the fold means around the model's training mean
+                scatter += np.outer(mu - means[i], mu - means[i]) * n
+            n_total += n_c
+        return LDAModel.from_statistics(classes, means, n_total, scatter, shrinkage)
+
+    def to_references(
+        self, space: FeatureSpace, *, calibrate: bool, shrinkage: float,
+        metadata: Mapping[str, Mapping[str, Any]] | None = None, calibration_info: Mapping[str, Any] | None = None,
+    ) -> ReferenceSet:  # fmt: skip
+        """The reference set: one fingerprint per model, calibrated on the kept texts by their folds."""
+        meta = metadata or {}
+        fps = [Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, {**dict(f.metadata), **meta.get(m, {})})
+               for m, f in sorted(self.models.items())]  # fmt: skip
+        refs = ReferenceSet(fps, space, shrinkage=shrinkage)
+        if not calibrate:
+            return refs
+        if self.calibration is None or not len(self.calibration[0]):
+            raise ValueError("no texts kept to calibrate on")
+        X, y, folds, _ = self.calibration
+        classes = refs.models
+        scores, dist = np.zeros((len(y), len(classes))), np.zeros(len(y))
+        for j in np.unique(folds):
+            rows = np.flatnonzero(folds == j)
+            lda = self.fold_lda(int(j), classes, shrinkage)
+            scores[rows] = lda.scores(X[rows])
+            idx = np.searchsorted(lda.classes, y[rows])
+            dist[rows] = lda.distances(X[rows])[np.arange(len(rows)), idx]
+        refs.calibrate_from_scores(scores, np.searchsorted(classes, y), dist)
+        refs.metadata["calibration"] = {"n_texts": len(y), **dict(calibration_info or {})}
+        return refs
 
 
 def build_references(
     texts: Any,
-    models: Any,
+    models: Any = None,
     *,
     space: FeatureSpace | str = "fit",
     calibrate: bool = True,
@@ -52,11 +242,19 @@ def build_references(
 
     Parameters
     ----------
-    texts : sequence of str, pandas Series or datasets.Dataset
+    texts : sequence of str, pandas Series, datasets.Dataset, or an iterator of batches
         Outputs of several models.  A ``Dataset`` with ``text``/``model``
-        columns may be passed as ``texts`` with ``models=None``.
+        columns may be passed as ``texts`` with ``models=None``.  An *iterator of
+        batches* (tables with ``text``, ``model`` and optionally ``prompt_id`` columns,
+        e.g. ``dataset.iter(batch_size=10_000)`` or a generator of DataFrames, or
+        ``(texts, models[, groups])`` tuples) is read once, batch by batch, in memory
+        that does not grow with the number of texts; it needs a fitted ``space`` (or
+        ``"default"``), and calibrates on at most
+        :data:`MAX_CALIBRATION_TEXTS` texts.  Up to that many, the set equals the
+        in-memory call with ``groups=`` the prompt ids (or the texts themselves when the
+        batches carry none).
     models : sequence of str or None
-        The model that wrote each text.
+        The model that wrote each text (``None`` with a ``Dataset`` or batches).
     space : FeatureSpace, "fit" or "default", default="fit"
         ``"fit"`` learns a new space from ``texts``; ``"default"`` uses
         :meth:`FeatureSpace.default`; or pass a fitted space.
@@ -103,6 +301,14 @@ def build_references(
     >>> refs["claude-2"].metadata["family"], refs["claude-2"].n_texts
     ('anthropic', 10)
     """
+    batches = peek_batches(texts)
+    if batches is not None:
+        if models is not None or groups is not None:
+            raise ValueError("batches carry their models (and prompt ids) as columns: pass models=None, groups=None")
+        return _build_streaming(
+            batches, fixed_space(space), calibrate=calibrate, n_folds=n_folds, shrinkage=shrinkage,
+            metadata=metadata, random_state=random_state,
+        )  # fmt: skip
     source = texts
     texts, y = check_training_data(texts, models)
     groups, how = resolve_groups(groups, source, texts, y, space=space, calibrate=calibrate, n_folds=n_folds)
@@ -111,6 +317,86 @@ def build_references(
         X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
         metadata=metadata, random_state=random_state, groups_source=how,
     )  # fmt: skip
+
+
+def fixed_space(space: FeatureSpace | str) -> FeatureSpace:
+    """The fitted space that streamed and distributed builds need: a fitted FeatureSpace, or "default"."""
+    if isinstance(space, str) and space == "default":
+        return FeatureSpace.default()
+    if isinstance(space, FeatureSpace) and space.is_fitted():
+        return space
+    raise ValueError(
+        f"building from batches needs a fitted FeatureSpace or space='default', got {space!r}: fit one on a "
+        "sample first, FeatureSpace().fit(texts, models, groups=prompt_ids), and leave that sample out"
+    )
+
+
+def batch_statistics(
+    texts: Any, models: Any, groups: Any, space: FeatureSpace, *, calibrate: bool, n_folds: int,
+    random_state: int, max_calibration: int | None = MAX_CALIBRATION_TEXTS,
+) -> FoldedStatistics:  # fmt: skip
+    """The :class:`FoldedStatistics` of one batch of labelled texts (a streamed batch or a Dask partition).
+
+    Calibration folds come from ``groups`` (e.g. prompt ids) or, without them, from each text.
+    """
+    texts = check_texts(texts)
+    y = check_labels(models, len(texts)).astype(str)
+    if calibrate:
+        folds = calibration_folds(as_text_list(groups) if groups is not None else texts, n_folds, random_state)
+    else:
+        folds = np.zeros(len(texts), dtype=np.int64)
+    return FoldedStatistics.from_features(
+        space.transform(texts), y, folds, space.space_id_, keys=text_keys(texts), max_calibration=max_calibration,
+        keep_calibration=calibrate,
+    )  # fmt: skip
+
+
+def finish_statistics(
+    stats: FoldedStatistics, space: FeatureSpace, *, calibrate: bool, shrinkage: float,
+    metadata: Mapping[str, Mapping[str, Any]] | None, info: Mapping[str, Any],
+) -> ReferenceSet:  # fmt: skip
+    """The reference set of merged batch statistics, after the checks :func:`build_references` makes."""
+    counts = {m: f.n_texts for m, f in stats.models.items()}
+    if len(counts) < 2:
+        raise ValueError(f"need texts of at least 2 models to attribute between, got {sorted(counts)}")
+    small = [f"{m} ({k})" for m, k in sorted(counts.items()) if k < MIN_TEXTS_PER_MODEL]
+    if small:
+        raise ValueError(f"each model needs at least {MIN_TEXTS_PER_MODEL} texts; too few: {', '.join(small)}")
+    return stats.to_references(
+        space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, calibration_info=info
+    )
+
+
+def _batch_columns(batch: Any, i: int) -> tuple[Any, Any, Any]:
+    """Texts, models and groups (or None) of one batch: a table with text/model[/prompt_id] columns, or a tuple."""
+    if isinstance(batch, tuple) and len(batch) in (2, 3):
+        return batch[0], batch[1], batch[2] if len(batch) == 3 else None
+    columns = table_columns(batch)
+    if columns is None or "text" not in columns or "model" not in columns:
+        raise ValueError(
+            f"batch {i} must be a table with 'text' and 'model' columns (and optionally 'prompt_id'), or a "
+            f"(texts, models[, groups]) tuple; got {type(batch).__name__}"
+            + (f" with columns {columns[:10]}" if columns else "")
+        )
+    return batch["text"], batch["model"], batch["prompt_id"] if "prompt_id" in columns else None
+
+
+def _build_streaming(
+    batches: Iterator[Any], space: FeatureSpace, *, calibrate: bool, n_folds: int, shrinkage: float,
+    metadata: Mapping[str, Mapping[str, Any]] | None, random_state: int,
+) -> ReferenceSet:  # fmt: skip
+    check_int(n_folds, "n_folds", low=2)
+    shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)
+    stats, grouped = FoldedStatistics(space.space_id_, max_calibration=MAX_CALIBRATION_TEXTS), None
+    for i, batch in enumerate(batches):
+        texts, models, groups = _batch_columns(batch, i)
+        if grouped is not None and grouped != (groups is not None):
+            raise ValueError(f"batch {i} {'lacks' if grouped else 'has'} prompt ids, unlike the first batch")
+        grouped = groups is not None
+        stats = stats.merge(batch_statistics(texts, models, groups, space, calibrate=calibrate, n_folds=n_folds,
+                                             random_state=random_state))  # fmt: skip
+    info = {"n_folds": n_folds, "grouped": bool(grouped), "groups": "prompt_id column" if grouped else "text"}
+    return finish_statistics(stats, space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, info=info)
 
 
 def resolve_groups(
@@ -154,8 +440,14 @@ def resolve_groups(
 
     n_groups = len(np.unique(inferred))
     classes = set(y.tolist())
-    if n_groups >= n_folds and all(
-        set(y[train].tolist()) == classes for train, _ in GroupKFold(n_splits=n_folds).split(texts, y, inferred)
+    space_folds = (
+        [train for train, _ in GroupKFold(n_splits=n_folds).split(texts, y, inferred)] if n_groups >= n_folds else []
+    )
+    calibration = calibration_folds(inferred, n_folds) if calibrate else np.zeros(0)
+    if (
+        n_groups >= n_folds
+        and all(set(y[train].tolist()) == classes for train in space_folds)  # the score block's cross-fitting
+        and all(set(y[calibration != j].tolist()) == classes for j in np.unique(calibration))
     ):
         return inferred, "inferred"
     warnings.warn(
@@ -263,18 +555,23 @@ def fit_references(
     """
     check_int(n_folds, "n_folds", low=2)
     shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)
-    meta = metadata or {}
+    y = np.asarray(y).astype(str)
+    folds = calibration_fold_array(y, groups, n_folds, random_state) if calibrate else np.zeros(len(y), dtype=np.int64)
+    stats = FoldedStatistics.from_features(X, y, folds, space.space_id_, keep_calibration=calibrate)
+    info = {"n_folds": n_folds, "grouped": groups is not None}
+    if groups_source is not None:
+        info["groups"] = groups_source
+    return stats.to_references(space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata,
+                               calibration_info=info)  # fmt: skip
+
+
+def calibration_fold_array(y: np.ndarray, groups: Any, n_folds: int, random_state: int) -> np.ndarray:
+    """Each text's calibration fold, after checking that every model can be cross-fitted.
+
+    With ``groups``, :func:`calibration_folds` (a hash of the group); without, stratified folds
+    (scikit-learn's ``StratifiedKFold``, shuffled by ``random_state``).
+    """
     classes, counts = np.unique(y, return_counts=True)
-
-    def fps(rows: np.ndarray) -> list[Fingerprint]:
-        Xr, yr = X[rows], y[rows]  # once, not once per model
-        return [Fingerprint.from_features(Xr[yr == c], c, space.space_id_, meta.get(c, {})) for c in classes]
-
-    refs = ReferenceSet(fps(np.arange(len(y))), space, shrinkage=shrinkage)
-    if not calibrate:
-        return refs
-    from sklearn.model_selection import GroupKFold, StratifiedKFold
-
     if counts.min() < max(n_folds, 2):
         raise ValueError(
             f"calibration needs at least {max(n_folds, 2)} texts per model (n_folds={n_folds}); "
@@ -282,27 +579,20 @@ def fit_references(
         )
     groups = check_groups(groups, len(y))
     if groups is not None:
-        n_groups = len(np.unique(groups))
+        n_groups = len(np.unique(groups.astype(str)))
         if n_groups < n_folds:
             raise ValueError(f"calibration needs at least n_folds={n_folds} distinct groups, got {n_groups}")
-        splitter = GroupKFold(n_splits=n_folds).split(X, y, groups)
+        folds = calibration_folds(groups, n_folds, random_state)
     else:
-        splitter = StratifiedKFold(n_folds, shuffle=True, random_state=random_state).split(X, y)
-    scores = np.zeros((len(y), len(classes)))
-    dist = np.zeros(len(y))
-    for train, test in splitter:
-        present = set(y[train])
-        if present != set(classes):
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = np.zeros(len(y), dtype=np.int64)
+        for k, (_, test) in enumerate(StratifiedKFold(n_folds, shuffle=True, random_state=random_state).split(y, y)):
+            folds[test] = k
+    for j in np.unique(folds):
+        if len(np.unique(y[folds != j])) != len(classes):
             raise ValueError("a calibration fold lacks a model; use fewer folds or more texts per model")
-        lda = LDAModel.from_fingerprints(fps(train), shrinkage)
-        scores[test] = lda.scores(X[test])
-        idx = np.searchsorted(lda.classes, y[test])
-        dist[test] = lda.distances(X[test])[np.arange(len(test)), idx]
-    refs.calibrate_from_scores(scores, np.searchsorted(classes, y), dist)
-    refs.metadata["calibration"] = {"n_texts": len(y), "n_folds": n_folds, "grouped": groups is not None}
-    if groups_source is not None:
-        refs.metadata["calibration"]["groups"] = groups_source
-    return refs
+    return folds
 
 
 def load_references(

@@ -6,10 +6,11 @@ the call without reading the source.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -283,3 +284,19 @@ def renamed(new_value: Any, old_value: Any, *, new: str, old: str, owner: str, d
         raise TypeError(f"{owner} got both {new}= and its old name {old}=; pass {new}= only")
     warnings.warn(f"{owner}: {old}= is renamed {new}= and will be removed", FutureWarning, stacklevel=3)
     return old_value
+
+
+def peek_batches(data: Any) -> Iterator[Any] | None:
+    """``data`` as an iterator of batches when it is one (an iterator whose first item is not a str), else None.
+
+    An iterator of str stays what it always was: a sequence of texts.
+    """
+    if not isinstance(data, Iterator):
+        return None
+    try:
+        first = next(data)
+    except StopIteration:
+        raise ValueError("expected at least one batch of texts, got an empty iterator") from None
+    if isinstance(first, str):
+        raise TypeError("an iterator of texts is ambiguous: pass a list of texts, or an iterator of batches (tables)")
+    return itertools.chain([first], data)

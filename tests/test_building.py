@@ -1,0 +1,121 @@
+"""Building from batches: mergeable statistics give the in-memory build, in bounded memory."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fingerprint as fp
+from fingerprint import references
+from fingerprint.building import MAX_CALIBRATION_TEXTS, FoldedStatistics, calibration_folds
+from fingerprint.lda import LDAModel
+
+MODELS = ("claude-2", "gpt-4-0314", "llama-2-70b-chat")
+
+
+@pytest.fixture(scope="module")
+def outputs():
+    sample = references.load_sample().to_pandas()
+    return sample[sample["model"].isin(MODELS)].reset_index(drop=True)
+
+
+def _same_sets(a, b):
+    assert a.models == b.models
+    for m in a.models:
+        assert a[m].n_texts == b[m].n_texts
+        np.testing.assert_allclose(a[m].mean, b[m].mean, rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(a[m].scatter, b[m].scatter, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(a.temperature, b.temperature, rtol=1e-6)
+    np.testing.assert_allclose(a.confidence_map, b.confidence_map, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(a.distance_quantiles, b.distance_quantiles, rtol=1e-6)
+
+
+def test_batches_of_tables_equal_the_in_memory_build(outputs):
+    """DataFrame batches with a prompt_id column: the same set as one call with groups=prompt ids."""
+    batches = (outputs.iloc[i : i + 17] for i in range(0, len(outputs), 17))
+    got = fp.build_references(batches, space="default")
+    want = fp.build_references(outputs["text"], outputs["model"], space="default", groups=outputs["prompt_id"])
+    _same_sets(got, want)
+    assert got.metadata["calibration"]["groups"] == "prompt_id column"
+
+
+def test_dataset_read_in_chunks_and_tuples(outputs):
+    ds = references.load_sample().filter(lambda r: r["model"] in MODELS)
+    got = fp.build_references(ds.iter(batch_size=16), space="default")
+    want = fp.build_references(ds["text"], ds["model"], space="default", groups=ds["prompt_id"])
+    _same_sets(got, want)
+    # (texts, models) tuples: without prompt ids each text is its own group, like groups=texts
+    tuples = ((list(b["text"]), list(b["model"])) for b in (outputs.iloc[:25], outputs.iloc[25:]))
+    got = fp.build_references(tuples, space="default", calibrate=True)
+    _same_sets(got, fp.build_references(outputs["text"], outputs["model"], space="default", groups=outputs["text"]))
+
+
+def test_attribute_streams_batches(outputs):
+    refs = references.builtin()
+    texts = list(outputs["text"][:12])
+    stream = fp.attribute(iter([texts[:5], texts[5:]]), references=refs, top_features=0)
+    assert not isinstance(stream, list)  # lazy: nothing attributed before it is consumed
+    got = [a for batch in stream for a in batch]
+    want = fp.attribute(texts, references=refs, top_features=0)
+    assert [(a.model, round(a.confidence, 12)) for a in got] == [(a.model, round(a.confidence, 12)) for a in want]
+
+
+def test_batch_errors_are_clear(outputs):
+    with pytest.raises(ValueError, match="pass models=None"):
+        fp.build_references(iter([outputs]), outputs["model"], space="default")
+    with pytest.raises(TypeError, match="iterator of texts is ambiguous"):
+        fp.build_references(iter(["a", "b"]), space="default")
+    with pytest.raises(ValueError, match="batch 0 must be a table with 'text' and 'model'"):
+        fp.build_references(iter([outputs[["text"]]]), space="default")
+    with pytest.raises(ValueError, match="batch 1 lacks prompt ids"):
+        fp.build_references(iter([outputs.iloc[:30], outputs.iloc[30:][["text", "model"]]]), space="default")
+    with pytest.raises(ValueError, match="needs a fitted FeatureSpace"):
+        fp.build_references(iter([outputs]))  # space="fit" cannot be streamed
+    with pytest.raises(ValueError, match="empty iterator"):
+        fp.build_references(iter([]), space="default")
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 59), st.integers(1, 59), st.integers(0, 3))
+def test_statistics_of_any_split_merge_to_those_of_the_whole(a, b, seed):
+    """Merging is exact (up to rounding) and associative: three shards in any grouping equal the whole."""
+    rng = np.random.default_rng(seed)
+    n, d = 60, 4
+    X, y = rng.normal(size=(n, d)), rng.choice(["m1", "m2", "m3"], size=n)
+    folds = calibration_folds([f"p{i % 13}" for i in range(n)], 5)
+    lo, hi = sorted((a, b))
+    cuts = (slice(0, lo), slice(lo, hi), slice(hi, n))
+    part = [FoldedStatistics.from_features(X[s], y[s], folds[s], "s") for s in cuts]
+    whole = FoldedStatistics.from_features(X, y, folds, "s")
+    for merged in (part[0].merge(part[1]).merge(part[2]), part[0].merge(part[1].merge(part[2]))):
+        assert merged.fold_counts == whole.fold_counts
+        for m, f in whole.models.items():
+            np.testing.assert_allclose(merged.models[m].scatter, f.scatter, rtol=1e-9, atol=1e-9)
+        for j, s in whole.fold_scatter.items():
+            np.testing.assert_allclose(merged.fold_scatter[j], s, rtol=1e-9, atol=1e-9)
+        for k in ("m1", "m2"):
+            for j in whole.fold_scatter:
+                if (k, j) in whole.fold_means:
+                    np.testing.assert_allclose(merged.fold_means[(k, j)], whole.fold_means[(k, j)], atol=1e-12)
+
+
+def test_fold_lda_equals_an_lda_of_the_other_folds():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(90, 3)), np.repeat(["a", "b", "c"], 30)
+    folds = np.tile(np.arange(3), 30)
+    stats = FoldedStatistics.from_features(X, y, folds, "s")
+    lda = stats.fold_lda(1, ["a", "b", "c"], shrinkage=0.2)
+    keep = folds != 1
+    direct = LDAModel.from_fingerprints(
+        [fp.Fingerprint.from_features(X[keep & (y == c)], c, "s") for c in "abc"], shrinkage=0.2
+    )
+    np.testing.assert_allclose(lda.scores(X), direct.scores(X), rtol=1e-10, atol=1e-10)
+
+
+def test_calibration_folds_depend_only_on_the_group():
+    groups = [f"p{i}" for i in range(200)]
+    whole = calibration_folds(groups, 5)
+    assert np.array_equal(whole[50:60], calibration_folds(groups[50:60], 5))
+    assert set(whole.tolist()) == set(range(5)) and max(np.bincount(whole)) < 60  # all folds, roughly even
+    assert not np.array_equal(whole, calibration_folds(groups, 5, random_state=1))
+    assert MAX_CALIBRATION_TEXTS >= 15 * 1000  # a thousand texts per bin of a 15-bin reliability curve
