@@ -242,14 +242,14 @@ def resolve_references(references: ReferenceSet | HasReferences | None) -> Refer
 @overload
 def attribute(
     texts: Iterator[Any], references: ReferenceSet | HasReferences | None = None, *, top_features: int = ...,
-    alpha: float = ..., none_below: Any = ...,
+    alpha: float = ..., none_below: Any = ..., verbose: bool | None = ...,
 ) -> Iterator[Attributions]: ...  # fmt: skip
 
 
 @overload
 def attribute(
     texts: Any, references: ReferenceSet | HasReferences | None = None, *, top_features: int = ...,
-    alpha: float = ..., none_below: Any = ...,
+    alpha: float = ..., none_below: Any = ..., verbose: bool | None = ...,
 ) -> Attributions: ...  # fmt: skip
 
 
@@ -260,6 +260,7 @@ def attribute(
     top_features: int = DEFAULT_TOP_FEATURES,
     alpha: float = 0.0,
     none_below: Any = UNSET,
+    verbose: bool | None = None,
 ) -> Attributions | Iterator[Attributions]:
     """Attribute each text to the most likely reference model.
 
@@ -277,6 +278,8 @@ def attribute(
         e.g. 0.01.  0 never abstains.
     none_below : float
         Deprecated name of ``alpha``.
+    verbose : bool or None, default=None
+        Show a progress bar while featurising (``None``: when stderr is a terminal).
 
     Returns
     -------
@@ -310,10 +313,13 @@ def attribute(
     refs = resolve_references(references)
     batches = peek_batches(texts)
     if batches is not None:
-        return (attribute(b, references=refs, top_features=top_features, alpha=alpha) for b in batches)
+        return (attribute(b, references=refs, top_features=top_features, alpha=alpha, verbose=verbose) for b in batches)
     items = check_texts(texts)
     lda = refs.lda()
-    X, Z = refs.space.transform_with_ngrams(items) if top_features > 0 else (refs.space.transform(items), None)
+    if top_features > 0:
+        X, Z = refs.space.transform_with_ngrams(items, verbose=verbose)
+    else:
+        X, Z = refs.space.transform(items, verbose=verbose), None
     P = lda.proba(X)
     D = lda.distances(X)
     orders = np.argsort(-P, axis=1)

@@ -27,6 +27,7 @@ from fingerprint.validation import (
     check_labels,
     check_texts,
     peek_batches,
+    progress_bar,
     table_columns,
 )
 
@@ -237,6 +238,7 @@ def build_references(
     metadata: Mapping[str, Mapping[str, Any]] | None = None,
     n_jobs: int | None = None,
     random_state: int = 0,
+    verbose: bool | None = None,
 ) -> ReferenceSet:
     """Build one fingerprint per model and a calibrated reference set.
 
@@ -273,6 +275,9 @@ def build_references(
     n_jobs : int, optional
         Worker processes for fitting the space's score block when ``space="fit"``.
     random_state : int, default=0
+    verbose : bool or None, default=None
+        Show a progress bar while featurising texts a fitted space transforms, or while reading
+        batches (``None``: when stderr is a terminal).  Fitting a space shows none.
 
     Returns
     -------
@@ -307,12 +312,14 @@ def build_references(
             raise ValueError("batches carry their models (and prompt ids) as columns: pass models=None, groups=None")
         return _build_streaming(
             batches, fixed_space(space), calibrate=calibrate, n_folds=n_folds, shrinkage=shrinkage,
-            metadata=metadata, random_state=random_state,
+            metadata=metadata, random_state=random_state, verbose=verbose,
         )  # fmt: skip
     source = texts
     texts, y = check_training_data(texts, models)
     groups, how = resolve_groups(groups, source, texts, y, space=space, calibrate=calibrate, n_folds=n_folds)
-    space, X = resolve_space(space, texts, y, groups, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state)
+    space, X = resolve_space(
+        space, texts, y, groups, verbose=verbose, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state
+    )
     return fit_references(
         X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
         metadata=metadata, random_state=random_state, groups_source=how,
@@ -383,18 +390,22 @@ def _batch_columns(batch: Any, i: int) -> tuple[Any, Any, Any]:
 
 def _build_streaming(
     batches: Iterator[Any], space: FeatureSpace, *, calibrate: bool, n_folds: int, shrinkage: float,
-    metadata: Mapping[str, Mapping[str, Any]] | None, random_state: int,
+    metadata: Mapping[str, Mapping[str, Any]] | None, random_state: int, verbose: bool | None = None,
 ) -> ReferenceSet:  # fmt: skip
     check_int(n_folds, "n_folds", low=2)
     shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)
     stats, grouped = FoldedStatistics(space.space_id_, max_calibration=MAX_CALIBRATION_TEXTS), None
+    bar = progress_bar(None, "building", verbose=verbose)
     for i, batch in enumerate(batches):
         texts, models, groups = _batch_columns(batch, i)
         if grouped is not None and grouped != (groups is not None):
             raise ValueError(f"batch {i} {'lacks' if grouped else 'has'} prompt ids, unlike the first batch")
         grouped = groups is not None
-        stats = stats.merge(batch_statistics(texts, models, groups, space, calibrate=calibrate, n_folds=n_folds,
-                                             random_state=random_state))  # fmt: skip
+        part = batch_statistics(texts, models, groups, space, calibrate=calibrate, n_folds=n_folds,
+                                random_state=random_state)  # fmt: skip
+        stats = stats.merge(part)
+        bar.update(sum(f.n_texts for f in part.models.values()))
+    bar.close()
     info = {"n_folds": n_folds, "grouped": bool(grouped), "groups": "prompt_id column" if grouped else "text"}
     return finish_statistics(stats, space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, info=info)
 
@@ -460,7 +471,8 @@ def resolve_groups(
 
 
 def resolve_space(
-    space: FeatureSpace | str, texts: list[str], y: Any = None, groups: Any = None, **space_params: Any
+    space: FeatureSpace | str, texts: list[str], y: Any = None, groups: Any = None, *, verbose: bool | None = False,
+    **space_params: Any,
 ) -> tuple[FeatureSpace, np.ndarray]:
     """Return the space to use and the texts' features in it (one pass over the texts).
 
@@ -472,7 +484,7 @@ def resolve_space(
     """
     if isinstance(space, FeatureSpace):
         if space.is_fitted():  # a fitted space is a frozen component: used as is, never refitted
-            return space, space.transform(texts)
+            return space, space.transform(texts, verbose=verbose)
         from sklearn.base import clone
 
         new = clone(space)  # an unfitted space is a template: its parameters, fitted on these texts
@@ -482,7 +494,7 @@ def resolve_space(
         return new, new.fit_transform(texts, y, groups=groups)
     if isinstance(space, str) and space == "default":
         default = FeatureSpace.default()
-        return default, default.transform(texts)
+        return default, default.transform(texts, verbose=verbose)
     raise ValueError(f"space must be 'fit', 'default' or a FeatureSpace, got {space!r}")
 
 

@@ -300,3 +300,30 @@ def peek_batches(data: Any) -> Iterator[Any] | None:
     if isinstance(first, str):
         raise TypeError("an iterator of texts is ambiguous: pass a list of texts, or an iterator of batches (tables)")
     return itertools.chain([first], data)
+
+
+class _NoBar:
+    """What :func:`progress_bar` returns when it shows nothing."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(total: int | None, desc: str, *, verbose: bool | None = None, unit: str = "text") -> Any:
+    """A tqdm progress bar on stderr, or an object with the same ``update``/``close`` that shows nothing.
+
+    ``verbose=None`` shows it only when stderr is a terminal (not in logs, CI, or notebooks, where
+    ``verbose=True`` turns it on); ``False`` never.
+    """
+    import sys
+
+    if verbose is None:
+        verbose = sys.stderr.isatty()
+    if not verbose:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, leave=False)

@@ -17,10 +17,13 @@ def _write(path, texts, models, prompts):
 def test_build_attribute_inspect(tmp_path, corpus, heldout, capsys):
     src = _write(tmp_path / "train.jsonl", *corpus)
     assert main(["build", str(src), "--out", str(tmp_path / "refs")]) == 0
-    assert "3 models" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "3 models" in out.out and "built references from" in out.err and "texts/s)" in out.err
     test = _write(tmp_path / "test.jsonl", *heldout)
     assert main(["attribute", str(test), "--references", str(tmp_path / "refs"), "--json"]) == 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    out = capsys.readouterr()
+    assert f"attributed {len(heldout[0])} texts in" in out.err  # throughput on stderr, results alone on stdout
+    rows = [json.loads(line) for line in out.out.splitlines()]
     assert len(rows) == len(heldout[0])
     acc = sum(r["model"] == m for r, m in zip(rows, heldout[1], strict=True)) / len(rows)
     assert acc >= 0.9

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -218,3 +220,33 @@ def test_unknown_marker_is_a_key_error():
     for bad in ("nope", "", "PUNCT_EM_DASH", None):
         with pytest.raises(KeyError, match="unknown style marker"):
             describe_marker(bad)
+
+
+_PIECES = [
+    "I", "i", "Me", "MY", "mine", "We", "OUR", "us", "you", "Your", "However", "In addition", "in  addition",
+    "on the other hand", "Moreover,", "don't", "It's", "IT IS important", "worth noting", "Sure", "CERTAINLY",
+    "Of course", "Absolutely", "Great question", "Here's", "Hi", "Hello", "Yes", "No", "I'm sorry", "I apologize",
+    "I cannot", "I won't", "hope this helps", "Let me know", "feel free", "In conclusion", "Overall", "To summarise",
+    "As an AI", "as a language model", "I don't have personal", "consult a", "Seek advice from your",
+    "speak with an", "OpenAI", "ChatGPT", "gpt-4", "GPT-3.5-turbo", "Claude", "Anthropic", "Google DeepMind",
+    "Llama", "Meta AI", "Mistral AI", "Qwen", "DeepSeek", "01.AI", "Yi", "Vicuna", "I am", "developed by",
+    "trained by", "from", "my name is", "?", "!", ".", ",", ";", ":", "(", ")", "'", '"', "-", " - ", "...",
+    "**bold**", "__b__", "*it*", "`code`", "```", "# Head", "## H2", "- item", "* item", "1. item", "2) item",
+    "| a | b |", "> quote", "[link](http://x.y)", "https://a.b/c", "42", "3.5", "x_y", "hello_world",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from([" ", "  ", "\n", "\n\n", ", ", "\t"])),
+                min_size=1, max_size=40))  # fmt: skip
+def test_lowercased_fast_path_equals_the_case_insensitive_patterns(pieces):
+    """ASCII texts run case-insensitive patterns case-sensitively on the lower-cased text: same values."""
+    from fingerprint.features import style
+
+    text = "".join(p + sep for p, sep in pieces).strip() or "x"
+    fast = style._Text(text)
+    slow = style._Text(text)
+    slow.low = None  # force the patterns as written
+    slow.has_vendor = style._ANY_VENDOR.search(text) is not None
+    assert fast.low is not None and fast.has_vendor == slow.has_vendor
+    assert [m.compute(fast) for m in MARKERS] == [m.compute(slow) for m in MARKERS]

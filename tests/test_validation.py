@@ -133,3 +133,17 @@ def test_any_accepted_text_is_featurised_to_finite_numbers(small_space, texts):
     """Emoji, combining marks, control characters, scripts the space never saw: no crash, no NaN."""
     X = small_space.transform(texts)
     assert X.shape == (len(texts), small_space.n_features_out_) and np.isfinite(X).all()
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    from fingerprint.validation import progress_bar
+
+    quiet = progress_bar(10, "x", verbose=None)  # pytest captures stderr: not a terminal
+    quiet.update(3)
+    quiet.close()
+    assert progress_bar(10, "x", verbose=False).__class__.__name__ == "_NoBar"
+    texts = list(fp.references.load_sample()["text"][:3])
+    fp.attribute(texts, top_features=0, verbose=True)
+    assert "featurising" in capsys.readouterr().err
+    fp.attribute(texts, top_features=0)
+    assert capsys.readouterr().err == ""

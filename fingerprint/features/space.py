@@ -58,7 +58,7 @@ from fingerprint.features import fastgrams
 from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN, CharNgrams, WordNgrams, weight_counts
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
-from fingerprint.validation import check_choice, check_float, check_int, check_texts, encode_labels
+from fingerprint.validation import check_choice, check_float, check_int, check_texts, encode_labels, progress_bar
 
 __all__ = ["Block", "FeatureSpace"]
 
@@ -495,20 +495,22 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return self.is_fitted()
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any, *, verbose: bool | None = False) -> np.ndarray:
         """Map texts to ``(n_texts, n_features_out_)`` float64 vectors.
 
         Parameters
         ----------
         X : sequence of str
+        verbose : bool or None, default=False
+            Show a progress bar (``None``: when stderr is a terminal).
 
         Returns
         -------
         ndarray
         """
-        return self._transform(check_texts(X))[0]
+        return self._transform(check_texts(X), verbose=verbose)[0]
 
-    def transform_with_ngrams(self, X: Any) -> tuple[np.ndarray, sp.csr_matrix]:
+    def transform_with_ngrams(self, X: Any, *, verbose: bool | None = False) -> tuple[np.ndarray, sp.csr_matrix]:
         """:meth:`transform`, plus the texts' weighted n-gram vectors that :meth:`explain_linear` can name.
 
         Parameters
@@ -521,31 +523,46 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         ngrams : scipy.sparse.csr_matrix of shape (n_texts, n_char + n_word)
             The n-gram block before its projection (log(1 + tf), L2 per analyzer).
         """
-        return self._transform(check_texts(X), return_ngrams=True)
+        return self._transform(check_texts(X), return_ngrams=True, verbose=verbose)
 
     #: Characters per transform chunk: bounds the n-gram counter's memory (~40 bytes per character,
     #: measured: about 40 MB per chunk) whatever the number of texts.
     _CHUNK_CHARS = 1_000_000
+    #: Fewer characters than this are transformed in this process: starting workers and sending them
+    #: the space (~30 MB) costs about what 300 answers take to featurise.
+    _PARALLEL_CHARS = 500_000
 
-    def _transform(self, texts: list[str], return_ngrams: bool = False) -> tuple[np.ndarray, Any]:
+    def _transform(
+        self, texts: list[str], return_ngrams: bool = False, verbose: bool | None = False
+    ) -> tuple[np.ndarray, Any]:
         check_is_fitted(self, "space_id_", msg="This FeatureSpace is not fitted: call fit(texts) or load one.")
         self._check_embeddings()
-        bounds = _chunk_bounds([len(t) for t in texts], self._CHUNK_CHARS)
-        chunks = [texts[a:b] for a, b in itertools.pairwise(bounds)]
-        jobs = effective_n_jobs(self.n_jobs) if len(chunks) > 1 else 1
+        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        jobs = effective_n_jobs(self.n_jobs) if lengths.sum() >= self._PARALLEL_CHARS else 1
+        bar = progress_bar(len(texts), "featurising", verbose=verbose)
         if jobs > 1 and self.embeddings_ is None:  # the embedding model stays in this process
-            # contiguous runs of chunks, one per worker: the space is sent once per worker
-            runs = [run for run in np.array_split(np.arange(len(chunks)), jobs) if run.size]
-            work = (delayed(self._transform_run)([chunks[i] for i in run], return_ngrams) for run in runs)
-            done = Parallel(n_jobs=jobs)(work)
-            parts = [part for run in done for part in run]
+            # one contiguous run of about equal characters per worker: the space is sent once per worker
+            ends = np.cumsum(lengths)
+            cuts = np.searchsorted(ends, ends[-1] * np.arange(1, jobs) / jobs)
+            bounds = sorted({0, *cuts.tolist(), len(texts)})
+            work = (delayed(self._transform_run)(texts[a:b], return_ngrams) for a, b in itertools.pairwise(bounds))
+            parts = []
+            for run in Parallel(n_jobs=jobs, return_as="generator")(work):  # in order, as each run finishes
+                parts += run
+                bar.update(sum(len(x) for x, _ in run))
         else:
-            parts = self._transform_run(chunks, return_ngrams)
+            parts = self._transform_run(texts, return_ngrams, bar)
+        bar.close()
         X = np.vstack([x for x, _ in parts])
         return X, (sp.vstack([z for _, z in parts]).tocsr() if return_ngrams else None)
 
-    def _transform_run(self, chunks: list[list[str]], return_ngrams: bool) -> list[tuple[np.ndarray, Any]]:
-        return [self._transform_chunk(c, return_ngrams) for c in chunks]
+    def _transform_run(self, texts: list[str], return_ngrams: bool, bar: Any = None) -> list[tuple[np.ndarray, Any]]:
+        out = []
+        for a, b in itertools.pairwise(_chunk_bounds([len(t) for t in texts], self._CHUNK_CHARS)):
+            out.append(self._transform_chunk(texts[a:b], return_ngrams))
+            if bar is not None:
+                bar.update(b - a)
+        return out
 
     def _transform_chunk(self, texts: list[str], return_ngrams: bool) -> tuple[np.ndarray, Any]:
         spans = _analyse(texts, self.score_words if self.score_coef_.size else None)
