@@ -167,32 +167,43 @@ def _spans(buf: np.ndarray, start: np.ndarray, length: np.ndarray, row: np.ndarr
     return Spans(buf, start, length, row, n_texts, h, prefix)
 
 
+def _unit_ngrams(
+    buf: np.ndarray, unit_start: np.ndarray, unit_end: np.ndarray, counts: np.ndarray, ngram_range: tuple[int, int]
+) -> Spans:
+    """The n-grams of consecutive units (characters or tokens) of each text, as byte spans.
+
+    ``counts[t]`` units of text ``t`` follow those of text ``t - 1``; unit ``u`` is the bytes
+    ``unit_start[u]:unit_end[u]``.  An n-gram of units ``u .. u + n - 1`` spans
+    ``unit_start[u]:unit_end[u + n - 1]`` (the separators between tokens included).
+    """
+    first = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])  # index of each text's first unit
+    starts, lengths, rows = [], [], []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        per_text = np.maximum(counts - n + 1, 0)
+        total = int(per_text.sum())
+        if not total:
+            continue
+        row = np.repeat(np.arange(len(counts), dtype=np.int32), per_text)
+        # the k-th n-gram of its text starts at unit first[row] + k
+        u = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(per_text) - per_text, per_text) + first[row]
+        starts.append(unit_start[u])
+        lengths.append(unit_end[u + n - 1] - unit_start[u])
+        rows.append(row)
+    if not starts:
+        empty = np.zeros(0, dtype=np.int64)
+        return _spans(buf, empty, empty, empty.astype(np.int32), len(counts))
+    return _spans(buf, np.concatenate(starts), np.concatenate(lengths), np.concatenate(rows), len(counts))
+
+
 def char_spans(texts: Sequence[str], ngram_range: tuple[int, int], lowercase: bool = False) -> Spans:
     """The character n-grams scikit-learn's ``analyzer="char"`` would produce, as spans."""
     docs = [_WHITE_SPACES.sub(" ", t.lower() if lowercase else t) for t in texts]
     buf, _ = _encode(docs)
     # a character starts at every byte that is not a UTF-8 continuation byte (10xxxxxx)
-    first = np.flatnonzero((buf & 0xC0) != 0x80)
-    bounds = np.append(first, buf.size)  # byte position of character c, and the end
-    n_chars = np.array([len(d) for d in docs], dtype=np.int64)
-    char0 = np.zeros(len(docs) + 1, dtype=np.int64)
-    np.cumsum(n_chars, out=char0[1:])  # index of each text's first character
-    starts, lengths, rows = [], [], []
-    for n in range(ngram_range[0], ngram_range[1] + 1):
-        per_text = np.maximum(n_chars - n + 1, 0)
-        total = int(per_text.sum())
-        if not total:
-            continue
-        row = np.repeat(np.arange(len(docs), dtype=np.int32), per_text)
-        # the c-th n-gram of its text starts at character char0[row] + c
-        c = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(per_text) - per_text, per_text) + char0[row]
-        starts.append(bounds[c])
-        lengths.append(bounds[c + n] - bounds[c])
-        rows.append(row)
-    if not starts:
-        empty = np.zeros(0, dtype=np.int64)
-        return _spans(buf, empty, empty, empty.astype(np.int32), len(docs))
-    return _spans(buf, np.concatenate(starts), np.concatenate(lengths), np.concatenate(rows), len(docs))
+    bounds = np.append(np.flatnonzero((buf & 0xC0) != 0x80), buf.size)
+    counts = np.array([len(d) for d in docs], dtype=np.int64)
+    return _unit_ngrams(buf, bounds[:-1], bounds[1:], counts, ngram_range)
 
 
 def word_spans(
@@ -209,27 +220,9 @@ def word_spans(
     counts = np.array([len(t) for t in tokens], dtype=np.int64)
     buf, _ = _encode([" ".join(t for ts in tokens for t in ts)])
     sep = np.flatnonzero(buf == 0x20)
-    tok_start = np.concatenate([[0], sep + 1]).astype(np.int64)
-    tok_end = np.append(sep, buf.size).astype(np.int64)
     if not counts.sum():
-        tok_start = tok_end = np.zeros(0, dtype=np.int64)
-    first = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=first[1:])
-    starts, lengths, rows = [], [], []
-    for n in range(ngram_range[0], ngram_range[1] + 1):
-        per_text = np.maximum(counts - n + 1, 0)
-        total = int(per_text.sum())
-        if not total:
-            continue
-        row = np.repeat(np.arange(len(texts), dtype=np.int32), per_text)
-        i = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(per_text) - per_text, per_text) + first[row]
-        starts.append(tok_start[i])
-        lengths.append(tok_end[i + n - 1] - tok_start[i])
-        rows.append(row)
-    if not starts:
-        empty = np.zeros(0, dtype=np.int64)
-        return _spans(buf, empty, empty, empty.astype(np.int32), len(texts))
-    return _spans(buf, np.concatenate(starts), np.concatenate(lengths), np.concatenate(rows), len(texts))
+        return _unit_ngrams(buf, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), counts, ngram_range)
+    return _unit_ngrams(buf, np.concatenate([[0], sep + 1]), np.append(sep, buf.size), counts, ngram_range)
 
 
 def _count(rows: np.ndarray, cols: np.ndarray, n_texts: int, n_cols: int) -> sp.csr_matrix:
