@@ -67,6 +67,20 @@ def _mix(k: np.ndarray) -> np.ndarray:
     return _rotl(k, 15) * _C2
 
 
+def _step(h: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return _rotl(h ^ _mix(k), 13) * _FIVE + _N
+
+
+def _fmix(h: np.ndarray, length: np.ndarray) -> np.ndarray:
+    h = h ^ length.astype(np.uint32)
+    h ^= h >> np.uint32(16)
+    h *= _M1
+    h ^= h >> np.uint32(13)
+    h *= _M2
+    h ^= h >> np.uint32(16)
+    return h.view(np.int32)
+
+
 def murmur3(buf: np.ndarray, start: np.ndarray, length: np.ndarray, seed: int = 0) -> np.ndarray:
     """MurmurHash3_x86_32 of each byte span ``buf[start:start + length]``, as signed int32.
 
@@ -96,9 +110,7 @@ def murmur3(buf: np.ndarray, start: np.ndarray, length: np.ndarray, seed: int = 
     j = 0
     while active.size:
         o = start[active] + 4 * j
-        k = _mix(words[o % 4, o // 4])
-        x = _rotl(h[active] ^ k, 13)
-        h[active] = x * _FIVE + _N
+        h[active] = _step(h[active], words[o % 4, o // 4])
         j += 1
         active = active[nblocks[active] > j]
     tail = length % 4
@@ -107,13 +119,7 @@ def murmur3(buf: np.ndarray, start: np.ndarray, length: np.ndarray, seed: int = 
         o = start[t] + 4 * nblocks[t]
         k = words[o % 4, o // 4] & ((np.uint32(1) << (8 * tail[t]).astype(np.uint32)) - np.uint32(1))
         h[t] ^= _mix(k)
-    h ^= length.astype(np.uint32)
-    h ^= h >> np.uint32(16)
-    h *= _M1
-    h ^= h >> np.uint32(13)
-    h *= _M2
-    h ^= h >> np.uint32(16)
-    return h.view(np.int32)
+    return _fmix(h, length)
 
 
 def _encode(parts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -122,20 +128,6 @@ def _encode(parts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
-
-
-def _step(h: np.ndarray, k: np.ndarray) -> np.ndarray:
-    return _rotl(h ^ _mix(k), 13) * _FIVE + _N
-
-
-def _fmix(h: np.ndarray, length: np.ndarray) -> np.ndarray:
-    h = h ^ length.astype(np.uint32)
-    h ^= h >> np.uint32(16)
-    h *= _M1
-    h ^= h >> np.uint32(13)
-    h *= _M2
-    h ^= h >> np.uint32(16)
-    return h.view(np.int32)
 
 
 def _hash_spans(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
