@@ -201,6 +201,10 @@ def markdown(R: dict) -> str:
         ]  # fmt: skip
     if R.get("rss"):
         lines += ["## Peak RSS of a streamed build (fresh process per size)", "",
+                  "`VmHWM` of the building process, whose `n_jobs=2` worker processes featurise each batch "
+                  "(they hold one batch at a time, about 300 MB each, whatever the number of texts). The "
+                  "process holds the resampled corpus (the RSS before the build), the fingerprints and up to "
+                  "20,000 texts' features kept for calibration.", "",
                   "| texts | peak RSS (MB) | RSS before the build (MB) | texts/s | calibration texts |",
                   "|---|---|---|---|---|"]  # fmt: skip
         lines += [f"| {r['texts']:,} | {r['peak_rss_mb']:.0f} | {r['rss_before_build_mb']:.0f} | "

@@ -245,6 +245,7 @@ VERBATIM = (
     ("example-deepseek.md", "example-deepseek.md", "benchmarks/example_deepseek.py"),
     ("audit-validity.md", "validity.md", "benchmarks/audit_validity.py"),
     ("builtin-set.md", "builtin-set.md", "benchmarks/builtin_set.py"),
+    ("speed.md", "speed.md", "benchmarks/speed.py"),
 )
 
 
