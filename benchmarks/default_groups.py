@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> dict:
                      "top1": float(np.mean(pred == y_dev)), "ece": expected_calibration_error(P, y_idx),
                      "fit_seconds": fit_s})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
-        write(rows, len(texts), len(y_dev), Path(args.out))  # after each fit: a partial run still reports
-    return write(rows, len(texts), len(y_dev), Path(args.out))
+        R = write(rows, len(texts), len(y_dev), Path(args.out))  # after each fit: a partial run still reports
+    return R
 
 
 def write(rows: list[dict], n_train: int, n_dev: int, out: Path) -> dict:

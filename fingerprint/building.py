@@ -39,6 +39,7 @@ __all__ = [
     "build_references",
     "calibration_folds",
     "check_groups",
+    "check_model_counts",
     "check_training_data",
     "finish_statistics",
     "fit_references",
@@ -132,21 +133,16 @@ class FoldedStatistics:
         """Statistics of features ``X`` of models ``y`` in calibration ``folds`` (ints)."""
         X, y, folds = np.asarray(X, dtype=np.float64), np.asarray(y).astype(str), np.asarray(folds, dtype=np.int64)
         out = cls(space_id, max_calibration=max_calibration)
+        # one fingerprint per (model, fold): its scatter goes to the fold's pooled scatter, and the
+        # model's fingerprint is the merge of its folds' (one pass of d x d products over the texts)
         for c in np.unique(y):
-            rows = y == c
-            out.models[str(c)] = Fingerprint.from_features(X[rows], str(c), space_id)
-        for j in np.unique(folds):
-            in_fold = folds == j
-            Xj, yj = X[in_fold], y[in_fold]
-            total = np.zeros((X.shape[1], X.shape[1]))
-            for c in np.unique(yj):
-                Xc = Xj[yj == c]
-                mean = Xc.mean(axis=0)
-                D = Xc - mean
-                total += D.T @ D
-                out.fold_counts[(str(c), int(j))] = len(Xc)
-                out.fold_means[(str(c), int(j))] = mean
-            out.fold_scatter[int(j)] = total
+            m, in_c = str(c), y == c
+            for j in np.unique(folds[in_c]):
+                part = Fingerprint.from_features(X[in_c & (folds == j)], m, space_id)
+                out.fold_counts[(m, int(j))], out.fold_means[(m, int(j))] = part.n_texts, part.mean
+                pooled = out.fold_scatter.get(int(j))
+                out.fold_scatter[int(j)] = part.scatter if pooled is None else pooled + part.scatter
+                out.models[m] = out.models[m].merge(part) if m in out.models else part
         if keep_calibration:
             key = np.zeros(len(y), dtype=np.uint64) if keys is None else np.asarray(keys, dtype=np.uint64)
             out.calibration = _capped((X, y, folds, key), max_calibration)
@@ -171,7 +167,8 @@ class FoldedStatistics:
             delta = m2 - m1
             out.fold_counts[key] = n1 + n2
             out.fold_means[key] = m1 + delta * (n2 / (n1 + n2))
-            out.fold_scatter[key[1]] = out.fold_scatter[key[1]] + np.outer(delta, delta) * (n1 * n2 / (n1 + n2))
+            # in place: a key both sides hold has its fold in both, so that fold's array is the fresh sum above
+            out.fold_scatter[key[1]] += np.outer(delta, delta) * (n1 * n2 / (n1 + n2))
         if self.calibration is not None and other.calibration is not None:
             out.calibration = _capped(
                 tuple(np.concatenate([a, b]) for a, b in zip(self.calibration, other.calibration, strict=True)),
@@ -189,7 +186,8 @@ class FoldedStatistics:
             if j != fold:
                 scatter += s
         for i, c in enumerate(classes):
-            parts = [(n, self.fold_means[(c, j)]) for (m, j), n in self.fold_counts.items() if m == c and j != fold]
+            parts = [(self.fold_counts[(c, j)], self.fold_means[(c, j)])
+                     for j in self.fold_scatter if j != fold and (c, j) in self.fold_counts]  # fmt: skip
             if not parts:
                 raise ValueError("a calibration fold lacks a model; use fewer folds or more texts per model")
             n_c = sum(n for n, _ in parts)
@@ -214,14 +212,14 @@ class FoldedStatistics:
             raise ValueError("no texts kept to calibrate on")
         X, y, folds, _ = self.calibration
         classes = refs.models
+        y_idx = np.searchsorted(classes, y)  # the fold LDAs' classes are ``classes``, in this order
         scores, dist = np.zeros((len(y), len(classes))), np.zeros(len(y))
         for j in np.unique(folds):
             rows = np.flatnonzero(folds == j)
             lda = self.fold_lda(int(j), classes, shrinkage)
             scores[rows] = lda.scores(X[rows])
-            idx = np.searchsorted(lda.classes, y[rows])
-            dist[rows] = lda.distances(X[rows])[np.arange(len(rows)), idx]
-        refs.calibrate_from_scores(scores, np.searchsorted(classes, y), dist)
+            dist[rows] = lda.distances(X[rows])[np.arange(len(rows)), y_idx[rows]]
+        refs.calibrate_from_scores(scores, y_idx, dist)
         refs.metadata["calibration"] = {"n_texts": len(y), **dict(calibration_info or {})}
         return refs
 
@@ -316,7 +314,9 @@ def build_references(
         )  # fmt: skip
     source = texts
     texts, y = check_training_data(texts, models)
-    groups, how = resolve_groups(groups, source, texts, y, space=space, calibrate=calibrate, n_folds=n_folds)
+    groups, how = resolve_groups(
+        groups, source, texts, y, space=space, calibrate=calibrate, n_folds=n_folds, random_state=random_state
+    )
     space, X = resolve_space(
         space, texts, y, groups, verbose=verbose, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state
     )
@@ -353,8 +353,8 @@ def batch_statistics(
     else:
         folds = np.zeros(len(texts), dtype=np.int64)
     return FoldedStatistics.from_features(
-        space.transform(texts), y, folds, space.space_id_, keys=text_keys(texts), max_calibration=max_calibration,
-        keep_calibration=calibrate,
+        space.transform(texts), y, folds, space.space_id_, keys=text_keys(texts) if calibrate else None,
+        max_calibration=max_calibration, keep_calibration=calibrate,
     )  # fmt: skip
 
 
@@ -363,12 +363,7 @@ def finish_statistics(
     metadata: Mapping[str, Mapping[str, Any]] | None, info: Mapping[str, Any],
 ) -> ReferenceSet:  # fmt: skip
     """The reference set of merged batch statistics, after the checks :func:`build_references` makes."""
-    counts = {m: f.n_texts for m, f in stats.models.items()}
-    if len(counts) < 2:
-        raise ValueError(f"need texts of at least 2 models to attribute between, got {sorted(counts)}")
-    small = [f"{m} ({k})" for m, k in sorted(counts.items()) if k < MIN_TEXTS_PER_MODEL]
-    if small:
-        raise ValueError(f"each model needs at least {MIN_TEXTS_PER_MODEL} texts; too few: {', '.join(small)}")
+    check_model_counts({m: f.n_texts for m, f in stats.models.items()})
     return stats.to_references(
         space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, calibration_info=info
     )
@@ -411,7 +406,8 @@ def _build_streaming(
 
 
 def resolve_groups(
-    groups: Any, source: Any, texts: list[str], y: np.ndarray, *, space: Any, calibrate: bool, n_folds: int = 5
+    groups: Any, source: Any, texts: list[str], y: np.ndarray, *, space: Any, calibrate: bool, n_folds: int = 5,
+    random_state: int = 0,
 ) -> tuple[Any, str]:
     """The groups cross-fitting uses, and where they came from.
 
@@ -454,7 +450,7 @@ def resolve_groups(
     space_folds = (
         [train for train, _ in GroupKFold(n_splits=n_folds).split(texts, y, inferred)] if n_groups >= n_folds else []
     )
-    calibration = calibration_folds(inferred, n_folds) if calibrate else np.zeros(0)
+    calibration = calibration_folds(inferred, n_folds, random_state) if calibrate else np.zeros(0)
     if (
         n_groups >= n_folds
         and all(set(y[train].tolist()) == classes for train in space_folds)  # the score block's cross-fitting
@@ -518,12 +514,19 @@ def check_training_data(texts: Any, models: Any) -> tuple[list[str], np.ndarray]
     texts = check_texts(texts)
     y = check_labels(models, len(texts))
     classes, counts = np.unique(y, return_counts=True)
-    if len(classes) < 2:
-        raise ValueError(f"need texts of at least 2 models to attribute between, got 1 class: {list(classes)}")
-    small = [f"{c} ({k})" for c, k in zip(classes, counts, strict=True) if k < MIN_TEXTS_PER_MODEL]
+    check_model_counts(dict(zip(classes.tolist(), counts.tolist(), strict=True)))
+    return texts, y
+
+
+def check_model_counts(counts: Mapping[str, int]) -> None:
+    """Texts of at least 2 models, each with :data:`MIN_TEXTS_PER_MODEL` (``counts``: texts per model)."""
+    if len(counts) < 2:
+        n = len(counts)  # "1 class": the wording scikit-learn's estimator checks look for
+        raise ValueError(f"need texts of at least 2 models to attribute between, got {n} class{'es' * (n != 1)}: "
+                         f"{sorted(counts)}")  # fmt: skip
+    small = [f"{m} ({k})" for m, k in sorted(counts.items()) if k < MIN_TEXTS_PER_MODEL]
     if small:
         raise ValueError(f"each model needs at least {MIN_TEXTS_PER_MODEL} texts; too few: {', '.join(small)}")
-    return texts, y
 
 
 def fit_references(
@@ -583,7 +586,7 @@ def calibration_fold_array(y: np.ndarray, groups: Any, n_folds: int, random_stat
     With ``groups``, :func:`calibration_folds` (a hash of the group); without, stratified folds
     (scikit-learn's ``StratifiedKFold``, shuffled by ``random_state``).
     """
-    classes, counts = np.unique(y, return_counts=True)
+    counts = np.unique(y, return_counts=True)[1]
     if counts.min() < max(n_folds, 2):
         raise ValueError(
             f"calibration needs at least {max(n_folds, 2)} texts per model (n_folds={n_folds}); "
@@ -601,10 +604,7 @@ def calibration_fold_array(y: np.ndarray, groups: Any, n_folds: int, random_stat
         folds = np.zeros(len(y), dtype=np.int64)
         for k, (_, test) in enumerate(StratifiedKFold(n_folds, shuffle=True, random_state=random_state).split(y, y)):
             folds[test] = k
-    for j in np.unique(folds):
-        if len(np.unique(y[folds != j])) != len(classes):
-            raise ValueError("a calibration fold lacks a model; use fewer folds or more texts per model")
-    return folds
+    return folds  # FoldedStatistics.fold_lda refuses a fold whose training side lacks a model
 
 
 def load_references(

@@ -107,7 +107,7 @@ def apply_confidence_map(proba: np.ndarray, knots: np.ndarray | None) -> np.ndar
     rows = np.arange(len(P))
     top = P.argmax(axis=1)
     c = P[rows, top]
-    second = np.sort(P, axis=1)[:, -2] if P.shape[1] > 1 else np.zeros(len(P))
+    second = np.partition(P, -2, axis=1)[:, -2] if P.shape[1] > 1 else np.zeros(len(P))
     h = np.interp(c, knots[0], knots[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         # keep the ranking: the rescaled runner-up must stay below (strictly, so ties cannot flip argmax)

@@ -181,7 +181,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         lookup = dict(zip(classes.tolist(), names.tolist(), strict=True))
         texts, models = check_training_data(texts, [lookup[lab] for lab in labels.tolist()])
         groups, how = resolve_groups(groups, X, texts, models, space=self.space, calibrate=self.calibrate,
-                                     n_folds=self.n_folds)  # fmt: skip
+                                     n_folds=self.n_folds, random_state=self.random_state)  # fmt: skip
         space, feats = resolve_space(
             self.space, texts, models, groups, n_char=self.n_char, n_word=self.n_word,
             n_components=self.n_components, n_score_features=self.n_score_features, n_folds=self.n_folds,

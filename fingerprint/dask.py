@@ -133,13 +133,14 @@ def build_references(
     shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)
     check_int(max_calibration_texts, "max_calibration_texts", low=1)
     check_int(split_every, "split_every", low=2)
+    shipped = isinstance(space, str)  # "default" (fixed_space refuses any other string)
     space = fixed_space(space)
     missing = [c for c in (text, model, group) if c is not None and c not in ddf.columns]
     if missing:
         raise ValueError(f"ddf has no column {missing[0]!r}; its columns: {list(ddf.columns)}")
     # the shipped space is loaded by each worker from its installation; another space is one key in
     # the graph, sent once to each worker, not once per partition
-    space_d = "default" if space.space_id_ == FeatureSpace.default().space_id_ else dask.delayed(space)
+    space_d = "default" if shipped else dask.delayed(space)
     parts = [
         dask.delayed(_partition_statistics)(
             p, space_d, text, model, group, n_folds, random_state, calibrate, max_calibration_texts
@@ -153,9 +154,13 @@ def build_references(
     return finish_statistics(stats, space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, info=info)
 
 
+def _empty_result(index: Any = None) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in RESULT_COLUMNS.items()}, index=index)
+
+
 def _attribute_partition(df: pd.DataFrame, refs: ReferenceSet, text: str, alpha: float) -> pd.DataFrame:
     if not len(df):
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in RESULT_COLUMNS.items()}, index=df.index)
+        return _empty_result(df.index)
     out = _attribute_local(list(df[text]), references=refs, top_features=0, alpha=alpha).to_frame()
     out = out[list(RESULT_COLUMNS)].astype(RESULT_COLUMNS)
     out.index = df.index
@@ -187,5 +192,4 @@ def attribute(ddf: dd.DataFrame, references: Any = None, text: str = "text", *, 
     refs = resolve_references(references)
     if text not in ddf.columns:
         raise ValueError(f"ddf has no column {text!r}; its columns: {list(ddf.columns)}")
-    meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in RESULT_COLUMNS.items()})
-    return ddf.map_partitions(_attribute_partition, dask.delayed(refs), text, alpha, meta=meta)
+    return ddf.map_partitions(_attribute_partition, dask.delayed(refs), text, alpha, meta=_empty_result())

@@ -253,15 +253,15 @@ class Fingerprint:
         try:
             d = int(meta["dim"])
             packed = arr["scatter"]
-            if packed.dtype == np.int8:  # correlations in 1/127 steps, and the standard deviations
+            int8 = packed.dtype == np.int8  # correlations in 1/127 steps, and the standard deviations
+            if int8:
                 sd = arr.get("scatter_sd", np.zeros(0)).astype(np.float64)
                 if sd.shape != (d,) or not np.all(np.isfinite(sd) & (sd >= 0)):
                     raise ValueError(f"int8 scatter needs {d} finite standard deviations, got {sd.shape}")
-                if packed.shape == (d * (d + 1) // 2,):  # else unpack_symmetric names the damage
-                    rows, cols, _, _ = triu_pairs(d)
-                    packed = packed * (sd[rows] * sd[cols] / _INT8_STEPS)  # scaled while packed: half the work
+                rows, cols, _, _ = triu_pairs(d)  # a wrong length fails here, as a malformed file
+                packed = packed * (sd[rows] * sd[cols] / _INT8_STEPS)  # scaled while packed: half the work
             scatter = unpack_symmetric(packed, d)
-            if arr["scatter"].dtype == np.int8:
+            if int8:
                 np.fill_diagonal(scatter, sd**2)
             elif scale != 1.0:
                 scatter *= float(scale)

@@ -144,8 +144,8 @@ def build(
     from fingerprint.building import resolve_space
 
     corpus = load_corpora(data, split=split, space_roles=space_roles)
-    a = [i for i, m in enumerate(corpus["model"]) if m in corpus["space_models"]]
-    b = [i for i, m in enumerate(corpus["model"]) if m not in corpus["space_models"]]
+    in_space = np.isin(np.asarray(corpus["model"], dtype=object), corpus["space_models"])
+    a, b = np.flatnonzero(in_space).tolist(), np.flatnonzero(~in_space).tolist()
     pick = lambda rows, col: [corpus[col][i] for i in rows]  # noqa: E731
     space, X_a = resolve_space("fit", pick(a, "text"), np.asarray(pick(a, "model"), dtype=object),
                                pick(a, "prompt_id"), n_jobs=n_jobs)  # fmt: skip

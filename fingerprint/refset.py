@@ -209,21 +209,26 @@ class ReferenceSet:
             raise ValueError(f"{fingerprint.model!r} is already in the set; pass merge=True or replace=True")
         new = old.merge(fingerprint) if (old is not None and merge) else fingerprint
         self._fps[fingerprint.model] = new
-        self._update_scatter_sum(new.scatter - (0.0 if old is None else old.scatter))
+        self._update_scatter_sum(new, old)
         self._lda = None
 
-    def _update_scatter_sum(self, change: np.ndarray) -> None:
+    def _update_scatter_sum(self, new: Fingerprint | None, old: Fingerprint | None) -> None:
         # updated, not recomputed: a set loaded with a stored exact sum keeps it exact for the models it kept
         if self._scatter_sum is not None:
-            self._scatter_sum = self._scatter_sum + change
-            self._scatter_sum.setflags(write=False)
+            total = self._scatter_sum.copy()
+            if new is not None:
+                total += new.scatter
+            if old is not None:
+                total -= old.scatter
+            total.setflags(write=False)
+            self._scatter_sum = total
 
     def remove(self, model: str) -> ReferenceSet:
         """Drop a model; raises ``KeyError`` naming the known models if absent.
 
         The calibration is then stale, as after :meth:`add`.
         """
-        self._update_scatter_sum(-self[model].scatter)
+        self._update_scatter_sum(None, self[model])
         del self._fps[model]
         self._lda = None
         self._warn_if_stale()
@@ -285,7 +290,9 @@ class ReferenceSet:
         """
         if self._scatter_sum is None:
             fps = list(self)
-            total = np.zeros((0, 0)) if not fps else sum((f.scatter for f in fps[1:]), fps[0].scatter.copy())
+            total = np.zeros((0, 0)) if not fps else fps[0].scatter.copy()
+            for f in fps[1:]:
+                total += f.scatter
             total.setflags(write=False)
             self._scatter_sum = total
         return self._scatter_sum

@@ -72,7 +72,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
-from fingerprint.attribution import DEFAULT_TOP_FEATURES, HasReferences, resolve_references
+from fingerprint.attribution import DEFAULT_TOP_FEATURES, HasReferences, family_index, resolve_references
 from fingerprint.refset import ReferenceSet, builtin_dir
 from fingerprint.validation import UNSET, as_text_list, check_float, check_int, check_texts, is_blank, renamed
 
@@ -286,6 +286,7 @@ class _Geometry:
         fps = list(refs)
         self.models = [f.model for f in fps]
         self.families = [f.metadata.get("family") for f in fps]
+        _, self._family_idx = family_index(refs, self.models)  # the library's one family rule
         self.d = self.att.dim
         self.m = self.whiten(self.att.means)
         self.n = np.array([f.n_texts for f in fps], dtype=float)
@@ -296,15 +297,13 @@ class _Geometry:
         diff = self.m[:, None, :] - self.m[None, :, :]
         self.sq = (diff**2).sum(-1)  # |m_j − m_k|²
         self.pair = (self.sq - self.noise[:, None] - self.noise[None, :]) / self.d
-        self._fps, self._spread, self._scatter_sum = fps, spread, refs.within_scatter()
+        self._spread, self._scatter_sum = spread, refs.within_scatter()
 
     def related(self, exclude_family: bool) -> np.ndarray:
         """``[j, k]``: reference j is k itself or (with ``exclude_family``) of k's family, so not in k's null."""
-        related = np.eye(len(self.models), dtype=bool)
         if exclude_family:
-            fam = self.families
-            related |= np.array([[a is not None and a == b for b in fam] for a in fam])
-        return related
+            return self._family_idx[:, None] == self._family_idx[None, :]
+        return np.eye(len(self.models), dtype=bool)
 
     @cached_property
     def sampling_terms(self) -> tuple[np.ndarray, np.ndarray]:
@@ -314,8 +313,7 @@ class _Geometry:
         trace, ``Σ_j ≈ c_j P``: exact per-model terms cost K whitenings of a d×d matrix per audit (seconds
         for 80 models).  Computed on first use: paired audits do not need them.
         """
-        fps = self._fps
-        pooled = self._scatter_sum / max(sum(f.n_texts for f in fps) - len(fps), 1)
+        pooled = self._scatter_sum / max(self.n.sum() - len(self.n), 1)
         P = self.att.whiten_both(pooled)
         c = self._spread / max(float(np.trace(P)), 1e-12)
         G = self.att.W.T @ pooled @ self.att.W  # Δ_jkᵀ P Δ_jk = G_jj + G_kk − 2 G_jk (W = Σ⁻¹ means)

@@ -289,7 +289,7 @@ def renamed(new_value: Any, old_value: Any, *, new: str, old: str, owner: str, d
 def peek_batches(data: Any) -> Iterator[Any] | None:
     """``data`` as an iterator of batches when it is one (an iterator whose first item is not a str), else None.
 
-    An iterator of str stays what it always was: a sequence of texts.
+    An iterator of str is refused as ambiguous (texts, or batches of one text each?): pass a list.
     """
     if not isinstance(data, Iterator):
         return None

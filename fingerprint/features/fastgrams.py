@@ -211,9 +211,7 @@ def word_spans(
     tokens = [pattern.findall(t.lower() if lowercase else t) for t in texts]
     counts = np.array([len(t) for t in tokens], dtype=np.int64)
     buf, _ = _encode([" ".join(t for ts in tokens for t in ts)])
-    sep = np.flatnonzero(buf == 0x20)
-    if not counts.sum():
-        return _unit_ngrams(buf, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), counts, ngram_range)
+    sep = np.flatnonzero(buf == 0x20)  # no token at all: one empty unit, and no n-gram
     return _unit_ngrams(buf, np.concatenate([[0], sep + 1]), np.append(sep, buf.size), counts, ngram_range)
 
 

@@ -109,7 +109,7 @@ def _hashed_ngrams(spans: tuple[fastgrams.Spans, fastgrams.Spans, fastgrams.Span
     chars, _, words = spans
     assert words is not None
     return sp.hstack(
-        [weight_counts(fastgrams.hashed_counts(s, 2**_HASH_BITS), sublinear_tf=True) for s in (chars, words)]
+        [weight_counts(fastgrams.hashed_counts(s, 2**_HASH_BITS)) for s in (chars, words)]
     ).tocsr()
 
 
@@ -299,7 +299,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         word = WordNgrams((1, 2), use_idf=False, max_features=self.n_word)
         blocks = [char.fit_transform(texts), word.fit_transform(texts)]
         self.vocabulary_char_, self.vocabulary_word_ = char.vocabulary_, word.vocabulary_
-        self._build_vectorizers()
+        self._style = StyleMarkers().fit(["x"])
         Z = sp.hstack(blocks).tocsr()
         self.ngram_mean_ = np.asarray(Z.mean(axis=0)).ravel()
         k = int(min(self.n_components, Z.shape[0] - 1, Z.shape[1]))
@@ -401,9 +401,6 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         # one scale for the block (unit RMS of the centred held-out scores) keeps score differences intact
         self.score_unit_ = float(np.sqrt(((oof - oof.mean(axis=0)) ** 2).mean())) or 1.0
         return oof * (self.score_scale / self.score_unit_)
-
-    def _build_vectorizers(self) -> None:
-        self._style = StyleMarkers().fit(["x"])
 
     def _finish(self) -> None:
         k = self.components_.shape[0]
@@ -551,14 +548,17 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 parts += run
                 bar.update(sum(len(x) for x, _ in run))
         else:
-            parts = self._transform_run(texts, return_ngrams, bar)
+            parts = self._transform_run(texts, return_ngrams, bar, lengths)
         bar.close()
         X = np.vstack([x for x, _ in parts])
         return X, (sp.vstack([z for _, z in parts]).tocsr() if return_ngrams else None)
 
-    def _transform_run(self, texts: list[str], return_ngrams: bool, bar: Any = None) -> list[tuple[np.ndarray, Any]]:
+    def _transform_run(
+        self, texts: list[str], return_ngrams: bool, bar: Any = None, lengths: Any = None
+    ) -> list[tuple[np.ndarray, Any]]:
+        lengths = [len(t) for t in texts] if lengths is None else lengths
         out = []
-        for a, b in itertools.pairwise(_chunk_bounds([len(t) for t in texts], self._CHUNK_CHARS)):
+        for a, b in itertools.pairwise(_chunk_bounds(lengths, self._CHUNK_CHARS)):
             out.append(self._transform_chunk(texts[a:b], return_ngrams))
             if bar is not None:
                 bar.update(b - a)
@@ -568,7 +568,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         spans = _analyse(texts, self.score_words if self.score_coef_.size else None)
         Z = self._ngram_matrix(spans)
         # dense product: ~20 % of the columns are non-zero, where BLAS beats the sparse product ~3x
-        ng = (Z.toarray().astype(np.float64) @ self._proj - self._proj_offset) * self._ngram_factor
+        ng = (Z.astype(np.float64).toarray() @ self._proj - self._proj_offset) * self._ngram_factor
         st = (_signed_log(self._style.transform(texts)) - self.style_mean_) / self.style_scale_
         parts = [ng, st]
         if self.score_coef_.size:
@@ -790,7 +790,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             except (KeyError, TypeError, ValueError) as e:
                 raise FingerprintFileError(f"{path}: malformed embedding block description ({e})") from e
             self.embeddings = EmbeddingFeatures(embedding_model, **kept)
-        self._build_vectorizers()
+        self._style = StyleMarkers().fit(["x"])
         self._finish()
         if self.space_id_ != meta["space_id"]:
             raise FingerprintFileError(f"{path}: feature-space id mismatch (file was altered)")
