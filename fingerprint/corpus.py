@@ -258,6 +258,14 @@ def _check_utf8(path: Path) -> None:
             raise ValueError(f"could not read {path}: truncated UTF-8 sequence at the end") from e
 
 
+def _int64(digits: str) -> int:
+    """``json.loads`` hook: an integer Arrow can hold (datasets fails on others with "Value is too small")."""
+    value = int(digits)
+    if not -(2**63) <= value < 2**63:
+        raise OverflowError(digits if len(digits) <= 30 else digits[:27] + "...")
+    return value
+
+
 def _check_json_lines(path: Path) -> None:
     """Fail with the file and line (or byte) of invalid UTF-8 or a malformed JSON Lines row (datasets names neither)."""
     offset = 0
@@ -274,10 +282,15 @@ def _check_json_lines(path: Path) -> None:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = json.loads(line, parse_int=_int64)
             except json.JSONDecodeError as e:
                 raise ValueError(
                     f"could not read {path}: line {lineno} is not valid JSON ({e.msg}, column {e.colno})"
+                ) from e
+            except OverflowError as e:
+                raise ValueError(
+                    f"could not read {path}: line {lineno} holds the integer {e}, outside the 64-bit range Arrow "
+                    "stores; write it as a string"
                 ) from e
             if not isinstance(row, dict):
                 raise ValueError(f"could not read {path}: line {lineno} is a {type(row).__name__}, not a JSON object")
