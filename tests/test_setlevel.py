@@ -1,6 +1,7 @@
 """Audit statistics on synthetic feature vectors where the truth is known, plus the text path."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import fingerprint as fp
@@ -57,6 +58,26 @@ def test_planted_teacher_is_found_and_told_apart_from_identity(small_space):
     assert same.verdict == "m3" and same.relation == "is"
     assert "m3" in str(same) and "AuditReport(verdict='m3'" in repr(same)
     assert len(same.to_frame()) == 12 and same.to_dict()["verdict"] == "m3"
+
+
+def test_repeated_audits_reuse_the_geometry_until_the_set_changes(small_space):
+    from fingerprint.setlevel import _geometry
+
+    rng = np.random.default_rng(2)
+    refs, means = _refs(small_space, rng)
+    X = means[3] + rng.normal(size=(40, small_space.n_features_out_))
+    first = _run(X, refs)
+    geo = _geometry(refs)
+    assert _run(X, refs).to_dict() == first.to_dict() and _geometry(refs) is geo  # cached, same answer
+    refs.remove("m3")  # the set changes: a new geometry, and the audit is that of a fresh set without m3
+    after = _run(X, refs)
+    assert _geometry(refs) is not geo and "m3" not in {c.model for c in after.candidates}
+    fresh = ReferenceSet([f for f in refs], small_space, shrinkage=0.0)
+    again = _run(X, fresh)  # equal up to rounding: remove() updates the scatter sum, a new set sums it afresh
+    assert (after.verdict, after.relation, after.texts_needed) == (again.verdict, again.relation, again.texts_needed)
+    pd.testing.assert_frame_equal(after.to_frame(), again.to_frame(), rtol=1e-9)
+    refs.shrinkage = 0.2  # so does a new shrinkage
+    assert _geometry(refs).shrinkage == 0.2
 
 
 def test_texts_needed_shrinks_with_a_stronger_signal(small_space):
