@@ -14,8 +14,14 @@ built-in model, in one run:
   fingerprints and the calibration kept) and its models' answers are attributed: the share given
   confidence >= 0.9 (target <= 5 %), and the AUROC of known-vs-unknown by confidence per text
   (target >= 0.80) and by the mean confidence of pools of 10 answers of one model (target >= 0.95);
+  pools of 10 are also audited with ``fp.audit`` against the set without the family (scored by the
+  largest same-model p-value over the references: "could these be one of them?"), for the left-out
+  family's models and 12 other models drawn per family (auditing all 81 for each of 29 families
+  would take half an hour), 2 pools each;
 * the prompted variants (told to be concise or verbose): per-text accuracy of naming the parent,
-  and whether 20 pooled answers (summed log-probabilities) name it.
+  and whether 20 pooled answers name it: summed log-probabilities, ``fp.audit`` of the same 20
+  answers (its nearest reference), and ``fp.audit`` of the variant's answers to the shipped probe
+  prompts, paired with the references' answers.
 
 Writes ``benchmarks/results/builtin-set.{md,json}``.
 """
@@ -76,12 +82,13 @@ def main(argv: list[str] | None = None) -> dict:
                "size_mb": sum(f.stat().st_size for f in files) / 1e6, "cold_load_s": cold_load_seconds(),
                "n_files": len(files)}  # fmt: skip
     lineage: dict = {}
-    rows = {"text": [], "model": []}
+    rows = {"text": [], "model": [], "prompt_id": []}
     for d in map(Path, args.data):
         lineage.update(json.loads((d / "lineage.json").read_text()))
         dev = fp.load_corpus(d, split="dev")
         rows["text"] += list(dev["text"])
         rows["model"] += list(dev["model"])
+        rows["prompt_id"] += list(dev["prompt_id"])
     models = np.array(rows["model"], dtype=object)
     t = time.perf_counter()
     X = refs.space.transform(rows["text"])
@@ -108,8 +115,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     # leave one family out: its answers are "unknown"; every other family's are "known"
     rng = np.random.default_rng(0)
-    high, auroc_text, auroc_pool = [], [], []
+    high, auroc_text, auroc_pool, auroc_audit, audits = [], [], [], [], []
     X_known, models_known = X[known], models[known]
+    texts_known = [t for t, k in zip(rows["text"], known, strict=True) if k]
     rows_of = {m: np.flatnonzero(models_known == m) for m in np.unique(models_known)}
     for f_name in names:
         gone = [m for m, i in zip(classes, fam, strict=True) if names[i] == f_name]
@@ -126,20 +134,44 @@ def main(argv: list[str] | None = None) -> dict:
                 pools.append(conf_all[rng.choice(idx, min(10, len(idx)), replace=False)].mean())
                 labels.append(m not in gone)
         auroc_pool.append(roc_auc_score(labels, pools))
+        others = [m for m in classes if m not in gone]
+        scores, labels = [], []
+        for m in gone + [str(x) for x in rng.choice(others, min(12, len(others)), replace=False)]:
+            for _ in range(2):
+                pick = rng.choice(rows_of[m], min(10, len(rows_of[m])), replace=False)
+                rep = fp.audit([texts_known[i] for i in pick], references=sub, top_features=0)
+                scores.append(max(c.same_model_p for c in rep.candidates))
+                labels.append(m not in gone)
+                audits.append({"family": f_name, "model": m, "known": m not in gone, "relation": rep.relation,
+                               "verdict": rep.verdict})  # fmt: skip
+        auroc_audit.append(roc_auc_score(labels, scores))
+    unknown_pools = [a for a in audits if not a["known"]]
+    known_pools = [a for a in audits if a["known"]]
     R["lofo"] = {"families": len(names), "unknown_confident_share": float(np.mean(high)),
-                 "auroc_text": float(np.mean(auroc_text)), "auroc_pool10": float(np.mean(auroc_pool))}  # fmt: skip
+                 "auroc_text": float(np.mean(auroc_text)), "auroc_pool10": float(np.mean(auroc_pool)),
+                 "auroc_pool10_audit": float(np.mean(auroc_audit)), "audited_pools": len(audits),
+                 "audit_unknown_is": float(np.mean([a["relation"] == "is" for a in unknown_pools])),
+                 "audit_known_is_right": float(np.mean([a["relation"] == "is" and a["verdict"] == a["model"]
+                                                        for a in known_pools]))}  # fmt: skip
 
     # prompted variants: attributed to their parent?
     prompted = {m: v["parent"] for m, v in lineage.items() if v.get("role") == "prompted" and v["parent"] in classes}
     R["prompted"] = []
+    probe = set(references.probe_prompts()["prompt_id"])
     for m, parent in sorted(prompted.items()):
         idx = np.flatnonzero(models == m)
         Pm = lda.proba(X[idx])
         pick = rng.choice(len(idx), min(20, len(idx)), replace=False)
         pooled = classes[int(np.log(np.clip(Pm[pick], 1e-300, None)).sum(axis=0).argmax())]
         per_text = float(np.mean(Pm.argmax(axis=1) == classes.index(parent)))
+        unpaired = fp.audit([rows["text"][idx[i]] for i in pick], references=refs, top_features=0)
+        on_probe = [i for i in idx if rows["prompt_id"][i] in probe]
+        paired = fp.audit([rows["text"][i] for i in on_probe], references=refs, top_features=0,
+                          groups=[rows["prompt_id"][i] for i in on_probe])  # fmt: skip
         R["prompted"].append({"model": m, "parent": parent, "per_text": per_text, "pooled_20": pooled,
-                              "pooled_right": pooled == parent})  # fmt: skip
+                              "pooled_right": pooled == parent, "audit_20": unpaired.nearest.model,
+                              "audit_20_relation": unpaired.relation, "audit_probe": paired.nearest.model,
+                              "audit_probe_relation": paired.relation, "probe_answers": len(on_probe)})  # fmt: skip
     R["seconds"] = time.perf_counter() - t0
     out = Path(args.out)
     (out / "builtin-set.json").write_text(json.dumps(R, indent=2))
@@ -167,8 +199,12 @@ def markdown(R: dict) -> str:
         f"| left-out family answered with confidence >= 0.9 | {L['unknown_confident_share']:.1%} | <= 5 % "
         f"({yes(L['unknown_confident_share'] <= 0.05)}) |",
         f"| AUROC known vs unknown, per text | {L['auroc_text']:.3f} | >= 0.80 ({yes(L['auroc_text'] >= 0.8)}) |",
-        f"| AUROC known vs unknown, pools of 10 | {L['auroc_pool10']:.3f} | >= 0.95 "
+        f"| AUROC known vs unknown, pools of 10, by mean confidence | {L['auroc_pool10']:.3f} | >= 0.95 "
         f"({yes(L['auroc_pool10'] >= 0.95)}) |",
+        f"| AUROC known vs unknown, pools of 10, by `fp.audit` (largest same-model p) | "
+        f"{L['auroc_pool10_audit']:.3f} | >= 0.95 ({yes(L['auroc_pool10_audit'] >= 0.95)}) |",
+        f"| `fp.audit` of a left-out model's 10 answers says `is` some reference | {L['audit_unknown_is']:.1%} | |",
+        f"| `fp.audit` of a known model's 10 answers says `is` that model | {L['audit_known_is_right']:.1%} | |",
         f"| featurisation | {R['featurise_texts_per_s']:.0f} texts/s | |",
         "", "Risk-coverage (texts whose confidence clears the threshold):", "",
         "| threshold | coverage | accuracy |", "|---|---|---|",
@@ -178,9 +214,16 @@ def markdown(R: dict) -> str:
     lines += ["", "Reliability (15 bins):", "", "| bin | texts | mean confidence | accuracy |", "|---|---|---|---|"]
     lines += [f"| {b['bin']} | {b['n']} | {b['confidence']:.3f} | {b['accuracy']:.3f} |" for b in R["reliability"]]
     lines += ["", "Prompted variants (told to be concise or verbose), attributed to their parent:", "",
-              "| variant | parent | per-text accuracy | 20 pooled answers name |", "|---|---|---|---|"]  # fmt: skip
-    lines += [f"| {p['model']} | {p['parent']} | {p['per_text']:.3f} | {p['pooled_20']} "
-              f"{'(right)' if p['pooled_right'] else '(wrong)'} |" for p in R["prompted"]]  # fmt: skip
+              "| variant | parent | per-text accuracy | 20 answers, summed log-probabilities | 20 answers, "
+              "`fp.audit` (nearest, relation) | probe-prompt answers, paired `fp.audit` |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    mark = lambda m, p: f"{m} ({'right' if m == p['parent'] else 'wrong'})"  # noqa: E731
+    lines += [f"| {p['model']} | {p['parent']} | {p['per_text']:.3f} | {mark(p['pooled_20'], p)} | "
+              f"{mark(p['audit_20'], p)}, {p['audit_20_relation']} | {mark(p['audit_probe'], p)}, "
+              f"{p['audit_probe_relation']} ({p['probe_answers']} answers) |" for p in R["prompted"]]  # fmt: skip
+    right = [sum(p[k] == p["parent"] for p in R["prompted"]) for k in ("pooled_20", "audit_20", "audit_probe")]
+    lines += ["", f"Parent named: {right[0]}/{len(R['prompted'])} (summed log-probabilities), {right[1]} "
+              f"(`fp.audit`, 20 answers), {right[2]} (paired `fp.audit`, probe prompts); target: all."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -109,3 +109,51 @@ def test_texts_shorter_than_the_ngrams(texts):
     assert fg.hashed_counts(spans, 16).nnz == 0
     words = fg.word_spans(texts, (3, 3), WORD_TOKEN_PATTERN)
     assert fg.vocabulary_counts(words, fg.VocabularyIndex(["a b c"])).nnz == 0
+
+
+# --- learning a vocabulary: the n-grams found in most texts ------------------------------------------------
+
+
+def _sk_top(texts, kw, max_features, min_df):
+    """scikit-learn's vocabulary cut to the n-grams of highest document frequency (ties: alphabetical)."""
+    try:
+        cv = CountVectorizer(min_df=min_df, **kw)
+        C = cv.fit_transform(texts).tocsc()
+    except ValueError:  # nothing left: scikit-learn refuses an empty vocabulary
+        return []
+    names = cv.get_feature_names_out()
+    if max_features is not None and max_features < len(names):
+        names = names[np.sort(np.argsort(-np.diff(C.indptr), kind="stable")[:max_features])]
+    return list(names)
+
+
+@settings(max_examples=60, deadline=None)
+@given(TEXTS, st.sampled_from([None, 1, 3, 10, 40]), st.integers(1, 3), st.booleans(), st.booleans())
+def test_top_ngrams_equal_sklearns_vocabulary(texts, max_features, min_df, words, lowercase):
+    if words:
+        kw = {"analyzer": "word", "ngram_range": (1, 2), "lowercase": lowercase, "token_pattern": WORD_TOKEN_PATTERN}
+        spans = fg.word_spans(texts, (1, 2), WORD_TOKEN_PATTERN, lowercase)
+    else:
+        kw = {"analyzer": "char", "ngram_range": (1, 3), "lowercase": lowercase}
+        spans = fg.char_spans(texts, (1, 3), lowercase)
+    assert fg.top_ngrams(spans, max_features, min_df) == _sk_top(texts, kw, max_features, min_df)
+
+
+def test_top_ngrams_split_a_hash_shared_by_two_ngrams():
+    """A colliding pair counted under one hash would be 3 texts; each is in 2 and ties with 'zz'."""
+    a, b = _colliding_pair()
+    texts = [f"{a} zz", f"{a} zz", f"{b} zz", f"{b}", "q"]
+    kw = {"analyzer": "word", "ngram_range": (1, 1), "lowercase": False, "token_pattern": WORD_TOKEN_PATTERN}
+    spans = fg.word_spans(texts, (1, 1), WORD_TOKEN_PATTERN)
+    for k in (1, 2, 3, None):
+        assert fg.top_ngrams(spans, k) == _sk_top(texts, kw, k, 1)
+    assert fg.top_ngrams(spans, 1) == ["zz"] and fg.top_ngrams(spans, 2) == sorted([min(a, b), "zz"])
+
+
+def test_top_ngrams_of_many_long_ngrams():
+    rng = np.random.default_rng(2)
+    letters = list("abcdeéß日😀 ")
+    texts = ["".join(rng.choice(letters, size=300)) for _ in range(30)]
+    kw = {"analyzer": "char", "ngram_range": (1, 4), "lowercase": False}
+    for k in (50, 2000, None):
+        assert fg.top_ngrams(fg.char_spans(texts, (1, 4)), k) == _sk_top(texts, kw, k, 1)

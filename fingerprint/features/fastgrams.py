@@ -8,7 +8,10 @@ numpy.  The same hash serves both uses:
 
 * hashing: column ``abs(h) % n_features``, as ``HashingVectorizer(alternate_sign=False)``;
 * a fixed vocabulary: spans whose hash equals a vocabulary entry's are checked byte for byte
-  against that entry (so a hash collision never counts), as ``CountVectorizer(vocabulary=...)``.
+  against that entry (so a hash collision never counts), as ``CountVectorizer(vocabulary=...)``;
+* learning a vocabulary: the n-grams found in most texts (:func:`top_ngrams`), counted by hash,
+  with every hash that could enter the vocabulary confirmed byte for byte, as ``CountVectorizer``
+  fitted and cut to its most frequent n-grams.
 
 Supported analyzers (the library's own; anything else falls back to scikit-learn):
 
@@ -31,7 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Spans", "VocabularyIndex", "char_spans", "hashed_counts", "murmur3", "vocabulary_counts", "word_spans"]
+__all__ = [
+    "Spans", "VocabularyIndex", "char_spans", "hashed_counts", "murmur3", "top_ngrams", "vocabulary_counts",
+    "word_spans",
+]  # fmt: skip
 
 #: scikit-learn's ``_VectorizerMixin._white_spaces`` (applied by the "char" analyzer only).
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -245,6 +251,22 @@ def hashed_counts(spans: Spans, n_features: int) -> sp.csr_matrix:
     return _count(spans.row, col, spans.n_texts, n_features)
 
 
+def _tails_equal(buf_a: np.ndarray, a: np.ndarray, buf_b: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Whether ``buf_a[a + 8:a + n]`` equals ``buf_b[b + 8:b + n]`` for each i (spans whose first 8 bytes agree).
+
+    One byte position at a time over the spans still that long: memory stays linear in the number
+    of spans whatever the longest one.
+    """
+    ok = np.ones(len(n), dtype=bool)
+    live = np.flatnonzero(n > 8)
+    j = 8
+    while live.size:
+        ok[live] &= buf_a[a[live] + j] == buf_b[b[live] + j]
+        j += 1
+        live = live[ok[live] & (n[live] > j)]
+    return ok
+
+
 def _prefix64(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
     """The first 8 bytes of each span as a little-endian uint64, bytes past the span zeroed."""
     padded = np.zeros(buf.size + 16, dtype=np.uint8)
@@ -314,13 +336,8 @@ class VocabularyIndex:
         n = spans.length[idx]
         ok = (n == self._length[col]) & (spans.prefix[idx] == self._prefix[col])
         long = np.flatnonzero(ok & (n > 8))
-        if long.size:  # bytes past the first 8, compared one by one (rare: 3-4 non-ASCII characters)
-            width = int(n[long].max()) - 8
-            pos = np.arange(width)
-            inside = pos < (n[long, None] - 8)
-            a = np.minimum(spans.start[idx[long], None] + 8 + pos, spans.buf.size - 1)
-            b = np.minimum(self._start[col[long], None] + 8 + pos, self._buf.size - 1)
-            ok[long] = np.all(~inside | (spans.buf[a] == self._buf[b]), axis=1)
+        if long.size:  # rare: 3-4 non-ASCII characters
+            ok[long] = _tails_equal(spans.buf, spans.start[idx[long]], self._buf, self._start[col[long]], n[long])
         return ok
 
 
@@ -328,3 +345,113 @@ def vocabulary_counts(spans: Spans, index: VocabularyIndex) -> sp.csr_matrix:
     """``CountVectorizer(vocabulary=...)``'s counts of the spans."""
     i, col = index.columns(spans)
     return _count(spans.row[i], col, spans.n_texts, index.size)
+
+
+
+def _group_ids(spans: Spans, idx: np.ndarray) -> np.ndarray:
+    """Exact identity of the spans ``idx`` as group numbers (equal bytes, equal number): for hash collisions only."""
+    groups: dict[bytes, int] = {}
+    return np.array([groups.setdefault(spans.buf[s : s + n].tobytes(), len(groups))
+                     for s, n in zip(spans.start[idx].tolist(), spans.length[idx].tolist(), strict=True)])  # fmt: skip
+
+
+def _same_bytes(spans: Spans, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether span ``a[i]`` and span ``b[i]`` hold the same bytes."""
+    n = spans.length[a]
+    ok = (n == spans.length[b]) & (spans.prefix[a] == spans.prefix[b])
+    long = np.flatnonzero(ok & (n > 8))
+    if long.size:  # word n-grams, non-ASCII characters
+        ok[long] = _tails_equal(spans.buf, spans.start[a[long]], spans.buf, spans.start[b[long]], n[long])
+    return ok
+
+
+def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of ``x`` (sorted) and how often each occurs; a plain sort, several times faster
+    here than ``np.unique``'s hash table on tens of millions of integers."""
+    x = np.sort(x)
+    if not x.size:
+        return x, np.zeros(0, dtype=np.int64)
+    start = np.flatnonzero(np.concatenate([[True], x[1:] != x[:-1]]))
+    return x[start], np.diff(np.append(start, x.size))
+
+
+def _spans_with_hash(spans: Spans, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(span_index, k)`` of every span whose hash is ``wanted[k]`` (distinct hashes), in span order per pass."""
+    bits = 20
+    bucket = spans.hash.view(np.uint32) & np.uint32((1 << bits) - 1)
+    mine = wanted.view(np.uint32) & np.uint32((1 << bits) - 1)
+    left = np.arange(len(wanted))
+    found, owners = [], []
+    while left.size:  # a direct-address table per pass; hashes sharing a bucket wait for the next pass
+        table = np.full(1 << bits, -1, dtype=np.int64)
+        table[mine[left]] = left
+        placed = left[table[mine[left]] == left]
+        k = table[bucket]
+        idx = np.flatnonzero(k >= 0)
+        idx = idx[wanted[k[idx]] == spans.hash[idx]]
+        found.append(idx)
+        owners.append(k[idx])
+        left = np.setdiff1d(left, placed)
+    return np.concatenate(found), np.concatenate(owners)
+
+
+def top_ngrams(spans: Spans, max_features: int | None = None, min_df: int = 1) -> list[str]:
+    """The n-grams found in at least ``min_df`` texts; at most ``max_features``, those found in most texts.
+
+    Ties go to the alphabetically first, and the result is sorted: the vocabulary of
+    ``CountVectorizer(min_df=min_df)`` fitted on the same texts and cut to the ``max_features``
+    n-grams of highest document frequency, as :class:`~fingerprint.features.ngrams.CharNgrams` does
+    (tested against it).  Document frequencies are counted per hash; a hash enters only once all
+    its spans are found byte-identical (a hash shared by several n-grams is split into them and
+    each counted exactly), and hashes are confirmed from the most frequent down until no
+    unconfirmed one can still enter.
+
+    Examples
+    --------
+    >>> top_ngrams(char_spans(["abab", "ab"], (2, 2)), max_features=2)
+    ['ab', 'ba']
+    """
+    if not spans.hash.size:
+        return []
+    # document frequency per hash: one count per distinct (text, hash) pair
+    pairs, _ = _runs((spans.row.astype(np.uint64) << np.uint64(32)) | spans.hash.view(np.uint32).astype(np.uint64))
+    hashes, df = _runs((pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.int32))
+    order = np.lexsort((hashes, -df))
+    want = spans.hash.size + 1 if max_features is None else max_features  # None: more than there can be
+    conf_df: list[np.ndarray] = []  # document frequency and a span of each confirmed n-gram
+    conf_span: list[np.ndarray] = []
+    done = 0
+    while done < len(order):
+        if conf_df:
+            confirmed = np.concatenate(conf_df)
+            if np.sum(confirmed > df[order[done]]) >= want:
+                break  # no unconfirmed n-gram can enter, nor tie with the last to enter
+        # every hash at least as frequent as the `want`-th best unconfirmed one (ties included)
+        level = df[order[min(done + want, len(order)) - 1]] if not conf_df else df[order[done]]
+        stop = done + int(np.searchsorted(-df[order[done:]], -level, side="right"))
+        batch = hashes[order[done:stop]]
+        idx, k = _spans_with_hash(spans, batch)
+        first = np.zeros(len(batch), dtype=np.int64)
+        first[k] = idx  # some span of each hash (every one is checked against it)
+        same = _same_bytes(spans, idx, first[k])
+        bad = np.zeros(len(batch), dtype=bool)
+        bad[k[~same]] = True
+        conf_df.append(df[order[done:stop]][~bad])
+        conf_span.append(first[~bad])
+        for b in np.flatnonzero(bad):  # a hash shared by different n-grams: count each exactly
+            members = idx[k == b]
+            gid = _group_ids(spans, members)
+            for g in range(int(gid.max()) + 1):
+                m = members[gid == g]
+                conf_df.append(np.array([len(np.unique(spans.row[m]))]))
+                conf_span.append(m[:1])
+        done = stop
+    dfs, reps = np.concatenate(conf_df), np.concatenate(conf_span)
+    keep = dfs >= min_df
+    dfs, reps = dfs[keep], reps[keep]
+    names = [spans.buf[a : a + n].tobytes().decode("utf-8", "surrogatepass")
+             for a, n in zip(spans.start[reps].tolist(), spans.length[reps].tolist(), strict=True)]  # fmt: skip
+    if len(names) > want:
+        ranked = sorted(range(len(names)), key=lambda i: (-int(dfs[i]), names[i]))
+        names = [names[i] for i in ranked[:want]]
+    return sorted(names)

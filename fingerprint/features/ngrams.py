@@ -88,32 +88,27 @@ class _Ngrams(TransformerMixin, BaseEstimator):
     def _fit(self, texts: list[str]) -> sp.csr_matrix:
         self._check_params()
         kw = self._vectorizer_kwargs()
+        spans = self._spans(texts, kw)
         if self.n_features is not None:
             self.vectorizer_: Any = HashingVectorizer(
                 n_features=self.n_features, alternate_sign=False, norm=None, dtype=np.float32, **kw
             )
-            C = self.vectorizer_.transform(texts)
-        elif self.vocabulary is not None:
-            self.vectorizer_ = CountVectorizer(vocabulary=list(self.vocabulary), dtype=np.float32, **kw)
-            C = self.vectorizer_.transform(texts)
+            self._index = None
         else:
-            cv = CountVectorizer(min_df=self.min_df, dtype=np.float32, **kw)
-            C = cv.fit_transform(texts).tocsc()
-            names = cv.get_feature_names_out()
-            if self.max_features is not None and self.max_features < len(names):
-                # keep the n-grams found in most texts (MFW lists rank by document frequency; ties go to
-                # the alphabetically first, names being sorted already)
-                df = np.diff(C.indptr)
-                keep = np.sort(np.argsort(-df, kind="stable")[: self.max_features])
-                names, C = names[keep], C[:, keep]
-            self.vectorizer_ = CountVectorizer(vocabulary=list(names), dtype=np.float32, **kw)
-            C = C.tocsr()
-        # the vocabulary's lookup table for the vectorised counter (a fitted vocabulary never changes)
-        self._index = (
-            None
-            if self.n_features is not None
-            else fastgrams.VocabularyIndex(list(self.vectorizer_.get_feature_names_out()))
-        )
+            if self.vocabulary is not None:
+                names = list(self.vocabulary)
+            else:
+                # the n-grams found in most texts (MFW lists rank by document frequency; ties go to the
+                # alphabetically first); counted by fastgrams when it handles the analyzer
+                min_count = self.min_df * len(texts) if isinstance(self.min_df, float) else self.min_df
+                names = [] if spans is None else fastgrams.top_ngrams(spans, self.max_features, min_count)
+                if not names:  # scikit-learn's analyzers, and its errors when nothing is left
+                    names = self._fit_with_scikit_learn(texts, kw)
+            # fitting on no texts validates the vocabulary (duplicates, empty) as scikit-learn would
+            self.vectorizer_ = CountVectorizer(vocabulary=names, dtype=np.float32, **kw).fit([])
+            # the vocabulary's lookup table for the vectorised counter (a fitted vocabulary never changes)
+            self._index = fastgrams.VocabularyIndex(list(self.vectorizer_.get_feature_names_out()))
+        C = self._counts(texts, spans)
         if self.use_idf:
             df = np.bincount(C.indices, minlength=C.shape[1])
             # smoothed idf as in scikit-learn's TfidfTransformer: ln((1 + n) / (1 + df)) + 1
@@ -123,19 +118,30 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self._weight(C)
 
+    def _fit_with_scikit_learn(self, texts: list[str], kw: dict[str, Any]) -> list[str]:
+        cv = CountVectorizer(min_df=self.min_df, dtype=np.float32, **kw)
+        C = cv.fit_transform(texts).tocsc()
+        names = cv.get_feature_names_out()
+        if self.max_features is not None and self.max_features < len(names):
+            df = np.diff(C.indptr)  # names are sorted, so a stable sort gives ties to the first
+            names = names[np.sort(np.argsort(-df, kind="stable")[: self.max_features])]
+        return list(names)
+
     def _weight(self, C: sp.spmatrix) -> sp.csr_matrix:
         return weight_counts(C, sublinear_tf=self.sublinear_tf, idf=self.idf_)
 
-    def _spans(self, texts: list[str]) -> fastgrams.Spans | None:
+    def _spans(self, texts: list[str], kw: dict[str, Any]) -> fastgrams.Spans | None:
         """The texts' n-grams for the vectorised counter, or None when only scikit-learn handles this analyzer."""
-        rng = tuple(self.vectorizer_.ngram_range)
+        rng = tuple(kw["ngram_range"])
         if self._analyzer == "char":
-            return fastgrams.char_spans(texts, rng, self.lowercase)
-        pattern = self.vectorizer_.token_pattern
-        return fastgrams.word_spans(texts, rng, pattern, self.lowercase) if pattern in _FAST_PATTERNS else None
+            return fastgrams.char_spans(texts, rng, kw["lowercase"])
+        pattern = kw["token_pattern"]
+        return fastgrams.word_spans(texts, rng, pattern, kw["lowercase"]) if pattern in _FAST_PATTERNS else None
 
-    def _counts(self, texts: list[str]) -> sp.csr_matrix:
-        spans = self._spans(texts)
+    def _counts(self, texts: list[str], spans: Any = False) -> sp.csr_matrix:
+        """Counts of the texts' n-grams; ``spans``: their spans if already made (None: scikit-learn's analyzer)."""
+        if spans is False:
+            spans = self._spans(texts, self.vectorizer_.get_params())
         if spans is None:
             return self.vectorizer_.transform(texts)
         if self.n_features is not None:

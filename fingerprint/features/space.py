@@ -55,7 +55,7 @@ from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted
 
 from fingerprint.features import fastgrams
-from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN, CharNgrams, WordNgrams, weight_counts
+from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN, weight_counts
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
 from fingerprint.validation import check_choice, check_float, check_int, check_texts, encode_labels, progress_bar
@@ -292,15 +292,18 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self._check_params()
         if len(texts) < 2:
             raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got n_samples={len(texts)}")
-        scores = self._fit_scores(texts, y, groups)
+        with_scores = y is not None and self.n_score_features > 0
+        spans = _analyse(texts, self.score_words if with_scores else None)  # one analysis for every block
+        scores = self._fit_scores(texts, y, groups, spans)
         emb = self._fit_embeddings(texts)
-        # the n-gram block: the n-grams found in most texts, log(1 + tf), no idf, L2 per analyzer
-        char = CharNgrams((1, 4), use_idf=False, max_features=self.n_char)
-        word = WordNgrams((1, 2), use_idf=False, max_features=self.n_word)
-        blocks = [char.fit_transform(texts), word.fit_transform(texts)]
-        self.vocabulary_char_, self.vocabulary_word_ = char.vocabulary_, word.vocabulary_
+        # the n-gram block: the n-grams found in most texts (the vocabularies CharNgrams((1, 4)) and
+        # WordNgrams((1, 2)) learn with max_features), log(1 + tf), no idf, L2 per analyzer
+        self.vocabulary_char_ = np.asarray(fastgrams.top_ngrams(spans[0], self.n_char), dtype=str)
+        self.vocabulary_word_ = np.asarray(fastgrams.top_ngrams(spans[1], self.n_word), dtype=str)
+        self._char_index = fastgrams.VocabularyIndex(list(self.vocabulary_char_))
+        self._word_index = fastgrams.VocabularyIndex(list(self.vocabulary_word_))
         self._style = StyleMarkers().fit(["x"])
-        Z = sp.hstack(blocks).tocsr()
+        Z = self._ngram_matrix(spans)
         self.ngram_mean_ = np.asarray(Z.mean(axis=0)).ravel()
         k = int(min(self.n_components, Z.shape[0] - 1, Z.shape[1]))
         Zc = Z.toarray() - self.ngram_mean_
@@ -343,8 +346,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.score_intercept_ = np.zeros(0)
         self.score_unit_ = 1.0
 
-    def _fit_scores(self, texts: list[str], y: Any, groups: Any) -> np.ndarray:
-        """Learn the score block; return the training texts' cross-fitted, scaled scores."""
+    def _fit_scores(self, texts: list[str], y: Any, groups: Any, spans: tuple[Any, Any, Any]) -> np.ndarray:
+        """Learn the score block from the texts' n-grams; return the training texts' cross-fitted, scaled scores."""
         self._no_scores()
         if y is None or self.n_score_features <= 0:
             return np.zeros((len(texts), 0))
@@ -353,7 +356,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) < 2:
             raise ValueError(f"the score block needs texts of at least 2 models, got {list(classes)}")
-        H = _hashed_ngrams(_analyse(texts, self.score_words))
+        H = _hashed_ngrams(spans)
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != len(texts):
