@@ -195,6 +195,8 @@ def markdown(R: dict) -> str:
         f = R["fit"]
         lines += [
             "## Fit (`build_references` on the `train` answers, fitting the space, 2 cores)", "",
+            *([f"Rerun alone on {f['date']} (`--only-fit`), with its baseline in the same run.", ""]
+              if "date" in f else []),
             f"{f['train_texts']:,} texts: {f['fit_s']:.0f} s; TF-IDF + LinearSVC fit and predict: "
             f"{f['tfidf_svc_fit_predict_s']:.0f} s; ratio **{f['fit_ratio_to_tfidf_svc']:.2f}** (target <= 2, "
             f"{_met(f['fit_ratio_to_tfidf_svc'] <= 2)}). Dev top-1 of that set: {f['dev_top1']:.3f}.", "",
@@ -224,14 +226,31 @@ def markdown(R: dict) -> str:
     return "\n".join(lines)
 
 
+def rerun_fit(args: argparse.Namespace) -> dict:
+    """The fit-ratio section alone (its baseline rerun beside it), replacing that section of ``speed.json``."""
+    out = Path(args.out)
+    R = json.loads((out / "speed.json").read_text())
+    corpus = fp.load_corpus(args.data, split=None).to_pandas()
+    split = np.array([fp.prompt_split(p) for p in corpus["prompt_id"]])
+    R["fit"] = {**fit_ratio(corpus[split == "train"], corpus[split == "dev"]), "date": dt.date.today().isoformat()}
+    print(json.dumps(R["fit"], indent=1), flush=True)
+    (out / "speed.json").write_text(json.dumps(R, indent=2))
+    (out / "speed.md").write_text(markdown(R))
+    return R
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--sizes", default="10000,100000,1000000", help="streamed-build sizes for the RSS curve")
     ap.add_argument("--skip-fit", action="store_true", help="skip the fit-ratio section (~15 min)")
     ap.add_argument("--quick", action="store_true", help="500 dev texts, RSS at 2,000 and 10,000, no fit")
+    ap.add_argument("--only-fit", action="store_true",
+                    help="rerun the fit-ratio section alone and update it in the existing report (dated)")
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args(argv)
+    if args.only_fit:
+        return rerun_fit(args)
     corpus = fp.load_corpus(args.data, split=None).to_pandas()
     split = np.array([fp.prompt_split(p) for p in corpus["prompt_id"]])
     train, dev = corpus[split == "train"], corpus[split == "dev"]

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import struct
 import tempfile
 import zipfile
@@ -31,8 +32,8 @@ import numpy as np
 
 __all__ = [
     "SCHEMA_VERSION", "DirectoryLockedError", "FingerprintFileError", "atomic_write_bytes", "check_file_size",
-    "exclusive_lock", "file_sha256", "fresh_directory", "pack_symmetric", "read_bundle", "triu_pairs",
-    "unpack_symmetric", "write_bundle",
+    "exclusive_lock", "file_sha256", "fresh_directory", "generation_folder", "pack_symmetric", "read_bundle",
+    "triu_pairs", "unpack_symmetric", "write_bundle",
 ]  # fmt: skip
 
 #: Bumped when the on-disk layout changes incompatibly.
@@ -147,6 +148,28 @@ def fresh_directory(parent: str | os.PathLike[str], prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     os.chmod(path, 0o777 & ~_umask())
     return path
+
+
+#: A generation folder's name: what ``fresh_directory(parent, ".gen-")`` (``tempfile.mkdtemp``) makes.
+_GENERATION = re.compile(r"\.gen-[A-Za-z0-9_]+")
+
+
+def generation_folder(directory: str | os.PathLike[str], generation: object) -> Path:
+    """The folder a set's files are in: its index's ``generation`` folder, or ``directory`` itself (flat layout).
+
+    Raises :class:`FingerprintFileError` for a name that is not a generation folder (no path can
+    escape ``directory``).
+
+    Examples
+    --------
+    >>> generation_folder("refs", None).as_posix(), generation_folder("refs", ".gen-ab12").as_posix()
+    ('refs', 'refs/.gen-ab12')
+    """
+    if generation is None:
+        return Path(directory)
+    if not (isinstance(generation, str) and _GENERATION.fullmatch(generation)):
+        raise FingerprintFileError(f"{directory}: the index names an invalid generation folder {generation!r}")
+    return Path(directory) / generation
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

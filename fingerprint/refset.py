@@ -30,6 +30,7 @@ from fingerprint.io import (
     exclusive_lock,
     file_sha256,
     fresh_directory,
+    generation_folder,
     pack_symmetric,
     read_bundle,
     unpack_symmetric,
@@ -83,7 +84,6 @@ def _load_builtin() -> ReferenceSet:
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_GENERATION = re.compile(r"\.gen-[A-Za-z0-9_]+")  # what tempfile.mkdtemp(prefix=".gen-") names
 
 
 class ReferenceSet:
@@ -461,10 +461,7 @@ class ReferenceSet:
     def _read_index(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], Path]:
         """The index's metadata and arrays, and the folder its files are in (its generation, or the flat layout)."""
         meta, arrays = read_bundle(directory / "references.npz", "reference_set")
-        gen = meta.get("generation")
-        if gen is not None and not (isinstance(gen, str) and _GENERATION.fullmatch(gen)):
-            raise FingerprintFileError(f"{directory}: the index names an invalid generation folder {gen!r}")
-        return meta, arrays, directory / gen if gen else directory
+        return meta, arrays, generation_folder(directory, meta.get("generation"))
 
     @staticmethod
     def _current_layout(directory: Path) -> tuple[str | None, list[str]]:

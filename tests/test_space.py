@@ -156,3 +156,22 @@ def test_parallel_fit_does_not_change_the_result(corpus):
     a = FeatureSpace(**kw).fit(texts, models, groups=prompts)
     b = FeatureSpace(**kw, n_jobs=2).fit(texts, models, groups=prompts)
     assert a.space_id_ == b.space_id_
+
+
+def test_the_default_space_is_found_in_either_layout(tmp_path, small_space):
+    """`references build --out DIR` writes a generation folder; the shipped set may be flat."""
+    from fingerprint import Fingerprint, ReferenceSet
+    from fingerprint.features.space import _default_space_file
+    from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
+
+    rng = np.random.default_rng(0)
+    d = small_space.n_features_out_
+    fps = [Fingerprint.from_features(rng.normal(size=(20, d)), f"m{j}", small_space.space_id_) for j in range(3)]
+    ReferenceSet(fps, small_space).save(tmp_path / "refs")
+    found = _default_space_file(tmp_path / "refs")
+    assert found.parent.name.startswith(".gen-") and FeatureSpace.load(found).space_id_ == small_space.space_id_
+    assert _default_space_file(tmp_path / "none") == tmp_path / "none" / "space.npz"  # no index: the flat place
+    meta, arrays = read_bundle(tmp_path / "refs" / "references.npz", "reference_set")
+    write_bundle(tmp_path / "refs" / "references.npz", "reference_set", {**meta, "generation": "../x"}, arrays)
+    with pytest.raises(FingerprintFileError, match="invalid generation folder"):
+        _default_space_file(tmp_path / "refs")

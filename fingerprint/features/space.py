@@ -57,7 +57,7 @@ from sklearn.utils.validation import check_is_fitted
 from fingerprint.features import fastgrams
 from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN, weight_counts
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
-from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
+from fingerprint.io import FingerprintFileError, generation_folder, read_bundle, write_bundle
 from fingerprint.validation import check_choice, check_float, check_int, check_texts, encode_labels, progress_bar
 
 __all__ = ["Block", "FeatureSpace"]
@@ -122,6 +122,13 @@ def _chunk_bounds(lengths: list[int], max_chars: int) -> list[int]:
             total = 0
         total += n
     return [*bounds, len(lengths)]
+
+
+def _even_runs(lengths: np.ndarray, jobs: int) -> list[tuple[int, int]]:
+    """Bounds of ``jobs`` contiguous runs of texts with about equal numbers of characters."""
+    ends = np.cumsum(lengths)
+    cuts = np.searchsorted(ends, ends[-1] * np.arange(1, jobs) / jobs) if len(ends) else []
+    return list(itertools.pairwise(sorted({0, *np.asarray(cuts).tolist(), len(lengths)})))
 
 
 def _signed_log(a: np.ndarray) -> np.ndarray:
@@ -294,16 +301,23 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got n_samples={len(texts)}")
         with_scores = y is not None and self.n_score_features > 0
         spans = _analyse(texts, self.score_words if with_scores else None)  # one analysis for every block
-        scores = self._fit_scores(texts, y, groups, spans)
-        emb = self._fit_embeddings(texts)
+        H = _hashed_ngrams(spans) if with_scores else None
         # the n-gram block: the n-grams found in most texts (the vocabularies CharNgrams((1, 4)) and
         # WordNgrams((1, 2)) learn with max_features), log(1 + tf), no idf, L2 per analyzer
         self.vocabulary_char_ = np.asarray(fastgrams.top_ngrams(spans[0], self.n_char), dtype=str)
         self.vocabulary_word_ = np.asarray(fastgrams.top_ngrams(spans[1], self.n_word), dtype=str)
         self._char_index = fastgrams.VocabularyIndex(list(self.vocabulary_char_))
         self._word_index = fastgrams.VocabularyIndex(list(self.vocabulary_word_))
-        self._style = StyleMarkers().fit(["x"])
         Z = self._ngram_matrix(spans)
+        del spans  # the largest object of a fit (~32 bytes per n-gram): freed before the score block's workers
+        self._style = StyleMarkers().fit(["x"])
+        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        jobs = effective_n_jobs(self.n_jobs) if lengths.sum() >= self._PARALLEL_CHARS else 1
+        # the style markers run in the score block's workers, after its folds: 5 folds on 2 workers
+        # leave one idle for the last fold, and the markers (~1.7 ms per answer) fit in that time
+        style_runs = [delayed(self._style.transform)(texts[a:b]) for a, b in _even_runs(lengths, jobs)]
+        scores, style_parts = self._fit_scores(texts, y, groups, H, style_runs)
+        emb = self._fit_embeddings(texts)
         self.ngram_mean_ = np.asarray(Z.mean(axis=0)).ravel()
         k = int(min(self.n_components, Z.shape[0] - 1, Z.shape[1]))
         Zc = Z.toarray() - self.ngram_mean_
@@ -313,7 +327,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         proj = Zc @ self.components_.T.astype(np.float64)
         # one scale for the whole block keeps relative PC variances intact
         self.ngram_unit_ = float(np.sqrt((proj**2).sum(axis=1).mean() / k)) or 1.0
-        S = _signed_log(self._style.transform(texts))
+        S = _signed_log(np.vstack(style_parts))
         self.style_mean_ = S.mean(axis=0)
         sd = S.std(axis=0)
         self.style_scale_ = np.where(sd > 1e-9, sd, 1.0)
@@ -346,17 +360,23 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.score_intercept_ = np.zeros(0)
         self.score_unit_ = 1.0
 
-    def _fit_scores(self, texts: list[str], y: Any, groups: Any, spans: tuple[Any, Any, Any]) -> np.ndarray:
-        """Learn the score block from the texts' n-grams; return the training texts' cross-fitted, scaled scores."""
+    def _fit_scores(
+        self, texts: list[str], y: Any, groups: Any, H: sp.csr_matrix | None, side_tasks: list[Any]
+    ) -> tuple[np.ndarray, list[Any]]:
+        """Learn the score block from the texts' hashed n-grams ``H``; return their cross-fitted, scaled scores.
+
+        ``side_tasks`` (joblib ``delayed`` calls) run in the same workers after the folds; their results
+        come back second.
+        """
         self._no_scores()
         if y is None or self.n_score_features <= 0:
-            return np.zeros((len(texts), 0))
+            return np.zeros((len(texts), 0)), [f(*a, **kw) for f, a, kw in side_tasks]
         labels, _, _ = encode_labels(y, len(texts))  # any hashable labels; each scored as str(label)
         y = np.array([str(lab) for lab in labels.tolist()], dtype=object)
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) < 2:
             raise ValueError(f"the score block needs texts of at least 2 models, got {list(classes)}")
-        H = _hashed_ngrams(spans)
+        assert H is not None
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != len(texts):
@@ -383,7 +403,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 raise ValueError("a cross-fitting fold lacks some model's texts; give each model more groups")
         # processes, not threads: liblinear's random generator is global, so threads would make
         # the result depend on scheduling (joblib memory-maps H for the workers)
-        fitted = Parallel(n_jobs=self.n_jobs)(delayed(fit_pruned)(train) for train, _ in folds)
+        done = Parallel(n_jobs=self.n_jobs)([*(delayed(fit_pruned)(train) for train, _ in folds), *side_tasks])
+        fitted, side = done[: len(folds)], done[len(folds) :]
         for (_, test), (keep, coef, b) in zip(folds, fitted, strict=True):
             oof[test] = H[test][:, keep] @ coef + b
         # New texts are scored by the *average* of the fold models (a bagged SVM), not by a model
@@ -403,7 +424,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.score_classes_ = classes.astype(str)
         # one scale for the block (unit RMS of the centred held-out scores) keeps score differences intact
         self.score_unit_ = float(np.sqrt(((oof - oof.mean(axis=0)) ** 2).mean())) or 1.0
-        return oof * (self.score_scale / self.score_unit_)
+        return oof * (self.score_scale / self.score_unit_), side
 
     def _finish(self) -> None:
         k = self.components_.shape[0]
@@ -542,10 +563,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         bar = progress_bar(len(texts), "featurising", verbose=verbose)
         if jobs > 1 and self.embeddings_ is None:  # the embedding model stays in this process
             # one contiguous run of about equal characters per worker: the space is sent once per worker
-            ends = np.cumsum(lengths)
-            cuts = np.searchsorted(ends, ends[-1] * np.arange(1, jobs) / jobs)
-            bounds = sorted({0, *cuts.tolist(), len(texts)})
-            work = (delayed(self._transform_run)(texts[a:b], return_ngrams) for a, b in itertools.pairwise(bounds))
+            work = (delayed(self._transform_run)(texts[a:b], return_ngrams) for a, b in _even_runs(lengths, jobs))
             parts = []
             for run in Parallel(n_jobs=jobs, return_as="generator")(work):  # in order, as each run finishes
                 parts += run
@@ -828,9 +846,23 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
 
 @lru_cache(maxsize=1)
+def _default_space_file(directory: str | os.PathLike[str]) -> Path:
+    """The space file of the reference set in ``directory`` (flat, or in the generation its index names).
+
+    ``python -m fingerprint.references build --out DIR`` writes a generation folder; a set saved
+    before generations existed keeps its files beside the index.
+    """
+    directory = Path(directory)
+    try:
+        meta, _ = read_bundle(directory / "references.npz", "reference_set")
+    except FileNotFoundError:
+        return directory / "space.npz"
+    return generation_folder(directory, meta.get("generation")) / "space.npz"
+
+
 def _load_default() -> FeatureSpace:
     # the default space is the built-in reference set's space: one copy in the package
-    p = Path(str(resources.files("fingerprint") / "data" / "builtin_references" / "space.npz"))
+    p = _default_space_file(Path(str(resources.files("fingerprint") / "data" / "builtin_references")))
     if not p.is_file():
         raise FileNotFoundError(
             "this installation ships no default feature space; fit one with "
