@@ -167,11 +167,13 @@ def main(argv: list[str] | None = None) -> dict:
         unpaired = fp.audit([rows["text"][idx[i]] for i in pick], references=refs, top_features=0)
         on_probe = [i for i in idx if rows["prompt_id"][i] in probe]
         paired = fp.audit([rows["text"][i] for i in on_probe], references=refs, top_features=0,
-                          groups=[rows["prompt_id"][i] for i in on_probe])  # fmt: skip
+                          groups=[rows["prompt_id"][i] for i in on_probe]) if len(on_probe) >= 2 else None  # fmt: skip
         R["prompted"].append({"model": m, "parent": parent, "per_text": per_text, "pooled_20": pooled,
                               "pooled_right": pooled == parent, "audit_20": unpaired.nearest.model,
-                              "audit_20_relation": unpaired.relation, "audit_probe": paired.nearest.model,
-                              "audit_probe_relation": paired.relation, "probe_answers": len(on_probe)})  # fmt: skip
+                              "audit_20_relation": unpaired.relation,
+                              "audit_probe": paired.nearest.model if paired else None,
+                              "audit_probe_relation": paired.relation if paired else "not run",
+                              "probe_answers": len(on_probe)})  # fmt: skip
     R["seconds"] = time.perf_counter() - t0
     out = Path(args.out)
     (out / "builtin-set.json").write_text(json.dumps(R, indent=2))

@@ -260,7 +260,8 @@ def _check_utf8(path: Path) -> None:
 
 def _int64(digits: str) -> int:
     """``json.loads`` hook: an integer Arrow can hold (datasets fails on others with "Value is too small")."""
-    value = int(digits)
+    # more than 19 digits is out of range (and over 4,300 Python refuses to convert at all)
+    value = int(digits) if len(digits.lstrip("-")) <= 19 else 2**64
     if not -(2**63) <= value < 2**63:
         raise OverflowError(digits if len(digits) <= 30 else digits[:27] + "...")
     return value

@@ -109,6 +109,13 @@ def test_a_missing_relative_path_is_a_file_error_not_a_hub_download(tmp_path, mo
         fp.load_corpus("data/sub/outputs")
 
 
+def test_an_integer_too_long_for_python_to_convert_is_named_with_its_line(tmp_path):
+    p = tmp_path / "o.jsonl"
+    p.write_text('{"text": "ok", "model": "m"}\n{"text": ' + "9" * 5000 + ', "model": "m"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"line 2 holds the integer 9{27}\.\.\., outside the 64-bit range"):
+        fp.load_corpus(p)
+
+
 # --- property test (issue 15, finding 6): every row kept or counted, every malformed line named -----------
 
 import itertools  # noqa: E402

@@ -40,3 +40,20 @@ def test_feature_union_and_not_fitted():
     assert X.shape[0] == 3
     with pytest.raises(Exception, match="not fitted"):
         CharNgrams().transform(TEXTS)
+
+
+@pytest.mark.parametrize("max_features", [None, 3])
+def test_a_custom_token_pattern_is_fitted_by_scikit_learn_with_the_same_result(max_features):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = ["a-b c-d a-b", "c-d e!", "a-b"]
+    got = WordNgrams((1, 1), token_pattern=r"\S+", use_idf=False, sublinear_tf=False, max_features=max_features)
+    Z = got.fit_transform(texts)
+    cv = CountVectorizer(token_pattern=r"\S+", lowercase=False)
+    C = cv.fit_transform(texts).toarray().astype(np.float32)
+    names = list(cv.get_feature_names_out())
+    if max_features is not None:  # the n-grams found in most texts, ties alphabetical, in column order
+        keep = sorted(np.argsort(-(C > 0).sum(axis=0), kind="stable")[:max_features])
+        names, C = [names[i] for i in keep], C[:, keep]
+    assert list(got.vocabulary_) == names
+    np.testing.assert_allclose(Z.toarray(), C / np.linalg.norm(C, axis=1, keepdims=True), rtol=1e-6)

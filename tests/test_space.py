@@ -175,3 +175,7 @@ def test_the_default_space_is_found_in_either_layout(tmp_path, small_space):
     write_bundle(tmp_path / "refs" / "references.npz", "reference_set", {**meta, "generation": "../x"}, arrays)
     with pytest.raises(FingerprintFileError, match="invalid generation folder"):
         _default_space_file(tmp_path / "refs")
+
+
+def test_the_default_space_is_loaded_once():
+    assert FeatureSpace.default() is FeatureSpace.default()

@@ -89,6 +89,7 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         self._check_params()
         kw = self._vectorizer_kwargs()
         spans = self._spans(texts, kw)
+        counted = None
         if self.n_features is not None:
             self.vectorizer_: Any = HashingVectorizer(
                 n_features=self.n_features, alternate_sign=False, norm=None, dtype=np.float32, **kw
@@ -102,13 +103,13 @@ class _Ngrams(TransformerMixin, BaseEstimator):
                 # alphabetically first); counted by fastgrams when it handles the analyzer
                 min_count = self.min_df * len(texts) if isinstance(self.min_df, float) else self.min_df
                 names = [] if spans is None else fastgrams.top_ngrams(spans, self.max_features, min_count)
-                if not names:  # scikit-learn's analyzers, and its errors when nothing is left
-                    names = self._fit_with_scikit_learn(texts, kw)
+                if not names:  # scikit-learn's analyzers (their counts kept), and its errors when nothing is left
+                    names, counted = self._fit_with_scikit_learn(texts, kw)
             # fitting on no texts validates the vocabulary (duplicates, empty) as scikit-learn would
             self.vectorizer_ = CountVectorizer(vocabulary=names, dtype=np.float32, **kw).fit([])
             # the vocabulary's lookup table for the vectorised counter (a fitted vocabulary never changes)
             self._index = fastgrams.VocabularyIndex(list(self.vectorizer_.get_feature_names_out()))
-        C = self._counts(texts, spans)
+        C = counted if spans is None and counted is not None else self._counts(texts, spans)
         if self.use_idf:
             df = np.bincount(C.indices, minlength=C.shape[1])
             # smoothed idf as in scikit-learn's TfidfTransformer: ln((1 + n) / (1 + df)) + 1
@@ -118,14 +119,16 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self._weight(C)
 
-    def _fit_with_scikit_learn(self, texts: list[str], kw: dict[str, Any]) -> list[str]:
+    def _fit_with_scikit_learn(self, texts: list[str], kw: dict[str, Any]) -> tuple[list[str], sp.csr_matrix]:
+        """The vocabulary scikit-learn learns, cut to ``max_features``, and the texts' counts of it."""
         cv = CountVectorizer(min_df=self.min_df, dtype=np.float32, **kw)
         C = cv.fit_transform(texts).tocsc()
         names = cv.get_feature_names_out()
         if self.max_features is not None and self.max_features < len(names):
             df = np.diff(C.indptr)  # names are sorted, so a stable sort gives ties to the first
-            names = names[np.sort(np.argsort(-df, kind="stable")[: self.max_features])]
-        return list(names)
+            keep = np.sort(np.argsort(-df, kind="stable")[: self.max_features])
+            names, C = names[keep], C[:, keep]
+        return list(names), C.tocsr()
 
     def _weight(self, C: sp.spmatrix) -> sp.csr_matrix:
         return weight_counts(C, sublinear_tf=self.sublinear_tf, idf=self.idf_)

@@ -299,9 +299,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self._check_params()
         if len(texts) < 2:
             raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got n_samples={len(texts)}")
-        with_scores = y is not None and self.n_score_features > 0
-        spans = _analyse(texts, self.score_words if with_scores else None)  # one analysis for every block
-        H = _hashed_ngrams(spans) if with_scores else None
+        self._no_scores()
+        plan = self._score_folds(texts, y, groups) if y is not None and self.n_score_features > 0 else None
+        spans = _analyse(texts, self.score_words if plan else None)  # one analysis for every block
         # the n-gram block: the n-grams found in most texts (the vocabularies CharNgrams((1, 4)) and
         # WordNgrams((1, 2)) learn with max_features), log(1 + tf), no idf, L2 per analyzer
         self.vocabulary_char_ = np.asarray(fastgrams.top_ngrams(spans[0], self.n_char), dtype=str)
@@ -309,6 +309,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self._char_index = fastgrams.VocabularyIndex(list(self.vocabulary_char_))
         self._word_index = fastgrams.VocabularyIndex(list(self.vocabulary_word_))
         Z = self._ngram_matrix(spans)
+        H = _hashed_ngrams(spans) if plan else None
         del spans  # the largest object of a fit (~32 bytes per n-gram): freed before the score block's workers
         self._style = StyleMarkers().fit(["x"])
         lengths = np.array([len(t) for t in texts], dtype=np.int64)
@@ -316,7 +317,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         # the style markers run in the score block's workers, after its folds: 5 folds on 2 workers
         # leave one idle for the last fold, and the markers (~1.7 ms per answer) fit in that time
         style_runs = [delayed(self._style.transform)(texts[a:b]) for a, b in _even_runs(lengths, jobs)]
-        scores, style_parts = self._fit_scores(texts, y, groups, H, style_runs)
+        scores, style_parts = self._fit_scores(len(texts), H, plan, style_runs)
         emb = self._fit_embeddings(texts)
         self.ngram_mean_ = np.asarray(Z.mean(axis=0)).ravel()
         k = int(min(self.n_components, Z.shape[0] - 1, Z.shape[1]))
@@ -360,23 +361,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.score_intercept_ = np.zeros(0)
         self.score_unit_ = 1.0
 
-    def _fit_scores(
-        self, texts: list[str], y: Any, groups: Any, H: sp.csr_matrix | None, side_tasks: list[Any]
-    ) -> tuple[np.ndarray, list[Any]]:
-        """Learn the score block from the texts' hashed n-grams ``H``; return their cross-fitted, scaled scores.
-
-        ``side_tasks`` (joblib ``delayed`` calls) run in the same workers after the folds; their results
-        come back second.
-        """
-        self._no_scores()
-        if y is None or self.n_score_features <= 0:
-            return np.zeros((len(texts), 0)), [f(*a, **kw) for f, a, kw in side_tasks]
+    def _score_folds(self, texts: list[str], y: Any, groups: Any) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+        """The score block's labels (as str), classes and cross-fitting folds; checked before any n-gram work."""
         labels, _, _ = encode_labels(y, len(texts))  # any hashable labels; each scored as str(label)
         y = np.array([str(lab) for lab in labels.tolist()], dtype=object)
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) < 2:
             raise ValueError(f"the score block needs texts of at least 2 models, got {list(classes)}")
-        assert H is not None
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != len(texts):
@@ -388,7 +379,24 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             splitter = partial(StratifiedKFold, shuffle=True, random_state=self.random_state)
         if n_splits < 2:
             raise ValueError("cross-fitting the score block needs at least 2 groups and 2 texts per model")
-        folds = list(splitter(n_splits).split(H, y, groups))
+        folds = list(splitter(n_splits).split(np.zeros((len(texts), 1)), y, groups))
+        for train, _ in folds:
+            if len(np.unique(y[train])) != len(classes):
+                raise ValueError("a cross-fitting fold lacks some model's texts; give each model more groups")
+        return y, classes, folds
+
+    def _fit_scores(
+        self, n_texts: int, H: sp.csr_matrix | None, plan: tuple[np.ndarray, np.ndarray, list[Any]] | None,
+        side_tasks: list[Any],
+    ) -> tuple[np.ndarray, list[Any]]:
+        """Learn the score block from the texts' hashed n-grams ``H``; return their cross-fitted, scaled scores.
+
+        ``plan`` is :meth:`_score_folds`' (``None``: no score block).  ``side_tasks`` (joblib ``delayed``
+        calls) run in the same workers after the folds; their results come back second.
+        """
+        if plan is None or H is None:
+            return np.zeros((n_texts, 0)), [f(*a, **kw) for f, a, kw in side_tasks]
+        y, classes, folds = plan
 
         def fit_pruned(rows: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             svm = LinearSVC(C=self.score_C, random_state=self.random_state).fit(H[rows], y[rows])
@@ -397,10 +405,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             # float16 as stored, so cross-fitted and transformed scores use the same rounding
             return keep.astype(np.int32), coef[:, keep].T.astype(np.float16).astype(np.float32), svm.intercept_
 
-        oof = np.zeros((len(texts), 1 if len(classes) == 2 else len(classes)))
-        for train, _ in folds:
-            if len(np.unique(y[train])) != len(classes):
-                raise ValueError("a cross-fitting fold lacks some model's texts; give each model more groups")
+        oof = np.zeros((n_texts, 1 if len(classes) == 2 else len(classes)))
         # processes, not threads: liblinear's random generator is global, so threads would make
         # the result depend on scheduling (joblib memory-maps H for the workers)
         done = Parallel(n_jobs=self.n_jobs)([*(delayed(fit_pruned)(train) for train, _ in folds), *side_tasks])
@@ -845,7 +850,6 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return tags
 
 
-@lru_cache(maxsize=1)
 def _default_space_file(directory: str | os.PathLike[str]) -> Path:
     """The space file of the reference set in ``directory`` (flat, or in the generation its index names).
 
@@ -860,6 +864,7 @@ def _default_space_file(directory: str | os.PathLike[str]) -> Path:
     return generation_folder(directory, meta.get("generation")) / "space.npz"
 
 
+@lru_cache(maxsize=1)
 def _load_default() -> FeatureSpace:
     # the default space is the built-in reference set's space: one copy in the package
     p = _default_space_file(Path(str(resources.files("fingerprint") / "data" / "builtin_references")))
