@@ -80,7 +80,8 @@ def _load_builtin() -> ReferenceSet:
             "this installation ships no built-in reference set; pass references= "
             "(e.g. fingerprint.build_references(texts, models))"
         )
-    return ReferenceSet.load(d)
+    # the default feature space is this set's space: one object per process, loaded once
+    return ReferenceSet._load(d, None, FeatureSpace.default())
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -489,13 +490,19 @@ class ReferenceSet:
         Nothing is run or downloaded: ``embedding_model`` is passed to :meth:`FeatureSpace.load`
         (needed only for a space with an embedding block fitted with a non-default model).
         """
-        directory = Path(directory)
+        return cls._load(Path(directory), embedding_model)
+
+    @classmethod
+    def _load(
+        cls, directory: Path, embedding_model: str | os.PathLike[str] | None, space: FeatureSpace | None = None
+    ) -> ReferenceSet:
+        """:meth:`load`, with the set's space given when it is already loaded (checked by its id)."""
         if not directory.is_dir():
             raise FileNotFoundError(f"no such reference-set directory: {directory}")
         for attempt in range(3):
             meta, arrays, base = cls._read_index(directory)
             try:
-                return cls._from_index(directory, meta, arrays, base, embedding_model)
+                return cls._from_index(directory, meta, arrays, base, embedding_model, space)
             except (FileNotFoundError, FingerprintFileError):
                 # a writer switched generations and removed the one being read: read the new one
                 if attempt == 2 or cls._current_layout(directory)[0] == meta.get("generation"):
@@ -505,11 +512,14 @@ class ReferenceSet:
     @classmethod
     def _from_index(
         cls, directory: Path, meta: dict[str, Any], arr: dict[str, np.ndarray], base: Path,
-        embedding_model: str | os.PathLike[str] | None,
+        embedding_model: str | os.PathLike[str] | None, space: FeatureSpace | None = None,
     ) -> ReferenceSet:  # fmt: skip
-        if "space_sha256" in meta and file_sha256(check_file_size(base / "space.npz")) != meta["space_sha256"]:
-            raise FingerprintFileError(f"{base / 'space.npz'}: checksum differs from the index (modified or replaced)")
-        space = FeatureSpace.load(base / "space.npz", embedding_model=embedding_model)
+        if space is None:
+            if "space_sha256" in meta and file_sha256(check_file_size(base / "space.npz")) != meta["space_sha256"]:
+                raise FingerprintFileError(
+                    f"{base / 'space.npz'}: checksum differs from the index (modified or replaced)"
+                )
+            space = FeatureSpace.load(base / "space.npz", embedding_model=embedding_model)
         if space.space_id_ != meta.get("space_id"):
             raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
         fps = []

@@ -124,3 +124,9 @@ def test_build_from_two_corpora_fits_the_space_on_originals_only(tmp_path):
     assert refs["student-c"].metadata["teacher"] == "orig-a" and refs.temperature is not None
     loaded = fp.load_references(tmp_path / "out")
     assert loaded.models == refs.models and loaded["orig-a"].metadata["family"] == "lab-a"
+
+
+def test_the_builtin_set_and_the_default_space_share_one_space():
+    from fingerprint import FeatureSpace
+
+    assert references.builtin().space is FeatureSpace.default()

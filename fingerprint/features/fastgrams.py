@@ -221,20 +221,24 @@ def word_spans(
     return _unit_ngrams(buf, np.concatenate([[0], sep + 1]), np.append(sep, buf.size), counts, ngram_range)
 
 
+def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of ``x`` (sorted in place) and how often each occurs; a plain sort, several times
+    faster here than ``np.unique``'s hash table on tens of millions of integers."""
+    x.sort()
+    if not x.size:
+        return x, np.zeros(0, dtype=np.int64)
+    start = np.flatnonzero(np.concatenate([[True], x[1:] != x[:-1]]))
+    return x[start], np.diff(np.append(start, x.size))
+
+
 def _count(rows: np.ndarray, cols: np.ndarray, n_texts: int, n_cols: int) -> sp.csr_matrix:
     """Counts of the ``(row, col)`` pairs as a CSR matrix (sorted indices, no duplicates)."""
     col_bits = max(int(n_cols - 1).bit_length(), 1)
     row_bits = max(int(n_texts - 1).bit_length(), 1)
     # one sort of packed keys; uint32 keys sort ~3x faster than int64 (numpy's SIMD sort)
     dtype = np.uint32 if row_bits + col_bits <= 32 else np.uint64
-    key = (rows.astype(dtype) << dtype(col_bits)) | cols.astype(dtype)
-    key.sort()
-    if key.size:
-        first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-        counts = np.diff(np.append(first, key.size)).astype(np.float32)
-        key = key[first]
-    else:
-        counts = np.zeros(0, dtype=np.float32)
+    key, counts = _runs((rows.astype(dtype) << dtype(col_bits)) | cols.astype(dtype))
+    counts = counts.astype(np.float32)
     row = (key >> dtype(col_bits)).astype(np.int64)
     col = (key & dtype((1 << col_bits) - 1)).astype(np.int32)
     indptr = np.zeros(n_texts + 1, dtype=np.int64)
@@ -279,14 +283,63 @@ def _prefix64(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndar
     return out & mask
 
 
+class _HashTable:
+    """Integer hashes in a direct-address table on their low bits, entries sharing a bucket chained.
+
+    :meth:`pairs` finds, for many query hashes at once, every entry with an equal hash: most
+    queries land in an empty bucket and stop there.
+    """
+
+    def __init__(self, hashes: np.ndarray) -> None:
+        self.hash = np.asarray(hashes, dtype=np.int32)
+        # at least 2**18 buckets (a 4,000-entry vocabulary fills 1.5 %), about two per entry beyond that,
+        # at most 2**24 (64 MB of int32 heads)
+        self._bits = min(max(18, int(2 * len(self.hash) - 1).bit_length()), 24)
+        bucket = self.hash.view(np.uint32) & np.uint32((1 << self._bits) - 1)
+        # chain each bucket's entries in entry order: head in _first, the rest through _next
+        order = np.argsort(bucket, kind="stable").astype(np.int32)
+        b = bucket[order]
+        same = b[1:] == b[:-1]
+        self._next = np.full(len(self.hash), -1, dtype=np.int32)
+        self._next[order[:-1][same]] = order[1:][same]
+        head = np.concatenate([[True], ~same]) if len(self.hash) else np.zeros(0, dtype=bool)
+        self._first = np.full(1 << self._bits, -1, dtype=np.int32)
+        self._first[b[head]] = order[head]
+
+    def pairs(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, entry)`` for every query ``i`` and entry with ``hash[entry] == query[i]``."""
+        entry = self._first[query.view(np.uint32) & np.uint32((1 << self._bits) - 1)]
+        i = np.flatnonzero(entry >= 0)
+        entry = entry[i]
+        found, entries = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        while i.size:
+            hit = self.hash[entry] == query[i]
+            found.append(i[hit])
+            entries.append(entry[hit])
+            entry = self._next[entry]
+            i, entry = i[entry >= 0], entry[entry >= 0]
+        return np.concatenate(found), np.concatenate(entries)
+
+
+def _spans_equal(
+    buf_a: np.ndarray, start_a: np.ndarray, length_a: np.ndarray, prefix_a: np.ndarray,
+    buf_b: np.ndarray, start_b: np.ndarray, length_b: np.ndarray, prefix_b: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Whether each span of ``buf_a`` holds the bytes of its span of ``buf_b``: length and first 8 bytes
+    as integers, the rest (word n-grams, non-ASCII characters) byte by byte."""
+    ok = (length_a == length_b) & (prefix_a == prefix_b)
+    long = np.flatnonzero(ok & (length_a > 8))
+    if long.size:
+        ok[long] = _tails_equal(buf_a, start_a[long], buf_b, start_b[long], length_a[long])
+    return ok
+
+
 class VocabularyIndex:
     """A fixed vocabulary, looked up by hash and confirmed exactly.
 
-    A direct-address table on the hash's low bits gives each span the first vocabulary entry of
-    its bucket (most spans that are not entries land in an empty bucket and stop there); entries
-    sharing a bucket are chained.  A candidate counts only when the full hash, the length and the
-    bytes agree (the first 8 bytes as one integer, the rest, rarely needed, byte by byte), so a
-    hash collision never counts.
+    The vocabulary's hashes go into a direct-address table (:class:`_HashTable`); a span whose
+    hash equals an entry's counts only when its length and bytes agree too, so a hash collision
+    never counts.
 
     Parameters
     ----------
@@ -294,58 +347,25 @@ class VocabularyIndex:
         The n-grams, in column order.
     """
 
-    _BITS = 18  # 262,144 buckets: a 4,000-entry vocabulary fills 1.5 % of them
-
     def __init__(self, vocabulary: Sequence[str]) -> None:
         buf, offsets = _encode(list(vocabulary))
         self.size = len(offsets) - 1
         self._buf, self._start, self._length = buf, offsets[:-1], np.diff(offsets)
-        self._hash = murmur3(buf, self._start, self._length)
+        self._table = _HashTable(murmur3(buf, self._start, self._length))
         self._prefix = _prefix64(buf, self._start, self._length)
-        bucket = self._hash.view(np.uint32) & np.uint32((1 << self._BITS) - 1)
-        # chain each bucket's entries in column order: head in _first, the rest through _next
-        order = np.argsort(bucket, kind="stable").astype(np.int32)
-        b = bucket[order]
-        same = b[1:] == b[:-1]
-        self._next = np.full(self.size, -1, dtype=np.int32)
-        self._next[order[:-1][same]] = order[1:][same]
-        head = np.concatenate([[True], ~same]) if self.size else np.zeros(0, dtype=bool)
-        self._first = np.full(1 << self._BITS, -1, dtype=np.int32)
-        self._first[b[head]] = order[head]
 
     def columns(self, spans: Spans) -> tuple[np.ndarray, np.ndarray]:
         """``(span_index, column)`` of the spans that are vocabulary entries."""
-        bucket = spans.hash.view(np.uint32) & np.uint32((1 << self._BITS) - 1)
-        col = self._first[bucket]
-        idx = np.flatnonzero(col >= 0)
-        col = col[idx]
-        found, cols = [], []
-        while idx.size:
-            ok = self._hash[col] == spans.hash[idx]
-            ok[ok] = self._same(spans, idx[ok], col[ok])
-            found.append(idx[ok])
-            cols.append(col[ok])
-            col = self._next[col[~ok]]
-            idx = idx[~ok][col >= 0]
-            col = col[col >= 0]
-        if not found:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(found), np.concatenate(cols)
-
-    def _same(self, spans: Spans, idx: np.ndarray, col: np.ndarray) -> np.ndarray:
-        n = spans.length[idx]
-        ok = (n == self._length[col]) & (spans.prefix[idx] == self._prefix[col])
-        long = np.flatnonzero(ok & (n > 8))
-        if long.size:  # rare: 3-4 non-ASCII characters
-            ok[long] = _tails_equal(spans.buf, spans.start[idx[long]], self._buf, self._start[col[long]], n[long])
-        return ok
+        idx, col = self._table.pairs(spans.hash)
+        ok = _spans_equal(spans.buf, spans.start[idx], spans.length[idx], spans.prefix[idx],
+                          self._buf, self._start[col], self._length[col], self._prefix[col])  # fmt: skip
+        return idx[ok], col[ok]
 
 
 def vocabulary_counts(spans: Spans, index: VocabularyIndex) -> sp.csr_matrix:
     """``CountVectorizer(vocabulary=...)``'s counts of the spans."""
     i, col = index.columns(spans)
     return _count(spans.row[i], col, spans.n_texts, index.size)
-
 
 
 def _group_ids(spans: Spans, idx: np.ndarray) -> np.ndarray:
@@ -356,43 +376,9 @@ def _group_ids(spans: Spans, idx: np.ndarray) -> np.ndarray:
 
 
 def _same_bytes(spans: Spans, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Whether span ``a[i]`` and span ``b[i]`` hold the same bytes."""
-    n = spans.length[a]
-    ok = (n == spans.length[b]) & (spans.prefix[a] == spans.prefix[b])
-    long = np.flatnonzero(ok & (n > 8))
-    if long.size:  # word n-grams, non-ASCII characters
-        ok[long] = _tails_equal(spans.buf, spans.start[a[long]], spans.buf, spans.start[b[long]], n[long])
-    return ok
-
-
-def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of ``x`` (sorted in place) and how often each occurs; a plain sort, several times
-    faster here than ``np.unique``'s hash table on tens of millions of integers."""
-    x.sort()
-    if not x.size:
-        return x, np.zeros(0, dtype=np.int64)
-    start = np.flatnonzero(np.concatenate([[True], x[1:] != x[:-1]]))
-    return x[start], np.diff(np.append(start, x.size))
-
-
-def _spans_with_hash(spans: Spans, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(span_index, k)`` of every span whose hash is ``wanted[k]`` (distinct hashes), in span order per pass."""
-    bits = 20
-    bucket = spans.hash.view(np.uint32) & np.uint32((1 << bits) - 1)
-    mine = wanted.view(np.uint32) & np.uint32((1 << bits) - 1)
-    left = np.arange(len(wanted))
-    found, owners = [], []
-    while left.size:  # a direct-address table per pass; hashes sharing a bucket wait for the next pass
-        table = np.full(1 << bits, -1, dtype=np.int64)
-        table[mine[left]] = left
-        placed = left[table[mine[left]] == left]
-        k = table[bucket]
-        idx = np.flatnonzero(k >= 0)
-        idx = idx[wanted[k[idx]] == spans.hash[idx]]
-        found.append(idx)
-        owners.append(k[idx])
-        left = np.setdiff1d(left, placed)
-    return np.concatenate(found), np.concatenate(owners)
+    """Whether span ``a[i]`` and span ``b[i]`` of the same batch hold the same bytes."""
+    return _spans_equal(spans.buf, spans.start[a], spans.length[a], spans.prefix[a],
+                        spans.buf, spans.start[b], spans.length[b], spans.prefix[b])  # fmt: skip
 
 
 def top_ngrams(spans: Spans, max_features: int | None = None, min_df: int = 1) -> list[str]:
@@ -435,7 +421,7 @@ def top_ngrams(spans: Spans, max_features: int | None = None, min_df: int = 1) -
         level = df[order[min(done + want, len(order)) - 1]] if not conf_df else df[order[done]]
         stop = done + int(np.searchsorted(-df[order[done:]], -level, side="right"))
         batch = hashes[order[done:stop]]
-        idx, k = _spans_with_hash(spans, batch)
+        idx, k = _HashTable(batch).pairs(spans.hash)
         first = np.zeros(len(batch), dtype=np.int64)
         first[k] = idx  # some span of each hash (every one is checked against it)
         same = _same_bytes(spans, idx, first[k])

@@ -109,7 +109,7 @@ class _Ngrams(TransformerMixin, BaseEstimator):
             self.vectorizer_ = CountVectorizer(vocabulary=names, dtype=np.float32, **kw).fit([])
             # the vocabulary's lookup table for the vectorised counter (a fitted vocabulary never changes)
             self._index = fastgrams.VocabularyIndex(list(self.vectorizer_.get_feature_names_out()))
-        C = counted if spans is None and counted is not None else self._counts(texts, spans)
+        C = counted if counted is not None else self._counts(texts, spans)
         if self.use_idf:
             df = np.bincount(C.indices, minlength=C.shape[1])
             # smoothed idf as in scikit-learn's TfidfTransformer: ln((1 + n) / (1 + df)) + 1
@@ -141,10 +141,8 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         pattern = kw["token_pattern"]
         return fastgrams.word_spans(texts, rng, pattern, kw["lowercase"]) if pattern in _FAST_PATTERNS else None
 
-    def _counts(self, texts: list[str], spans: Any = False) -> sp.csr_matrix:
-        """Counts of the texts' n-grams; ``spans``: their spans if already made (None: scikit-learn's analyzer)."""
-        if spans is False:
-            spans = self._spans(texts, self.vectorizer_.get_params())
+    def _counts(self, texts: list[str], spans: fastgrams.Spans | None) -> sp.csr_matrix:
+        """Counts of the texts' n-grams from their spans (``None``: scikit-learn's analyzer counts them)."""
         if spans is None:
             return self.vectorizer_.transform(texts)
         if self.n_features is not None:
@@ -172,7 +170,8 @@ class _Ngrams(TransformerMixin, BaseEstimator):
         scipy.sparse.csr_matrix
         """
         check_is_fitted(self, "vectorizer_", msg="This %(name)s is not fitted yet: call fit(texts) first.")
-        return self._weight(self._counts(check_texts(X)))
+        texts = check_texts(X)
+        return self._weight(self._counts(texts, self._spans(texts, self.vectorizer_.get_params())))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Feature names: ``'<kind>:<n-gram>'``, or ``'<kind>:hash_<i>'`` in hashing mode."""

@@ -312,8 +312,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         H = _hashed_ngrams(spans) if plan else None
         del spans  # the largest object of a fit (~32 bytes per n-gram): freed before the score block's workers
         self._style = StyleMarkers().fit(["x"])
-        lengths = np.array([len(t) for t in texts], dtype=np.int64)
-        jobs = effective_n_jobs(self.n_jobs) if lengths.sum() >= self._PARALLEL_CHARS else 1
+        lengths, jobs = self._workers_for(texts)
         # the style markers run in the score block's workers, after its folds: 5 folds on 2 workers
         # leave one idle for the last fold, and the markers (~1.7 ms per answer) fit in that time
         style_runs = [delayed(self._style.transform)(texts[a:b]) for a, b in _even_runs(lengths, jobs)]
@@ -558,13 +557,17 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     #: the space (~30 MB) costs about what 300 answers take to featurise.
     _PARALLEL_CHARS = 500_000
 
+    def _workers_for(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """The texts' lengths, and how many worker processes they are worth (1: this process)."""
+        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        return lengths, effective_n_jobs(self.n_jobs) if lengths.sum() >= self._PARALLEL_CHARS else 1
+
     def _transform(
         self, texts: list[str], return_ngrams: bool = False, verbose: bool | None = False
     ) -> tuple[np.ndarray, Any]:
         check_is_fitted(self, "space_id_", msg="This FeatureSpace is not fitted: call fit(texts) or load one.")
         self._check_embeddings()
-        lengths = np.array([len(t) for t in texts], dtype=np.int64)
-        jobs = effective_n_jobs(self.n_jobs) if lengths.sum() >= self._PARALLEL_CHARS else 1
+        lengths, jobs = self._workers_for(texts)
         bar = progress_bar(len(texts), "featurising", verbose=verbose)
         if jobs > 1 and self.embeddings_ is None:  # the embedding model stays in this process
             # one contiguous run of about equal characters per worker: the space is sent once per worker
