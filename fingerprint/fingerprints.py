@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -99,22 +100,59 @@ class Fingerprint:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._check_fields()
+        scatter = np.asarray(self.scatter, dtype=np.float64)
+        if scatter.shape != (self.mean.size, self.mean.size):
+            raise ValueError(f"mean {self.mean.shape} and scatter {scatter.shape} do not agree")
+        if not np.all(np.isfinite(scatter)):
+            raise ValueError(f"fingerprint of {self.model!r} has non-finite statistics")
+        scatter.setflags(write=False)
+        object.__setattr__(self, "scatter", scatter)
+
+    def _check_fields(self) -> None:
+        """Validate and freeze every field but the scatter."""
         if not isinstance(self.model, str) or not self.model.strip():
             raise ValueError(f"model must be a non-empty name, got {self.model!r}")
         mean = np.asarray(self.mean, dtype=np.float64)
-        scatter = np.asarray(self.scatter, dtype=np.float64)
-        if mean.ndim != 1 or scatter.shape != (mean.size, mean.size):
-            raise ValueError(f"mean {mean.shape} and scatter {scatter.shape} do not agree")
-        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scatter))):
+        if mean.ndim != 1:
+            raise ValueError(f"mean must be a vector, got shape {mean.shape}")
+        if not np.all(np.isfinite(mean)):
             raise ValueError(f"fingerprint of {self.model!r} has non-finite statistics")
         if int(self.n_texts) < 1:
             raise ValueError(f"n_texts must be >= 1, got {self.n_texts}")
         mean.setflags(write=False)
-        scatter.setflags(write=False)
         object.__setattr__(self, "mean", mean)
-        object.__setattr__(self, "scatter", scatter)
         object.__setattr__(self, "n_texts", int(self.n_texts))
         object.__setattr__(self, "metadata", MappingProxyType(json.loads(json.dumps(dict(self.metadata)))))
+
+    @classmethod
+    def _deferred(
+        cls, model: str, n_texts: int, mean: np.ndarray, space_id: str, metadata: Mapping[str, Any],
+        build: Callable[[], np.ndarray],
+    ) -> Fingerprint:  # fmt: skip
+        """A fingerprint whose (validated, packed) scatter is unpacked on first access to ``scatter``.
+
+        Why: attribution needs only the means and the set's stored scatter sum, so loading the 81
+        built-in fingerprints unpacked ~250 MB of float64 matrices (and ~0.3 s) that only an audit reads.
+        """
+        self = cls.__new__(cls)
+        for name, value in (("model", model), ("n_texts", n_texts), ("mean", mean), ("space_id", space_id),
+                            ("metadata", metadata)):  # fmt: skip
+            object.__setattr__(self, name, value)
+        self._check_fields()
+        object.__setattr__(self, "_build_scatter", build)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only while a deferred scatter is still packed (see _deferred)
+        build = self.__dict__.get("_build_scatter") if name == "scatter" else None
+        if build is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        scatter = build()
+        scatter.setflags(write=False)
+        object.__setattr__(self, "scatter", scatter)  # two threads racing both build the same matrix
+        self.__dict__.pop("_build_scatter", None)
+        return scatter
 
     # -- construction ------------------------------------------------------
     @classmethod
@@ -245,7 +283,11 @@ class Fingerprint:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Fingerprint:
-        """Load and verify a fingerprint file written by :meth:`save`."""
+        """Load and verify a fingerprint file written by :meth:`save`.
+
+        The file is read and checked at once (checksum, shapes, finite values); the scatter matrix
+        is unpacked from its stored triangle when first used (an audit uses it, attribution does not).
+        """
         meta, arr = read_bundle(path, "fingerprint")
         scale = arr.get("scatter_scale", np.array(1.0))
         if scale.shape != () or not (np.isfinite(scale) and scale > 0):
@@ -253,21 +295,21 @@ class Fingerprint:
         try:
             d = int(meta["dim"])
             packed = arr["scatter"]
-            int8 = packed.dtype == np.int8  # correlations in 1/127 steps, and the standard deviations
-            if int8:
+            if packed.shape != (d * (d + 1) // 2,):
+                raise ValueError(f"packed scatter has {packed.shape} values, expected {d * (d + 1) // 2} for d={d}")
+            sd = None
+            if packed.dtype == np.int8:  # correlations in 1/127 steps, and the standard deviations
                 sd = arr.get("scatter_sd", np.zeros(0)).astype(np.float64)
                 if sd.shape != (d,) or not np.all(np.isfinite(sd) & (sd >= 0)):
                     raise ValueError(f"int8 scatter needs {d} finite standard deviations, got {sd.shape}")
-                rows, cols, _, _ = triu_pairs(d)  # a wrong length fails here, as a malformed file
-                packed = packed * (sd[rows] * sd[cols] / _INT8_STEPS)  # scaled while packed: half the work
-            scatter = unpack_symmetric(packed, d)
-            if int8:
-                np.fill_diagonal(scatter, sd**2)
-            elif scale != 1.0:
-                scatter *= float(scale)
-            return cls(
-                meta["model"], meta["n_texts"], arr["mean"].astype(np.float64), scatter,
-                meta["space_id"], meta.get("metadata", {}),
+            elif not np.all(np.isfinite(packed)) or not np.isfinite(float(np.abs(packed).max(initial=0)) * scale):
+                raise ValueError("non-finite scatter")
+            mean = arr["mean"].astype(np.float64)
+            if mean.shape != (d,):
+                raise ValueError(f"mean {mean.shape} and scatter of dimension {d} do not agree")
+            return cls._deferred(
+                meta["model"], meta["n_texts"], mean, meta["space_id"], meta.get("metadata", {}),
+                partial(_unpack_scatter, packed, d, sd, float(scale)),
             )  # fmt: skip
         except (KeyError, TypeError, ValueError) as e:
             raise FingerprintFileError(f"{path}: malformed fingerprint ({e})") from e
@@ -288,6 +330,19 @@ class Fingerprint:
         return f"Fingerprint(model={self.model!r}, n_texts={self.n_texts}, dim={self.dim}" + (
             f", {extra})" if extra else ")"
         )
+
+
+def _unpack_scatter(packed: np.ndarray, d: int, sd: np.ndarray | None, scale: float) -> np.ndarray:
+    """The float64 scatter stored by :meth:`Fingerprint.save` (``sd``: the int8 format's standard deviations)."""
+    if sd is not None:
+        rows, cols, _, _ = triu_pairs(d)
+        packed = packed * (sd[rows] * sd[cols] / _INT8_STEPS)  # scaled while packed: half the work
+    scatter = unpack_symmetric(packed, d)
+    if sd is not None:
+        np.fill_diagonal(scatter, sd**2)
+    elif scale != 1.0:
+        scatter *= scale
+    return scatter
 
 
 def _from_packed(

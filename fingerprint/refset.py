@@ -14,7 +14,8 @@ import os
 import re
 import shutil
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -81,7 +82,7 @@ def _load_builtin() -> ReferenceSet:
             "(e.g. fingerprint.build_references(texts, models))"
         )
     # the default feature space is this set's space: one object per process, loaded once
-    return ReferenceSet._load(d, None, FeatureSpace.default())
+    return ReferenceSet._load(d, None, FeatureSpace.default)
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -494,9 +495,10 @@ class ReferenceSet:
 
     @classmethod
     def _load(
-        cls, directory: Path, embedding_model: str | os.PathLike[str] | None, space: FeatureSpace | None = None
-    ) -> ReferenceSet:
-        """:meth:`load`, with the set's space given when it is already loaded (checked by its id)."""
+        cls, directory: Path, embedding_model: str | os.PathLike[str] | None,
+        space: FeatureSpace | Callable[[], FeatureSpace] | None = None,
+    ) -> ReferenceSet:  # fmt: skip
+        """:meth:`load`, with the set's space (or how to get it) when known (checked by its id)."""
         if not directory.is_dir():
             raise FileNotFoundError(f"no such reference-set directory: {directory}")
         for attempt in range(3):
@@ -512,25 +514,36 @@ class ReferenceSet:
     @classmethod
     def _from_index(
         cls, directory: Path, meta: dict[str, Any], arr: dict[str, np.ndarray], base: Path,
-        embedding_model: str | os.PathLike[str] | None, space: FeatureSpace | None = None,
+        embedding_model: str | os.PathLike[str] | None, space: FeatureSpace | Callable[[], FeatureSpace] | None = None,
     ) -> ReferenceSet:  # fmt: skip
-        if space is None:
+        def load_space() -> FeatureSpace:
+            if space is not None:
+                return space if isinstance(space, FeatureSpace) else space()
             if "space_sha256" in meta and file_sha256(check_file_size(base / "space.npz")) != meta["space_sha256"]:
                 raise FingerprintFileError(
                     f"{base / 'space.npz'}: checksum differs from the index (modified or replaced)"
                 )
-            space = FeatureSpace.load(base / "space.npz", embedding_model=embedding_model)
-        if space.space_id_ != meta.get("space_id"):
-            raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
-        fps = []
-        for model, name in meta["members"].items():
+            return FeatureSpace.load(base / "space.npz", embedding_model=embedding_model)
+
+        def load_member(item: tuple[str, str]) -> Fingerprint:
+            model, name = item
             p = base / Path(name).name  # names only: never leave base
             if not p.is_file():
                 raise FingerprintFileError(f"{directory}: member file {name} for {model!r} is missing")
             check_file_size(p)  # before hashing: a huge (or sparse) file is refused at once
             if file_sha256(p) != meta["member_sha256"].get(model):
                 raise FingerprintFileError(f"{p}: checksum differs from the index (modified or replaced)")
-            fps.append(Fingerprint.load(p))
+            return Fingerprint.load(p)
+
+        # threads: zlib, hashing and numpy release the GIL, so reading the ~80 built-in files and the
+        # space on 2 cores takes about half the time of one after another (measured 0.36 vs 0.71 s)
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            space_job = pool.submit(load_space)
+            members = pool.map(load_member, meta["members"].items())
+            fps = list(members)  # the first damaged member (in the index's order) is the error raised
+            space = space_job.result()
+        if space.space_id_ != meta.get("space_id"):
+            raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
         refs = cls(
             fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
             distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),

@@ -209,3 +209,48 @@ def test_int8_file_without_its_deviations_is_refused(tmp_path):
         write_bundle(tmp_path / "b.npz", "fingerprint", meta, broken)
         with pytest.raises(FingerprintFileError, match="standard deviations"):
             Fingerprint.load(tmp_path / "b.npz")
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32", "float16", "int8"])
+def test_loaded_scatter_is_unpacked_on_first_use_and_equals_an_eager_load(tmp_path, precision):
+    """Attribution never reads a loaded fingerprint's scatter, so it stays packed until an audit asks."""
+    import copy
+    import pickle
+
+    from fingerprint.fingerprints import _unpack_scatter
+    from fingerprint.io import read_bundle
+
+    f = _fp(np.random.default_rng(1).normal(size=(30, 7)))
+    path = f.save(tmp_path / "a.npz", precision=precision)
+    g = Fingerprint.load(path)
+    assert "scatter" not in vars(g)  # still packed
+    assert g.dim == 7 and g.n_texts == 30 and repr(g).startswith("Fingerprint(model='m'")
+    _, arr = read_bundle(path, "fingerprint")
+    sd = arr["scatter_sd"] if precision == "int8" else None
+    eager = _unpack_scatter(arr["scatter"], 7, sd, float(arr.get("scatter_scale", 1.0)))
+    np.testing.assert_array_equal(g.scatter, eager)
+    assert "scatter" in vars(g) and "_build_scatter" not in vars(g)  # unpacked once, then kept
+    assert g.scatter is g.scatter and not g.scatter.flags.writeable
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        g.nope  # noqa: B018
+    h = Fingerprint.load(path)
+    for twin in (pickle.loads(pickle.dumps(h)), copy.deepcopy(h), h.merge(_fp(np.eye(7)))):
+        assert twin.scatter.shape == (7, 7)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(h)).scatter, eager)
+
+
+def test_damaged_scatter_is_refused_at_load_not_at_first_use(tmp_path):
+    """The checksum is no signature: a rewritten file with a valid checksum is still checked when loaded."""
+    from fingerprint.io import read_bundle, write_bundle
+
+    f = _fp(np.random.default_rng(0).normal(size=(20, 4)))
+    for precision in ("float64", "float16"):
+        meta, arrays = read_bundle(f.save(tmp_path / "a.npz", precision=precision), "fingerprint")
+        bad = arrays["scatter"].copy()
+        bad[3] = np.inf
+        for broken, message in (({**arrays, "scatter": bad}, "non-finite"),
+                                ({**arrays, "scatter": arrays["scatter"][:-1]}, "expected 10"),
+                                ({**arrays, "mean": arrays["mean"][:3]}, "do not agree")):  # fmt: skip
+            write_bundle(tmp_path / "b.npz", "fingerprint", meta, broken)
+            with pytest.raises(FingerprintFileError, match=message):
+                Fingerprint.load(tmp_path / "b.npz")
