@@ -246,6 +246,7 @@ VERBATIM = (
     ("audit-validity.md", "validity.md", "benchmarks/audit_validity.py"),
     ("builtin-set.md", "builtin-set.md", "benchmarks/builtin_set.py"),
     ("speed.md", "speed.md", "benchmarks/speed.py"),
+    ("calibration-shift.md", "calibration-shift.md", "benchmarks/calibration_shift.py"),
 )
 
 

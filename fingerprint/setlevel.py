@@ -299,13 +299,14 @@ class _Geometry:
         self.sq = (diff**2).sum(-1)  # |m_j − m_k|²
         self.pair = (self.sq - self.noise[:, None] - self.noise[None, :]) / self.d
         self._spread, self._scatter_sum = spread, refs.within_scatter()
-        self.fps, self.shrinkage = tuple(fps), refs.shrinkage
+        # weak references: a fingerprint removed from the set is not kept alive by a cached geometry
+        self.fps, self.shrinkage = tuple(weakref.ref(f) for f in fps), refs.shrinkage
         self._nulls: dict[bool, _DistanceNull] = {}
 
     def same_set(self, refs: ReferenceSet) -> bool:
         """Whether ``refs`` still holds the fingerprints (immutable objects) and shrinkage this was built from."""
         return refs.shrinkage == self.shrinkage and len(refs) == len(self.fps) and all(
-            a is b for a, b in zip(refs, self.fps, strict=True)
+            a is b() for a, b in zip(refs, self.fps, strict=True)
         )
 
     def distance_null(self, exclude_family: bool) -> _DistanceNull:

@@ -1,5 +1,8 @@
 """Audit statistics on synthetic feature vectors where the truth is known, plus the text path."""
 
+import gc
+import weakref
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,7 +72,10 @@ def test_repeated_audits_reuse_the_geometry_until_the_set_changes(small_space):
     first = _run(X, refs)
     geo = _geometry(refs)
     assert _run(X, refs).to_dict() == first.to_dict() and _geometry(refs) is geo  # cached, same answer
+    gone = weakref.ref(refs["m3"])
     refs.remove("m3")  # the set changes: a new geometry, and the audit is that of a fresh set without m3
+    gc.collect()
+    assert gone() is None  # the cached geometry does not keep a removed fingerprint alive
     after = _run(X, refs)
     assert _geometry(refs) is not geo and "m3" not in {c.model for c in after.candidates}
     fresh = ReferenceSet([f for f in refs], small_space, shrinkage=0.0)
