@@ -315,10 +315,14 @@ class Fingerprint:
             raise FingerprintFileError(f"{path}: malformed fingerprint ({e})") from e
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # the read-only metadata view cannot be pickled: rebuild from plain values (pickle, deepcopy, joblib);
-        # the scatter travels as its upper triangle (half the bytes a Dask worker or joblib process receives)
+        # the read-only metadata view cannot be pickled: rebuild from plain values (pickle, deepcopy, joblib)
+        meta = dict(self.metadata)
+        build = self.__dict__.get("_build_scatter")
+        if build is not None:  # still packed as its file stored it (int8: 1/8 of float64): it travels so
+            return (_deferred_fingerprint, (self.model, self.n_texts, self.mean, self.space_id, meta, build))
+        # otherwise as its upper triangle (half the bytes a Dask worker or joblib process receives)
         packed = pack_symmetric(self.scatter)
-        return (_from_packed, (self.model, self.n_texts, self.mean, packed, self.space_id, dict(self.metadata)))
+        return (_from_packed, (self.model, self.n_texts, self.mean, packed, self.space_id, meta))
 
     def to_dict(self) -> dict[str, Any]:
         """Summary as plain Python types (statistics omitted)."""
@@ -343,6 +347,14 @@ def _unpack_scatter(packed: np.ndarray, d: int, sd: np.ndarray | None, scale: fl
     elif scale != 1.0:
         scatter *= scale
     return scatter
+
+
+def _deferred_fingerprint(
+    model: str, n_texts: int, mean: np.ndarray, space_id: str, metadata: dict[str, Any],
+    build: Callable[[], np.ndarray],
+) -> Fingerprint:  # fmt: skip
+    """Unpickle a loaded :class:`Fingerprint` whose scatter is still packed (see ``__reduce__``)."""
+    return Fingerprint._deferred(model, n_texts, mean, space_id, metadata, build)
 
 
 def _from_packed(

@@ -234,9 +234,23 @@ def test_loaded_scatter_is_unpacked_on_first_use_and_equals_an_eager_load(tmp_pa
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         g.nope  # noqa: B018
     h = Fingerprint.load(path)
-    for twin in (pickle.loads(pickle.dumps(h)), copy.deepcopy(h), h.merge(_fp(np.eye(7)))):
-        assert twin.scatter.shape == (7, 7)
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(h)).scatter, eager)
+    twin = pickle.loads(pickle.dumps(h))
+    assert "scatter" not in vars(twin) and "scatter" not in vars(h)  # travels packed, as stored
+    for other in (twin, copy.deepcopy(h), copy.copy(h), h.merge(_fp(np.eye(7)))):
+        assert other.scatter.shape == (7, 7)
+    np.testing.assert_array_equal(twin.scatter, eager)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(h)).scatter, eager)  # once unpacked, as its triangle
+
+
+def test_a_loaded_int8_fingerprint_pickles_at_its_stored_size(tmp_path):
+    """What a Dask worker or joblib process receives of the built-in set: int8 triangles, not float64 ones."""
+    import pickle
+
+    f = _fp(np.random.default_rng(1).normal(size=(300, 120)))
+    g = Fingerprint.load(f.save(tmp_path / "a.npz", precision="int8"))
+    packed = len(pickle.dumps(g))
+    _ = g.scatter
+    assert packed < len(pickle.dumps(g)) / 4
 
 
 def test_damaged_scatter_is_refused_at_load_not_at_first_use(tmp_path):
