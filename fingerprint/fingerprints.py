@@ -41,6 +41,8 @@ __all__ = ["Fingerprint"]
 
 #: int8 storage: correlations rounded to multiples of 1/127 (so |error| <= 1/254 ~ 0.004).
 _INT8_STEPS = 127
+#: the largest standard deviation whose products (times an int8 step of up to 128/127) stay finite
+_INT8_SD_MAX = float(np.sqrt(np.finfo(np.float64).max / 128 * _INT8_STEPS))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -144,10 +146,14 @@ class Fingerprint:
         return self
 
     def __getattr__(self, name: str) -> Any:
-        # reached only while a deferred scatter is still packed (see _deferred)
-        build = self.__dict__.get("_build_scatter") if name == "scatter" else None
+        # reached only while a deferred scatter is still packed (see _deferred), or by a thread that
+        # missed it while another was unpacking it (that one sets "scatter" before dropping the builder)
+        state = self.__dict__
+        build = state.get("_build_scatter") if name == "scatter" else None
         if build is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            if name == "scatter" and "scatter" in state:
+                return state["scatter"]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
         scatter = build()
         scatter.setflags(write=False)
         object.__setattr__(self, "scatter", scatter)  # two threads racing both build the same matrix
@@ -302,6 +308,8 @@ class Fingerprint:
                 sd = arr.get("scatter_sd", np.zeros(0)).astype(np.float64)
                 if sd.shape != (d,) or not np.all(np.isfinite(sd) & (sd >= 0)):
                     raise ValueError(f"int8 scatter needs {d} finite standard deviations, got {sd.shape}")
+                if float(sd.max(initial=0.0)) > _INT8_SD_MAX:
+                    raise ValueError("non-finite scatter (standard deviations too large to square)")
             elif not np.all(np.isfinite(packed)) or not np.isfinite(float(np.abs(packed).max(initial=0)) * scale):
                 raise ValueError("non-finite scatter")
             mean = arr["mean"].astype(np.float64)
@@ -319,7 +327,7 @@ class Fingerprint:
         meta = dict(self.metadata)
         build = self.__dict__.get("_build_scatter")
         if build is not None:  # still packed as its file stored it (int8: 1/8 of float64): it travels so
-            return (_deferred_fingerprint, (self.model, self.n_texts, self.mean, self.space_id, meta, build))
+            return (self._deferred, (self.model, self.n_texts, self.mean, self.space_id, meta, build))
         # otherwise as its upper triangle (half the bytes a Dask worker or joblib process receives)
         packed = pack_symmetric(self.scatter)
         return (_from_packed, (self.model, self.n_texts, self.mean, packed, self.space_id, meta))
@@ -347,14 +355,6 @@ def _unpack_scatter(packed: np.ndarray, d: int, sd: np.ndarray | None, scale: fl
     elif scale != 1.0:
         scatter *= scale
     return scatter
-
-
-def _deferred_fingerprint(
-    model: str, n_texts: int, mean: np.ndarray, space_id: str, metadata: dict[str, Any],
-    build: Callable[[], np.ndarray],
-) -> Fingerprint:  # fmt: skip
-    """Unpickle a loaded :class:`Fingerprint` whose scatter is still packed (see ``__reduce__``)."""
-    return Fingerprint._deferred(model, n_texts, mean, space_id, metadata, build)
 
 
 def _from_packed(

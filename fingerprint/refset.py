@@ -537,13 +537,16 @@ class ReferenceSet:
 
         # threads: zlib, hashing and numpy release the GIL, so reading the ~80 built-in files and the
         # space on 2 cores takes about half the time of one after another (measured 0.36 vs 0.71 s)
-        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+        try:
             space_job = pool.submit(load_space)
             members = pool.map(load_member, meta["members"].items())
-            fps = list(members)  # the first damaged member (in the index's order) is the error raised
-            space = space_job.result()
-        if space.space_id_ != meta.get("space_id"):
-            raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
+            space = space_job.result()  # errors in the order of a serial read: the space, then each member
+            if space.space_id_ != meta.get("space_id"):
+                raise FingerprintFileError(f"{directory}: space.npz does not belong to this reference set")
+            fps = list(members)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # on an error, the members not yet read are not
         refs = cls(
             fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
             distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),

@@ -142,7 +142,6 @@ SAME_CLASS_ACCESS = {
     ("fingerprint.refset", "refs._scatter_sum"),  # load() and default() keep the stored exact scatter sum
     ("fingerprint.refset", "new._scatter_sum"),
     ("fingerprint.refset", "ReferenceSet._load"),  # the built-in set is loaded with the default space it shares
-    ("fingerprint.fingerprints", "Fingerprint._deferred"),  # unpickling a fingerprint whose scatter is still packed
 }
 
 

@@ -1,6 +1,7 @@
 """ReferenceSet persistence: a save is all or nothing, concurrent writers fail clearly, crashes lose nothing."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -200,3 +201,19 @@ def test_reduced_precision_set_keeps_the_exact_pooled_scatter(small_space, tmp_p
     np.testing.assert_allclose(back.within_scatter(), exact - gone.scatter, rtol=1e-6, atol=tol)
     back.add(gone)
     np.testing.assert_allclose(back.within_scatter(), exact, rtol=1e-6, atol=tol)
+
+
+def test_damage_is_reported_in_reading_order_and_members_keep_their_order(small_space, tmp_path):
+    """Members are read on a thread pool: the set keeps the index's order, and with both the space and a
+    member damaged the space's error is the one raised (as a serial read would)."""
+    refs = _set(small_space, "o", 6, 5)
+    d = refs.save(tmp_path / "refs")
+    assert ReferenceSet.load(d).models == refs.models
+    member = ReferenceSet.files(d)[-1]
+    member.write_bytes(member.read_bytes()[:-10])
+    with pytest.raises(fp.FingerprintFileError, match=re.escape(member.name)):
+        ReferenceSet.load(d)
+    space_file = member.parent / "space.npz"
+    space_file.write_bytes(space_file.read_bytes()[:-10])
+    with pytest.raises(fp.FingerprintFileError, match=r"space\.npz"):
+        ReferenceSet.load(d)
