@@ -139,8 +139,10 @@ def test_top_ngrams_equal_sklearns_vocabulary(texts, max_features, min_df, words
     assert fg.top_ngrams(spans, max_features, min_df) == _sk_top(texts, kw, max_features, min_df)
 
 
-def test_top_ngrams_split_a_hash_shared_by_two_ngrams():
+@pytest.mark.parametrize("chunk", [1, 1 << 22])
+def test_top_ngrams_split_a_hash_shared_by_two_ngrams(monkeypatch, chunk):
     """A colliding pair counted under one hash would be 3 texts; each is in 2 and ties with 'zz'."""
+    monkeypatch.setattr(fg, "_HASH_CHUNK", chunk)  # one span at a time: a collision seen across chunks
     a, b = _colliding_pair()
     texts = [f"{a} zz", f"{a} zz", f"{b} zz", f"{b}", "q"]
     kw = {"analyzer": "word", "ngram_range": (1, 1), "lowercase": False, "token_pattern": WORD_TOKEN_PATTERN}
@@ -157,3 +159,21 @@ def test_top_ngrams_of_many_long_ngrams():
     kw = {"analyzer": "char", "ngram_range": (1, 4), "lowercase": False}
     for k in (50, 2000, None):
         assert fg.top_ngrams(fg.char_spans(texts, (1, 4)), k) == _sk_top(texts, kw, k, 1)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_hashing_in_chunks_gives_the_same_spans(monkeypatch, chunk):
+    """Spans are hashed, looked up and compared a bounded number at a time (memory): any chunk size gives
+    scikit-learn's counts and vocabulary."""
+    texts = ["Hello wörld — a long-ish answer, with **markdown** and 日本語.", "Another one!\n\n- item", "x"]
+    monkeypatch.setattr(fg, "_HASH_CHUNK", chunk)
+    for spans, kw in ((fg.char_spans(texts, (1, 4)), {"analyzer": "char", "ngram_range": (1, 4), "lowercase": False}),
+                      (fg.word_spans(texts, (1, 2), WORD_TOKEN_PATTERN),
+                       {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False,
+                        "token_pattern": WORD_TOKEN_PATTERN})):  # fmt: skip
+        _same(fg.hashed_counts(spans, 2**10), _sk("hash", n_features=2**10, **kw).transform(texts))
+        seen = _seen(texts, kw)
+        got = fg.vocabulary_counts(spans, fg.VocabularyIndex(seen[::2]))
+        _same(got, _sk("count", vocabulary=seen[::2], **kw).transform(texts))
+        for top in (3, None):
+            assert fg.top_ngrams(spans, top) == _sk_top(texts, kw, top, 1)

@@ -136,13 +136,31 @@ def _encode(parts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
 
+#: Spans hashed at a time: the hashing's temporaries (~50 bytes a span) stay near 200 MB however many
+#: n-grams a batch has (all at once, a fit of 14,830 answers peaked at 8 GB).
+_HASH_CHUNK = 1 << 22
+
+
 def _hash_spans(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """MurmurHash3 (seed 0) and the 8-byte prefix of every span, from one 8-byte read per span.
 
     Spans of up to 8 bytes (every ASCII character 1-4-gram, most word n-grams' heads) are hashed
-    from that read with whole-array operations; longer ones go through :func:`murmur3`.
+    from that read with whole-array operations; longer ones go through :func:`murmur3`.  The spans
+    are hashed :data:`_HASH_CHUNK` at a time.
     """
-    prefix = _prefix64(buf, start, length)
+    words = _words64(buf)
+    out = np.empty(len(start), dtype=np.int32)
+    prefix = np.empty(len(start), dtype=np.uint64)
+    for a in range(0, len(start), _HASH_CHUNK):
+        part = slice(a, a + _HASH_CHUNK)
+        out[part], prefix[part] = _hash_chunk(buf, words, start[part], length[part])
+    return out, prefix
+
+
+def _hash_chunk(
+    buf: np.ndarray, words: np.ndarray, start: np.ndarray, length: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    prefix = _prefix64(words, start, length)
     short = length <= 8
     L = np.minimum(length, 8)
     nb = (L // 4).astype(np.uint64)
@@ -176,22 +194,25 @@ def _unit_ngrams(
     """
     first = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=first[1:])  # index of each text's first unit
-    starts, lengths, rows = [], [], []
-    for n in range(ngram_range[0], ngram_range[1] + 1):
-        per_text = np.maximum(counts - n + 1, 0)
+    orders = range(ngram_range[0], ngram_range[1] + 1)
+    per_order = [np.maximum(counts - n + 1, 0) for n in orders]
+    size = int(sum(int(p.sum()) for p in per_order))
+    # filled in place, one order at a time (not concatenated: that would hold every span twice)
+    starts, lengths, rows = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.empty(size, np.int32)
+    at = 0
+    for n, per_text in zip(orders, per_order, strict=True):
         total = int(per_text.sum())
         if not total:
             continue
         row = np.repeat(np.arange(len(counts), dtype=np.int32), per_text)
         # the k-th n-gram of its text starts at unit first[row] + k
         u = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(per_text) - per_text, per_text) + first[row]
-        starts.append(unit_start[u])
-        lengths.append(unit_end[u + n - 1] - unit_start[u])
-        rows.append(row)
-    if not starts:
-        empty = np.zeros(0, dtype=np.int64)
-        return _spans(buf, empty, empty, empty.astype(np.int32), len(counts))
-    return _spans(buf, np.concatenate(starts), np.concatenate(lengths), np.concatenate(rows), len(counts))
+        part = slice(at, at + total)
+        starts[part] = unit_start[u]
+        lengths[part] = unit_end[u + n - 1] - starts[part]
+        rows[part] = row
+        at += total
+    return _spans(buf, starts, lengths, rows, len(counts))
 
 
 def char_spans(texts: Sequence[str], ngram_range: tuple[int, int], lowercase: bool = False) -> Spans:
@@ -248,10 +269,13 @@ def _count(rows: np.ndarray, cols: np.ndarray, n_texts: int, n_cols: int) -> sp.
 
 def hashed_counts(spans: Spans, n_features: int) -> sp.csr_matrix:
     """``HashingVectorizer(n_features, alternate_sign=False, norm=None)``'s counts of the spans."""
-    h = spans.hash.astype(np.int64)
-    # scikit-learn takes abs(h) % n_features, with abs(-2**31) defined as 2**31 - 1 - (n_features - 1)
-    # (sklearn/feature_extraction/_hashing_fast.pyx)
-    col = np.where(h == -(2**31), (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+    col = np.empty(spans.hash.size, dtype=np.int64 if n_features > 2**31 else np.int32)
+    for a in range(0, spans.hash.size, _HASH_CHUNK):
+        h = spans.hash[a : a + _HASH_CHUNK].astype(np.int64)
+        # scikit-learn takes abs(h) % n_features, with abs(-2**31) defined as 2**31 - 1 - (n_features - 1)
+        # (sklearn/feature_extraction/_hashing_fast.pyx)
+        col[a : a + _HASH_CHUNK] = np.where(h == -(2**31), (2**31 - 1 - (n_features - 1)) % n_features,
+                                            np.abs(h) % n_features)  # fmt: skip
     return _count(spans.row, col, spans.n_texts, n_features)
 
 
@@ -271,12 +295,16 @@ def _tails_equal(buf_a: np.ndarray, a: np.ndarray, buf_b: np.ndarray, b: np.ndar
     return ok
 
 
-def _prefix64(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """The first 8 bytes of each span as a little-endian uint64, bytes past the span zeroed."""
+def _words64(buf: np.ndarray) -> np.ndarray:
+    """The buffer as little-endian uint64 words at each of the 8 byte offsets: any 8-byte read is one gather."""
     padded = np.zeros(buf.size + 16, dtype=np.uint8)
     padded[: buf.size] = buf
     m = (buf.size + 8) // 8
-    words = np.stack([padded[r : r + 8 * m].view("<u8") for r in range(8)])  # one view per byte offset
+    return np.stack([padded[r : r + 8 * m].view("<u8") for r in range(8)])
+
+
+def _prefix64(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The first 8 bytes of each span (of the buffer given as :func:`_words64`), bytes past the span zeroed."""
     out = words[start % 8, start // 8]
     keep = np.minimum(length, 8).astype(np.uint64) * np.uint64(8)
     mask = np.where(keep >= 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << (keep % np.uint64(64))) - np.uint64(1))
@@ -352,14 +380,19 @@ class VocabularyIndex:
         self.size = len(offsets) - 1
         self._buf, self._start, self._length = buf, offsets[:-1], np.diff(offsets)
         self._table = _HashTable(murmur3(buf, self._start, self._length))
-        self._prefix = _prefix64(buf, self._start, self._length)
+        self._prefix = _prefix64(_words64(buf), self._start, self._length)
 
     def columns(self, spans: Spans) -> tuple[np.ndarray, np.ndarray]:
         """``(span_index, column)`` of the spans that are vocabulary entries."""
-        idx, col = self._table.pairs(spans.hash)
-        ok = _spans_equal(spans.buf, spans.start[idx], spans.length[idx], spans.prefix[idx],
-                          self._buf, self._start[col], self._length[col], self._prefix[col])  # fmt: skip
-        return idx[ok], col[ok]
+        found, cols = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for a in range(0, spans.hash.size, _HASH_CHUNK):  # a chunk at a time: the comparison's temporaries
+            idx, col = self._table.pairs(spans.hash[a : a + _HASH_CHUNK])
+            idx += a
+            ok = _spans_equal(spans.buf, spans.start[idx], spans.length[idx], spans.prefix[idx],
+                              self._buf, self._start[col], self._length[col], self._prefix[col])  # fmt: skip
+            found.append(idx[ok])
+            cols.append(col[ok])
+        return np.concatenate(found), np.concatenate(cols)
 
 
 def vocabulary_counts(spans: Spans, index: VocabularyIndex) -> sp.csr_matrix:
@@ -421,16 +454,21 @@ def top_ngrams(spans: Spans, max_features: int | None = None, min_df: int = 1) -
         level = df[order[min(done + want, len(order)) - 1]] if not conf_df else df[order[done]]
         stop = done + int(np.searchsorted(-df[order[done:]], -level, side="right"))
         batch = hashes[order[done:stop]]
-        idx, k = _HashTable(batch).pairs(spans.hash)
-        first = np.zeros(len(batch), dtype=np.int64)
-        first[k] = idx  # some span of each hash (every one is checked against it)
-        same = _same_bytes(spans, idx, first[k])
+        table = _HashTable(batch)
+        first = np.full(len(batch), -1, dtype=np.int64)  # some span of each hash: every one is checked against it
         bad = np.zeros(len(batch), dtype=bool)
-        bad[k[~same]] = True
+        # the spans of the batch's hashes (most spans, for the most frequent n-grams) a chunk at a time
+        for a in range(0, spans.hash.size, _HASH_CHUNK):
+            idx, k = table.pairs(spans.hash[a : a + _HASH_CHUNK])
+            idx += a
+            new = first[k] < 0
+            first[k[new]] = idx[new]
+            bad[k[~_same_bytes(spans, idx, first[k])]] = True
         conf_df.append(df[order[done:stop]][~bad])
         conf_span.append(first[~bad])
-        sel = np.flatnonzero(bad[k])  # the spans of hashes shared by different n-grams, grouped by hash once
-        sel = sel[np.argsort(k[sel], kind="stable")]
+        # the spans of hashes shared by different n-grams (rare), grouped by hash
+        idx, k = _HashTable(batch[bad]).pairs(spans.hash) if bad.any() else (np.zeros(0, np.int64),) * 2
+        sel = np.argsort(k, kind="stable")
         for members in np.split(idx[sel], np.flatnonzero(np.diff(k[sel])) + 1) if sel.size else []:
             gid = _group_ids(spans, members)  # count each n-gram exactly
             for g in range(int(gid.max()) + 1):
