@@ -108,11 +108,15 @@ def fit_ratio(train, dev) -> dict:
 
     tr_t, tr_y, dv_t = list(train["text"]), list(train["model"]), list(dev["text"])
     s_fit, refs = timed(fp.build_references, tr_t, tr_y, groups=train["prompt_id"], n_jobs=2)
+    # the process's peak so far: the fit (n-gram analysis, score block) plus the loaded corpus; the
+    # baseline runs after it
+    fit_hwm = int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")).split()[1]) / 1024
     s_svc, _ = timed(tfidf_svc, tr_t, tr_y, dv_t)
     s_att, res = timed(fp.attribute, dv_t, references=refs, top_features=0)
     top1 = float(np.mean([a.nearest == m for a, m in zip(res, dev["model"], strict=True)]))
     return {"train_texts": len(tr_t), "fit_s": s_fit, "tfidf_svc_fit_predict_s": s_svc,
-            "fit_ratio_to_tfidf_svc": s_fit / s_svc, "attribute_dev_s": s_att, "dev_top1": top1}  # fmt: skip
+            "fit_ratio_to_tfidf_svc": s_fit / s_svc, "attribute_dev_s": s_att, "dev_top1": top1,
+            "fit_peak_rss_mb": fit_hwm}  # fmt: skip
 
 
 RSS_CODE = r"""
@@ -199,7 +203,11 @@ def markdown(R: dict) -> str:
               if "date" in f else []),
             f"{f['train_texts']:,} texts: {f['fit_s']:.0f} s; TF-IDF + LinearSVC fit and predict: "
             f"{f['tfidf_svc_fit_predict_s']:.0f} s; ratio **{f['fit_ratio_to_tfidf_svc']:.2f}** (target <= 2, "
-            f"{_met(f['fit_ratio_to_tfidf_svc'] <= 2)}). Dev top-1 of that set: {f['dev_top1']:.3f}.", "",
+            f"{_met(f['fit_ratio_to_tfidf_svc'] <= 2)}). Dev top-1 of that set: {f['dev_top1']:.3f}."
+            + (f" Peak RSS of the process up to the end of the fit (the corpus loaded, the fit's n-gram "
+               f"analysis, the main process of the score block): {f['fit_peak_rss_mb']:,.0f} MB."
+               if "fit_peak_rss_mb" in f else ""),
+            "",
         ]  # fmt: skip
     if R.get("rss"):
         lines += ["## Peak RSS of a streamed build (fresh process per size)", "",
