@@ -60,7 +60,8 @@ class Fingerprint:
     mean : ndarray of shape (d,)
         Mean feature vector.
     scatter : ndarray of shape (d, d)
-        Sum over texts of ``(x - mean)(x - mean)^T``.
+        Sum over texts of ``(x - mean)(x - mean)^T``.  A fingerprint read by :meth:`load` keeps it
+        packed as its file stored it until first read (attribution never reads it; an audit does).
     space_id : str
         Id of the :class:`FeatureSpace` the statistics live in.
     metadata : Mapping
