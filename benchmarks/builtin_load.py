@@ -1,8 +1,9 @@
 """Size and load time of the built-in reference set.
 
 Usage: ``python benchmarks/builtin_load.py``.  Load time is measured in fresh processes (imports
-included, as a notebook user meets it) and, in-process, as a ratio to reading the same ``.npz`` files
-with plain ``numpy.load`` (the floor any loader has to pay).
+included, as a notebook user meets it; five of them, with the time of importing scikit-learn alone in
+five more) and, in-process, as a ratio to reading the same ``.npz`` files with plain ``numpy.load``
+(the floor any loader has to pay).
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ def main() -> dict:
     d = references.builtin_dir()
     files = sorted(d.glob("*.npz"))
     size = sum(p.stat().st_size for p in files)
-    cold = []
-    for _ in range(3):
-        out = subprocess.run(
-            [sys.executable, "-c", "import time; t=time.perf_counter(); from fingerprint import references; "
-             "references.builtin(); print(time.perf_counter()-t)"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        cold.append(float(out.stdout.strip()))
+    def fresh(code: str) -> float:
+        out = subprocess.run([sys.executable, "-c", f"import time; t=time.perf_counter(); {code}; "
+                              "print(time.perf_counter()-t)"], capture_output=True, text=True, check=True)  # fmt: skip
+        return float(out.stdout.strip())
+
+    # fresh processes vary by tenths of a second here: five of each, and the floor that no loader
+    # of a scikit-learn estimator can go under (importing scikit-learn)
+    cold = [fresh("from fingerprint import references; references.builtin()") for _ in range(5)]
+    sklearn_import = [fresh("import sklearn.base") for _ in range(5)]
     warm, raw = [], []
     for _ in range(5):
         t = time.perf_counter()
@@ -47,6 +49,9 @@ def main() -> dict:
         "files": len(files),
         "size_mb": size / 2**20,
         "cold_load_s_median": float(np.median(cold)),
+        "cold_load_s_min_max": [min(cold), max(cold)],
+        "sklearn_import_s_median": float(np.median(sklearn_import)),
+        "sklearn_import_s_min_max": [min(sklearn_import), max(sklearn_import)],
         "load_s_median_after_imports": float(np.median(warm)),
         "ratio_to_plain_np_load": float(np.median(warm) / np.median(raw)),
     }

@@ -102,28 +102,29 @@ def murmur3(buf: np.ndarray, start: np.ndarray, length: np.ndarray, seed: int = 
     True
     """
     buf = np.ascontiguousarray(buf, dtype=np.uint8)
-    start = np.asarray(start, dtype=np.int64)
-    length = np.asarray(length, dtype=np.int64)
-    # four copies of the buffer as little-endian uint32 words, one per byte offset: a block read at
-    # any byte position is then a single gather
-    padded = np.zeros(buf.size + 8, dtype=np.uint8)
-    padded[: buf.size] = buf
-    m = (buf.size + 4) // 4
-    words = np.stack([padded[r : r + 4 * m].view("<u4") for r in range(4)])
+    return _murmur3(_words64(buf), np.asarray(start, dtype=np.int64), np.asarray(length, dtype=np.int64), seed)
+
+
+def _block32(words: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """The 4 bytes at each byte offset ``o`` as a little-endian uint32 (``words``: :func:`_words64`)."""
+    return (words[o % 8, o // 8] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def _murmur3(words: np.ndarray, start: np.ndarray, length: np.ndarray, seed: int = 0) -> np.ndarray:
+    """:func:`murmur3` on a buffer given as :func:`_words64` (built once per batch, not once per call)."""
     h = np.full(start.shape, np.uint32(seed & 0xFFFFFFFF), dtype=np.uint32)
     nblocks = length // 4
     active = np.flatnonzero(nblocks > 0)
     j = 0
     while active.size:
-        o = start[active] + 4 * j
-        h[active] = _step(h[active], words[o % 4, o // 4])
+        h[active] = _step(h[active], _block32(words, start[active] + 4 * j))
         j += 1
         active = active[nblocks[active] > j]
     tail = length % 4
     t = np.flatnonzero(tail)
     if t.size:
-        o = start[t] + 4 * nblocks[t]
-        k = words[o % 4, o // 4] & ((np.uint32(1) << (8 * tail[t]).astype(np.uint32)) - np.uint32(1))
+        keep = (np.uint32(1) << (8 * tail[t]).astype(np.uint32)) - np.uint32(1)  # the tail's bytes
+        k = _block32(words, start[t] + 4 * nblocks[t]) & keep
         h[t] ^= _mix(k)
     return _fmix(h, length)
 
@@ -136,8 +137,9 @@ def _encode(parts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
 
-#: Spans hashed at a time: the hashing's temporaries (~50 bytes a span) stay near 200 MB however many
-#: n-grams a batch has (all at once, a fit of 14,830 answers peaked at 8 GB).
+#: Spans hashed, looked up or compared at a time: the temporaries of that work (~50 bytes a span) stay
+#: near 200 MB however many n-grams a batch has (a fit on 5,000 answers peaked at 3.0 GB with all at
+#: once, 2.0 GB in chunks: benchmarks/explore/fit_memory.log).
 _HASH_CHUNK = 1 << 22
 
 
@@ -153,13 +155,11 @@ def _hash_spans(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple
     prefix = np.empty(len(start), dtype=np.uint64)
     for a in range(0, len(start), _HASH_CHUNK):
         part = slice(a, a + _HASH_CHUNK)
-        out[part], prefix[part] = _hash_chunk(buf, words, start[part], length[part])
+        out[part], prefix[part] = _hash_chunk(words, start[part], length[part])
     return out, prefix
 
 
-def _hash_chunk(
-    buf: np.ndarray, words: np.ndarray, start: np.ndarray, length: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _hash_chunk(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     prefix = _prefix64(words, start, length)
     short = length <= 8
     L = np.minimum(length, 8)
@@ -174,7 +174,7 @@ def _hash_chunk(
     out = _fmix(h, length)
     long = np.flatnonzero(~short)
     if long.size:
-        out[long] = murmur3(buf, start[long], length[long])
+        out[long] = _murmur3(words, start[long], length[long])
     return out, prefix
 
 
@@ -408,6 +408,16 @@ def _group_ids(spans: Spans, idx: np.ndarray) -> np.ndarray:
                      for s, n in zip(spans.start[idx].tolist(), spans.length[idx].tolist(), strict=True)])  # fmt: skip
 
 
+def _bad_spans(spans: Spans, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(span, i)`` of every span whose hash is ``hashes[i]``, looked up a chunk of spans at a time."""
+    table, found, which = _HashTable(hashes), [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for a in range(0, spans.hash.size, _HASH_CHUNK):
+        idx, k = table.pairs(spans.hash[a : a + _HASH_CHUNK])
+        found.append(idx + a)
+        which.append(k)
+    return np.concatenate(found), np.concatenate(which)
+
+
 def _same_bytes(spans: Spans, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether span ``a[i]`` and span ``b[i]`` of the same batch hold the same bytes."""
     return _spans_equal(spans.buf, spans.start[a], spans.length[a], spans.prefix[a],
@@ -467,7 +477,7 @@ def top_ngrams(spans: Spans, max_features: int | None = None, min_df: int = 1) -
         conf_df.append(df[order[done:stop]][~bad])
         conf_span.append(first[~bad])
         # the spans of hashes shared by different n-grams (rare), grouped by hash
-        idx, k = _HashTable(batch[bad]).pairs(spans.hash) if bad.any() else (np.zeros(0, np.int64),) * 2
+        idx, k = _bad_spans(spans, batch[bad]) if bad.any() else (np.zeros(0, np.int64),) * 2
         sel = np.argsort(k, kind="stable")
         for members in np.split(idx[sel], np.flatnonzero(np.diff(k[sel])) + 1) if sel.size else []:
             gid = _group_ids(spans, members)  # count each n-gram exactly
