@@ -324,14 +324,13 @@ class Fingerprint:
             raise FingerprintFileError(f"{path}: malformed fingerprint ({e})") from e
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # the read-only metadata view cannot be pickled: rebuild from plain values (pickle, deepcopy, joblib)
-        meta = dict(self.metadata)
+        # the read-only metadata view cannot be pickled: rebuild from plain values (pickle, deepcopy, joblib).
+        # The scatter travels packed: as its file stored it if still so (int8: 1/8 of float64), else as its
+        # upper triangle (half the bytes a Dask worker or joblib process receives); unpacked on first read
         build = self.__dict__.get("_build_scatter")
-        if build is not None:  # still packed as its file stored it (int8: 1/8 of float64): it travels so
-            return (self._deferred, (self.model, self.n_texts, self.mean, self.space_id, meta, build))
-        # otherwise as its upper triangle (half the bytes a Dask worker or joblib process receives)
-        packed = pack_symmetric(self.scatter)
-        return (_from_packed, (self.model, self.n_texts, self.mean, packed, self.space_id, meta))
+        if build is None:
+            build = partial(_unpack_scatter, pack_symmetric(self.scatter), self.dim, None, 1.0)
+        return (self._deferred, (self.model, self.n_texts, self.mean, self.space_id, dict(self.metadata), build))
 
     def to_dict(self) -> dict[str, Any]:
         """Summary as plain Python types (statistics omitted)."""
@@ -356,10 +355,3 @@ def _unpack_scatter(packed: np.ndarray, d: int, sd: np.ndarray | None, scale: fl
     elif scale != 1.0:
         scatter *= scale
     return scatter
-
-
-def _from_packed(
-    model: str, n_texts: int, mean: np.ndarray, packed: np.ndarray, space_id: str, metadata: dict[str, Any]
-) -> Fingerprint:
-    """Unpickle a :class:`Fingerprint` (see ``__reduce__``)."""
-    return Fingerprint(model, n_texts, mean, unpack_symmetric(packed, len(mean)), space_id, metadata)

@@ -28,7 +28,7 @@ surrogates, which scikit-learn's hashing cannot encode, are hashed as their ``su
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -348,6 +348,18 @@ class _HashTable:
             i, entry = i[entry >= 0], entry[entry >= 0]
         return np.concatenate(found), np.concatenate(entries)
 
+    def chunked_pairs(self, query: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`pairs` over :data:`_HASH_CHUNK` queries at a time (indices into the whole ``query``):
+        what the caller does with each chunk's pairs stays bounded, however many queries there are."""
+        for a in range(0, query.size, _HASH_CHUNK):
+            i, entry = self.pairs(query[a : a + _HASH_CHUNK])
+            yield i + a, entry
+
+    def all_pairs(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pairs`, looked up a chunk at a time (for the few entries whose pairs are all kept)."""
+        found, entries = zip(*self.chunked_pairs(query), strict=True) if query.size else ((), ())
+        return np.concatenate([np.zeros(0, np.int64), *found]), np.concatenate([np.zeros(0, np.int64), *entries])
+
 
 def _spans_equal(
     buf_a: np.ndarray, start_a: np.ndarray, length_a: np.ndarray, prefix_a: np.ndarray,
@@ -385,9 +397,7 @@ class VocabularyIndex:
     def columns(self, spans: Spans) -> tuple[np.ndarray, np.ndarray]:
         """``(span_index, column)`` of the spans that are vocabulary entries."""
         found, cols = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-        for a in range(0, spans.hash.size, _HASH_CHUNK):  # a chunk at a time: the comparison's temporaries
-            idx, col = self._table.pairs(spans.hash[a : a + _HASH_CHUNK])
-            idx += a
+        for idx, col in self._table.chunked_pairs(spans.hash):  # a chunk at a time: the comparison's temporaries
             ok = _spans_equal(spans.buf, spans.start[idx], spans.length[idx], spans.prefix[idx],
                               self._buf, self._start[col], self._length[col], self._prefix[col])  # fmt: skip
             found.append(idx[ok])
@@ -406,16 +416,6 @@ def _group_ids(spans: Spans, idx: np.ndarray) -> np.ndarray:
     groups: dict[bytes, int] = {}
     return np.array([groups.setdefault(spans.buf[s : s + n].tobytes(), len(groups))
                      for s, n in zip(spans.start[idx].tolist(), spans.length[idx].tolist(), strict=True)])  # fmt: skip
-
-
-def _bad_spans(spans: Spans, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(span, i)`` of every span whose hash is ``hashes[i]``, looked up a chunk of spans at a time."""
-    table, found, which = _HashTable(hashes), [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for a in range(0, spans.hash.size, _HASH_CHUNK):
-        idx, k = table.pairs(spans.hash[a : a + _HASH_CHUNK])
-        found.append(idx + a)
-        which.append(k)
-    return np.concatenate(found), np.concatenate(which)
 
 
 def _same_bytes(spans: Spans, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -468,16 +468,14 @@ def top_ngrams(spans: Spans, max_features: int | None = None, min_df: int = 1) -
         first = np.full(len(batch), -1, dtype=np.int64)  # some span of each hash: every one is checked against it
         bad = np.zeros(len(batch), dtype=bool)
         # the spans of the batch's hashes (most spans, for the most frequent n-grams) a chunk at a time
-        for a in range(0, spans.hash.size, _HASH_CHUNK):
-            idx, k = table.pairs(spans.hash[a : a + _HASH_CHUNK])
-            idx += a
+        for idx, k in table.chunked_pairs(spans.hash):
             new = first[k] < 0
             first[k[new]] = idx[new]
             bad[k[~_same_bytes(spans, idx, first[k])]] = True
         conf_df.append(df[order[done:stop]][~bad])
         conf_span.append(first[~bad])
         # the spans of hashes shared by different n-grams (rare), grouped by hash
-        idx, k = _bad_spans(spans, batch[bad]) if bad.any() else (np.zeros(0, np.int64),) * 2
+        idx, k = _HashTable(batch[bad]).all_pairs(spans.hash) if bad.any() else (np.zeros(0, np.int64),) * 2
         sel = np.argsort(k, kind="stable")
         for members in np.split(idx[sel], np.flatnonzero(np.diff(k[sel])) + 1) if sel.size else []:
             gid = _group_ids(spans, members)  # count each n-gram exactly
