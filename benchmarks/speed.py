@@ -185,8 +185,10 @@ def markdown(R: dict) -> str:
     one, two = F["texts_per_s_1_core"], F["texts_per_s_2_cores"]
     lines = [
         f"# Speed and memory ({R['date']}, {R['machine']})", "",
-        "One run of `benchmarks/speed.py`; ratios are to baselines measured in the same run.", "",
+        "One run of `benchmarks/speed.py`; ratios are to baselines measured in the same run.  A section "
+        "marked *rerun alone* was rerun later (`--only SECTION`), with its baseline in that run.", "",
         "## Featurisation (default space, `dev` answers)", "",
+        *([f"Rerun alone on {F['date']} (`--only featurisation`).", ""] if "date" in F else []),
         f"{F['texts']:,} texts, {F['mean_chars']:.0f} characters on average.", "",
         "| | texts/s | target |", "|---|---|---|",
         f"| 1 core | {one:.0f} | >= 1,000 ({_met(one >= 1000)}) |",
@@ -201,7 +203,7 @@ def markdown(R: dict) -> str:
         f = R["fit"]
         lines += [
             "## Fit (`build_references` on the `train` answers, fitting the space, 2 cores)", "",
-            *([f"Rerun alone on {f['date']} (`--only-fit`), with its baseline in the same run.", ""]
+            *([f"Rerun alone on {f['date']} (`--only fit`), with its baseline in the same run.", ""]
               if "date" in f else []),
             f"{f['train_texts']:,} texts: {f['fit_s']:.0f} s; TF-IDF + LinearSVC fit and predict: "
             f"{f['tfidf_svc_fit_predict_s']:.0f} s; ratio **{f['fit_ratio_to_tfidf_svc']:.2f}** (target <= 2, "
@@ -236,14 +238,20 @@ def markdown(R: dict) -> str:
     return "\n".join(lines)
 
 
-def rerun_fit(args: argparse.Namespace) -> dict:
-    """The fit-ratio section alone (its baseline rerun beside it), replacing that section of ``speed.json``."""
+def rerun_sections(args: argparse.Namespace) -> dict:
+    """The sections in ``args.only`` alone (each with its baseline), replacing them in ``speed.json``, dated."""
     out = Path(args.out)
     R = json.loads((out / "speed.json").read_text())
     corpus = fp.load_corpus(args.data, split=None).to_pandas()
     split = np.array([fp.prompt_split(p) for p in corpus["prompt_id"]])
-    R["fit"] = {**fit_ratio(corpus[split == "train"], corpus[split == "dev"]), "date": dt.date.today().isoformat()}
-    print(json.dumps(R["fit"], indent=1), flush=True)
+    train, dev = corpus[split == "train"], corpus[split == "dev"]
+    today = dt.date.today().isoformat()
+    if "featurisation" in args.only:
+        R["featurisation"] = {**featurisation(list(dev["text"])), "date": today}
+        print(json.dumps(R["featurisation"], indent=1), flush=True)
+    if "fit" in args.only:
+        R["fit"] = {**fit_ratio(train, dev), "date": today}
+        print(json.dumps(R["fit"], indent=1), flush=True)
     (out / "speed.json").write_text(json.dumps(R, indent=2))
     (out / "speed.md").write_text(markdown(R))
     return R
@@ -255,12 +263,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--sizes", default="10000,100000,1000000", help="streamed-build sizes for the RSS curve")
     ap.add_argument("--skip-fit", action="store_true", help="skip the fit-ratio section (~15 min)")
     ap.add_argument("--quick", action="store_true", help="500 dev texts, RSS at 2,000 and 10,000, no fit")
-    ap.add_argument("--only-fit", action="store_true",
-                    help="rerun the fit-ratio section alone and update it in the existing report (dated)")
+    ap.add_argument("--only", action="append", choices=["featurisation", "fit"],
+                    help="rerun this section alone (repeatable) and update it in the existing report, dated")
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args(argv)
-    if args.only_fit:
-        return rerun_fit(args)
+    if args.only:
+        return rerun_sections(args)
     corpus = fp.load_corpus(args.data, split=None).to_pandas()
     split = np.array([fp.prompt_split(p) for p in corpus["prompt_id"]])
     train, dev = corpus[split == "train"], corpus[split == "dev"]

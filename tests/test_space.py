@@ -156,6 +156,34 @@ def test_parallel_fit_does_not_change_the_result(corpus):
     a = FeatureSpace(**kw).fit(texts, models, groups=prompts)
     b = FeatureSpace(**kw, n_jobs=2).fit(texts, models, groups=prompts)
     assert a.space_id_ == b.space_id_
+    # the n-gram block is fitted in this process while the workers run the score folds: same arrays
+    assert np.array_equal(a.components_, b.components_) and np.array_equal(a.score_coef_, b.score_coef_)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2, 8])
+@pytest.mark.parametrize("n_tasks", [0, 1, 5])
+def test_overlapped_run_returns_every_result_in_order(n_jobs, n_tasks):
+    from joblib import delayed
+
+    from fingerprint.features.space import _run_overlapped
+
+    calls = []
+    tasks = [delayed(pow)(i, 2) for i in range(n_tasks)]
+    results, out = _run_overlapped(tasks, lambda: calls.append(1) or "main", n_jobs)
+    assert results == [i**2 for i in range(n_tasks)] and out == "main" and calls == [1]
+
+
+@pytest.mark.filterwarnings("ignore:.*still being processed by the workers have been cancelled")
+def test_overlapped_run_passes_the_main_tasks_error():
+    from joblib import delayed
+
+    from fingerprint.features.space import _run_overlapped
+
+    def fail():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        _run_overlapped([delayed(pow)(i, 2) for i in range(3)], fail, 2)
 
 
 def test_the_default_space_is_found_in_either_layout(tmp_path, small_space):

@@ -246,7 +246,84 @@ def test_lowercased_fast_path_equals_the_case_insensitive_patterns(pieces):
     text = "".join(p + sep for p, sep in pieces).strip() or "x"
     fast = style._Text(text)
     slow = style._Text(text)
-    slow.low = None  # force the patterns as written
+    slow.low = slow.ascii = None  # force the patterns as written and the str methods
     slow.has_vendor = style._ANY_VENDOR.search(text) is not None
     assert fast.low is not None and fast.has_vendor == slow.has_vendor
     assert [m.compute(fast) for m in MARKERS] == [m.compute(slow) for m in MARKERS]
+
+
+# the pieces above, plus non-ASCII text and the edge cases of _Search's and _contractions' rewrites
+_MORE_PIECES = [
+    *_PIECES, "x's's", "rock'n'roll's", "90's", "it\u2019s", "\u2019s", "'s", "a'", "ai", "hi", "mine's", "l'm",
+    "\u00e9t\u00e9", "\u00c9COLE", "\u2014", "\u2013", "\u201cq\u201d", "\u2026", "\U0001f680", "\u00bd", "\u0131",
+    "\u212a", "*a* *b*", "**a*", "`a``b`", "\u0661\u0662", "x-ray", "I\u2019m",
+]  # fmt: skip
+_SEPARATORS = [" ", "  ", "\n", "\n\n", ", ", "\t", "", ". ", "\u00a0", "\n \n"]
+
+
+def _all_patterns():
+    """Every pattern the markers search with."""
+    import re
+
+    from fingerprint.features import style
+
+    tables = [style._OPENERS, style._CLOSERS, style._HEDGES]
+    return [
+        *(v for v in vars(style).values() if isinstance(v, re.Pattern)),
+        *(p for t in tables for _, p in t.values()),
+        *style._SELF_ID.values(),
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_MORE_PIECES), st.sampled_from(_SEPARATORS)), min_size=1, max_size=30))
+def test_rewritten_searches_equal_the_patterns_as_written(pieces):
+    """_Search's leading-assertion and lower-casing rewrites, and _contractions, find what re finds."""
+    from fingerprint.features import style
+
+    text = "".join(p + sep for p, sep in pieces)
+    c = style._Text(text)
+    for part in (slice(None), style._HEAD, style._TAIL):
+        for pattern in _all_patterns():
+            s = style._Search(pattern)
+            assert s.count(c, part) == len(pattern.findall(text[part])), pattern.pattern
+            assert s.found(c, part) == (pattern.search(text[part]) is not None), pattern.pattern
+    assert style._contractions(c) == len(style._CONTRACTION.findall(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_MORE_PIECES), st.sampled_from(_SEPARATORS)), min_size=0, max_size=30))
+def test_text_quantities_equal_their_definitions(pieces):
+    """Sentence and paragraph lengths from the text's shape, and counts from its ASCII bytes, are exact."""
+    from fingerprint.features import style
+
+    text = "".join(p + sep for p, sep in pieces)
+    c = style._Text(text)
+
+    def lengths(parts):
+        return [len(style._WORD.findall(p)) for p in parts if p.strip()]
+
+    assert c.words == style._WORD.findall(text)
+    assert c.sents.tolist() == lengths(style._SENT_SPLIT.split(text))
+    assert c.paras.tolist() == lengths(style._PARA_SPLIT.split(text))
+    assert c.letters == sum(map(str.isalpha, text))
+    plain = style._Text(text)
+    plain.ascii = None
+    for name in ("uppercase_ratio", "digit_rate", "emoji_rate", "punct_curly_quote", "punct_em_dash"):
+        m = MARKERS[STYLE_MARKER_NAMES.index(name)]
+        assert m.compute(c) == m.compute(plain), name
+
+
+@pytest.mark.parametrize(
+    ("pattern", "top"),
+    [(r"\ba|b", True), (r"\b(?:a|b)", False), (r"[|]a", False), (r"\|a", False), (r"(a)|b", True),
+     (r"[]|]x", False), (r"[^]|]x", False), (r"\b[(]a|b", True), (r"a(?:b|c)d", False)],
+)  # fmt: skip
+def test_top_level_alternation_is_seen(pattern, top):
+    """A leading \\b binds to the first alternative of "\\ba|b" only: such a pattern is not rewritten."""
+    import re
+
+    from fingerprint.features import style
+
+    assert style._alternates_at_top(pattern) is top
+    assert bool(style._Search(re.compile("(?<!x)" + pattern))._split) is not top

@@ -39,6 +39,7 @@ import hashlib
 import itertools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from importlib import resources
@@ -129,6 +130,30 @@ def _even_runs(lengths: np.ndarray, jobs: int) -> list[tuple[int, int]]:
     ends = np.cumsum(lengths)
     cuts = np.searchsorted(ends, ends[-1] * np.arange(1, jobs) / jobs) if len(ends) else []
     return list(itertools.pairwise(sorted({0, *np.asarray(cuts).tolist(), len(lengths)})))
+
+
+def _indexed(i: int, f: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[int, Any]:
+    return i, f(*args, **kwargs)
+
+
+def _run_overlapped(tasks: list[Any], main_task: Callable[[], Any], n_jobs: int | None) -> tuple[list[Any], Any]:
+    """Run joblib ``tasks`` in worker processes and ``main_task`` in this one; return their results.
+
+    ``main_task`` starts once every task has started and a worker has finished its last one, so it
+    fills the time that worker would sit idle instead of slowing the others down.  In a fit, 5 score
+    folds and the style markers on 2 workers leave one idle for most of the last fold (~80 s of a
+    ~250 s fit), and the n-gram block's vocabulary, matrix and SVD (~25 s) fit in it.
+    """
+    results: list[Any] = [None] * len(tasks)
+    # the main task's turn: after this many results (0: a worker is idle from the start)
+    turn = max(len(tasks) - effective_n_jobs(n_jobs) + 1, 0)
+    out = main_task() if turn == 0 else None
+    work = (delayed(_indexed)(i, f, *a, **kw) for i, (f, a, kw) in enumerate(tasks))
+    for n_done, (i, r) in enumerate(Parallel(n_jobs=n_jobs, return_as="generator_unordered")(work), 1):
+        results[i] = r
+        if n_done == turn:
+            out = main_task()
+    return results, out
 
 
 def _signed_log(a: np.ndarray) -> np.ndarray:
@@ -302,31 +327,17 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self._no_scores()
         plan = self._score_folds(texts, y, groups) if y is not None and self.n_score_features > 0 else None
         spans = _analyse(texts, self.score_words if plan else None)  # one analysis for every block
-        # the n-gram block: the n-grams found in most texts (the vocabularies CharNgrams((1, 4)) and
-        # WordNgrams((1, 2)) learn with max_features), log(1 + tf), no idf, L2 per analyzer
-        self.vocabulary_char_ = np.asarray(fastgrams.top_ngrams(spans[0], self.n_char), dtype=str)
-        self.vocabulary_word_ = np.asarray(fastgrams.top_ngrams(spans[1], self.n_word), dtype=str)
-        self._char_index = fastgrams.VocabularyIndex(list(self.vocabulary_char_))
-        self._word_index = fastgrams.VocabularyIndex(list(self.vocabulary_word_))
-        Z = self._ngram_matrix(spans)
         H = _hashed_ngrams(spans) if plan else None
-        del spans  # the largest object of a fit (~32 bytes per n-gram): freed before the score block's workers
+        held = [spans[:2]]  # the n-gram block's spans, freed as soon as that block is fitted
+        del spans
         self._style = StyleMarkers().fit(["x"])
         lengths, jobs = self._workers_for(texts)
         # the style markers run in the score block's workers, after its folds: 5 folds on 2 workers
-        # leave one idle for the last fold, and the markers (~1.7 ms per answer) fit in that time
+        # leave one idle for the last fold, and the markers (~1 ms per answer) and, in this process,
+        # the n-gram block fit in that time
         style_runs = [delayed(self._style.transform)(texts[a:b]) for a, b in _even_runs(lengths, jobs)]
-        scores, style_parts = self._fit_scores(len(texts), H, plan, style_runs)
+        scores, style_parts, proj = self._fit_scores(len(texts), H, plan, style_runs, lambda: self._fit_ngrams(held))
         emb = self._fit_embeddings(texts)
-        self.ngram_mean_ = np.asarray(Z.mean(axis=0)).ravel()
-        k = int(min(self.n_components, Z.shape[0] - 1, Z.shape[1]))
-        Zc = Z.toarray() - self.ngram_mean_
-        _, _, vt = randomized_svd(Zc, k, n_iter=4, random_state=self.random_state)
-        # stored in float16 (halves a shipped space); rounded now so fit and transform agree exactly
-        self.components_ = vt.astype(np.float16).astype(np.float32)
-        proj = Zc @ self.components_.T.astype(np.float64)
-        # one scale for the whole block keeps relative PC variances intact
-        self.ngram_unit_ = float(np.sqrt((proj**2).sum(axis=1).mean() / k)) or 1.0
         S = _signed_log(np.vstack(style_parts))
         self.style_mean_ = S.mean(axis=0)
         sd = S.std(axis=0)
@@ -334,6 +345,29 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self._finish()
         parts = [proj * self._ngram_factor, (S - self.style_mean_) / self.style_scale_, scores]
         return np.hstack([*parts, emb * self._embedding_factor] if emb is not None else parts)
+
+    def _fit_ngrams(self, held: list[tuple[fastgrams.Spans, fastgrams.Spans]]) -> np.ndarray:
+        """Fit the n-gram block on the spans in ``held`` (emptied: they are freed); return its projection."""
+        chars, words = held.pop()
+        # the n-grams found in most texts (the vocabularies CharNgrams((1, 4)) and WordNgrams((1, 2))
+        # learn with max_features), log(1 + tf), no idf, L2 per analyzer
+        self.vocabulary_char_ = np.asarray(fastgrams.top_ngrams(chars, self.n_char), dtype=str)
+        self.vocabulary_word_ = np.asarray(fastgrams.top_ngrams(words, self.n_word), dtype=str)
+        self._char_index = fastgrams.VocabularyIndex(list(self.vocabulary_char_))
+        self._word_index = fastgrams.VocabularyIndex(list(self.vocabulary_word_))
+        Z = self._ngram_matrix((chars, words, None))
+        del chars, words  # the largest objects of a fit (~32 bytes per n-gram)
+        self.ngram_mean_ = np.asarray(Z.mean(axis=0)).ravel()
+        k = int(min(self.n_components, Z.shape[0] - 1, Z.shape[1]))
+        Zc = Z.toarray() - self.ngram_mean_
+        del Z
+        _, _, vt = randomized_svd(Zc, k, n_iter=4, random_state=self.random_state)
+        # stored in float16 (halves a shipped space); rounded now so fit and transform agree exactly
+        self.components_ = vt.astype(np.float16).astype(np.float32)
+        proj = Zc @ self.components_.T.astype(np.float64)
+        # one scale for the whole block keeps relative PC variances intact
+        self.ngram_unit_ = float(np.sqrt((proj**2).sum(axis=1).mean() / k)) or 1.0
+        return proj
 
     def _fit_embeddings(self, texts: list[str]) -> np.ndarray | None:
         self.embeddings_ = None
@@ -386,28 +420,34 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     def _fit_scores(
         self, n_texts: int, H: sp.csr_matrix | None, plan: tuple[np.ndarray, np.ndarray, list[Any]] | None,
-        side_tasks: list[Any],
-    ) -> tuple[np.ndarray, list[Any]]:
+        side_tasks: list[Any], main_task: Callable[[], Any],
+    ) -> tuple[np.ndarray, list[Any], Any]:
         """Learn the score block from the texts' hashed n-grams ``H``; return their cross-fitted, scaled scores.
 
         ``plan`` is :meth:`_score_folds`' (``None``: no score block).  ``side_tasks`` (joblib ``delayed``
-        calls) run in the same workers after the folds; their results come back second.
+        calls) run in the same workers after the folds; their results come back second.  ``main_task``
+        runs in this process once a worker has nothing left to start (see :func:`_run_overlapped`);
+        its result comes back third.
         """
         if plan is None or H is None:
-            return np.zeros((n_texts, 0)), [f(*a, **kw) for f, a, kw in side_tasks]
+            return np.zeros((n_texts, 0)), [f(*a, **kw) for f, a, kw in side_tasks], main_task()
         y, classes, folds = plan
+        # the workers get these, not the space: main_task fits the rest of the space while they run
+        C, seed, n_keep = self.score_C, self.random_state, self.n_score_features
 
         def fit_pruned(rows: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            svm = LinearSVC(C=self.score_C, random_state=self.random_state).fit(H[rows], y[rows])
+            svm = LinearSVC(C=C, random_state=seed).fit(H[rows], y[rows])
             coef = svm.coef_  # (n_scores, n_buckets); one row for two classes
-            keep = np.sort(np.argsort(-np.einsum("kf,kf->f", coef, coef), kind="stable")[: self.n_score_features])
+            keep = np.sort(np.argsort(-np.einsum("kf,kf->f", coef, coef), kind="stable")[:n_keep])
             # float16 as stored, so cross-fitted and transformed scores use the same rounding
             return keep.astype(np.int32), coef[:, keep].T.astype(np.float16).astype(np.float32), svm.intercept_
 
         oof = np.zeros((n_texts, 1 if len(classes) == 2 else len(classes)))
         # processes, not threads: liblinear's random generator is global, so threads would make
         # the result depend on scheduling (joblib memory-maps H for the workers)
-        done = Parallel(n_jobs=self.n_jobs)([*(delayed(fit_pruned)(train) for train, _ in folds), *side_tasks])
+        done, main = _run_overlapped(
+            [*(delayed(fit_pruned)(train) for train, _ in folds), *side_tasks], main_task, self.n_jobs
+        )
         fitted, side = done[: len(folds)], done[len(folds) :]
         for (_, test), (keep, coef, b) in zip(folds, fitted, strict=True):
             oof[test] = H[test][:, keep] @ coef + b
@@ -428,7 +468,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.score_classes_ = classes.astype(str)
         # one scale for the block (unit RMS of the centred held-out scores) keeps score differences intact
         self.score_unit_ = float(np.sqrt(((oof - oof.mean(axis=0)) ** 2).mean())) or 1.0
-        return oof * (self.score_scale / self.score_unit_), side
+        return oof * (self.score_scale / self.score_unit_), side, main
 
     def _finish(self) -> None:
         k = self.components_.shape[0]
