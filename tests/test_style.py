@@ -246,7 +246,7 @@ def test_lowercased_fast_path_equals_the_case_insensitive_patterns(pieces):
     text = "".join(p + sep for p, sep in pieces).strip() or "x"
     fast = style._Text(text)
     slow = style._Text(text)
-    slow.low = slow.ascii = None  # force the patterns as written and the str methods
+    slow.low = slow.ascii = None  # force the case-insensitive patterns and the str methods
     slow.has_vendor = style._ANY_VENDOR.search(text) is not None
     assert fast.low is not None and fast.has_vendor == slow.has_vendor
     assert [m.compute(fast) for m in MARKERS] == [m.compute(slow) for m in MARKERS]
@@ -326,4 +326,16 @@ def test_top_level_alternation_is_seen(pattern, top):
     from fingerprint.features import style
 
     assert style._alternates_at_top(pattern) is top
-    assert bool(style._Search(re.compile("(?<!x)" + pattern))._split) is not top
+    assert (style._Search(re.compile("(?<!x)" + pattern)).split is not None) is not top
+
+
+def test_the_markers_leading_assertions_are_rewritten():
+    """The rewrite is in use (else the equality test above compares findall with findall)."""
+    from fingerprint.features import style
+
+    for pattern in (style._FIRST_SING, style._TRANSITION, style._ITALIC, style._INLINE_CODE, style._ANY_VENDOR,
+                    *(p for _, p in style._HEDGES.values())):  # fmt: skip
+        s = style._Search(pattern)
+        assert s.split is not None, pattern.pattern
+        assert (s.split_lowered is not None) is (s.lowered is not None), pattern.pattern
+    assert style._Search(style._FIRST_SING).split_lowered is not None

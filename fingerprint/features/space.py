@@ -147,9 +147,10 @@ def _run_overlapped(tasks: list[Any], main_task: Callable[[], Any], n_jobs: int 
     results: list[Any] = [None] * len(tasks)
     # the main task's turn: after this many results (0: a worker is idle from the start)
     turn = max(len(tasks) - effective_n_jobs(n_jobs) + 1, 0)
-    out = main_task() if turn == 0 else None
     work = (delayed(_indexed)(i, f, *a, **kw) for i, (f, a, kw) in enumerate(tasks))
-    for n_done, (i, r) in enumerate(Parallel(n_jobs=n_jobs, return_as="generator_unordered")(work), 1):
+    done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(work)  # dispatching starts here
+    out = main_task() if turn == 0 else None
+    for n_done, (i, r) in enumerate(done, 1):
         results[i] = r
         if n_done == turn:
             out = main_task()

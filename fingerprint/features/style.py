@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -59,6 +59,7 @@ _PARA_SPLIT = re.compile(r"\n\s*\n")
 _CONTRACTION = re.compile(r"\b\w+['\u2019](?:s|t|re|ve|ll|d|m)\b", re.IGNORECASE)
 # what _contractions searches for: the apostrophe and ending of a contraction, then its word before it
 _CONTRACTION_END = re.compile(r"['\u2019](?:s|t|re|ve|ll|d|m)\b", re.IGNORECASE)
+_CONTRACTION_END_LOWER = re.compile(_CONTRACTION_END.pattern)  # for lower-cased ASCII text (see _Search)
 _AFTER_WORD_CHAR = re.compile(r"(?<=\w)")
 _FIRST_SING = re.compile(r"\b(?:i|me|my|mine|myself)\b", re.IGNORECASE)
 _FIRST_PLUR = re.compile(r"\b(?:we|us|our|ours|ourselves)\b", re.IGNORECASE)
@@ -184,9 +185,12 @@ _ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
 _ASCII_UPPER, _ASCII_DIGITS = bytes(range(65, 91)), b"0123456789"
 
 
-def _ascii_count(data: bytes, chars: bytes) -> int:
-    """How many bytes of ``data`` are in ``chars`` (bytes.translate deletes them at C speed)."""
-    return len(data) - len(data.translate(None, chars))
+def _class_count(c: _Text, ascii_chars: bytes, test: Callable[[str], bool]) -> int:
+    """How many characters of the text pass ``test`` (``str.isalpha`` ...): on an ASCII text, those in
+    ``ascii_chars``, counted on its bytes (``bytes.translate`` deletes them at C speed)."""
+    if c.ascii is not None:
+        return len(c.ascii) - len(c.ascii.translate(None, ascii_chars))
+    return sum(map(test, c.text))  # map over str methods: C speed
 
 
 def _safe_stats(a: np.ndarray) -> tuple[float, float]:
@@ -231,8 +235,7 @@ class _Text:
         ascii_text = text.isascii()
         self.low = text.lower() if ascii_text else None
         self.ascii = text.encode("ascii") if ascii_text else None  # its bytes, for counts of character classes
-        b = self.ascii
-        self.letters = _ascii_count(b, _ASCII_LETTERS) if b is not None else sum(map(str.isalpha, text))
+        self.letters = _class_count(self, _ASCII_LETTERS, str.isalpha)
         self.has_vendor = _ANY_VENDOR_SEARCH.found(self)  # cheap pre-check: most texts name none
 
 
@@ -348,11 +351,12 @@ class _Search:
       same pattern without the flag finds in the lower-cased text (same length, same positions,
       ``\w`` and ``\b`` unchanged); other texts use the pattern as written.
     * **Leading assertion.**  A pattern that starts with ``\b`` or a lookbehind cannot use ``re``'s
-      literal-prefix scan, and tries every position (10-15x slower on these markers: 30 us a text
-      instead of 2-3).  Such a pattern matches at a position exactly when its rest matches there
-      and the assertion holds there (the assertion is zero-width and sees the whole string), with
-      the same span.  So the rest is searched for, from left to right as ``re`` would, and a
-      candidate where the assertion fails is skipped by searching again one character on.
+      literal-prefix scan, and tries every position (2-20x slower on these markers, e.g. 30 us an
+      answer instead of 2 for "as an AI": benchmarks/explore/style_patterns.log).  Such a pattern
+      matches at a position exactly when its rest matches there and the assertion holds there
+      (the assertion is zero-width and sees the whole string), with the same span.  So the rest
+      is searched for, from left to right as ``re`` would, and a candidate where the assertion
+      fails is skipped by searching again one character on.
       Counting resumes at each match's end, as ``findall`` does; a pattern that matches the empty
       string is counted as written.
 
@@ -364,52 +368,58 @@ class _Search:
         letters = re.sub(r"\\.", "", pattern.pattern)  # escapes (\W, \S, \u2019 ...) are not literals
         lower_only = pattern.flags & re.IGNORECASE and not re.search("[A-Z]", letters)
         self.lowered = re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE) if lower_only else None
-        head = _LEADING_ASSERTION.match(pattern.pattern)
-        if head and _alternates_at_top(pattern.pattern):
-            head = None  # "\\ba|b": the assertion belongs to the first alternative only
-        self._split: dict[bool, tuple[re.Pattern[str], re.Pattern[str]]] = {}
-        if head:
-            for low, flags in ((False, pattern.flags), (True, pattern.flags & ~re.IGNORECASE)):
-                if not low or lower_only:
-                    assertion = re.compile(head.group(), flags)
-                    self._split[low] = assertion, re.compile(pattern.pattern[head.end() :], flags)
+        self.split, self.split_lowered = _split_assertion(pattern), _split_assertion(self.lowered)
 
-    def target(self, c: _Text, part: slice) -> tuple[str, bool]:
-        """The string to match in (the lower-cased text when the pattern allows it) and whether it is that."""
+    def _variant(self, c: _Text, part: slice) -> tuple[str, re.Pattern[str], tuple[re.Pattern[str], ...] | None]:
+        """The string to match in, the pattern to match with (lower-cased when it can) and its split."""
         if self.lowered is not None and c.low is not None:
-            return c.low[part], True
-        return c.text[part], False
+            return c.low[part], self.lowered, self.split_lowered
+        return c.text[part], self.pattern, self.split
 
     def count(self, c: _Text, part: slice = slice(None)) -> int:
         """``len(pattern.findall(text))``."""
-        text, low = self.target(c, part)
-        split = self._split.get(low)
-        if split is None:
-            return len((self.lowered if low else self.pattern).findall(text))  # type: ignore[union-attr]
-        assertion, rest = split
-        n, m = 0, rest.search(text)
-        while m is not None:
-            if not assertion.match(text, m.start()):
-                # one character on (an empty match at the end has nowhere further to go)
-                m = rest.search(text, m.start() + 1) if m.start() < len(text) else None
-            elif m.end() > m.start():
-                n += 1
-                m = rest.search(text, m.end())
-            else:  # an empty match: findall's rules for those are not worth copying
-                return len((self.lowered if low else self.pattern).findall(text))  # type: ignore[union-attr]
-        return n
+        text, pattern, split = self._variant(c, part)
+        if split is not None:
+            try:
+                return sum(1 for _ in _assertion_matches(text, *split))
+            except _EmptyMatch:
+                pass  # findall's rules for empty matches are not worth copying
+        return len(pattern.findall(text))
 
     def found(self, c: _Text, part: slice = slice(None)) -> bool:
         """``pattern.search(text) is not None``."""
-        text, low = self.target(c, part)
-        split = self._split.get(low)
+        text, pattern, split = self._variant(c, part)
         if split is None:
-            return (self.lowered if low else self.pattern).search(text) is not None  # type: ignore[union-attr]
-        assertion, rest = split
-        m = rest.search(text)
-        while m is not None and not assertion.match(text, m.start()):
+            return pattern.search(text) is not None
+        return next(_assertion_matches(text, *split), None) is not None
+
+
+class _EmptyMatch(Exception):
+    """A rewritten pattern matched the empty string (its count is taken as written)."""
+
+
+def _split_assertion(pattern: re.Pattern[str] | None) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """``(assertion, rest)`` of a pattern that starts with a zero-width assertion, else None (see _Search)."""
+    head = _LEADING_ASSERTION.match(pattern.pattern) if pattern is not None else None
+    if pattern is None or head is None or _alternates_at_top(pattern.pattern):
+        return None  # "\\ba|b": the assertion belongs to the first alternative only
+    return re.compile(head.group(), pattern.flags), re.compile(pattern.pattern[head.end() :], pattern.flags)
+
+
+def _assertion_matches(text: str, assertion: re.Pattern[str], rest: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """The matches ``findall`` finds of the pattern ``assertion + rest``, from left to right.
+
+    Raises ``_EmptyMatch`` after yielding an empty match.
+    """
+    m = rest.search(text)
+    while m is not None:
+        if assertion.match(text, m.start()):
+            yield m
+            if m.end() == m.start():
+                raise _EmptyMatch
+            m = rest.search(text, m.end())
+        else:  # one character on (an empty match at the end has nowhere further to go)
             m = rest.search(text, m.start() + 1) if m.start() < len(text) else None
-        return m is not None
 
 
 _HEAD, _TAIL = slice(None, 80), slice(-200, None)  # what openers and closers look at
@@ -467,14 +477,11 @@ def _type_token_ratio(c: _Text) -> float:
 
 
 def _uppercase_ratio(c: _Text) -> float:
-    if not c.letters:
-        return 0.0
-    upper = _ascii_count(c.ascii, _ASCII_UPPER) if c.ascii is not None else sum(map(str.isupper, c.text))
-    return upper / c.letters
+    return (_class_count(c, _ASCII_UPPER, str.isupper) / c.letters) if c.letters else 0.0
 
 
 def _digit_rate(c: _Text) -> float:
-    return (_ascii_count(c.ascii, _ASCII_DIGITS) if c.ascii is not None else sum(map(str.isdigit, c.text))) * c.per_char
+    return _class_count(c, _ASCII_DIGITS, str.isdigit) * c.per_char
 
 
 _EMOJI_SEARCH = _Search(_EMOJI)
@@ -482,9 +489,6 @@ _EMOJI_SEARCH = _Search(_EMOJI)
 
 def _emoji_rate(c: _Text) -> float:
     return 0.0 if c.ascii is not None else _EMOJI_SEARCH.count(c) * c.per_char  # every emoji is non-ASCII
-
-
-_CONTRACTION_END_SEARCH = _Search(_CONTRACTION_END)
 
 
 def _contractions(c: _Text) -> int:
@@ -497,18 +501,17 @@ def _contractions(c: _Text) -> int:
     So: each ``'s``-like ending preceded by a word character that is not the previous match's
     last character counts once.
     """
-    text, low = _CONTRACTION_END_SEARCH.target(c, slice(None))
-    pattern = _CONTRACTION_END_SEARCH.lowered if low else _CONTRACTION_END
+    text, pattern = (c.low, _CONTRACTION_END_LOWER) if c.low is not None else (c.text, _CONTRACTION_END)
     n = end = 0
-    m = pattern.search(text)  # type: ignore[union-attr]
+    m = pattern.search(text)
     while m is not None:
         start = m.start()
         if start > end and _AFTER_WORD_CHAR.match(text, start):
             n += 1
             end = m.end()
-            m = pattern.search(text, end)  # type: ignore[union-attr]
+            m = pattern.search(text, end)
         else:
-            m = pattern.search(text, start + 1)  # type: ignore[union-attr]
+            m = pattern.search(text, start + 1)
     return n
 
 
