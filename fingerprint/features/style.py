@@ -59,7 +59,6 @@ _PARA_SPLIT = re.compile(r"\n\s*\n")
 _CONTRACTION = re.compile(r"\b\w+['\u2019](?:s|t|re|ve|ll|d|m)\b", re.IGNORECASE)
 # what _contractions searches for: the apostrophe and ending of a contraction, then its word before it
 _CONTRACTION_END = re.compile(r"['\u2019](?:s|t|re|ve|ll|d|m)\b", re.IGNORECASE)
-_CONTRACTION_END_LOWER = re.compile(_CONTRACTION_END.pattern)  # for lower-cased ASCII text (see _Search)
 _AFTER_WORD_CHAR = re.compile(r"(?<=\w)")
 _FIRST_SING = re.compile(r"\b(?:i|me|my|mine|myself)\b", re.IGNORECASE)
 _FIRST_PLUR = re.compile(r"\b(?:we|us|our|ours|ourselves)\b", re.IGNORECASE)
@@ -370,7 +369,9 @@ class _Search:
         self.lowered = re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE) if lower_only else None
         self.split, self.split_lowered = _split_assertion(pattern), _split_assertion(self.lowered)
 
-    def _variant(self, c: _Text, part: slice) -> tuple[str, re.Pattern[str], tuple[re.Pattern[str], ...] | None]:
+    def variant(
+        self, c: _Text, part: slice = slice(None)
+    ) -> tuple[str, re.Pattern[str], tuple[re.Pattern[str], ...] | None]:
         """The string to match in, the pattern to match with (lower-cased when it can) and its split."""
         if self.lowered is not None and c.low is not None:
             return c.low[part], self.lowered, self.split_lowered
@@ -378,7 +379,7 @@ class _Search:
 
     def count(self, c: _Text, part: slice = slice(None)) -> int:
         """``len(pattern.findall(text))``."""
-        text, pattern, split = self._variant(c, part)
+        text, pattern, split = self.variant(c, part)
         if split is not None:
             try:
                 return sum(1 for _ in _assertion_matches(text, *split))
@@ -388,7 +389,7 @@ class _Search:
 
     def found(self, c: _Text, part: slice = slice(None)) -> bool:
         """``pattern.search(text) is not None``."""
-        text, pattern, split = self._variant(c, part)
+        text, pattern, split = self.variant(c, part)
         if split is None:
             return pattern.search(text) is not None
         return next(_assertion_matches(text, *split), None) is not None
@@ -491,6 +492,9 @@ def _emoji_rate(c: _Text) -> float:
     return 0.0 if c.ascii is not None else _EMOJI_SEARCH.count(c) * c.per_char  # every emoji is non-ASCII
 
 
+_CONTRACTION_END_SEARCH = _Search(_CONTRACTION_END)
+
+
 def _contractions(c: _Text) -> int:
     r"""``len(_CONTRACTION.findall(text))``, found from the apostrophe (~6x faster).
 
@@ -501,7 +505,7 @@ def _contractions(c: _Text) -> int:
     So: each ``'s``-like ending preceded by a word character that is not the previous match's
     last character counts once.
     """
-    text, pattern = (c.low, _CONTRACTION_END_LOWER) if c.low is not None else (c.text, _CONTRACTION_END)
+    text, pattern, _ = _CONTRACTION_END_SEARCH.variant(c)  # lower-cased like every other pattern
     n = end = 0
     m = pattern.search(text)
     while m is not None:
