@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: demo test lint bench bench-quick docs docs-serve clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py fingerprint/features/_cgrams.c
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,embeddings]"

@@ -1,5 +1,7 @@
 """The vectorised n-gram counter equals scikit-learn's vectorizers exactly."""
 
+import shutil
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,6 +11,22 @@ from sklearn.utils import murmurhash3_32
 
 from fingerprint.features import fastgrams as fg
 from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN
+
+_COMPILED = fg._C  # None where the C kernels could not be built
+
+
+@pytest.fixture(scope="module", autouse=True, params=["compiled", "numpy"])
+def implementation(request):
+    """Every test here runs on the compiled kernels and on the numpy code they replace (same results).
+
+    Module-scoped (set by hand, not monkeypatch) so that hypothesis' examples share it.
+    """
+    if request.param == "compiled" and _COMPILED is None:
+        pytest.skip("the compiled kernels are not built here (no C compiler at install)")
+    fg._C = _COMPILED if request.param == "compiled" else None
+    yield request.param
+    fg._C = _COMPILED
+
 
 # letters, digits, punctuation, every kind of whitespace run, accents, CJK, emoji, combining marks
 ALPHABET = st.sampled_from(list("aAbBzZ019 .,!?'-*#|_\n\t\r\x0b\x0c\u00a0\u2003éÉßİıſK日本😀🇫🇷\u0301\u200d—…"))
@@ -177,3 +195,93 @@ def test_hashing_in_chunks_gives_the_same_spans(monkeypatch, chunk):
         _same(got, _sk("count", vocabulary=seen[::2], **kw).transform(texts))
         for top in (3, None):
             assert fg.top_ngrams(spans, top) == _sk_top(texts, kw, top, 1)
+
+
+# --- the compiled kernels themselves ----------------------------------------------------------------------
+
+
+def test_the_compiled_kernels_are_built_where_a_compiler_is():
+    """An install with a C compiler (CI, `make test`) builds the kernels: the numpy code is a fallback only."""
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no C compiler here")
+    assert fg.COMPILED and _COMPILED is not None
+
+
+def _kernels():
+    if _COMPILED is None:
+        pytest.skip("the compiled kernels are not built here")
+    return _COMPILED
+
+
+def test_kernels_refuse_spans_outside_their_buffer():
+    C = _kernels()
+    buf = np.frombuffer(b"hello", dtype=np.uint8)
+    h, p = np.empty(1, np.int32), np.empty(1, np.uint64)
+    for start, length in ((3, 3), (-1, 1), (0, -1), (6, 0)):
+        with pytest.raises(ValueError, match="outside a buffer of 5 bytes"):
+            C.hash_spans(buf, np.array([start]), np.array([length]), h, p)
+    C.hash_spans(buf, np.array([5]), np.array([0]), h, p)  # an empty span at the end is inside
+    assert int(h[0]) == murmurhash3_32(b"")
+
+
+def test_kernels_refuse_mismatched_sizes_and_bad_tables():
+    C = _kernels()
+    buf = np.frombuffer(b"hello", dtype=np.uint8)
+    with pytest.raises(ValueError, match="out_hash: 2 against 1"):
+        C.hash_spans(buf, np.array([0]), np.array([1]), np.empty(2, np.int32), np.empty(1, np.uint64))
+    with pytest.raises(ValueError, match="n-grams for"):  # outputs not sized for the n-grams
+        C.unit_ngrams(np.arange(3), np.arange(1, 4), np.array([3]), 1, 2, *(np.empty(4, t) for t in "qqi"))
+    table = fg._HashTable(np.array([5, 7], dtype=np.int32))
+    hashes, first, links, bits = table.links()
+    looped = links.copy()
+    looped[:] = 0  # a chain that points back: would never end
+    out = np.empty(1, np.int64), np.empty(1, np.int64)
+    with pytest.raises(ValueError, match="not forward"):
+        C.table_pairs(np.array([5], np.int32), hashes, first, looped, bits, *out)
+    with pytest.raises(ValueError, match="bucket heads"):
+        C.table_pairs(np.array([5], np.int32), hashes, first, links, bits + 1, *out)
+    with pytest.raises(TypeError):  # a read-only output
+        C.hashed_columns(np.zeros(1, np.int32), 8, np.frombuffer(b"\0\0\0\0", dtype=np.int32))
+
+
+def test_table_pairs_grow_their_output_for_shared_hashes():
+    """Entries sharing a hash give more pairs than queries: the compiled lookup asks again with room."""
+    table = fg._HashTable(np.array([3, 3, 3, 9], dtype=np.int32))
+    i, entry = table.pairs(np.array([3, 4], dtype=np.int32))
+    assert sorted(zip(i.tolist(), entry.tolist(), strict=True)) == [(0, 0), (0, 1), (0, 2)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=20), min_size=1, max_size=8), st.lists(st.integers(-(2**31), 2**31 - 1), max_size=8))
+def test_compiled_kernels_equal_the_numpy_code(parts, hashes):
+    """Span by span: hashes, prefixes, n-gram spans and hashed columns of both implementations agree."""
+    if _COMPILED is None:
+        pytest.skip("the compiled kernels are not built here")
+    buf = np.frombuffer(b"".join(parts), dtype=np.uint8)
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
+    start, length = offsets[:-1], np.diff(offsets)
+    def both():
+        spans = fg._unit_ngrams(buf, start, offsets[1:], np.array([len(parts)]), (1, 3))
+        return fg._hash_spans(buf, start, length), spans, fg.hashed_counts(spans, 2**20)
+
+    before = fg._C
+    try:
+        fg._C = None
+        ref = both()
+        fg._C = _COMPILED
+        got = both()
+    finally:
+        fg._C = before
+    ref_cols, got_cols = ref[2], got[2]
+    (ref_hash, ref_prefix), (got_hash, got_prefix) = ref[0], got[0]
+    np.testing.assert_array_equal(ref_hash, got_hash)
+    np.testing.assert_array_equal(ref_prefix, got_prefix)
+    for f in ("start", "length", "row", "hash", "prefix"):
+        np.testing.assert_array_equal(getattr(ref[1], f), getattr(got[1], f))
+    _same(ref_cols, got_cols)
+    h = np.array(hashes, dtype=np.int32)
+    for n in (1, 7, 2**20, 2**31):
+        col = np.empty(h.size, np.int32)
+        _COMPILED.hashed_columns(h, n, col)
+        expect = [(2**31 - 1 - (n - 1)) % n if x == -(2**31) else abs(x) % n for x in hashes]
+        assert col.tolist() == expect

@@ -23,6 +23,11 @@ Supported analyzers (the library's own; anything else falls back to scikit-learn
 
 Equality with scikit-learn is tested on random Unicode (``tests/test_fastgrams.py``); lone
 surrogates, which scikit-learn's hashing cannot encode, are hashed as their ``surrogatepass`` bytes.
+
+The per-span loops (hashing, building spans, looking spans up in a table) run in a small C module,
+``_cgrams``, built when the package is installed; where it could not be built (no C compiler)
+the numpy code below does the same work with the same results, 2-3x slower.
+:data:`COMPILED` says which one runs; the tests run both.
 """
 
 from __future__ import annotations
@@ -35,9 +40,17 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "Spans", "VocabularyIndex", "char_spans", "hashed_counts", "murmur3", "top_ngrams", "vocabulary_counts",
+    "COMPILED", "Spans", "VocabularyIndex", "char_spans", "hashed_counts", "murmur3", "top_ngrams", "vocabulary_counts",
     "word_spans",
 ]  # fmt: skip
+
+try:
+    from . import _cgrams as _C
+except ImportError:  # not built (no C compiler at install): the numpy code below, same results
+    _C = None
+
+#: Whether the compiled kernels run (``False``: the numpy code, same results, slower).
+COMPILED = _C is not None
 
 #: scikit-learn's ``_VectorizerMixin._white_spaces`` (applied by the "char" analyzer only).
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -150,9 +163,12 @@ def _hash_spans(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple
     from that read with whole-array operations; longer ones go through :func:`murmur3`.  The spans
     are hashed :data:`_HASH_CHUNK` at a time.
     """
-    words = _words64(buf)
     out = np.empty(len(start), dtype=np.int32)
     prefix = np.empty(len(start), dtype=np.uint64)
+    if _C is not None:
+        _C.hash_spans(buf, start, length, out, prefix)
+        return out, prefix
+    words = _words64(buf)
     for a in range(0, len(start), _HASH_CHUNK):
         part = slice(a, a + _HASH_CHUNK)
         out[part], prefix[part] = _hash_chunk(words, start[part], length[part])
@@ -199,6 +215,10 @@ def _unit_ngrams(
     size = int(sum(int(p.sum()) for p in per_order))
     # filled in place, one order at a time (not concatenated: that would hold every span twice)
     starts, lengths, rows = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.empty(size, np.int32)
+    if _C is not None:
+        unit_start, unit_end = np.ascontiguousarray(unit_start, np.int64), np.ascontiguousarray(unit_end, np.int64)
+        _C.unit_ngrams(unit_start, unit_end, counts, ngram_range[0], ngram_range[1], starts, lengths, rows)
+        return _spans(buf, starts, lengths, rows, len(counts))
     at = 0
     for n, per_text in zip(orders, per_order, strict=True):
         total = int(per_text.sum())
@@ -269,6 +289,10 @@ def _count(rows: np.ndarray, cols: np.ndarray, n_texts: int, n_cols: int) -> sp.
 
 def hashed_counts(spans: Spans, n_features: int) -> sp.csr_matrix:
     """``HashingVectorizer(n_features, alternate_sign=False, norm=None)``'s counts of the spans."""
+    if _C is not None and n_features <= 2**31:
+        col = np.empty(spans.hash.size, dtype=np.int32)
+        _C.hashed_columns(spans.hash, n_features, col)
+        return _count(spans.row, col, spans.n_texts, n_features)
     col = np.empty(spans.hash.size, dtype=np.int64 if n_features > 2**31 else np.int32)
     for a in range(0, spans.hash.size, _HASH_CHUNK):
         h = spans.hash[a : a + _HASH_CHUNK].astype(np.int64)
@@ -334,8 +358,21 @@ class _HashTable:
         self._first = np.full(1 << self._bits, -1, dtype=np.int32)
         self._first[b[head]] = order[head]
 
+    def links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """The table as the compiled kernels take it: entry hashes, bucket heads, chain links, bits."""
+        return self.hash, self._first, self._next, self._bits
+
     def pairs(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(i, entry)`` for every query ``i`` and entry with ``hash[entry] == query[i]``."""
+        if _C is not None:
+            query = np.ascontiguousarray(query, dtype=np.int32)
+            cap = query.size  # enough unless entries share hashes (a vocabulary's colliding n-grams)
+            while True:
+                i, entry = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
+                n = _C.table_pairs(query, *self.links(), i, entry)
+                if n <= cap:
+                    return i[:n], entry[:n]
+                cap = n
         entry = self._first[query.view(np.uint32) & np.uint32((1 << self._bits) - 1)]
         i = np.flatnonzero(entry >= 0)
         entry = entry[i]
@@ -396,6 +433,11 @@ class VocabularyIndex:
 
     def columns(self, spans: Spans) -> tuple[np.ndarray, np.ndarray]:
         """``(span_index, column)`` of the spans that are vocabulary entries."""
+        if _C is not None:
+            i, col = np.empty(spans.hash.size, dtype=np.int64), np.empty(spans.hash.size, dtype=np.int64)
+            n = _C.vocabulary_lookup(spans.buf, spans.start, spans.length, spans.hash, self._buf, self._start,
+                                     self._length, *self._table.links(), i, col)  # fmt: skip
+            return i[:n], col[:n]
         found, cols = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for idx, col in self._table.chunked_pairs(spans.hash):  # a chunk at a time: the comparison's temporaries
             ok = _spans_equal(spans.buf, spans.start[idx], spans.length[idx], spans.prefix[idx],

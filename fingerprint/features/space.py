@@ -593,7 +593,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     #: Characters per transform chunk: bounds the n-gram counter's memory (~40 bytes per character,
     #: measured: about 40 MB per chunk) whatever the number of texts.
-    _CHUNK_CHARS = 1_000_000
+    _CHUNK_CHARS = 300_000
     #: Fewer characters than this are transformed in this process: starting workers and sending them
     #: the space (~30 MB) costs about what 300 answers take to featurise.
     _PARALLEL_CHARS = 500_000

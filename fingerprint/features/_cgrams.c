@@ -1,0 +1,352 @@
+/* Compiled kernels of fingerprint.features.fastgrams: the same results as its numpy code, one loop each.
+ *
+ * The numpy code hashes every n-gram span with ~40 whole-array passes (MurmurHash3's steps, one
+ * pass per 4-byte block) and looks spans up in a chained hash table one chain level at a time;
+ * each pass reads and writes every span's temporaries.  Here each span is hashed, or looked up
+ * and compared, once, in registers.  Measured on the `dev` answers of alpaca_eval_train
+ * (benchmarks/speed.py): see the speed report.
+ *
+ * Arguments are buffers (numpy arrays) whose dtypes the Python wrappers in fastgrams.py fix:
+ * int64 offsets and lengths, int32 hashes and table links, uint64 prefixes, uint8 text bytes.
+ * Every offset is checked against its buffer before any work, so a wrong call raises instead of
+ * reading outside memory.  The loops run without the GIL.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* MurmurHash3_x86_32 (Austin Appleby, public domain), as scikit-learn's murmurhash3_32. */
+static inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+static inline uint32_t murmur3_32(const uint8_t *data, int64_t len) {
+    const uint32_t c1 = 0xcc9e2d51u, c2 = 0x1b873593u;
+    uint32_t h = 0; /* seed 0: HashingVectorizer's */
+    int64_t nblocks = len / 4, i;
+    for (i = 0; i < nblocks; i++) {
+        uint32_t k;
+        memcpy(&k, data + 4 * i, 4); /* little-endian hosts only: checked at import */
+        k *= c1; k = rotl32(k, 15); k *= c2;
+        h ^= k; h = rotl32(h, 13); h = h * 5 + 0xe6546b64u;
+    }
+    const uint8_t *tail = data + 4 * nblocks;
+    uint32_t k = 0;
+    switch (len & 3) {
+    case 3: k ^= (uint32_t)tail[2] << 16; /* fall through */
+    case 2: k ^= (uint32_t)tail[1] << 8;  /* fall through */
+    case 1: k ^= tail[0]; k *= c1; k = rotl32(k, 15); k *= c2; h ^= k;
+    }
+    h ^= (uint32_t)len;
+    h ^= h >> 16; h *= 0x85ebca6bu; h ^= h >> 13; h *= 0xc2b2ae35u; h ^= h >> 16;
+    return h;
+}
+
+/* --- buffer helpers ------------------------------------------------------------------------- */
+
+/* n items of `size` bytes in a buffer, or -1 with an exception when its length is not a multiple. */
+static Py_ssize_t items(Py_buffer *b, Py_ssize_t size, const char *name) {
+    if (b->len % size) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes is not a whole number of %zd-byte items", name, b->len, size);
+        return -1;
+    }
+    return b->len / size;
+}
+
+static int same_count(Py_ssize_t a, Py_ssize_t b, const char *what) {
+    if (a != b) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd against %zd items", what, a, b);
+        return 0;
+    }
+    return 1;
+}
+
+/* Whether every span start[i]:start[i] + length[i] lies inside a buffer of `size` bytes. */
+static int spans_inside(const int64_t *start, const int64_t *length, Py_ssize_t n, Py_ssize_t size) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (start[i] < 0 || length[i] < 0 || start[i] > (int64_t)size - length[i]) {
+            PyErr_Format(PyExc_ValueError, "span %zd (%lld, %lld) lies outside a buffer of %zd bytes", i,
+                         (long long)start[i], (long long)length[i], size);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* --- hash_spans ------------------------------------------------------------------------------ */
+
+PyDoc_STRVAR(hash_spans_doc,
+"hash_spans(buf, start, length, out_hash, out_prefix)\n\n"
+"MurmurHash3 (seed 0, as int32) and the first 8 bytes (little-endian uint64, zero past the span)\n"
+"of every span buf[start[i]:start[i] + length[i]], written into out_hash and out_prefix.");
+
+static PyObject *hash_spans(PyObject *self, PyObject *args) {
+    Py_buffer buf, st, ln, oh, op;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*w*", &buf, &st, &ln, &oh, &op)) return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t n = items(&st, 8, "start");
+    if (n < 0 || !same_count(items(&ln, 8, "length"), n, "length") ||
+        !same_count(items(&oh, 4, "out_hash"), n, "out_hash") ||
+        !same_count(items(&op, 8, "out_prefix"), n, "out_prefix"))
+        goto done;
+    const uint8_t *data = buf.buf;
+    const int64_t *start = st.buf, *length = ln.buf;
+    int32_t *hash = oh.buf;
+    uint64_t *prefix = op.buf;
+    if (!spans_inside(start, length, n, buf.len)) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint8_t *s = data + start[i];
+        uint64_t p = 0;
+        memcpy(&p, s, length[i] < 8 ? (size_t)length[i] : 8);
+        prefix[i] = p;
+        hash[i] = (int32_t)murmur3_32(s, length[i]);
+    }
+    Py_END_ALLOW_THREADS
+    ret = Py_None;
+    Py_INCREF(ret);
+done:
+    PyBuffer_Release(&buf); PyBuffer_Release(&st); PyBuffer_Release(&ln);
+    PyBuffer_Release(&oh); PyBuffer_Release(&op);
+    return ret;
+}
+
+/* --- unit_ngrams ----------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(unit_ngrams_doc,
+"unit_ngrams(unit_start, unit_end, counts, nmin, nmax, out_start, out_length, out_row)\n\n"
+"The n-grams (nmin <= n <= nmax) of consecutive units of each text as byte spans: counts[t] units of\n"
+"text t follow those of text t - 1, unit u is unit_start[u]:unit_end[u], an n-gram of units\n"
+"u .. u + n - 1 spans unit_start[u]:unit_end[u + n - 1].  Order: by n, then text, then position\n"
+"(fastgrams._unit_ngrams' order).  The outputs must hold exactly that many spans.");
+
+static PyObject *unit_ngrams(PyObject *self, PyObject *args) {
+    Py_buffer us, ue, ct, os, ol, orow;
+    int nmin, nmax;
+    if (!PyArg_ParseTuple(args, "y*y*y*iiw*w*w*", &us, &ue, &ct, &nmin, &nmax, &os, &ol, &orow)) return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t n_units = items(&us, 8, "unit_start"), n_texts = items(&ct, 8, "counts");
+    Py_ssize_t n_out = items(&os, 8, "out_start");
+    if (n_units < 0 || n_texts < 0 || n_out < 0 || !same_count(items(&ue, 8, "unit_end"), n_units, "unit_end") ||
+        !same_count(items(&ol, 8, "out_length"), n_out, "out_length") ||
+        !same_count(items(&orow, 4, "out_row"), n_out, "out_row"))
+        goto done;
+    if (nmin < 1 || nmax < nmin) {
+        PyErr_Format(PyExc_ValueError, "ngram range (%d, %d)", nmin, nmax);
+        goto done;
+    }
+    const int64_t *ustart = us.buf, *uend = ue.buf, *counts = ct.buf;
+    int64_t total_units = 0, need = 0;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        if (counts[t] < 0) {
+            PyErr_Format(PyExc_ValueError, "counts[%zd] = %lld", t, (long long)counts[t]);
+            goto done;
+        }
+        total_units += counts[t];
+        for (int n = nmin; n <= nmax; n++) need += counts[t] >= n ? counts[t] - n + 1 : 0;
+    }
+    if (total_units > n_units || need != n_out) {
+        PyErr_Format(PyExc_ValueError, "%lld units counted for %zd given; %lld n-grams for %zd outputs",
+                     (long long)total_units, n_units, (long long)need, n_out);
+        goto done;
+    }
+    int64_t *ostart = os.buf, *olength = ol.buf;
+    int32_t *row = orow.buf;
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t at = 0;
+    for (int n = nmin; n <= nmax; n++) {
+        int64_t first = 0;
+        for (Py_ssize_t t = 0; t < n_texts; t++) {
+            for (int64_t k = 0; k + n <= counts[t]; k++, at++) {
+                ostart[at] = ustart[first + k];
+                olength[at] = uend[first + k + n - 1] - ostart[at];
+                row[at] = (int32_t)t;
+            }
+            first += counts[t];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    ret = Py_None;
+    Py_INCREF(ret);
+done:
+    PyBuffer_Release(&us); PyBuffer_Release(&ue); PyBuffer_Release(&ct);
+    PyBuffer_Release(&os); PyBuffer_Release(&ol); PyBuffer_Release(&orow);
+    return ret;
+}
+
+/* --- chained hash tables (fastgrams._HashTable) ---------------------------------------------- */
+
+/* A _HashTable's arrays: entry hashes, bucket heads (2**bits of them), chain links. */
+typedef struct {
+    Py_buffer hash, first, next;
+    Py_ssize_t n, n_buckets;
+    uint32_t mask;
+} table_t;
+
+static int table_open(table_t *t, int bits) {
+    t->n = items(&t->hash, 4, "table hash");
+    t->n_buckets = items(&t->first, 4, "table heads");
+    if (t->n < 0 || t->n_buckets < 0 || !same_count(items(&t->next, 4, "table links"), t->n, "table links"))
+        return 0;
+    if (bits < 1 || bits > 30 || t->n_buckets != ((Py_ssize_t)1 << bits)) {
+        PyErr_Format(PyExc_ValueError, "%zd bucket heads for %d bits", t->n_buckets, bits);
+        return 0;
+    }
+    t->mask = (uint32_t)((1u << bits) - 1);
+    const int32_t *first = t->first.buf, *next = t->next.buf;
+    for (Py_ssize_t b = 0; b < t->n_buckets; b++)
+        if (first[b] < -1 || first[b] >= t->n) goto bad;
+    /* a link must point forward, so every chain ends (the table chains entries in entry order) */
+    for (Py_ssize_t e = 0; e < t->n; e++)
+        if (next[e] != -1 && (next[e] <= e || next[e] >= t->n)) goto bad;
+    return 1;
+bad:
+    PyErr_SetString(PyExc_ValueError, "table links outside the table or not forward");
+    return 0;
+}
+
+static void table_release(table_t *t) {
+    PyBuffer_Release(&t->hash); PyBuffer_Release(&t->first); PyBuffer_Release(&t->next);
+}
+
+PyDoc_STRVAR(table_pairs_doc,
+"table_pairs(query, hash, first, next, bits, out_i, out_entry) -> int\n\n"
+"Every (i, entry) with hash[entry] == query[i], query by query, entries in chain order, written\n"
+"while they fit in out_i and out_entry; returns how many there are (more than fit: call again).");
+
+static PyObject *table_pairs(PyObject *self, PyObject *args) {
+    Py_buffer q, oi, oe;
+    table_t t;
+    int bits;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*iw*w*", &q, &t.hash, &t.first, &t.next, &bits, &oi, &oe)) return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t nq = items(&q, 4, "query"), cap = items(&oi, 8, "out_i");
+    if (nq < 0 || cap < 0 || !same_count(items(&oe, 8, "out_entry"), cap, "out_entry") || !table_open(&t, bits))
+        goto done;
+    const int32_t *query = q.buf, *hash = t.hash.buf, *first = t.first.buf, *next = t.next.buf;
+    int64_t *out_i = oi.buf, *out_e = oe.buf;
+    Py_ssize_t c = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < nq; i++) {
+        for (int32_t e = first[(uint32_t)query[i] & t.mask]; e >= 0; e = next[e]) {
+            if (hash[e] != query[i]) continue;
+            if (c < cap) { out_i[c] = i; out_e[c] = e; }
+            c++;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    ret = PyLong_FromSsize_t(c);
+done:
+    PyBuffer_Release(&q); PyBuffer_Release(&oi); PyBuffer_Release(&oe);
+    table_release(&t);
+    return ret;
+}
+
+PyDoc_STRVAR(vocabulary_lookup_doc,
+"vocabulary_lookup(buf, start, length, query, vbuf, vstart, vlength, hash, first, next, bits, out_i, out_col)"
+" -> int\n\n"
+"For each span i of buf, the vocabulary entry whose hash equals query[i] (its hash) and whose bytes\n"
+"(vbuf[vstart[e]:vstart[e] + vlength[e]]) equal the span's: at most one, as entries are distinct.\n"
+"Writes (i, entry) pairs in span order into out_i and out_col (as long as the spans) and returns\n"
+"their number.");
+
+static PyObject *vocabulary_lookup(PyObject *self, PyObject *args) {
+    Py_buffer buf, st, ln, q, vbuf, vst, vln, oi, oc;
+    table_t t;
+    int bits;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*iw*w*", &buf, &st, &ln, &q, &vbuf, &vst, &vln, &t.hash,
+                          &t.first, &t.next, &bits, &oi, &oc))
+        return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t n = items(&st, 8, "start"), nv = items(&vst, 8, "vstart");
+    if (n < 0 || nv < 0 || !same_count(items(&ln, 8, "length"), n, "length") ||
+        !same_count(items(&q, 4, "query"), n, "query") || !same_count(items(&oi, 8, "out_i"), n, "out_i") ||
+        !same_count(items(&oc, 8, "out_col"), n, "out_col") ||
+        !same_count(items(&vln, 8, "vlength"), nv, "vlength") || !table_open(&t, bits) ||
+        !same_count(t.n, nv, "table entries"))
+        goto done;
+    const int64_t *start = st.buf, *length = ln.buf, *vstart = vst.buf, *vlength = vln.buf;
+    if (!spans_inside(start, length, n, buf.len) || !spans_inside(vstart, vlength, nv, vbuf.len)) goto done;
+    const uint8_t *data = buf.buf, *vdata = vbuf.buf;
+    const int32_t *query = q.buf, *hash = t.hash.buf, *first = t.first.buf, *next = t.next.buf;
+    int64_t *out_i = oi.buf, *out_c = oc.buf;
+    Py_ssize_t c = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (int32_t e = first[(uint32_t)query[i] & t.mask]; e >= 0; e = next[e]) {
+            if (hash[e] == query[i] && vlength[e] == length[i] &&
+                memcmp(data + start[i], vdata + vstart[e], (size_t)length[i]) == 0) {
+                out_i[c] = i;
+                out_c[c] = e;
+                c++;
+                break;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    ret = PyLong_FromSsize_t(c);
+done:
+    PyBuffer_Release(&buf); PyBuffer_Release(&st); PyBuffer_Release(&ln); PyBuffer_Release(&q);
+    PyBuffer_Release(&vbuf); PyBuffer_Release(&vst); PyBuffer_Release(&vln);
+    PyBuffer_Release(&oi); PyBuffer_Release(&oc);
+    table_release(&t);
+    return ret;
+}
+
+/* --- hashed_columns ------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(hashed_columns_doc,
+"hashed_columns(hash, n_features, out_col)\n\n"
+"HashingVectorizer's column of each hash: abs(h) % n_features, with abs(-2**31) taken as\n"
+"2**31 - 1 - (n_features - 1) (sklearn/feature_extraction/_hashing_fast.pyx), as int32.");
+
+static PyObject *hashed_columns(PyObject *self, PyObject *args) {
+    Py_buffer hb, ob;
+    long long n_features;
+    if (!PyArg_ParseTuple(args, "y*Lw*", &hb, &n_features, &ob)) return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t n = items(&hb, 4, "hash");
+    if (n < 0 || !same_count(items(&ob, 4, "out_col"), n, "out_col")) goto done;
+    if (n_features < 1 || n_features > ((long long)1 << 31)) {
+        PyErr_Format(PyExc_ValueError, "n_features %lld outside 1 .. 2**31", n_features);
+        goto done;
+    }
+    const int32_t *hash = hb.buf;
+    int32_t *col = ob.buf;
+    const int64_t nf = n_features, lowest = (((int64_t)1 << 31) - 1 - (nf - 1)) % nf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t h = hash[i];
+        col[i] = (int32_t)(h == INT32_MIN ? lowest : (h < 0 ? -h : h) % nf);
+    }
+    Py_END_ALLOW_THREADS
+    ret = Py_None;
+    Py_INCREF(ret);
+done:
+    PyBuffer_Release(&hb); PyBuffer_Release(&ob);
+    return ret;
+}
+
+/* --- module ---------------------------------------------------------------------------------- */
+
+static PyMethodDef methods[] = {
+    {"hash_spans", hash_spans, METH_VARARGS, hash_spans_doc},
+    {"unit_ngrams", unit_ngrams, METH_VARARGS, unit_ngrams_doc},
+    {"hashed_columns", hashed_columns, METH_VARARGS, hashed_columns_doc},
+    {"table_pairs", table_pairs, METH_VARARGS, table_pairs_doc},
+    {"vocabulary_lookup", vocabulary_lookup, METH_VARARGS, vocabulary_lookup_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_cgrams", "Compiled kernels of fingerprint.features.fastgrams.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__cgrams(void) {
+    const uint16_t one = 1;
+    if (*(const uint8_t *)&one != 1) { /* the hashes read 4-byte blocks as little-endian words */
+        PyErr_SetString(PyExc_ImportError, "fingerprint's compiled n-gram kernels need a little-endian host");
+        return NULL;
+    }
+    return PyModule_Create(&module);
+}
