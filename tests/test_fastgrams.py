@@ -4,13 +4,14 @@ import shutil
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
 from fingerprint.features import fastgrams as fg
-from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN
+from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN, weight_counts
 
 _COMPILED = fg._C  # None where the C kernels could not be built
 
@@ -285,3 +286,86 @@ def test_compiled_kernels_equal_the_numpy_code(parts, hashes):
         _COMPILED.hashed_columns(h, n, col)
         expect = [(2**31 - 1 - (n - 1)) % n if x == -(2**31) else abs(x) % n for x in hashes]
         assert col.tolist() == expect
+
+
+# --- the transform's dense and fused paths equal the sparse computation, to the last bit -----------------
+
+
+def _vocab_of(texts, kw):
+    return [*_seen(texts, kw)[::2], "never-there"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(TEXTS)
+def test_dense_weighted_counts_equal_the_sparse_weighting(texts):
+    chars, words = fg.char_spans(texts, (1, 4)), fg.word_spans(texts, (1, 2), WORD_TOKEN_PATTERN)
+    ci = fg.VocabularyIndex(_vocab_of(texts, {"analyzer": "char", "ngram_range": (1, 4), "lowercase": False}))
+    wi = fg.VocabularyIndex(["never", *_vocab_of(texts, {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False,
+                                                        "token_pattern": WORD_TOKEN_PATTERN})])  # fmt: skip
+    want = sp.hstack([weight_counts(fg.vocabulary_counts(chars, ci)), weight_counts(fg.vocabulary_counts(words, wi))])
+    got = fg.dense_weighted_counts([(chars, ci), (words, wi)])
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want.toarray())
+
+
+@settings(max_examples=40, deadline=None)
+@given(TEXTS, st.sampled_from([16, 2**10, 2**20]), st.integers(0, 2**32 - 1))
+def test_hashed_scores_equal_the_sparse_product(texts, n_features, seed):
+    rng = np.random.default_rng(seed)
+    blocks = [fg.char_spans(texts, (1, 4)), fg.word_spans(texts, (1, 2), WORD_TOKEN_PATTERN)]
+    H = sp.hstack([weight_counts(fg.hashed_counts(s, n_features)) for s in blocks]).tocsr()
+    # some of the columns the texts have, some they do not
+    kept = np.unique(np.concatenate([rng.choice(H.indices, size=min(H.nnz, 20)) if H.nnz else [],
+                                     rng.integers(0, 2 * n_features, size=5)]).astype(np.int64))  # fmt: skip
+    coef = rng.normal(size=(kept.size, 3)).astype(np.float16).astype(np.float32)
+    got = fg.hashed_scores(blocks, n_features, fg.ColumnSelection(kept, 2 * n_features), coef)
+    want = H[:, kept] @ coef
+    assert got.dtype == want.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+
+
+def test_hashed_scores_of_a_count_beyond_the_kernels_table():
+    """65,536 or more of one n-gram in a text: the kernel declines and the sparse code answers."""
+    texts = ["a" * 70_000, "ab ab"]
+    blocks = [fg.char_spans(texts, (1, 2))]
+    H = weight_counts(fg.hashed_counts(blocks[0], 64))
+    kept = np.unique(H.indices)
+    coef = np.arange(kept.size * 2, dtype=np.float32).reshape(-1, 2)
+    got = fg.hashed_scores(blocks, 64, fg.ColumnSelection(kept, 64), coef)
+    np.testing.assert_array_equal(got, H[:, kept] @ coef)
+
+
+def test_column_selection_checks_its_columns():
+    s = fg.ColumnSelection([0, 63, 64, 200], 201)
+    assert s.size == 4 and s.position[[0, 1, 63, 64, 200]].tolist() == [0, -1, 1, 2, 3]
+    for bad in ([3, 3], [5, 2], [-1], [201]):
+        with pytest.raises(ValueError, match="increasing and within"):
+            fg.ColumnSelection(bad, 201)
+    with pytest.raises(ValueError, match="rows of coefficients"):
+        fg.hashed_scores([fg.char_spans(["ab"], (1, 1))], 8, fg.ColumnSelection([1], 16), np.zeros((2, 1)))
+
+
+def test_dense_and_fused_kernels_refuse_bad_input():
+    C = _kernels()
+    spans = fg.char_spans(["abc"], (1, 1))
+    index = fg.VocabularyIndex(["a", "b"])
+    with pytest.raises(ValueError, match=r"columns 1 \.\. 3 of a matrix"):
+        index.add_counts(spans, np.zeros((1, 2), np.float32), 1)  # the vocabulary does not fit
+    with pytest.raises(ValueError, match="1 texts"):
+        index.add_counts(spans, np.zeros((0, 2), np.float32))
+    with pytest.raises(ValueError, match="row 0 of 0"):  # the kernel checks too
+        C.vocabulary_add(spans.buf, spans.start, spans.length, spans.hash, spans.row, index._buf, index._start,
+                         index._length, *index._table.links(), np.zeros((0, 2), np.float32), 2, 0)  # fmt: skip
+    with pytest.raises(ValueError, match=r"columns 0 \.\. 5"):
+        C.normalize_rows(np.zeros((2, 4), np.float32), 4, 0, 5)
+    kept = fg.ColumnSelection([1, 2], 64)
+    table, coef, out = fg._log1p_table(), np.ones((2, 1), np.float32), np.zeros((2, 1), np.float32)
+    unsorted = np.array([(1 << 6) | 1, 2], dtype=np.uint32)
+    with pytest.raises(ValueError, match="not sorted"):
+        C.score_block(unsorted, 4, 6, table, kept.bits, kept.rank, 0, coef, out, 2, 1)
+    with pytest.raises(ValueError, match="does not count"):
+        C.score_block(np.sort(unsorted), 4, 6, table, kept.bits, kept.rank + 1, 0, coef, out, 2, 1)
+    with pytest.raises(ValueError, match="position out of range"):  # more kept columns than coefficient rows
+        C.score_block(np.sort(unsorted), 4, 6, table, kept.bits, kept.rank, 0, coef[:1], out, 2, 1)
+    C.score_block(np.sort(unsorted), 4, 6, table, kept.bits, kept.rank, 0, coef, out, 2, 1)
+    assert out.ravel().tolist() == [1.0, 1.0]  # one kept column per row, each row of unit norm

@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 /* MurmurHash3_x86_32 (Austin Appleby, public domain), as scikit-learn's murmurhash3_32. */
@@ -292,6 +293,262 @@ done:
     return ret;
 }
 
+PyDoc_STRVAR(vocabulary_add_doc,
+"vocabulary_add(buf, start, length, query, row, vbuf, vstart, vlength, hash, first, next, bits, out, stride, col0)"
+" -> int\n\n"
+"vocabulary_lookup, counted straight into a dense float32 matrix: out[row[i], col0 + entry] += 1 for\n"
+"each span i that is an entry (out has `stride` columns; rows and columns are checked).  Returns the\n"
+"number of spans counted.");
+
+static PyObject *vocabulary_add(PyObject *self, PyObject *args) {
+    Py_buffer buf, st, ln, q, rw, vbuf, vst, vln, ob;
+    table_t t;
+    int bits;
+    Py_ssize_t stride, col0;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*iw*nn", &buf, &st, &ln, &q, &rw, &vbuf, &vst, &vln,
+                          &t.hash, &t.first, &t.next, &bits, &ob, &stride, &col0))
+        return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t n = items(&st, 8, "start"), nv = items(&vst, 8, "vstart"), cells = items(&ob, 4, "out");
+    if (n < 0 || nv < 0 || cells < 0 || !same_count(items(&ln, 8, "length"), n, "length") ||
+        !same_count(items(&q, 4, "query"), n, "query") || !same_count(items(&rw, 4, "row"), n, "row") ||
+        !same_count(items(&vln, 8, "vlength"), nv, "vlength") || !table_open(&t, bits) ||
+        !same_count(t.n, nv, "table entries"))
+        goto done;
+    if (stride < 1 || cells % stride || col0 < 0 || col0 + nv > stride) {
+        PyErr_Format(PyExc_ValueError, "columns %zd .. %zd of a matrix of %zd cells, %zd per row", col0, col0 + nv,
+                     cells, stride);
+        goto done;
+    }
+    const int64_t *start = st.buf, *length = ln.buf, *vstart = vst.buf, *vlength = vln.buf;
+    const int32_t *row = rw.buf;
+    const Py_ssize_t n_rows = cells / stride;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (row[i] < 0 || row[i] >= n_rows) {
+            PyErr_Format(PyExc_ValueError, "span %zd is in row %d of %zd", i, row[i], n_rows);
+            goto done;
+        }
+    }
+    if (!spans_inside(start, length, n, buf.len) || !spans_inside(vstart, vlength, nv, vbuf.len)) goto done;
+    const uint8_t *data = buf.buf, *vdata = vbuf.buf;
+    const int32_t *query = q.buf, *hash = t.hash.buf, *first = t.first.buf, *next = t.next.buf;
+    float *out = ob.buf;
+    Py_ssize_t c = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (int32_t e = first[(uint32_t)query[i] & t.mask]; e >= 0; e = next[e]) {
+            if (hash[e] == query[i] && vlength[e] == length[i] &&
+                memcmp(data + start[i], vdata + vstart[e], (size_t)length[i]) == 0) {
+                out[row[i] * stride + col0 + e] += 1.0f;
+                c++;
+                break;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    ret = PyLong_FromSsize_t(c);
+done:
+    PyBuffer_Release(&buf); PyBuffer_Release(&st); PyBuffer_Release(&ln); PyBuffer_Release(&q);
+    PyBuffer_Release(&rw); PyBuffer_Release(&vbuf); PyBuffer_Release(&vst); PyBuffer_Release(&vln);
+    PyBuffer_Release(&ob);
+    table_release(&t);
+    return ret;
+}
+
+/* --- normalize_rows ------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(normalize_rows_doc,
+"normalize_rows(x, stride, col0, col1)\n\n"
+"Scale columns col0 .. col1 - 1 of each row of a dense float32 matrix (`stride` columns) to unit L2\n"
+"norm, in place, with scikit-learn's arithmetic for a CSR row (sparsefuncs_fast\n"
+"_inplace_csr_row_normalize_l2): float32 squares summed in a double from left to right (zeros add\n"
+"nothing), each value divided by the double square root; a row of zeros is left as it is.");
+
+static PyObject *normalize_rows(PyObject *self, PyObject *args) {
+    Py_buffer xb;
+    Py_ssize_t stride, col0, col1;
+    if (!PyArg_ParseTuple(args, "w*nnn", &xb, &stride, &col0, &col1)) return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t cells = items(&xb, 4, "x");
+    if (cells < 0) goto done;
+    if (stride < 1 || cells % stride || col0 < 0 || col1 < col0 || col1 > stride) {
+        PyErr_Format(PyExc_ValueError, "columns %zd .. %zd of a matrix of %zd cells, %zd per row", col0, col1,
+                     cells, stride);
+        goto done;
+    }
+    float *x = xb.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < cells / stride; r++) {
+        float *v = x + r * stride;
+        double sum = 0.0;
+        for (Py_ssize_t j = col0; j < col1; j++) sum += (float)(v[j] * v[j]);
+        if (sum == 0.0) continue;
+        sum = sqrt(sum);
+        for (Py_ssize_t j = col0; j < col1; j++) v[j] = (float)(v[j] / sum);
+    }
+    Py_END_ALLOW_THREADS
+    ret = Py_None;
+    Py_INCREF(ret);
+done:
+    PyBuffer_Release(&xb);
+    return ret;
+}
+
+/* --- score_block ---------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(score_block_doc,
+"score_block(keys, key_size, col_bits, log1p, kept_bits, kept_rank, offset, coef, out, n_rows, n_out) -> int\n\n"
+"Add one block of hashed n-grams' linear scores to out (float32, n_rows x n_out).  keys are the sorted\n"
+"(row << col_bits | column) of every n-gram (uint32 or uint64: key_size 4 or 8), so equal keys are one\n"
+"column's count in one row.  Each count c is weighted log1p[c] (a float32 table), each row scaled to\n"
+"unit L2 norm with scikit-learn's arithmetic (normalize of a CSR row), and the weight w of a column\n"
+"kept at position p adds w * coef[p, :] to its row, in float32 and in increasing p as scipy's CSR product\n"
+"does.  Column j of the block is column offset + j of the kept-column bitmap (kept_bits, uint64 words;\n"
+"kept_rank: int64, kept columns before each word).  Returns 0, or 1 without touching out when a count is\n"
+"beyond the table.");
+
+/* Kept columns as a bitmap with the number of kept columns before each 64-bit word: a column's position
+ * among the kept ones is a popcount away, from 1/32 of the memory of an int32 position per column (the
+ * lookups are random: a 2**21-column table misses the cache on most of them). */
+typedef struct {
+    const uint64_t *bits;
+    const int64_t *rank;
+} kept_t;
+
+static inline int popcount64(uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_popcountll(x);
+#else
+    int c = 0;
+    for (; x; x &= x - 1) c++;
+    return c;
+#endif
+}
+
+/* The position of column j among the kept columns, or -1 when it is not kept (j checked by the caller). */
+static inline Py_ssize_t kept_position(const kept_t *kept, Py_ssize_t j) {
+    const uint64_t word = kept->bits[j >> 6], bit = (uint64_t)1 << (j & 63);
+    if (!(word & bit)) return -1;
+    return (Py_ssize_t)kept->rank[j >> 6] + popcount64(word & (bit - 1));
+}
+
+/* The work of score_block for keys of one width; returns -1 (bad keys or positions), 0, 1 (a count
+ * beyond the table: out untouched) or 2 (out of memory).
+ *
+ * Pass 1 checks the keys and sums each row's squared weights; pass 2 lists the kept columns' (row,
+ * weight) by position (a counting sort); pass 3 adds each position's coefficients to its rows.  A row
+ * still receives its columns in increasing position, as in a CSR product row by row, so every sum
+ * rounds the same; but each coefficient row is read once, in order, instead of once per text. */
+#define SCORE_ROWS(NAME, KEY_T)                                                                                  \
+    static int NAME(const KEY_T *keys, Py_ssize_t n, int col_bits, const float *table, Py_ssize_t n_table,      \
+                    const kept_t *kept, Py_ssize_t offset, Py_ssize_t n_pos, const float *coef, Py_ssize_t n_kept, \
+                    float *out, Py_ssize_t n_rows, Py_ssize_t n_out) {                                           \
+        const KEY_T col_mask = (KEY_T)(((uint64_t)1 << col_bits) - 1);                                           \
+        int status = 2;                                                                                          \
+        double *norm = PyMem_RawCalloc((size_t)n_rows + 1, sizeof(double));                                     \
+        Py_ssize_t *first = PyMem_RawCalloc((size_t)n_kept + 2, sizeof(Py_ssize_t));                             \
+        int32_t *row_of = PyMem_RawMalloc(((size_t)n + 1) * sizeof(int32_t));                                    \
+        float *weight_of = PyMem_RawMalloc(((size_t)n + 1) * sizeof(float));                                    \
+        if (!norm || !first || !row_of || !weight_of) goto end;                                                  \
+        status = -1;                                                                                             \
+        for (Py_ssize_t i = 0, j; i < n; i = j) { /* 1: checks, norms, kept columns per position */             \
+            const KEY_T key = keys[i], row = key >> col_bits;                                                    \
+            if ((i && key < keys[i - 1]) || (Py_ssize_t)row >= n_rows || (Py_ssize_t)(key & col_mask) >= n_pos) \
+                goto end;                                                                                        \
+            for (j = i + 1; j < n && keys[j] == key; j++) {}                                                     \
+            if (j - i >= n_table) { status = 1; goto end; }                                                      \
+            const Py_ssize_t p = kept_position(kept, offset + (Py_ssize_t)(key & col_mask));                      \
+            if (p >= n_kept) goto end;                                                                           \
+            const float w = table[j - i];                                                                        \
+            norm[row] += (float)(w * w);                                                                         \
+            if (p >= 0) first[p + 2]++;                                                                          \
+        }                                                                                                        \
+        for (Py_ssize_t p = 2; p < n_kept + 2; p++) first[p] += first[p - 1];                                    \
+        for (Py_ssize_t r = 0; r < n_rows; r++) norm[r] = sqrt(norm[r]);                                         \
+        for (Py_ssize_t i = 0, j; i < n; i = j) { /* 2: (row, weight) of each kept column, by position */       \
+            const KEY_T key = keys[i], row = key >> col_bits;                                                    \
+            for (j = i + 1; j < n && keys[j] == key; j++) {}                                                     \
+            const Py_ssize_t p = kept_position(kept, offset + (Py_ssize_t)(key & col_mask));                      \
+            if (p < 0 || norm[row] == 0.0) continue;                                                             \
+            const Py_ssize_t at = first[p + 1]++;                                                                \
+            row_of[at] = (int32_t)row;                                                                           \
+            weight_of[at] = (float)(table[j - i] / norm[row]);                                                   \
+        }                                                                                                        \
+        for (Py_ssize_t p = 0; p < n_kept; p++) { /* 3: coefficients, position by position */                   \
+            const float *restrict c = coef + p * n_out;                                                          \
+            for (Py_ssize_t at = first[p]; at < first[p + 1]; at++) {                                            \
+                float *restrict y = out + (Py_ssize_t)row_of[at] * n_out;                                        \
+                const float w = weight_of[at];                                                                   \
+                for (Py_ssize_t k = 0; k < n_out; k++) y[k] += w * c[k];                                         \
+            }                                                                                                    \
+        }                                                                                                        \
+        status = 0;                                                                                              \
+    end:                                                                                                         \
+        PyMem_RawFree(norm); PyMem_RawFree(first); PyMem_RawFree(row_of); PyMem_RawFree(weight_of);              \
+        return status;                                                                                           \
+    }
+SCORE_ROWS(score_rows32, uint32_t)
+SCORE_ROWS(score_rows64, uint64_t)
+#undef SCORE_ROWS
+
+static PyObject *score_block(PyObject *self, PyObject *args) {
+    Py_buffer kb, tb, pb, cb, ob;
+    int key_size, col_bits;
+    Py_ssize_t n_rows, n_out;
+    Py_buffer rb;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTuple(args, "y*iiy*y*y*ny*w*nn", &kb, &key_size, &col_bits, &tb, &pb, &rb, &offset, &cb, &ob,
+                          &n_rows, &n_out))
+        return NULL;
+    PyObject *ret = NULL;
+    if ((key_size != 4 && key_size != 8) || col_bits < 1 || col_bits > 8 * key_size - 1) {
+        PyErr_Format(PyExc_ValueError, "keys of %d bytes with %d column bits", key_size, col_bits);
+        goto done;
+    }
+    Py_ssize_t n = items(&kb, key_size, "keys"), n_table = items(&tb, 4, "log1p"), n_words = items(&pb, 8, "kept_bits");
+    Py_ssize_t n_coef = items(&cb, 4, "coef");
+    if (n < 0 || n_table < 0 || n_words < 0 || n_coef < 0 || !same_count(items(&rb, 8, "kept_rank"), n_words, "kept_rank"))
+        goto done;
+    /* the block's columns: offset .. offset + 2**col_bits - 1 of the bitmap, or as many as it has */
+    if (offset < 0 || offset > 64 * n_words) {
+        PyErr_Format(PyExc_ValueError, "offset %zd beyond a bitmap of %zd columns", offset, 64 * n_words);
+        goto done;
+    }
+    Py_ssize_t n_pos = 64 * n_words - offset;
+    if (col_bits < 8 * (int)sizeof(Py_ssize_t) - 1 && n_pos > ((Py_ssize_t)1 << col_bits)) n_pos = (Py_ssize_t)1 << col_bits;
+    const kept_t kept = {pb.buf, rb.buf};
+    /* the ranks must count the bits (a position read from them indexes coef, checked against its rows) */
+    for (Py_ssize_t w = 0, total = 0; w < n_words; total += popcount64(kept.bits[w]), w++) {
+        if (kept.rank[w] != total) {
+            PyErr_SetString(PyExc_ValueError, "kept_rank does not count kept_bits");
+            goto done;
+        }
+    }
+    if (n_rows < 0 || n_out < 1 || n_coef % n_out || !same_count(items(&ob, 4, "out"), n_rows * n_out, "out")) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "coef and out must have n_out columns");
+        goto done;
+    }
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    if (key_size == 4)
+        status = score_rows32(kb.buf, n, col_bits, tb.buf, n_table, &kept, offset, n_pos, cb.buf, n_coef / n_out,
+                              ob.buf, n_rows, n_out);
+    else
+        status = score_rows64(kb.buf, n, col_bits, tb.buf, n_table, &kept, offset, n_pos, cb.buf, n_coef / n_out,
+                              ob.buf, n_rows, n_out);
+    Py_END_ALLOW_THREADS
+    if (status == 2)
+        PyErr_NoMemory();
+    else if (status < 0)
+        PyErr_SetString(PyExc_ValueError, "keys not sorted, a row, column or position out of range");
+    else
+        ret = PyLong_FromLong(status);
+done:
+    PyBuffer_Release(&kb); PyBuffer_Release(&tb); PyBuffer_Release(&pb); PyBuffer_Release(&rb);
+    PyBuffer_Release(&cb); PyBuffer_Release(&ob);
+    return ret;
+}
+
 /* --- hashed_columns ------------------------------------------------------------------------- */
 
 PyDoc_STRVAR(hashed_columns_doc,
@@ -331,6 +588,9 @@ done:
 static PyMethodDef methods[] = {
     {"hash_spans", hash_spans, METH_VARARGS, hash_spans_doc},
     {"unit_ngrams", unit_ngrams, METH_VARARGS, unit_ngrams_doc},
+    {"vocabulary_add", vocabulary_add, METH_VARARGS, vocabulary_add_doc},
+    {"normalize_rows", normalize_rows, METH_VARARGS, normalize_rows_doc},
+    {"score_block", score_block, METH_VARARGS, score_block_doc},
     {"hashed_columns", hashed_columns, METH_VARARGS, hashed_columns_doc},
     {"table_pairs", table_pairs, METH_VARARGS, table_pairs_doc},
     {"vocabulary_lookup", vocabulary_lookup, METH_VARARGS, vocabulary_lookup_doc},

@@ -32,6 +32,8 @@ the numpy code below does the same work with the same results, 2-3x slower.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,8 +42,8 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "COMPILED", "Spans", "VocabularyIndex", "char_spans", "hashed_counts", "murmur3", "top_ngrams", "vocabulary_counts",
-    "word_spans",
+    "COMPILED", "ColumnSelection", "Spans", "VocabularyIndex", "char_spans", "dense_weighted_counts", "hashed_counts",
+    "hashed_scores", "murmur3", "top_ngrams", "vocabulary_counts", "word_spans",
 ]  # fmt: skip
 
 try:
@@ -289,10 +291,15 @@ def _count(rows: np.ndarray, cols: np.ndarray, n_texts: int, n_cols: int) -> sp.
 
 def hashed_counts(spans: Spans, n_features: int) -> sp.csr_matrix:
     """``HashingVectorizer(n_features, alternate_sign=False, norm=None)``'s counts of the spans."""
+    return _count(spans.row, _hashed_columns(spans, n_features), spans.n_texts, n_features)
+
+
+def _hashed_columns(spans: Spans, n_features: int) -> np.ndarray:
+    """``HashingVectorizer``'s column of each span: ``abs(h) % n_features`` (see :func:`hashed_counts`)."""
     if _C is not None and n_features <= 2**31:
         col = np.empty(spans.hash.size, dtype=np.int32)
         _C.hashed_columns(spans.hash, n_features, col)
-        return _count(spans.row, col, spans.n_texts, n_features)
+        return col
     col = np.empty(spans.hash.size, dtype=np.int64 if n_features > 2**31 else np.int32)
     for a in range(0, spans.hash.size, _HASH_CHUNK):
         h = spans.hash[a : a + _HASH_CHUNK].astype(np.int64)
@@ -300,7 +307,122 @@ def hashed_counts(spans: Spans, n_features: int) -> sp.csr_matrix:
         # (sklearn/feature_extraction/_hashing_fast.pyx)
         col[a : a + _HASH_CHUNK] = np.where(h == -(2**31), (2**31 - 1 - (n_features - 1)) % n_features,
                                             np.abs(h) % n_features)  # fmt: skip
-    return _count(spans.row, col, spans.n_texts, n_features)
+    return col
+
+
+@functools.cache
+def _log1p_table() -> np.ndarray:
+    """log(1 + c) of the counts 0 .. 65535 in float32, by numpy (so the kernels round as numpy does)."""
+    return np.log1p(np.arange(1 << 16, dtype=np.float32))
+
+
+class ColumnSelection:
+    """Some columns of a space of ``n_columns`` (hashed n-grams, blocks side by side), in increasing order.
+
+    Held as a bitmap with the number of kept columns before each 64-bit word, so a column's position
+    among the kept ones costs a popcount and the table stays small enough for the cache (256 KB for
+    2 * 2**20 columns; an int32 position per column would be 8 MB, and most lookups would miss).
+
+    Parameters
+    ----------
+    columns : array of int
+        The kept columns, distinct, each below ``n_columns``.
+    n_columns : int
+
+    Examples
+    --------
+    >>> s = ColumnSelection([3, 70], 128)
+    >>> s.position[[3, 4, 70]].tolist()
+    [0, -1, 1]
+    """
+
+    def __init__(self, columns: Sequence[int] | np.ndarray, n_columns: int) -> None:
+        columns = np.asarray(columns, dtype=np.int64)
+        if columns.size and (columns.min() < 0 or columns.max() >= n_columns or np.any(np.diff(columns) <= 0)):
+            raise ValueError(f"kept columns must be increasing and within 0 .. {n_columns - 1}")
+        self.n_columns, self.size = int(n_columns), int(columns.size)
+        kept = np.zeros(-(-n_columns // 64) * 64, dtype=bool)
+        kept[columns] = True
+        self.bits = np.packbits(kept, bitorder="little").view("<u8")
+        counts = np.bitwise_count(self.bits) if hasattr(np, "bitwise_count") else np.unpackbits(
+            self.bits.view(np.uint8)).reshape(-1, 64).sum(axis=1)  # fmt: skip
+        self.rank = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self._columns = columns
+
+    @functools.cached_property
+    def position(self) -> np.ndarray:
+        """Each column's position among the kept ones, or -1 (int32, ``n_columns`` of them)."""
+        out = np.full(self.n_columns, -1, dtype=np.int32)
+        out[self._columns] = np.arange(self.size, dtype=np.int32)
+        return out
+
+
+def hashed_scores(blocks: Sequence[Spans], n_features: int, kept: ColumnSelection, coef: np.ndarray) -> np.ndarray:
+    """Linear scores of some columns of the blocks' hashed counts, as log(1 + tf) scaled to unit L2 norm per row.
+
+    The blocks side by side have ``len(blocks) * n_features`` columns; ``kept`` selects some, and
+    ``coef`` (``(kept.size, n_scores)``) holds a row for each.  Equals
+    ``hstack([weight_counts(hashed_counts(s, n_features)) for s in blocks])[:, kept] @ coef``
+    (float32) exactly, to the last bit: the compiled kernel counts, weights and scales each row with
+    the same arithmetic and adds its columns in the same order, without building the
+    ``len(blocks) * n_features`` columns.  All blocks must hold the same texts.
+
+    Examples
+    --------
+    >>> spans = char_spans(["aab"], (1, 1))
+    >>> a = int(hashed_counts(char_spans(["a"], (1, 1)), 16).indices[0])
+    >>> # "a": log(1 + 2) / |(log(1 + 2), log(1 + 1))| times each coefficient
+    >>> hashed_scores([spans], 16, ColumnSelection([a], 16), np.array([[1.0, -2.0]])).round(3)
+    array([[ 0.846, -1.691]], dtype=float32)
+    """
+    n_texts = blocks[0].n_texts if blocks else 0
+    coef = np.ascontiguousarray(coef, dtype=np.float32)
+    if kept.n_columns != len(blocks) * n_features or coef.shape[0] != kept.size:
+        raise ValueError(f"{kept.n_columns} columns selected from, {coef.shape[0]} rows of coefficients, for "
+                         f"{len(blocks)} blocks of {n_features} columns with {kept.size} kept")  # fmt: skip
+    if _C is not None and n_features <= 2**31:
+        out = np.zeros((n_texts, coef.shape[1]), dtype=np.float32)
+        col_bits = max(int(n_features - 1).bit_length(), 1)
+        # one sort of packed (row, column) keys groups each row's columns in order; uint32 sorts ~3x faster
+        dtype = np.uint32 if max(int(n_texts - 1).bit_length(), 1) + col_bits <= 32 else np.uint64
+        for b, spans in enumerate(blocks):
+            if spans.n_texts != n_texts:
+                raise ValueError(f"blocks of {spans.n_texts} and {n_texts} texts")
+            key = spans.row.astype(dtype) << dtype(col_bits)
+            key |= _hashed_columns(spans, n_features).astype(dtype)
+            key.sort()
+            if _C.score_block(key, key.itemsize, col_bits, _log1p_table(), kept.bits, kept.rank, b * n_features, coef,
+                              out, n_texts, coef.shape[1]):  # fmt: skip
+                break  # a count beyond the table (65,536 of one n-gram in a text): the code below
+        else:
+            return out
+    return _selected_hashed_weights(blocks, n_features, kept.position) @ coef
+
+
+def _selected_hashed_weights(blocks: Sequence[Spans], n_features: int, position: np.ndarray) -> sp.csr_matrix:
+    """The kept columns of ``hstack([weight_counts(hashed_counts(s, n_features)) for s in blocks])``, values
+    and their order in each row as that matrix's (see :func:`hashed_scores`)."""
+    from sklearn.preprocessing import normalize
+
+    n_texts = blocks[0].n_texts if blocks else 0
+    n_kept = int(position.max()) + 1 if position.size and position.max() >= 0 else 0
+    rows, cols, values = [], [], []
+    for b, spans in enumerate(blocks):
+        counts = _count(spans.row, _hashed_columns(spans, n_features), n_texts, n_features)
+        counts.data = np.log1p(counts.data)
+        normalize(counts, copy=False)  # scikit-learn's row normalisation, in place: weight_counts' arithmetic
+        pos = position[b * n_features + counts.indices]
+        keep = pos >= 0
+        rows.append(np.repeat(np.arange(n_texts, dtype=np.int32), np.diff(counts.indptr))[keep])
+        cols.append(pos[keep])
+        values.append(counts.data[keep])
+    row = np.concatenate([np.zeros(0, np.int32), *rows])
+    order = np.argsort(row, kind="stable")  # a row's entries: block by block, each in column order
+    indptr = np.zeros(n_texts + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n_texts), out=indptr[1:])
+    data = np.concatenate([np.zeros(0, np.float32), *values])[order]
+    indices = np.concatenate([np.zeros(0, np.int64), *cols])[order]
+    return sp.csr_matrix((data, indices, indptr), shape=(n_texts, n_kept))
 
 
 def _tails_equal(buf_a: np.ndarray, a: np.ndarray, buf_b: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -446,11 +568,59 @@ class VocabularyIndex:
             cols.append(col[ok])
         return np.concatenate(found), np.concatenate(cols)
 
+    def add_counts(self, spans: Spans, out: np.ndarray, col0: int = 0) -> None:
+        """Add the spans' counts to a dense C-contiguous float32 matrix: ``out[row, col0 + column] += 1``."""
+        if out.ndim != 2 or col0 < 0 or col0 + self.size > out.shape[1] or spans.n_texts > out.shape[0]:
+            raise ValueError(f"{spans.n_texts} texts, columns {col0} .. {col0 + self.size} of a matrix of "
+                             f"shape {out.shape}")  # fmt: skip
+        if _C is None:
+            i, col = self.columns(spans)
+            np.add.at(out, (spans.row[i], col0 + col), 1)
+            return
+        _C.vocabulary_add(spans.buf, spans.start, spans.length, spans.hash, spans.row, self._buf, self._start,
+                          self._length, *self._table.links(), out, out.shape[1], col0)  # fmt: skip
+
 
 def vocabulary_counts(spans: Spans, index: VocabularyIndex) -> sp.csr_matrix:
     """``CountVectorizer(vocabulary=...)``'s counts of the spans."""
     i, col = index.columns(spans)
     return _count(spans.row[i], col, spans.n_texts, index.size)
+
+
+def dense_weighted_counts(blocks: Sequence[tuple[Spans, VocabularyIndex]]) -> np.ndarray:
+    """Each block's vocabulary counts as log(1 + tf), scaled to unit L2 norm per row, side by side, dense.
+
+    Equals ``hstack([weight_counts(vocabulary_counts(s, i)) for s, i in blocks]).toarray()`` (float32)
+    exactly: the compiled kernels count into the dense matrix and normalise with scikit-learn's
+    arithmetic (``normalize`` of a CSR row), so no sparse matrix is built or sorted.  All blocks must
+    hold the same texts.
+
+    Examples
+    --------
+    >>> X = dense_weighted_counts([(char_spans(["aab"], (1, 1)), VocabularyIndex(["a", "b", "c"]))])
+    >>> X.astype(float).round(3).tolist()  # log(1 + [2, 1, 0]), unit norm
+    [[0.846, 0.534, 0.0]]
+    """
+    n_texts = blocks[0][0].n_texts if blocks else 0
+    widths = [index.size for _, index in blocks]
+    bounds = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+    out = np.zeros((n_texts, int(bounds[-1])), dtype=np.float32)
+    if _C is None:
+        from sklearn.preprocessing import normalize
+
+        for (spans, index), a, b in zip(blocks, bounds[:-1], bounds[1:], strict=True):
+            counts = vocabulary_counts(spans, index)
+            counts.data = np.log1p(counts.data)
+            out[:, a:b] = normalize(counts).toarray()
+        return out
+    for (spans, index), a in zip(blocks, bounds[:-1], strict=True):
+        if spans.n_texts != n_texts:
+            raise ValueError(f"blocks of {spans.n_texts} and {n_texts} texts")
+        index.add_counts(spans, out, int(a))
+    np.log1p(out, out=out)  # zeros stay zero; the same float32 log1p as on a CSR matrix's values
+    for a, b in itertools.pairwise(bounds):
+        _C.normalize_rows(out, out.shape[1], int(a), int(b))
+    return out
 
 
 def _group_ids(spans: Spans, idx: np.ndarray) -> np.ndarray:

@@ -493,7 +493,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self._derive()
 
     #: Caches derived from the fitted arrays: not pickled (they would double what a worker receives).
-    _DERIVED = ("_proj", "_proj_offset", "_ngram_names", "_char_index", "_word_index")
+    _DERIVED = ("_proj", "_proj_offset", "_ngram_names", "_char_index", "_word_index", "_score_columns")
 
     def _derive(self) -> None:
         # cached for the transform hot path: float64 projection and its constant offset
@@ -508,6 +508,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         # lookup tables of the fixed vocabularies (fastgrams counts exactly what CountVectorizer would)
         self._char_index = fastgrams.VocabularyIndex(list(self.vocabulary_char_))
         self._word_index = fastgrams.VocabularyIndex(list(self.vocabulary_word_))
+        self._score_columns = fastgrams.ColumnSelection(self.score_index_, 2 * 2**_HASH_BITS)
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -636,17 +637,20 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     def _transform_chunk(self, texts: list[str], return_ngrams: bool) -> tuple[np.ndarray, Any]:
         spans = _analyse(texts, self.score_words if self.score_coef_.size else None)
-        Z = self._ngram_matrix(spans)
-        # dense product: ~20 % of the columns are non-zero, where BLAS beats the sparse product ~3x
-        ng = (Z.astype(np.float64).toarray() @ self._proj - self._proj_offset) * self._ngram_factor
+        # dense: ~20 % of the columns are non-zero, where BLAS beats the sparse product ~3x (and the
+        # counts go straight into the dense matrix); the values of _ngram_matrix exactly
+        Z = fastgrams.dense_weighted_counts([(spans[0], self._char_index), (spans[1], self._word_index)])
+        ng = (Z.astype(np.float64) @ self._proj - self._proj_offset) * self._ngram_factor
         st = (_signed_log(self._style.transform(texts)) - self.style_mean_) / self.style_scale_
         parts = [ng, st]
         if self.score_coef_.size:
-            H = _hashed_ngrams(spans)[:, self.score_index_]
-            parts.append((H @ self.score_coef_ + self.score_intercept_) * self._score_factor)
+            # _hashed_ngrams(spans)[:, self.score_index_] @ self.score_coef_, to the last bit, without its
+            # 2 * 2**20 columns
+            H = fastgrams.hashed_scores([spans[0], spans[2]], 2**_HASH_BITS, self._score_columns, self.score_coef_)
+            parts.append((H + self.score_intercept_) * self._score_factor)
         if self.embeddings_ is not None:
             parts.append(self.embeddings_.transform(texts) * self._embedding_factor)
-        return np.hstack(parts), (Z if return_ngrams else None)
+        return np.hstack(parts), (sp.csr_matrix(Z) if return_ngrams else None)
 
     def _check_embeddings(self) -> None:
         if self.embeddings_ is not None:
@@ -837,6 +841,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         if self.score_index_.size and (
             self.score_index_.min() < 0 or self.score_index_.max() >= 2 * 2**_HASH_BITS
             or self.score_coef_.shape[0] != self.score_index_.size
+            or np.any(np.diff(self.score_index_) <= 0)  # a fit keeps them sorted and distinct
         ):  # fmt: skip
             raise FingerprintFileError(f"{path}: malformed score block")
         self.embeddings_, self.embedding_model_hash_, self.embedding_unit_ = None, None, 1.0
