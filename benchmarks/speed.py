@@ -9,9 +9,9 @@ Everything is measured in one run on this machine, each number as a ratio to a b
 run where there is one:
 
 * **featurisation** of the ``dev`` answers with the default space, with 1 and 2 worker processes
-  (``FeatureSpace(n_jobs=...)``), against the previous implementation (scikit-learn's
-  ``CountVectorizer``/``HashingVectorizer``, kept here as the baseline and checked to give the same
-  features);
+  (``FeatureSpace(n_jobs=...)``), against the numpy code the compiled n-gram kernels replace and the
+  previous implementation (scikit-learn's ``CountVectorizer``/``HashingVectorizer``, kept here as the
+  baseline), each checked to give the same features; medians of 3 interleaved rounds;
 * **fit**: ``build_references`` on the ``train`` answers (fitting the space, ``n_jobs=2``) against
   TF-IDF + ``LinearSVC`` fit and predict on the same split;
 * **peak RSS** (``VmHWM``) of a streamed ``build_references`` in a fresh process per size, from
@@ -81,24 +81,45 @@ def timed(f, *a, **kw) -> tuple[float, object]:
     return time.perf_counter() - t, out
 
 
-def featurisation(texts: list[str]) -> dict:
+def featurisation(texts: list[str], repeats: int = 3) -> dict:
+    """Texts/s of ``FeatureSpace.transform`` on 1 and 2 cores, with the compiled n-gram kernels and without
+    them (``fastgrams``' numpy code), and of scikit-learn's vectorizers; medians of ``repeats`` interleaved
+    rounds (this machine's speed drifts by the hour: interleaving spreads a drift over all of them)."""
+    from fingerprint.features import fastgrams
     from fingerprint.features.style import StyleMarkers
 
     space = FeatureSpace.default()
-    out: dict = {"texts": len(texts), "mean_chars": float(np.mean([len(t) for t in texts]))}
-    for jobs in (1, 2):
-        space.set_params(n_jobs=jobs)
-        # steady state: caches built and (for 2) the worker processes started, by a first call of
-        # more than the 500,000 characters transform spreads over workers
+    compiled = fastgrams._C
+    out: dict = {"texts": len(texts), "mean_chars": float(np.mean([len(t) for t in texts])),
+                 "compiled_kernels": compiled is not None, "repeats": repeats}  # fmt: skip
+    rates: dict[str, list[float]] = {}
+
+    def rate(name: str, f, *a) -> object:
+        s, result = timed(f, *a)
+        rates.setdefault(name, []).append(len(texts) / s)
+        return result
+
+    for jobs in (1, 2):  # steady state: caches built and (for 2) the worker processes started, by a first
+        space.set_params(n_jobs=jobs)  # call of more than the 500,000 characters transform spreads over workers
         space.transform(texts[:600])
-        s, X = timed(space.transform, texts)
-        out[f"texts_per_s_{jobs}_core{'s' if jobs > 1 else ''}"] = len(texts) / s
-    s, base = timed(sklearn_features, space, texts)
-    out["baseline_sklearn_texts_per_s_1_core"] = len(texts) / s
+    for _ in range(repeats):
+        for jobs in (1, 2):
+            space.set_params(n_jobs=jobs)
+            X = rate(f"texts_per_s_{jobs}_core{'s' if jobs > 1 else ''}", space.transform, texts)
+        space.set_params(n_jobs=1)
+        fastgrams._C = None  # the numpy code the compiled kernels replace (same features)
+        try:
+            X_numpy = rate("numpy_kernels_texts_per_s_1_core", space.transform, texts)
+        finally:
+            fastgrams._C = compiled
+        base = rate("baseline_sklearn_texts_per_s_1_core", sklearn_features, space, texts)
+        rate("style_markers_alone_texts_per_s", StyleMarkers().fit(["x"]).transform, texts)
+    for name, values in rates.items():
+        out[name] = float(np.median(values))
+        out[name + "_range"] = [float(min(values)), float(max(values))]
     out["max_abs_difference_to_baseline"] = float(np.abs(X - base).max())
+    out["max_abs_difference_numpy_kernels"] = float(np.abs(X - X_numpy).max())
     out["speedup_1_core"] = out["texts_per_s_1_core"] / out["baseline_sklearn_texts_per_s_1_core"]
-    s, _ = timed(StyleMarkers().fit(["x"]).transform, texts)
-    out["style_markers_alone_texts_per_s"] = len(texts) / s
     return out
 
 
@@ -180,6 +201,11 @@ def _met(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def _range(F: dict, name: str) -> str:
+    r = F.get(name + "_range")
+    return f" ({r[0]:.0f}–{r[1]:.0f})" if r else ""
+
+
 def markdown(R: dict) -> str:
     F = R["featurisation"]
     one, two = F["texts_per_s_1_core"], F["texts_per_s_2_cores"]
@@ -190,14 +216,24 @@ def markdown(R: dict) -> str:
         "## Featurisation (default space, `dev` answers)", "",
         *([f"Rerun alone on {F['date']} (`--only featurisation`).", ""] if "date" in F else []),
         f"{F['texts']:,} texts, {F['mean_chars']:.0f} characters on average.", "",
+        *([f"Median of {F['repeats']} interleaved rounds (range in brackets); the n-gram kernels "
+           f"{'compiled' if F['compiled_kernels'] else 'NOT compiled (numpy code)'}.", ""]
+          if "repeats" in F else []),
         "| | texts/s | target |", "|---|---|---|",
-        f"| 1 core | {one:.0f} | >= 1,000 ({_met(one >= 1000)}) |",
-        f"| 2 cores | {two:.0f} | >= 2,000 ({_met(two >= 2000)}) |",
-        f"| previous implementation (scikit-learn), 1 core | {F['baseline_sklearn_texts_per_s_1_core']:.0f} | |",
-        f"| style markers alone, 1 core | {F['style_markers_alone_texts_per_s']:.0f} | |",
+        f"| 1 core | {one:.0f}{_range(F, 'texts_per_s_1_core')} | >= 1,000 ({_met(one >= 1000)}) |",
+        f"| 2 cores | {two:.0f}{_range(F, 'texts_per_s_2_cores')} | >= 2,000 ({_met(two >= 2000)}) |",
+        *([f"| the same without the compiled kernels (numpy code), 1 core | "
+           f"{F['numpy_kernels_texts_per_s_1_core']:.0f}{_range(F, 'numpy_kernels_texts_per_s_1_core')} | |"]
+          if "numpy_kernels_texts_per_s_1_core" in F else []),
+        f"| previous implementation (scikit-learn), 1 core | {F['baseline_sklearn_texts_per_s_1_core']:.0f}"
+        f"{_range(F, 'baseline_sklearn_texts_per_s_1_core')} | |",
+        f"| style markers alone, 1 core | {F['style_markers_alone_texts_per_s']:.0f}"
+        f"{_range(F, 'style_markers_alone_texts_per_s')} | |",
         "",
         f"Speed-up over the previous implementation on 1 core: **{F['speedup_1_core']:.1f}x**; largest difference "
-        f"between their features: {F['max_abs_difference_to_baseline']:.1e}.", "",
+        f"between their features: {F['max_abs_difference_to_baseline']:.1e}"
+        + (f"; between the compiled kernels' and the numpy code's: {F['max_abs_difference_numpy_kernels']:.1e}"
+           if "max_abs_difference_numpy_kernels" in F else "") + ".", "",
     ]  # fmt: skip
     if "fit" in R:
         f = R["fit"]

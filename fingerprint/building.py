@@ -231,7 +231,7 @@ def build_references(
     space: FeatureSpace | str = "fit",
     calibrate: bool = True,
     groups: Any = None,
-    n_folds: int = 5,
+    n_folds: int = 4,
     shrinkage: float = 0.3,
     metadata: Mapping[str, Mapping[str, Any]] | None = None,
     n_jobs: int | None = None,
@@ -266,7 +266,9 @@ def build_references(
         Group label per text (e.g. ``prompt_id``) so folds split by prompt.  Default: the
         ``prompt_id`` column of a table passed as ``texts``, else groups inferred from the
         answers' shared content (:func:`resolve_groups`).
-    n_folds : int, default=5
+    n_folds : int, default=4
+        Also the folds of the space's score block when it is fitted here (``space="fit"``; see
+        :class:`~fingerprint.features.space.FeatureSpace`).
     shrinkage : float, default=0.3
     metadata : mapping of model name to mapping, optional
         Per-model metadata (family, teacher, ...).
@@ -406,7 +408,7 @@ def _build_streaming(
 
 
 def resolve_groups(
-    groups: Any, source: Any, texts: list[str], y: np.ndarray, *, space: Any, calibrate: bool, n_folds: int = 5,
+    groups: Any, source: Any, texts: list[str], y: np.ndarray, *, space: Any, calibrate: bool, n_folds: int = 4,
     random_state: int = 0,
 ) -> tuple[Any, str]:
     """The groups cross-fitting uses, and where they came from.

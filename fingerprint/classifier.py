@@ -56,7 +56,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         Covariance shrinkage toward the identity (0 = plain LDA).
     calibrate : bool, default=True
         Fit the confidence temperature by ``n_folds``-fold cross-fitting.
-    n_folds : int, default=5
+    n_folds : int, default=4
     n_jobs : int, optional
         Worker processes for the space's score block (``-1``: all cores); results do not depend on it.
     random_state : int, default=0
@@ -120,7 +120,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         n_score_features: int = 100_000,
         shrinkage: float = 0.3,
         calibrate: bool = True,
-        n_folds: int = 5,
+        n_folds: int = 4,
         n_jobs: int | None = None,
         random_state: int = 0,
     ) -> None:

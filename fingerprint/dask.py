@@ -86,7 +86,7 @@ def build_references(
     group: str | None = None,
     *,
     calibrate: bool = True,
-    n_folds: int = 5,
+    n_folds: int = 4,
     shrinkage: float = 0.3,
     metadata: Mapping[str, Mapping[str, Any]] | None = None,
     random_state: int = 0,

@@ -189,9 +189,12 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         Word tokens of the score block: ``"cased"`` keeps case and punctuation
         marks, as the ``ngram`` block does; ``"lowercase"`` is the tokenisation
         of spaces saved by versions before this parameter (loaded as such).
-    n_folds : int, default=5
+    n_folds : int, default=4
         Folds for cross-fitting the training texts' scores (grouped by
-        ``groups`` when :meth:`fit` gets them).
+        ``groups`` when :meth:`fit` gets them).  4 rather than 5: each fold fits
+        the score block's SVM once, and 4 folds run in two rounds on 2 or 4
+        cores where 5 take three (a fit of ``alpaca_eval_train`` on 2 cores: 173 s
+        instead of 231 s, ``dev`` top-1 0.406 and 0.405; ``benchmarks/results/speed.md``).
     embeddings : EmbeddingFeatures, optional
         Add an ``embedding`` block from this (cloned) extractor.  Its model is
         recorded by content hash; runtime settings (``device``, ``cache_dir``,
@@ -244,7 +247,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         score_scale: float = 8.0,
         score_C: float = 0.5,
         score_words: str = "cased",
-        n_folds: int = 5,
+        n_folds: int = 4,
         embeddings: Any = None,
         embedding_scale: float = 1.0,
         n_jobs: int | None = None,
