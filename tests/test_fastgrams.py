@@ -1,5 +1,6 @@
 """The vectorised n-gram counter equals scikit-learn's vectorizers exactly."""
 
+import re
 import shutil
 
 import numpy as np
@@ -369,3 +370,19 @@ def test_dense_and_fused_kernels_refuse_bad_input():
         C.score_block(np.sort(unsorted), 4, 6, table, kept.bits, kept.rank, 0, coef[:1], out, 2, 1)
     C.score_block(np.sort(unsorted), 4, 6, table, kept.bits, kept.rank, 0, coef, out, 2, 1)
     assert out.ravel().tolist() == [1.0, 1.0]  # one kept column per row, each row of unit norm
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.sampled_from(list("aZ_9 \t\n.,!'-éß日😀\u0301\u200d\u2028\x1c\x85\u00a0²٣ⅫK\ud800\udfff")),
+                        max_size=30), min_size=1, max_size=5))  # fmt: skip
+def test_compiled_tokeniser_finds_what_re_finds(texts):
+    """Word characters and whitespace as re sees them on str patterns: digits of other scripts, ², Ⅻ,
+    the underscore, U+2028 and \\x1c (whitespace), lone surrogates (a token each, surrogatepass bytes)."""
+    C = _kernels()
+    counts = np.empty(len(texts), dtype=np.int64)
+    got = C.word_tokens(texts, counts)
+    tokens = [re.findall(fg.WORD_OR_MARK, t) for t in texts]
+    assert got == " ".join(t for ts in tokens for t in ts).encode("utf-8", "surrogatepass")
+    assert counts.tolist() == [len(t) for t in tokens]
+    with pytest.raises(TypeError, match="text 1 is a bytes"):
+        C.word_tokens(["a", b"b"], np.empty(2, dtype=np.int64))

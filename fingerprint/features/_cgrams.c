@@ -445,34 +445,42 @@ static inline Py_ssize_t kept_position(const kept_t *kept, Py_ssize_t j) {
                     float *out, Py_ssize_t n_rows, Py_ssize_t n_out) {                                           \
         const KEY_T col_mask = (KEY_T)(((uint64_t)1 << col_bits) - 1);                                           \
         int status = 2;                                                                                          \
+        Py_ssize_t n_distinct = 0;                                                                               \
         double *norm = PyMem_RawCalloc((size_t)n_rows + 1, sizeof(double));                                     \
         Py_ssize_t *first = PyMem_RawCalloc((size_t)n_kept + 2, sizeof(Py_ssize_t));                             \
+        Py_ssize_t *start = PyMem_RawMalloc(((size_t)n + 2) * sizeof(Py_ssize_t));                               \
         int32_t *row_of = PyMem_RawMalloc(((size_t)n + 1) * sizeof(int32_t));                                    \
         float *weight_of = PyMem_RawMalloc(((size_t)n + 1) * sizeof(float));                                    \
-        if (!norm || !first || !row_of || !weight_of) goto end;                                                  \
+        if (!norm || !first || !start || !row_of || !weight_of) goto end;                                        \
         status = -1;                                                                                             \
-        for (Py_ssize_t i = 0, j; i < n; i = j) { /* 1: checks, norms, kept columns per position */             \
-            const KEY_T key = keys[i], row = key >> col_bits;                                                    \
-            if ((i && key < keys[i - 1]) || (Py_ssize_t)row >= n_rows || (Py_ssize_t)(key & col_mask) >= n_pos) \
+        /* 0: where each distinct key starts, without a branch per key (run ends are unpredictable) */         \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                                     \
+            start[n_distinct] = i;                                                                               \
+            n_distinct += (i == 0) | (keys[i] != keys[i - (i > 0)]);                                             \
+        }                                                                                                        \
+        start[n_distinct] = n;                                                                                   \
+        for (Py_ssize_t d = 0; d < n_distinct; d++) { /* 1: checks, norms, kept columns per position */         \
+            const KEY_T key = keys[start[d]], row = key >> col_bits;                                             \
+            const Py_ssize_t count = start[d + 1] - start[d];                                                    \
+            if ((d && key < keys[start[d - 1]]) || (Py_ssize_t)row >= n_rows ||                                 \
+                (Py_ssize_t)(key & col_mask) >= n_pos)                                                           \
                 goto end;                                                                                        \
-            for (j = i + 1; j < n && keys[j] == key; j++) {}                                                     \
-            if (j - i >= n_table) { status = 1; goto end; }                                                      \
+            if (count >= n_table) { status = 1; goto end; }                                                      \
             const Py_ssize_t p = kept_position(kept, offset + (Py_ssize_t)(key & col_mask));                      \
             if (p >= n_kept) goto end;                                                                           \
-            const float w = table[j - i];                                                                        \
+            const float w = table[count];                                                                        \
             norm[row] += (float)(w * w);                                                                         \
             if (p >= 0) first[p + 2]++;                                                                          \
         }                                                                                                        \
         for (Py_ssize_t p = 2; p < n_kept + 2; p++) first[p] += first[p - 1];                                    \
         for (Py_ssize_t r = 0; r < n_rows; r++) norm[r] = sqrt(norm[r]);                                         \
-        for (Py_ssize_t i = 0, j; i < n; i = j) { /* 2: (row, weight) of each kept column, by position */       \
-            const KEY_T key = keys[i], row = key >> col_bits;                                                    \
-            for (j = i + 1; j < n && keys[j] == key; j++) {}                                                     \
+        for (Py_ssize_t d = 0; d < n_distinct; d++) { /* 2: (row, weight) of each kept column, by position */   \
+            const KEY_T key = keys[start[d]], row = key >> col_bits;                                             \
             const Py_ssize_t p = kept_position(kept, offset + (Py_ssize_t)(key & col_mask));                      \
             if (p < 0 || norm[row] == 0.0) continue;                                                             \
             const Py_ssize_t at = first[p + 1]++;                                                                \
             row_of[at] = (int32_t)row;                                                                           \
-            weight_of[at] = (float)(table[j - i] / norm[row]);                                                   \
+            weight_of[at] = (float)(table[start[d + 1] - start[d]] / norm[row]);                                 \
         }                                                                                                        \
         for (Py_ssize_t p = 0; p < n_kept; p++) { /* 3: coefficients, position by position */                   \
             const float *restrict c = coef + p * n_out;                                                          \
@@ -484,7 +492,8 @@ static inline Py_ssize_t kept_position(const kept_t *kept, Py_ssize_t j) {
         }                                                                                                        \
         status = 0;                                                                                              \
     end:                                                                                                         \
-        PyMem_RawFree(norm); PyMem_RawFree(first); PyMem_RawFree(row_of); PyMem_RawFree(weight_of);              \
+        PyMem_RawFree(norm); PyMem_RawFree(first); PyMem_RawFree(start); PyMem_RawFree(row_of);                  \
+        PyMem_RawFree(weight_of);                                                                                \
         return status;                                                                                           \
     }
 SCORE_ROWS(score_rows32, uint32_t)
@@ -583,6 +592,78 @@ done:
     return ret;
 }
 
+/* --- word_tokens ---------------------------------------------------------------------------- */
+
+/* UTF-8 of one code point; a lone surrogate as its 3 bytes ("surrogatepass", as fastgrams._encode). */
+static inline char *put_utf8(char *o, Py_UCS4 ch) {
+    if (ch < 0x80) { *o++ = (char)ch; }
+    else if (ch < 0x800) { *o++ = (char)(0xC0 | (ch >> 6)); *o++ = (char)(0x80 | (ch & 0x3F)); }
+    else if (ch < 0x10000) {
+        *o++ = (char)(0xE0 | (ch >> 12)); *o++ = (char)(0x80 | ((ch >> 6) & 0x3F)); *o++ = (char)(0x80 | (ch & 0x3F));
+    } else {
+        *o++ = (char)(0xF0 | (ch >> 18)); *o++ = (char)(0x80 | ((ch >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((ch >> 6) & 0x3F)); *o++ = (char)(0x80 | (ch & 0x3F));
+    }
+    return o;
+}
+
+/* re's \w and \s on a str pattern (Modules/_sre: SRE_UNI_IS_WORD, SRE_UNI_IS_SPACE). */
+static inline int is_word(Py_UCS4 ch) { return Py_UNICODE_ISALNUM(ch) || ch == '_'; }
+
+PyDoc_STRVAR(word_tokens_doc,
+"word_tokens(texts, out_counts) -> bytes\n\n"
+"The tokens re.findall(r\"(?u)\\b\\w+\\b|[^\\w\\s]\", text) finds in each text of a list (runs of word\n"
+"characters, and every other character that is not whitespace), all texts' tokens joined by single\n"
+"spaces in one UTF-8 buffer; out_counts (int64, one per text) gets each text's number of tokens.");
+
+static PyObject *word_tokens(PyObject *self, PyObject *args) {
+    PyObject *texts;
+    Py_buffer cb;
+    if (!PyArg_ParseTuple(args, "O!w*", &PyList_Type, &texts, &cb)) return NULL;
+    PyObject *ret = NULL;
+    char *buf = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    if (!same_count(items(&cb, 8, "out_counts"), n, "out_counts")) goto done;
+    size_t cap = 1;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *s = PyList_GET_ITEM(texts, t);
+        if (!PyUnicode_Check(s)) {
+            PyErr_Format(PyExc_TypeError, "text %zd is a %s, not a str", t, Py_TYPE(s)->tp_name);
+            goto done;
+        }
+        cap += 5 * (size_t)PyUnicode_GET_LENGTH(s); /* 4 bytes a character at most, and a space */
+    }
+    buf = PyMem_Malloc(cap);
+    if (!buf) { PyErr_NoMemory(); goto done; }
+    char *o = buf;
+    int64_t *counts = cb.buf;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *s = PyList_GET_ITEM(texts, t);
+        const int kind = PyUnicode_KIND(s);
+        const void *data = PyUnicode_DATA(s);
+        const Py_ssize_t len = PyUnicode_GET_LENGTH(s);
+        int64_t c = 0;
+        for (Py_ssize_t i = 0; i < len;) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            if (Py_UNICODE_ISSPACE(ch)) { i++; continue; }
+            if (o != buf) *o++ = ' ';
+            if (is_word(ch)) {
+                do { o = put_utf8(o, ch); i++; } while (i < len && is_word(ch = PyUnicode_READ(kind, data, i)));
+            } else {
+                o = put_utf8(o, ch);
+                i++;
+            }
+            c++;
+        }
+        counts[t] = c;
+    }
+    ret = PyBytes_FromStringAndSize(buf, o - buf);
+done:
+    PyMem_Free(buf);
+    PyBuffer_Release(&cb);
+    return ret;
+}
+
 /* --- module ---------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -591,6 +672,7 @@ static PyMethodDef methods[] = {
     {"vocabulary_add", vocabulary_add, METH_VARARGS, vocabulary_add_doc},
     {"normalize_rows", normalize_rows, METH_VARARGS, normalize_rows_doc},
     {"score_block", score_block, METH_VARARGS, score_block_doc},
+    {"word_tokens", word_tokens, METH_VARARGS, word_tokens_doc},
     {"hashed_columns", hashed_columns, METH_VARARGS, hashed_columns_doc},
     {"table_pairs", table_pairs, METH_VARARGS, table_pairs_doc},
     {"vocabulary_lookup", vocabulary_lookup, METH_VARARGS, vocabulary_lookup_doc},

@@ -42,8 +42,8 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "COMPILED", "ColumnSelection", "Spans", "VocabularyIndex", "char_spans", "dense_weighted_counts", "hashed_counts",
-    "hashed_scores", "murmur3", "top_ngrams", "vocabulary_counts", "word_spans",
+    "COMPILED", "WORD_OR_MARK", "ColumnSelection", "Spans", "VocabularyIndex", "char_spans", "dense_weighted_counts",
+    "hashed_counts", "hashed_scores", "murmur3", "top_ngrams", "vocabulary_counts", "word_spans",
 ]  # fmt: skip
 
 try:
@@ -53,6 +53,11 @@ except ImportError:  # not built (no C compiler at install): the numpy code belo
 
 #: Whether the compiled kernels run (``False``: the numpy code, same results, slower).
 COMPILED = _C is not None
+
+#: Word tokens and marks: runs of word characters, and every other character that is not whitespace
+#: (the library's :data:`~fingerprint.features.ngrams.WORD_TOKEN_PATTERN`; the compiled kernels
+#: tokenise it without ``re``).
+WORD_OR_MARK = r"(?u)\b\w+\b|[^\w\s]"
 
 #: scikit-learn's ``_VectorizerMixin._white_spaces`` (applied by the "char" analyzer only).
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -256,10 +261,15 @@ def word_spans(
     the tokens of all texts are then joined by single spaces, and a space byte in the buffer is
     always a separator, so an n-gram ``" ".join(tokens[i:i + n])`` is one contiguous span.
     """
-    pattern = re.compile(token_pattern)
-    tokens = [pattern.findall(t.lower() if lowercase else t) for t in texts]
-    counts = np.array([len(t) for t in tokens], dtype=np.int64)
-    buf, _ = _encode([" ".join(t for ts in tokens for t in ts)])
+    docs = [t.lower() for t in texts] if lowercase else list(texts)
+    if _C is not None and token_pattern == WORD_OR_MARK:
+        counts = np.empty(len(docs), dtype=np.int64)
+        buf = np.frombuffer(_C.word_tokens(docs, counts), dtype=np.uint8)
+    else:
+        pattern = re.compile(token_pattern)
+        tokens = [pattern.findall(t) for t in docs]
+        counts = np.array([len(t) for t in tokens], dtype=np.int64)
+        buf, _ = _encode([" ".join(t for ts in tokens for t in ts)])
     sep = np.flatnonzero(buf == 0x20)  # no token at all: one empty unit, and no n-gram
     return _unit_ngrams(buf, np.concatenate([[0], sep + 1]), np.append(sep, buf.size), counts, ngram_range)
 

@@ -25,7 +25,7 @@ from fingerprint.validation import check_float, check_int, check_texts
 __all__ = ["LEGACY_TOKEN_PATTERN", "WORD_TOKEN_PATTERN", "CharNgrams", "WordNgrams", "weight_counts"]
 
 #: Words *and* single punctuation marks are tokens: "Sure!" -> "Sure", "!".
-WORD_TOKEN_PATTERN = r"(?u)\b\w+\b|[^\w\s]"
+WORD_TOKEN_PATTERN = fastgrams.WORD_OR_MARK  # r"(?u)\b\w+\b|[^\w\s]"
 #: scikit-learn's default token pattern (words of 2+ characters, punctuation dropped).
 LEGACY_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 #: Patterns that never match whitespace: the vectorised counter (:mod:`~fingerprint.features.fastgrams`)
