@@ -1,5 +1,6 @@
 """The vectorised n-gram counter equals scikit-learn's vectorizers exactly."""
 
+import contextlib
 import re
 import shutil
 
@@ -231,14 +232,14 @@ def test_kernels_refuse_mismatched_sizes_and_bad_tables():
     buf = np.frombuffer(b"hello", dtype=np.uint8)
     with pytest.raises(ValueError, match="out_hash: 2 against 1"):
         C.hash_spans(buf, np.array([0]), np.array([1]), np.empty(2, np.int32), np.empty(1, np.uint64))
-    with pytest.raises(ValueError, match="n-grams for"):  # outputs not sized for the n-grams
+    with pytest.raises(ValueError, match="counts do not fit"):  # outputs not sized for the n-grams
         C.unit_ngrams(np.arange(3), np.arange(1, 4), np.array([3]), 1, 2, *(np.empty(4, t) for t in "qqi"))
     table = fg._HashTable(np.array([5, 7], dtype=np.int32))
     hashes, first, links, bits = table.links()
     looped = links.copy()
     looped[:] = 0  # a chain that points back: would never end
     out = np.empty(1, np.int64), np.empty(1, np.int64)
-    with pytest.raises(ValueError, match="not forward"):
+    with pytest.raises(ValueError, match="table link"):
         C.table_pairs(np.array([5], np.int32), hashes, first, looped, bits, *out)
     with pytest.raises(ValueError, match="bucket heads"):
         C.table_pairs(np.array([5], np.int32), hashes, first, links, bits + 1, *out)
@@ -297,8 +298,9 @@ def _vocab_of(texts, kw):
 
 
 @settings(max_examples=40, deadline=None)
-@given(TEXTS)
-def test_dense_weighted_counts_equal_the_sparse_weighting(texts):
+@given(TEXTS, st.booleans())
+def test_dense_weighted_counts_equal_the_sparse_weighting(texts, empty):
+    texts = ["", *texts] if empty else texts  # a text with no n-gram: a row of zeros, left as it is
     chars, words = fg.char_spans(texts, (1, 4)), fg.word_spans(texts, (1, 2), WORD_TOKEN_PATTERN)
     ci = fg.VocabularyIndex(_vocab_of(texts, {"analyzer": "char", "ngram_range": (1, 4), "lowercase": False}))
     wi = fg.VocabularyIndex(["never", *_vocab_of(texts, {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False,
@@ -310,8 +312,11 @@ def test_dense_weighted_counts_equal_the_sparse_weighting(texts):
 
 
 @settings(max_examples=40, deadline=None)
-@given(TEXTS, st.sampled_from([16, 2**10, 2**20]), st.integers(0, 2**32 - 1))
-def test_hashed_scores_equal_the_sparse_product(texts, n_features, seed):
+@given(TEXTS, st.sampled_from([16, 1000, 2**10, 2**20]), st.integers(0, 2**32 - 1), st.booleans())
+def test_hashed_scores_equal_the_sparse_product(texts, n_features, seed, empty):
+    """Any number of columns (not only powers of two: the blocks then meet inside a bitmap word), texts
+    with no n-gram at all (an empty row)."""
+    texts = [*texts, ""] if empty else texts
     rng = np.random.default_rng(seed)
     blocks = [fg.char_spans(texts, (1, 4)), fg.word_spans(texts, (1, 2), WORD_TOKEN_PATTERN)]
     H = sp.hstack([weight_counts(fg.hashed_counts(s, n_features)) for s in blocks]).tocsr()
@@ -354,7 +359,7 @@ def test_dense_and_fused_kernels_refuse_bad_input():
         index.add_counts(spans, np.zeros((1, 2), np.float32), 1)  # the vocabulary does not fit
     with pytest.raises(ValueError, match="1 texts"):
         index.add_counts(spans, np.zeros((0, 2), np.float32))
-    with pytest.raises(ValueError, match="row 0 of 0"):  # the kernel checks too
+    with pytest.raises(ValueError, match="its row"):  # the kernel checks too
         C.vocabulary_add(spans.buf, spans.start, spans.length, spans.hash, spans.row, index._buf, index._start,
                          index._length, *index._table.links(), np.zeros((0, 2), np.float32), 2, 0)  # fmt: skip
     with pytest.raises(ValueError, match=r"columns 0 \.\. 5"):
@@ -364,7 +369,7 @@ def test_dense_and_fused_kernels_refuse_bad_input():
     unsorted = np.array([(1 << 6) | 1, 2], dtype=np.uint32)
     with pytest.raises(ValueError, match="not sorted"):
         C.score_block(unsorted, 4, 6, table, kept.bits, kept.rank, 0, coef, out, 2, 1)
-    with pytest.raises(ValueError, match="does not count"):
+    with pytest.raises(ValueError, match="out of range"):  # ranks that do not count the bits
         C.score_block(np.sort(unsorted), 4, 6, table, kept.bits, kept.rank + 1, 0, coef, out, 2, 1)
     with pytest.raises(ValueError, match="position out of range"):  # more kept columns than coefficient rows
         C.score_block(np.sort(unsorted), 4, 6, table, kept.bits, kept.rank, 0, coef[:1], out, 2, 1)
@@ -386,3 +391,64 @@ def test_compiled_tokeniser_finds_what_re_finds(texts):
     assert counts.tolist() == [len(t) for t in tokens]
     with pytest.raises(TypeError, match="text 1 is a bytes"):
         C.word_tokens(["a", b"b"], np.empty(2, dtype=np.int64))
+
+
+def test_hashed_scores_up_to_the_kernels_table():
+    """65,535 of one n-gram (the table's last entry) stays in the kernel, and equals the sparse product."""
+    texts = ["a" * 65_535, "ab ab"]
+    blocks = [fg.char_spans(texts, (1, 1))]
+    H = weight_counts(fg.hashed_counts(blocks[0], 64))
+    kept = np.unique(H.indices)
+    coef = np.arange(kept.size * 2, dtype=np.float32).reshape(-1, 2)
+    np.testing.assert_array_equal(fg.hashed_scores(blocks, 64, fg.ColumnSelection(kept, 64), coef), H[:, kept] @ coef)
+
+
+def test_score_kernel_gives_the_same_for_both_key_widths():
+    """uint32 keys (the usual: a chunk's rows and 2**20 columns fit) and uint64 keys."""
+    C = _kernels()
+    spans = fg.char_spans(["Hello wörld, hello again", "x", "another text here"], (1, 3))
+    cols = fg._hashed_columns(spans, 2**20)
+    kept = fg.ColumnSelection(np.unique(cols)[::2], 2**20)
+    coef = np.random.default_rng(0).normal(size=(kept.size, 3)).astype(np.float32)
+    outs = []
+    for dtype in (np.uint32, np.uint64):
+        key = np.sort((spans.row.astype(dtype) << dtype(20)) | cols.astype(dtype))
+        out = np.zeros((3, 3), np.float32)
+        assert C.score_block(key, key.itemsize, 20, fg._log1p_table(), kept.bits, kept.rank, 0, coef, out, 3, 3) == 0
+        outs.append(out)
+    np.testing.assert_array_equal(*outs)
+    assert np.abs(outs[0]).sum() > 0
+
+
+def test_kernels_survive_hostile_calls():
+    """Calls no wrapper makes, each once a way to read or write outside a buffer: refused, or harmless."""
+    C = _kernels()
+    # counts whose sum wraps around 2**64 (with -fwrapv): refused before any unit is read
+    with pytest.raises(ValueError, match="counts do not fit"):
+        C.unit_ngrams(np.zeros(1, np.int64), np.ones(1, np.int64), np.array([2**62] * 3 + [2**62 + 1], np.int64),
+                      1, 1, np.empty(1, np.int64), np.empty(1, np.int64), np.empty(1, np.int32))  # fmt: skip
+    with pytest.raises(ValueError, match="ngram range"):  # an order loop that would never end
+        C.unit_ngrams(np.zeros(1, np.int64), np.ones(1, np.int64), np.ones(1, np.int64), 1, 2**31 - 1,
+                      *(np.empty(1, t) for t in (np.int64, np.int64, np.int32)))  # fmt: skip
+    spans = fg.char_spans(["abc"], (1, 1))
+    index = fg.VocabularyIndex(["a", "b"])
+    args = (spans.buf, spans.start, spans.length, spans.hash, spans.row, index._buf, index._start, index._length,
+            *index._table.links())  # fmt: skip
+    with pytest.raises(ValueError, match="columns"):  # col0 + width would wrap around
+        C.vocabulary_add(*args, np.zeros((1, 2), np.float32), 2, 2**63 - 1)
+    with pytest.raises(ValueError, match="out of"):  # rows x columns would wrap around
+        C.score_block(np.zeros(1, np.uint32), 4, 6, fg._log1p_table(), np.zeros(1, np.uint64), np.zeros(1, np.int64),
+                      0, np.ones((1, 1), np.float32), np.zeros(1, np.float32), 2**62, 4)  # fmt: skip
+    # a zero weight table: every row norm is 0, rows are left as they are (no slot left unwritten)
+    kept = fg.ColumnSelection([1, 2], 64)
+    out = np.zeros((2, 1), np.float32)
+    C.score_block(np.array([1, (1 << 6) | 2], np.uint32), 4, 6, np.zeros(16, np.float32), kept.bits, kept.rank, 0,
+                  np.ones((2, 1), np.float32), out, 2, 1)  # fmt: skip
+    assert out.ravel().tolist() == [0.0, 0.0]
+    # an output that overlaps an input: the kernel rewrites offsets as it goes; every one is checked where used
+    buf = np.frombuffer(b"hello world", dtype=np.uint8)
+    start = np.zeros(4, np.int64)
+    with contextlib.suppress(ValueError):
+        C.hash_spans(buf, start, np.full(4, 3, np.int64), np.empty(4, np.int32), start.view(np.uint64))
+    with pytest.raises(TypeError, match="C-contiguous float32"):
+        index.add_counts(spans, np.zeros((1, 2), np.float64))

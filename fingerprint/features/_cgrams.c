@@ -1,20 +1,28 @@
 /* Compiled kernels of fingerprint.features.fastgrams: the same results as its numpy code, one loop each.
  *
  * The numpy code hashes every n-gram span with ~40 whole-array passes (MurmurHash3's steps, one
- * pass per 4-byte block) and looks spans up in a chained hash table one chain level at a time;
- * each pass reads and writes every span's temporaries.  Here each span is hashed, or looked up
- * and compared, once, in registers.  Measured on the `dev` answers of alpaca_eval_train
- * (benchmarks/speed.py): see the speed report.
+ * pass per 4-byte block), looks spans up in a chained hash table one chain level at a time and
+ * counts through sorted sparse matrices; each pass reads and writes every span's temporaries.  Here
+ * each span is tokenised, hashed, looked up and counted once.  Measured on the `dev` answers of
+ * alpaca_eval_train: benchmarks/results/speed.md.
  *
- * Arguments are buffers (numpy arrays) whose dtypes the Python wrappers in fastgrams.py fix:
- * int64 offsets and lengths, int32 hashes and table links, uint64 prefixes, uint8 text bytes.
- * Every offset is checked against its buffer before any work, so a wrong call raises instead of
- * reading outside memory.  The loops run without the GIL.
+ * Safety.  Arguments are buffers (numpy arrays, C-contiguous) whose dtypes the Python wrappers in
+ * fastgrams.py fix; the kernels check their byte sizes, and check every index they read from an
+ * argument (offsets, lengths, rows, counts, table links, ranks, keys) where they use it, so a wrong
+ * call -- or an input another thread changes meanwhile, or an output that overlaps an input --
+ * raises ValueError instead of reading or writing outside a buffer (results are then garbage, and
+ * the caller gets an exception, not them).  The loops run without the GIL, except word_tokens,
+ * which reads str objects.
+ *
+ * Exactness.  Where a kernel replaces numpy, scipy or scikit-learn arithmetic it does the same
+ * operations in the same order and precision; setup.py compiles it with -ffp-contract=off so no
+ * multiply and add are fused (the bit-for-bit checks ran on x86-64).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <stdint.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* MurmurHash3_x86_32 (Austin Appleby, public domain), as scikit-learn's murmurhash3_32. */
@@ -42,7 +50,7 @@ static inline uint32_t murmur3_32(const uint8_t *data, int64_t len) {
     return h;
 }
 
-/* --- buffer helpers ------------------------------------------------------------------------- */
+/* --- argument helpers ------------------------------------------------------------------------ */
 
 /* n items of `size` bytes in a buffer, or -1 with an exception when its length is not a multiple. */
 static Py_ssize_t items(Py_buffer *b, Py_ssize_t size, const char *name) {
@@ -55,22 +63,21 @@ static Py_ssize_t items(Py_buffer *b, Py_ssize_t size, const char *name) {
 
 static int same_count(Py_ssize_t a, Py_ssize_t b, const char *what) {
     if (a != b) {
-        PyErr_Format(PyExc_ValueError, "%s: %zd against %zd items", what, a, b);
+        if (!PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "%s: %zd against %zd items", what, a, b);
         return 0;
     }
     return 1;
 }
 
-/* Whether every span start[i]:start[i] + length[i] lies inside a buffer of `size` bytes. */
-static int spans_inside(const int64_t *start, const int64_t *length, Py_ssize_t n, Py_ssize_t size) {
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (start[i] < 0 || length[i] < 0 || start[i] > (int64_t)size - length[i]) {
-            PyErr_Format(PyExc_ValueError, "span %zd (%lld, %lld) lies outside a buffer of %zd bytes", i,
-                         (long long)start[i], (long long)length[i], size);
-            return 0;
-        }
-    }
-    return 1;
+/* Whether the span start:start + length lies inside a buffer of `size` bytes (no overflow). */
+static inline int inside(int64_t start, int64_t length, Py_ssize_t size) {
+    return start >= 0 && length >= 0 && start <= (int64_t)size - length;
+}
+
+/* A span or index found out of range in a loop run without the GIL: reported after it. */
+static PyObject *out_of_range(const char *what, Py_ssize_t i) {
+    PyErr_Format(PyExc_ValueError, "%s %zd is out of range (outside its buffer, table or matrix)", what, i);
+    return NULL;
 }
 
 /* --- hash_spans ------------------------------------------------------------------------------ */
@@ -93,16 +100,21 @@ static PyObject *hash_spans(PyObject *self, PyObject *args) {
     const int64_t *start = st.buf, *length = ln.buf;
     int32_t *hash = oh.buf;
     uint64_t *prefix = op.buf;
-    if (!spans_inside(start, length, n, buf.len)) goto done;
+    Py_ssize_t bad = -1;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
-        const uint8_t *s = data + start[i];
+        const int64_t s = start[i], len = length[i]; /* read once: checked as used */
+        if (!inside(s, len, buf.len)) { bad = i; break; }
         uint64_t p = 0;
-        memcpy(&p, s, length[i] < 8 ? (size_t)length[i] : 8);
+        memcpy(&p, data + s, len < 8 ? (size_t)len : 8);
         prefix[i] = p;
-        hash[i] = (int32_t)murmur3_32(s, length[i]);
+        hash[i] = (int32_t)murmur3_32(data + s, len);
     }
     Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        PyErr_Format(PyExc_ValueError, "span %zd lies outside a buffer of %zd bytes", bad, buf.len);
+        goto done;
+    }
     ret = Py_None;
     Py_INCREF(ret);
 done:
@@ -112,6 +124,9 @@ done:
 }
 
 /* --- unit_ngrams ----------------------------------------------------------------------------- */
+
+/* n-gram orders a call may ask for (the library asks for 1-4); bounds the loops and their sums. */
+#define MAX_ORDERS 64
 
 PyDoc_STRVAR(unit_ngrams_doc,
 "unit_ngrams(unit_start, unit_end, counts, nmin, nmax, out_start, out_length, out_row)\n\n"
@@ -131,41 +146,36 @@ static PyObject *unit_ngrams(PyObject *self, PyObject *args) {
         !same_count(items(&ol, 8, "out_length"), n_out, "out_length") ||
         !same_count(items(&orow, 4, "out_row"), n_out, "out_row"))
         goto done;
-    if (nmin < 1 || nmax < nmin) {
-        PyErr_Format(PyExc_ValueError, "ngram range (%d, %d)", nmin, nmax);
+    if (nmin < 1 || nmax < nmin || nmax - nmin >= MAX_ORDERS || n_texts > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "ngram range (%d, %d) for %zd texts", nmin, nmax, n_texts);
         goto done;
     }
     const int64_t *ustart = us.buf, *uend = ue.buf, *counts = ct.buf;
-    int64_t total_units = 0, need = 0;
-    for (Py_ssize_t t = 0; t < n_texts; t++) {
-        if (counts[t] < 0) {
-            PyErr_Format(PyExc_ValueError, "counts[%zd] = %lld", t, (long long)counts[t]);
-            goto done;
-        }
-        total_units += counts[t];
-        for (int n = nmin; n <= nmax; n++) need += counts[t] >= n ? counts[t] - n + 1 : 0;
-    }
-    if (total_units > n_units || need != n_out) {
-        PyErr_Format(PyExc_ValueError, "%lld units counted for %zd given; %lld n-grams for %zd outputs",
-                     (long long)total_units, n_units, (long long)need, n_out);
-        goto done;
-    }
     int64_t *ostart = os.buf, *olength = ol.buf;
     int32_t *row = orow.buf;
+    Py_ssize_t at = 0, bad = -1;
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t at = 0;
-    for (int n = nmin; n <= nmax; n++) {
+    for (int n = nmin; n <= nmax && bad < 0; n++) {
         int64_t first = 0;
         for (Py_ssize_t t = 0; t < n_texts; t++) {
-            for (int64_t k = 0; k + n <= counts[t]; k++, at++) {
+            const int64_t c = counts[t]; /* read once; its units must be there */
+            if (c < 0 || c > (int64_t)n_units - first) { bad = t; break; }
+            for (int64_t k = 0; k + n <= c; k++, at++) {
+                if (at >= n_out) { bad = t; break; }
                 ostart[at] = ustart[first + k];
                 olength[at] = uend[first + k + n - 1] - ostart[at];
                 row[at] = (int32_t)t;
             }
-            first += counts[t];
+            if (bad >= 0) break;
+            first += c;
         }
     }
     Py_END_ALLOW_THREADS
+    if (bad >= 0 || at != n_out) {
+        PyErr_Format(PyExc_ValueError, "counts do not fit: %zd units given, %zd n-gram outputs (text %zd)", n_units,
+                     n_out, bad);
+        goto done;
+    }
     ret = Py_None;
     Py_INCREF(ret);
 done:
@@ -193,20 +203,23 @@ static int table_open(table_t *t, int bits) {
         return 0;
     }
     t->mask = (uint32_t)((1u << bits) - 1);
-    const int32_t *first = t->first.buf, *next = t->next.buf;
-    for (Py_ssize_t b = 0; b < t->n_buckets; b++)
-        if (first[b] < -1 || first[b] >= t->n) goto bad;
-    /* a link must point forward, so every chain ends (the table chains entries in entry order) */
-    for (Py_ssize_t e = 0; e < t->n; e++)
-        if (next[e] != -1 && (next[e] <= e || next[e] >= t->n)) goto bad;
     return 1;
-bad:
-    PyErr_SetString(PyExc_ValueError, "table links outside the table or not forward");
-    return 0;
 }
 
 static void table_release(table_t *t) {
     PyBuffer_Release(&t->hash); PyBuffer_Release(&t->first); PyBuffer_Release(&t->next);
+}
+
+/* The next entry of a chain, checked: -1 ends it; anything else must lie after e (so every chain
+ * ends) and inside the table.  Returns -2 for a broken link. */
+static inline int32_t chain_next(const int32_t *next, int32_t e, Py_ssize_t n) {
+    const int32_t f = next[e];
+    return f == -1 ? -1 : (f > e && f < n ? f : -2);
+}
+
+static inline int32_t chain_head(const int32_t *first, uint32_t bucket, Py_ssize_t n) {
+    const int32_t e = first[bucket];
+    return e >= -1 && e < n ? e : -2;
 }
 
 PyDoc_STRVAR(table_pairs_doc,
@@ -225,21 +238,43 @@ static PyObject *table_pairs(PyObject *self, PyObject *args) {
         goto done;
     const int32_t *query = q.buf, *hash = t.hash.buf, *first = t.first.buf, *next = t.next.buf;
     int64_t *out_i = oi.buf, *out_e = oe.buf;
-    Py_ssize_t c = 0;
+    Py_ssize_t c = 0, bad = -1;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < nq; i++) {
-        for (int32_t e = first[(uint32_t)query[i] & t.mask]; e >= 0; e = next[e]) {
-            if (hash[e] != query[i]) continue;
+    for (Py_ssize_t i = 0; i < nq && bad < 0; i++) {
+        const int32_t h = query[i];
+        for (int32_t e = chain_head(first, (uint32_t)h & t.mask, t.n); e != -1; e = chain_next(next, e, t.n)) {
+            if (e == -2) { bad = i; break; }
+            if (hash[e] != h) continue;
             if (c < cap) { out_i[c] = i; out_e[c] = e; }
             c++;
         }
     }
     Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        out_of_range("a table link met by query", bad);
+        goto done;
+    }
     ret = PyLong_FromSsize_t(c);
 done:
     PyBuffer_Release(&q); PyBuffer_Release(&oi); PyBuffer_Release(&oe);
     table_release(&t);
     return ret;
+}
+
+/* The vocabulary entry whose hash and bytes equal the span's (at most one: entries are distinct);
+ * -1 for none, -2 for a broken link or a vocabulary span outside its buffer. */
+static inline int32_t vocabulary_entry(const table_t *t, const int32_t *hash, const int32_t *first,
+                                       const int32_t *next, int32_t h, const uint8_t *span, int64_t len,
+                                       const uint8_t *vdata, Py_ssize_t vsize, const int64_t *vstart,
+                                       const int64_t *vlength) {
+    for (int32_t e = chain_head(first, (uint32_t)h & t->mask, t->n); e != -1; e = chain_next(next, e, t->n)) {
+        if (e == -2) return -2;
+        if (hash[e] != h || vlength[e] != len) continue;
+        const int64_t vs = vstart[e];
+        if (!inside(vs, len, vsize)) return -2;
+        if (memcmp(span, vdata + vs, (size_t)len) == 0) return e;
+    }
+    return -1;
 }
 
 PyDoc_STRVAR(vocabulary_lookup_doc,
@@ -266,24 +301,24 @@ static PyObject *vocabulary_lookup(PyObject *self, PyObject *args) {
         !same_count(t.n, nv, "table entries"))
         goto done;
     const int64_t *start = st.buf, *length = ln.buf, *vstart = vst.buf, *vlength = vln.buf;
-    if (!spans_inside(start, length, n, buf.len) || !spans_inside(vstart, vlength, nv, vbuf.len)) goto done;
     const uint8_t *data = buf.buf, *vdata = vbuf.buf;
     const int32_t *query = q.buf, *hash = t.hash.buf, *first = t.first.buf, *next = t.next.buf;
     int64_t *out_i = oi.buf, *out_c = oc.buf;
-    Py_ssize_t c = 0;
+    Py_ssize_t c = 0, bad = -1;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
-        for (int32_t e = first[(uint32_t)query[i] & t.mask]; e >= 0; e = next[e]) {
-            if (hash[e] == query[i] && vlength[e] == length[i] &&
-                memcmp(data + start[i], vdata + vstart[e], (size_t)length[i]) == 0) {
-                out_i[c] = i;
-                out_c[c] = e;
-                c++;
-                break;
-            }
-        }
+        const int64_t s = start[i], len = length[i];
+        if (!inside(s, len, buf.len)) { bad = i; break; }
+        const int32_t e = vocabulary_entry(&t, hash, first, next, query[i], data + s, len, vdata, vbuf.len,
+                                           vstart, vlength);
+        if (e == -2) { bad = i; break; }
+        if (e >= 0) { out_i[c] = i; out_c[c] = e; c++; }
     }
     Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        out_of_range("span", bad);
+        goto done;
+    }
     ret = PyLong_FromSsize_t(c);
 done:
     PyBuffer_Release(&buf); PyBuffer_Release(&st); PyBuffer_Release(&ln); PyBuffer_Release(&q);
@@ -297,8 +332,9 @@ PyDoc_STRVAR(vocabulary_add_doc,
 "vocabulary_add(buf, start, length, query, row, vbuf, vstart, vlength, hash, first, next, bits, out, stride, col0)"
 " -> int\n\n"
 "vocabulary_lookup, counted straight into a dense float32 matrix: out[row[i], col0 + entry] += 1 for\n"
-"each span i that is an entry (out has `stride` columns; rows and columns are checked).  Returns the\n"
-"number of spans counted.");
+"each span i that is an entry (out has `stride` columns; rows and columns are checked).  Counts are\n"
+"exact while a cell stays below 2**24 (the caller keeps a call's spans fewer).  Returns the number\n"
+"of spans counted.");
 
 static PyObject *vocabulary_add(PyObject *self, PyObject *args) {
     Py_buffer buf, st, ln, q, rw, vbuf, vst, vln, ob;
@@ -315,37 +351,36 @@ static PyObject *vocabulary_add(PyObject *self, PyObject *args) {
         !same_count(items(&vln, 8, "vlength"), nv, "vlength") || !table_open(&t, bits) ||
         !same_count(t.n, nv, "table entries"))
         goto done;
-    if (stride < 1 || cells % stride || col0 < 0 || col0 + nv > stride) {
-        PyErr_Format(PyExc_ValueError, "columns %zd .. %zd of a matrix of %zd cells, %zd per row", col0, col0 + nv,
-                     cells, stride);
+    if (stride < 1 || cells % stride || col0 < 0 || col0 > stride || nv > stride - col0) {
+        PyErr_Format(PyExc_ValueError, "columns %zd .. %zd + %zd of a matrix of %zd cells, %zd per row", col0, col0,
+                     nv, cells, stride);
         goto done;
     }
     const int64_t *start = st.buf, *length = ln.buf, *vstart = vst.buf, *vlength = vln.buf;
     const int32_t *row = rw.buf;
     const Py_ssize_t n_rows = cells / stride;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (row[i] < 0 || row[i] >= n_rows) {
-            PyErr_Format(PyExc_ValueError, "span %zd is in row %d of %zd", i, row[i], n_rows);
-            goto done;
-        }
-    }
-    if (!spans_inside(start, length, n, buf.len) || !spans_inside(vstart, vlength, nv, vbuf.len)) goto done;
     const uint8_t *data = buf.buf, *vdata = vbuf.buf;
     const int32_t *query = q.buf, *hash = t.hash.buf, *first = t.first.buf, *next = t.next.buf;
     float *out = ob.buf;
-    Py_ssize_t c = 0;
+    Py_ssize_t c = 0, bad = -1;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
-        for (int32_t e = first[(uint32_t)query[i] & t.mask]; e >= 0; e = next[e]) {
-            if (hash[e] == query[i] && vlength[e] == length[i] &&
-                memcmp(data + start[i], vdata + vstart[e], (size_t)length[i]) == 0) {
-                out[row[i] * stride + col0 + e] += 1.0f;
-                c++;
-                break;
-            }
+        const int64_t s = start[i], len = length[i];
+        const int32_t r = row[i];
+        if (!inside(s, len, buf.len) || r < 0 || r >= n_rows) { bad = i; break; }
+        const int32_t e = vocabulary_entry(&t, hash, first, next, query[i], data + s, len, vdata, vbuf.len,
+                                           vstart, vlength);
+        if (e == -2) { bad = i; break; }
+        if (e >= 0) {
+            out[(Py_ssize_t)r * stride + col0 + e] += 1.0f;
+            c++;
         }
     }
     Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        out_of_range("span (or its row)", bad);
+        goto done;
+    }
     ret = PyLong_FromSsize_t(c);
 done:
     PyBuffer_Release(&buf); PyBuffer_Release(&st); PyBuffer_Release(&ln); PyBuffer_Release(&q);
@@ -401,11 +436,11 @@ PyDoc_STRVAR(score_block_doc,
 "Add one block of hashed n-grams' linear scores to out (float32, n_rows x n_out).  keys are the sorted\n"
 "(row << col_bits | column) of every n-gram (uint32 or uint64: key_size 4 or 8), so equal keys are one\n"
 "column's count in one row.  Each count c is weighted log1p[c] (a float32 table), each row scaled to\n"
-"unit L2 norm with scikit-learn's arithmetic (normalize of a CSR row), and the weight w of a column\n"
-"kept at position p adds w * coef[p, :] to its row, in float32 and in increasing p as scipy's CSR product\n"
-"does.  Column j of the block is column offset + j of the kept-column bitmap (kept_bits, uint64 words;\n"
-"kept_rank: int64, kept columns before each word).  Returns 0, or 1 without touching out when a count is\n"
-"beyond the table.");
+"unit L2 norm with scikit-learn's arithmetic (normalize of a CSR row: a row of zero norm is left as\n"
+"it is), and the weight w of a column kept at position p adds w * coef[p, :] to its row, in float32\n"
+"and in increasing p as scipy's CSR product does.  Column j of the block is column offset + j of the\n"
+"kept-column bitmap (kept_bits, uint64 words; kept_rank: int64, kept columns before each word).\n"
+"Returns 0, or 1 without touching out when a count is beyond the table.");
 
 /* Kept columns as a bitmap with the number of kept columns before each 64-bit word: a column's position
  * among the kept ones is a popcount away, from 1/32 of the memory of an int32 position per column (the
@@ -413,6 +448,7 @@ PyDoc_STRVAR(score_block_doc,
 typedef struct {
     const uint64_t *bits;
     const int64_t *rank;
+    Py_ssize_t n_words;
 } kept_t;
 
 static inline int popcount64(uint64_t x) {
@@ -425,62 +461,68 @@ static inline int popcount64(uint64_t x) {
 #endif
 }
 
-/* The position of column j among the kept columns, or -1 when it is not kept (j checked by the caller). */
-static inline Py_ssize_t kept_position(const kept_t *kept, Py_ssize_t j) {
+/* The position of column j among the kept columns, -1 when it is not kept, or n_kept when j or the
+ * rank is out of range (the caller treats any position >= n_kept as an error). */
+static inline Py_ssize_t kept_position(const kept_t *kept, Py_ssize_t j, Py_ssize_t n_kept) {
+    if (j < 0 || (j >> 6) >= kept->n_words) return n_kept;
     const uint64_t word = kept->bits[j >> 6], bit = (uint64_t)1 << (j & 63);
     if (!(word & bit)) return -1;
-    return (Py_ssize_t)kept->rank[j >> 6] + popcount64(word & (bit - 1));
+    const int64_t p = kept->rank[j >> 6] + popcount64(word & (bit - 1));
+    return p >= 0 && p < n_kept ? (Py_ssize_t)p : n_kept;
 }
 
 /* The work of score_block for keys of one width; returns -1 (bad keys or positions), 0, 1 (a count
  * beyond the table: out untouched) or 2 (out of memory).
  *
- * Pass 1 checks the keys and sums each row's squared weights; pass 2 lists the kept columns' (row,
+ * Pass 0 finds where each distinct key starts without a branch per key (run ends are unpredictable);
+ * pass 1 checks the keys and sums each row's squared weights; pass 2 lists the kept columns' (row,
  * weight) by position (a counting sort); pass 3 adds each position's coefficients to its rows.  A row
  * still receives its columns in increasing position, as in a CSR product row by row, so every sum
  * rounds the same; but each coefficient row is read once, in order, instead of once per text. */
 #define SCORE_ROWS(NAME, KEY_T)                                                                                  \
     static int NAME(const KEY_T *keys, Py_ssize_t n, int col_bits, const float *table, Py_ssize_t n_table,      \
-                    const kept_t *kept, Py_ssize_t offset, Py_ssize_t n_pos, const float *coef, Py_ssize_t n_kept, \
-                    float *out, Py_ssize_t n_rows, Py_ssize_t n_out) {                                           \
+                    const kept_t *kept, Py_ssize_t offset, const float *coef, Py_ssize_t n_kept, float *out,    \
+                    Py_ssize_t n_rows, Py_ssize_t n_out) {                                                       \
         const KEY_T col_mask = (KEY_T)(((uint64_t)1 << col_bits) - 1);                                           \
         int status = 2;                                                                                          \
         Py_ssize_t n_distinct = 0;                                                                               \
         double *norm = PyMem_RawCalloc((size_t)n_rows + 1, sizeof(double));                                     \
         Py_ssize_t *first = PyMem_RawCalloc((size_t)n_kept + 2, sizeof(Py_ssize_t));                             \
         Py_ssize_t *start = PyMem_RawMalloc(((size_t)n + 2) * sizeof(Py_ssize_t));                               \
-        int32_t *row_of = PyMem_RawMalloc(((size_t)n + 1) * sizeof(int32_t));                                    \
-        float *weight_of = PyMem_RawMalloc(((size_t)n + 1) * sizeof(float));                                    \
-        if (!norm || !first || !start || !row_of || !weight_of) goto end;                                        \
+        KEY_T *key_of = PyMem_RawMalloc(((size_t)n + 1) * sizeof(KEY_T));                                        \
+        int32_t *row_of = PyMem_RawCalloc((size_t)n + 1, sizeof(int32_t));                                      \
+        float *weight_of = PyMem_RawCalloc((size_t)n + 1, sizeof(float));                                       \
+        if (!norm || !first || !start || !key_of || !row_of || !weight_of) goto end;                             \
         status = -1;                                                                                             \
-        /* 0: where each distinct key starts, without a branch per key (run ends are unpredictable) */         \
-        for (Py_ssize_t i = 0; i < n; i++) {                                                                     \
+        for (Py_ssize_t i = 0; i < n; i++) { /* 0: distinct keys (a private copy: read once) */                \
+            const KEY_T key = keys[i];                                                                           \
             start[n_distinct] = i;                                                                               \
-            n_distinct += (i == 0) | (keys[i] != keys[i - (i > 0)]);                                             \
+            key_of[n_distinct] = key;                                                                            \
+            n_distinct += (i == 0) | (key != key_of[n_distinct - (n_distinct > 0)]);                             \
         }                                                                                                        \
         start[n_distinct] = n;                                                                                   \
         for (Py_ssize_t d = 0; d < n_distinct; d++) { /* 1: checks, norms, kept columns per position */         \
-            const KEY_T key = keys[start[d]], row = key >> col_bits;                                             \
+            const KEY_T key = key_of[d];                                                                         \
             const Py_ssize_t count = start[d + 1] - start[d];                                                    \
-            if ((d && key < keys[start[d - 1]]) || (Py_ssize_t)row >= n_rows ||                                 \
-                (Py_ssize_t)(key & col_mask) >= n_pos)                                                           \
-                goto end;                                                                                        \
+            if ((d && key <= key_of[d - 1]) || (uint64_t)(key >> col_bits) >= (uint64_t)n_rows) goto end;       \
             if (count >= n_table) { status = 1; goto end; }                                                      \
-            const Py_ssize_t p = kept_position(kept, offset + (Py_ssize_t)(key & col_mask));                      \
+            const Py_ssize_t p = kept_position(kept, offset + (Py_ssize_t)(key & col_mask), n_kept);              \
             if (p >= n_kept) goto end;                                                                           \
             const float w = table[count];                                                                        \
-            norm[row] += (float)(w * w);                                                                         \
+            norm[key >> col_bits] += (float)(w * w);                                                             \
             if (p >= 0) first[p + 2]++;                                                                          \
         }                                                                                                        \
         for (Py_ssize_t p = 2; p < n_kept + 2; p++) first[p] += first[p - 1];                                    \
         for (Py_ssize_t r = 0; r < n_rows; r++) norm[r] = sqrt(norm[r]);                                         \
         for (Py_ssize_t d = 0; d < n_distinct; d++) { /* 2: (row, weight) of each kept column, by position */   \
-            const KEY_T key = keys[start[d]], row = key >> col_bits;                                             \
-            const Py_ssize_t p = kept_position(kept, offset + (Py_ssize_t)(key & col_mask));                      \
-            if (p < 0 || norm[row] == 0.0) continue;                                                             \
+            const KEY_T key = key_of[d], row = key >> col_bits;                                                  \
+            const Py_ssize_t p = kept_position(kept, offset + (Py_ssize_t)(key & col_mask), n_kept);              \
+            if (p < 0) continue;                                                                                 \
+            if (p >= n_kept || first[p + 1] >= first[p + 2]) goto end; /* the table changed meanwhile */        \
             const Py_ssize_t at = first[p + 1]++;                                                                \
+            const float w = table[start[d + 1] - start[d]];                                                      \
             row_of[at] = (int32_t)row;                                                                           \
-            weight_of[at] = (float)(table[start[d + 1] - start[d]] / norm[row]);                                 \
+            weight_of[at] = norm[row] == 0.0 ? w : (float)(w / norm[row]); /* scikit-learn: row left as is */   \
         }                                                                                                        \
         for (Py_ssize_t p = 0; p < n_kept; p++) { /* 3: coefficients, position by position */                   \
             const float *restrict c = coef + p * n_out;                                                          \
@@ -492,8 +534,8 @@ static inline Py_ssize_t kept_position(const kept_t *kept, Py_ssize_t j) {
         }                                                                                                        \
         status = 0;                                                                                              \
     end:                                                                                                         \
-        PyMem_RawFree(norm); PyMem_RawFree(first); PyMem_RawFree(start); PyMem_RawFree(row_of);                  \
-        PyMem_RawFree(weight_of);                                                                                \
+        PyMem_RawFree(norm); PyMem_RawFree(first); PyMem_RawFree(start); PyMem_RawFree(key_of);                  \
+        PyMem_RawFree(row_of); PyMem_RawFree(weight_of);                                                         \
         return status;                                                                                           \
     }
 SCORE_ROWS(score_rows32, uint32_t)
@@ -501,11 +543,9 @@ SCORE_ROWS(score_rows64, uint64_t)
 #undef SCORE_ROWS
 
 static PyObject *score_block(PyObject *self, PyObject *args) {
-    Py_buffer kb, tb, pb, cb, ob;
+    Py_buffer kb, tb, pb, rb, cb, ob;
     int key_size, col_bits;
-    Py_ssize_t n_rows, n_out;
-    Py_buffer rb;
-    Py_ssize_t offset;
+    Py_ssize_t offset, n_rows, n_out;
     if (!PyArg_ParseTuple(args, "y*iiy*y*y*ny*w*nn", &kb, &key_size, &col_bits, &tb, &pb, &rb, &offset, &cb, &ob,
                           &n_rows, &n_out))
         return NULL;
@@ -515,41 +555,31 @@ static PyObject *score_block(PyObject *self, PyObject *args) {
         goto done;
     }
     Py_ssize_t n = items(&kb, key_size, "keys"), n_table = items(&tb, 4, "log1p"), n_words = items(&pb, 8, "kept_bits");
-    Py_ssize_t n_coef = items(&cb, 4, "coef");
-    if (n < 0 || n_table < 0 || n_words < 0 || n_coef < 0 || !same_count(items(&rb, 8, "kept_rank"), n_words, "kept_rank"))
+    Py_ssize_t n_coef = items(&cb, 4, "coef"), n_cells = items(&ob, 4, "out");
+    if (n < 0 || n_table < 0 || n_words < 0 || n_coef < 0 || n_cells < 0 ||
+        !same_count(items(&rb, 8, "kept_rank"), n_words, "kept_rank"))
         goto done;
-    /* the block's columns: offset .. offset + 2**col_bits - 1 of the bitmap, or as many as it has */
-    if (offset < 0 || offset > 64 * n_words) {
-        PyErr_Format(PyExc_ValueError, "offset %zd beyond a bitmap of %zd columns", offset, 64 * n_words);
-        goto done;
-    }
-    Py_ssize_t n_pos = 64 * n_words - offset;
-    if (col_bits < 8 * (int)sizeof(Py_ssize_t) - 1 && n_pos > ((Py_ssize_t)1 << col_bits)) n_pos = (Py_ssize_t)1 << col_bits;
-    const kept_t kept = {pb.buf, rb.buf};
-    /* the ranks must count the bits (a position read from them indexes coef, checked against its rows) */
-    for (Py_ssize_t w = 0, total = 0; w < n_words; total += popcount64(kept.bits[w]), w++) {
-        if (kept.rank[w] != total) {
-            PyErr_SetString(PyExc_ValueError, "kept_rank does not count kept_bits");
-            goto done;
-        }
-    }
-    if (n_rows < 0 || n_out < 1 || n_coef % n_out || !same_count(items(&ob, 4, "out"), n_rows * n_out, "out")) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "coef and out must have n_out columns");
+    /* rows are stored as int32 (every row is checked against n_rows); out must hold n_rows x n_out */
+    if (n_rows < 0 || n_rows > INT32_MAX || n_out < 1 || n_coef % n_out || n_rows > n_cells / n_out ||
+        n_rows * n_out != n_cells || offset < 0) {
+        PyErr_Format(PyExc_ValueError, "out of %zd cells for %zd rows of %zd; coef of %zd cells; offset %zd",
+                     n_cells, n_rows, n_out, n_coef, offset);
         goto done;
     }
+    const kept_t kept = {pb.buf, rb.buf, n_words};
     int status;
     Py_BEGIN_ALLOW_THREADS
     if (key_size == 4)
-        status = score_rows32(kb.buf, n, col_bits, tb.buf, n_table, &kept, offset, n_pos, cb.buf, n_coef / n_out,
-                              ob.buf, n_rows, n_out);
+        status = score_rows32(kb.buf, n, col_bits, tb.buf, n_table, &kept, offset, cb.buf, n_coef / n_out, ob.buf,
+                              n_rows, n_out);
     else
-        status = score_rows64(kb.buf, n, col_bits, tb.buf, n_table, &kept, offset, n_pos, cb.buf, n_coef / n_out,
-                              ob.buf, n_rows, n_out);
+        status = score_rows64(kb.buf, n, col_bits, tb.buf, n_table, &kept, offset, cb.buf, n_coef / n_out, ob.buf,
+                              n_rows, n_out);
     Py_END_ALLOW_THREADS
     if (status == 2)
         PyErr_NoMemory();
     else if (status < 0)
-        PyErr_SetString(PyExc_ValueError, "keys not sorted, a row, column or position out of range");
+        PyErr_SetString(PyExc_ValueError, "keys not sorted, or a row, column or position out of range");
     else
         ret = PyLong_FromLong(status);
 done:
@@ -607,7 +637,7 @@ static inline char *put_utf8(char *o, Py_UCS4 ch) {
     return o;
 }
 
-/* re's \w and \s on a str pattern (Modules/_sre: SRE_UNI_IS_WORD, SRE_UNI_IS_SPACE). */
+/* re's \w on a str pattern (Modules/_sre: SRE_UNI_IS_WORD); \s is Py_UNICODE_ISSPACE (SRE_UNI_IS_SPACE). */
 static inline int is_word(Py_UCS4 ch) { return Py_UNICODE_ISALNUM(ch) || ch == '_'; }
 
 PyDoc_STRVAR(word_tokens_doc,
@@ -631,7 +661,15 @@ static PyObject *word_tokens(PyObject *self, PyObject *args) {
             PyErr_Format(PyExc_TypeError, "text %zd is a %s, not a str", t, Py_TYPE(s)->tp_name);
             goto done;
         }
-        cap += 5 * (size_t)PyUnicode_GET_LENGTH(s); /* 4 bytes a character at most, and a space */
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(s) < 0) goto done; /* a legacy str (3.10, 3.11): its canonical form */
+#endif
+        const size_t len = (size_t)PyUnicode_GET_LENGTH(s);
+        if (len > (PY_SSIZE_T_MAX - cap) / 5) { /* 4 bytes a character at most, and a space */
+            PyErr_NoMemory();
+            goto done;
+        }
+        cap += 5 * len;
     }
     buf = PyMem_Malloc(cap);
     if (!buf) { PyErr_NoMemory(); goto done; }

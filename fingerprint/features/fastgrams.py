@@ -51,7 +51,8 @@ try:
 except ImportError:  # not built (no C compiler at install): the numpy code below, same results
     _C = None
 
-#: Whether the compiled kernels run (``False``: the numpy code, same results, slower).
+#: Whether the compiled kernels were built and imported (``False``: the numpy code runs, same results,
+#: slower).  Set at import.
 COMPILED = _C is not None
 
 #: Word tokens and marks: runs of word characters, and every other character that is not whitespace
@@ -224,6 +225,7 @@ def _unit_ngrams(
     starts, lengths, rows = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.empty(size, np.int32)
     if _C is not None:
         unit_start, unit_end = np.ascontiguousarray(unit_start, np.int64), np.ascontiguousarray(unit_end, np.int64)
+        counts = np.ascontiguousarray(counts, np.int64)
         _C.unit_ngrams(unit_start, unit_end, counts, ngram_range[0], ngram_range[1], starts, lengths, rows)
         return _spans(buf, starts, lengths, rows, len(counts))
     at = 0
@@ -356,7 +358,8 @@ class ColumnSelection:
         self.bits = np.packbits(kept, bitorder="little").view("<u8")
         counts = np.bitwise_count(self.bits) if hasattr(np, "bitwise_count") else np.unpackbits(
             self.bits.view(np.uint8)).reshape(-1, 64).sum(axis=1)  # fmt: skip
-        self.rank = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self.rank = np.zeros(len(self.bits), dtype=np.int64)
+        np.cumsum(counts[:-1], dtype=np.int64, out=self.rank[1:])
         self._columns = columns
 
     @functools.cached_property
@@ -580,6 +583,8 @@ class VocabularyIndex:
 
     def add_counts(self, spans: Spans, out: np.ndarray, col0: int = 0) -> None:
         """Add the spans' counts to a dense C-contiguous float32 matrix: ``out[row, col0 + column] += 1``."""
+        if out.dtype != np.float32 or not out.flags.c_contiguous:
+            raise TypeError(f"out must be a C-contiguous float32 matrix, got {out.dtype}")
         if out.ndim != 2 or col0 < 0 or col0 + self.size > out.shape[1] or spans.n_texts > out.shape[0]:
             raise ValueError(f"{spans.n_texts} texts, columns {col0} .. {col0 + self.size} of a matrix of "
                              f"shape {out.shape}")  # fmt: skip
@@ -615,7 +620,8 @@ def dense_weighted_counts(blocks: Sequence[tuple[Spans, VocabularyIndex]]) -> np
     widths = [index.size for _, index in blocks]
     bounds = np.concatenate([[0], np.cumsum(widths)]).astype(int)
     out = np.zeros((n_texts, int(bounds[-1])), dtype=np.float32)
-    if _C is None:
+    # float32 counts are exact below 2**24: fewer spans than that in a call keeps every cell below it
+    if _C is None or out.size == 0 or max(spans.hash.size for spans, _ in blocks) >= 2**24:
         from sklearn.preprocessing import normalize
 
         for (spans, index), a, b in zip(blocks, bounds[:-1], bounds[1:], strict=True):
