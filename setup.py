@@ -1,7 +1,7 @@
 """The compiled n-gram kernels (``fingerprint/features/_cgrams.c``); everything else is in pyproject.toml.
 
 Optional: where no C compiler is found the package installs without them and
-``fingerprint.features.fastgrams`` runs its numpy code, with the same results, about 1.8x slower
+``fingerprint.features.fastgrams`` runs its numpy code, with the same results, about half as fast
 (``fingerprint.features.fastgrams.COMPILED`` says which).  Plain C and the CPython API only:
 no build dependency beyond a compiler.
 """

@@ -26,7 +26,7 @@ surrogates, which scikit-learn's hashing cannot encode, are hashed as their ``su
 
 The per-span loops (hashing, building spans, looking spans up in a table) run in a small C module,
 ``_cgrams``, built when the package is installed; where it could not be built (no C compiler)
-the numpy code below does the same work with the same results, 2-3x slower.
+the numpy code below does the same work with the same results, about half as fast.
 :data:`COMPILED` says which one runs; the tests run both.
 """
 
