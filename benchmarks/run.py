@@ -487,7 +487,9 @@ TARGETS = [  # (label, value getter, target, higher is better) — stretch targe
     ("ECE", lambda R: R["per_text"]["ece"], 0.03, False),
     ("open-set AUROC", lambda R: max(R["open_set_auroc"]["mean"], R["open_set_auroc"]["mean_by_distance"]), 0.90, True),
     ("markdown-stripped / clean", lambda R: R["robustness"]["markdown stripped"]["ratio_to_clean"], 0.85, True),
-    ("featurisation texts/s", lambda R: R["speed"]["featurise_texts_per_s"], 2000, True),
+    # one process (FingerprintClassifier's default n_jobs); issue 14's 1-core target.  The 2-core rate
+    # (target 2,000) is measured alone, without other work on the machine, by benchmarks/speed.py
+    ("featurisation texts/s, 1 core", lambda R: R["speed"]["featurise_texts_per_s"], 1000, True),
 ]
 
 
@@ -549,7 +551,11 @@ def markdown(R: dict) -> str:
           for k, v in R["peers"].items()], "",
         "Ratios for the embedding peer use our top-1 on the same dev subset when available "
         "(`ours_top1_same_dev_subset` in report.json).", "",
-        "## Speed (2 cores)", "", *[f"- {k}: {v:.3g}" for k, v in R["speed"].items()], "",
+        "## Speed (one process, on a 2-core machine)", "",
+        "The fit and featurisation of this run, in one process (`FingerprintClassifier()`'s default "
+        "`n_jobs`); the speed benchmark (`benchmarks/speed.py`, `speed.md`) measures them on 1 and 2 "
+        "cores, repeated, against baselines of the same run.", "",
+        *[f"- {k}: {v:.3g}" for k, v in R["speed"].items()], "",
         *(["## Scaling (fit in a fresh process)", "", "| texts | models | fit s | peak RSS MB |", "|---|---|---|---|",
            *[f"| {r['texts']} | {r['models']} | {r['fit_s']:.1f} | {r['peak_rss_mb']:.0f} |" for r in R["scaling"]], ""]
           if "scaling" in R else []),
