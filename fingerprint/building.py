@@ -133,16 +133,23 @@ class FoldedStatistics:
         """Statistics of features ``X`` of models ``y`` in calibration ``folds`` (ints)."""
         X, y, folds = np.asarray(X, dtype=np.float64), np.asarray(y).astype(str), np.asarray(folds, dtype=np.int64)
         out = cls(space_id, max_calibration=max_calibration)
-        # one fingerprint per (model, fold): its scatter goes to the fold's pooled scatter, and the
-        # model's fingerprint is the merge of its folds' (one pass of d x d products over the texts)
+        # each model's fingerprint from its texts; each fold's pooled within-model scatter as one
+        # product of its texts centred on their (model, fold) means: a d x d product per model and per
+        # fold, not per (model, fold) pair (23 models x 4 folds made batches of 1,000 texts spend a
+        # third of a streamed build here)
+        centred: dict[int, list[np.ndarray]] = {}
         for c in np.unique(y):
             m, in_c = str(c), y == c
-            for j in np.unique(folds[in_c]):
-                part = Fingerprint.from_features(X[in_c & (folds == j)], m, space_id)
-                out.fold_counts[(m, int(j))], out.fold_means[(m, int(j))] = part.n_texts, part.mean
-                pooled = out.fold_scatter.get(int(j))
-                out.fold_scatter[int(j)] = part.scatter if pooled is None else pooled + part.scatter
-                out.models[m] = out.models[m].merge(part) if m in out.models else part
+            Xm, fm = X[in_c], folds[in_c]
+            out.models[m] = Fingerprint.from_features(Xm, m, space_id)
+            for j in np.unique(fm).tolist():
+                rows = Xm[fm == j]
+                mean = rows.mean(axis=0)
+                out.fold_counts[(m, j)], out.fold_means[(m, j)] = len(rows), mean
+                centred.setdefault(j, []).append(rows - mean)
+        for j, parts in centred.items():
+            R = np.concatenate(parts)
+            out.fold_scatter[j] = R.T @ R
         if keep_calibration:
             key = np.zeros(len(y), dtype=np.uint64) if keys is None else np.asarray(keys, dtype=np.uint64)
             out.calibration = _capped((X, y, folds, key), max_calibration)
@@ -158,6 +165,7 @@ class FoldedStatistics:
             out.models[m] = out.models[m].merge(f) if m in out.models else f
         for j, s in other.fold_scatter.items():
             out.fold_scatter[j] = out.fold_scatter[j] + s if j in out.fold_scatter else s
+        spread: dict[int, list[np.ndarray]] = {}  # per fold, the mean differences of the keys both sides hold
         for key, n2 in other.fold_counts.items():
             m2 = other.fold_means[key]
             if key not in out.fold_counts:
@@ -167,8 +175,12 @@ class FoldedStatistics:
             delta = m2 - m1
             out.fold_counts[key] = n1 + n2
             out.fold_means[key] = m1 + delta * (n2 / (n1 + n2))
-            # in place: a key both sides hold has its fold in both, so that fold's array is the fresh sum above
-            out.fold_scatter[key[1]] += np.outer(delta, delta) * (n1 * n2 / (n1 + n2))
+            spread.setdefault(key[1], []).append(delta * np.sqrt(n1 * n2 / (n1 + n2)))
+        for j, rows in spread.items():
+            # Chan's update, sum over the fold's keys of n1 n2 / n * delta delta^T, as one product; in
+            # place: a key both sides hold has its fold in both, so that fold's array is the fresh sum above
+            D = np.stack(rows)
+            out.fold_scatter[j] += D.T @ D
         if self.calibration is not None and other.calibration is not None:
             out.calibration = _capped(
                 tuple(np.concatenate([a, b]) for a, b in zip(self.calibration, other.calibration, strict=True)),
