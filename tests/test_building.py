@@ -99,6 +99,21 @@ def test_statistics_of_any_split_merge_to_those_of_the_whole(a, b, seed):
                     np.testing.assert_allclose(merged.fold_means[(k, j)], whole.fold_means[(k, j)], atol=1e-12)
 
 
+def test_fold_statistics_are_their_definition():
+    """Per fold, the scatter of each model's texts in it around their own mean, summed over models; per
+    model, the fingerprint of all its texts (computed as one product per fold and per model)."""
+    rng = np.random.default_rng(1)
+    X, y, folds = rng.normal(size=(80, 5)) * 3 + 1, rng.choice(["a", "b", "c"], size=80), rng.integers(0, 4, 80)
+    stats = FoldedStatistics.from_features(X, y, folds, "s")
+    for j in range(4):
+        want = sum(fp.Fingerprint.from_features(X[(y == m) & (folds == j)], m, "s").scatter
+                   for m in "abc" if ((y == m) & (folds == j)).any())  # fmt: skip
+        np.testing.assert_allclose(stats.fold_scatter[j], want, rtol=1e-12, atol=1e-10)
+    for m in "abc":
+        np.testing.assert_allclose(stats.models[m].scatter, fp.Fingerprint.from_features(X[y == m], m, "s").scatter,
+                                   rtol=1e-12, atol=1e-10)  # fmt: skip
+
+
 def test_fold_lda_equals_an_lda_of_the_other_folds():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(90, 3)), np.repeat(["a", "b", "c"], 30)
