@@ -28,7 +28,7 @@ usage: python benchmarks/explore/lineage/beyond_base.py     (log: beyond_base.lo
 
 import numpy as np
 import scipy.sparse as sp
-from common import load_dev, load_lineage, prompt_index
+from common import load_dev, load_lineage, prompt_index, rank_evaluator
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -46,36 +46,7 @@ texts = [t for _, _, t in rows]
 row_model = np.array([mi[m] for m, _, _ in rows])
 
 
-def evaluate(S, label):
-    """Print teacher-line / parent ranks of score matrix ``S[audited, candidate]`` (higher = closer)."""
-    for z in (False, True):
-        T = S.copy()
-        if z:
-            for k in R:
-                o = [j for j in R if j != k and fam[models[j]] != fam[models[k]]]
-                T[:, k] = (S[:, k] - S[o, k].mean()) / S[o, k].std()
-        for agg in ("mean", "best"):
-            st, par, ctl = [], [], []
-            for m in models:
-                role = lineage[m]["role"]
-                if role not in ("student", "derivative", "prompted", "control"):
-                    continue
-                by = {}
-                for r in refs:
-                    if r != m:
-                        by.setdefault(lineage.line(r), []).append(T[mi[m], mi[r]])
-                score = {ln: (np.mean(v) if agg == "mean" else np.max(v)) for ln, v in by.items()}
-                order = sorted(score, key=lambda ln: -score[ln])
-                exp = lineage.expected(m)
-                if role == "control":
-                    # a control that was not scored (the contrast needs it as the control) shows "-"
-                    ctl.append(order[0].split("/")[-1] if np.ptp(list(score.values())) > 0 else "-")
-                elif exp is not None:
-                    (st if role == "student" else par).append(order.index(exp) + 1)
-            st = np.array(st)
-            print(f"{label + (' z' if z else ''):<34} {agg:<4}  students@1 {np.sum(st == 1):2d}/20  @3 {np.sum(st <= 3):2d}  "
-                  f"mean rank {st.mean():5.2f}  parents@1 {np.sum(np.array(par) == 1):2d}/11  controls' top: "
-                  f"{', '.join(ctl)}", flush=True)
+evaluate = rank_evaluator(lineage, models, mi, refs)
 
 
 def tfidf(kind):

@@ -102,3 +102,54 @@ def answer_sims(X, at, ri):
         hr = [j for j, k in enumerate(ri) if at[k, p] >= 0]
         sims[p][np.ix_(have, hr)] = (X[at[have, p]] @ X[at[[ri[j] for j in hr], p]].T).toarray()
     return sims
+
+
+def rank_evaluator(lineage, models, mi, refs):
+    """``evaluate(S, label)``: print the teacher-line / parent ranks of a score matrix ``S[audited,
+    candidate]`` (higher = closer; rows and columns in ``models`` order), as ``beyond_base.py`` and
+    ``content.py`` report them.
+
+    Lines are scored by the mean over their snapshots ("mean") and by their best snapshot ("best");
+    ``z`` standardises each candidate's column by the scores of the references of other families (a
+    hubness correction).  A model is never its own candidate; a student counts when the top line is
+    its ``teacher_line``.  Returns ``{(z, agg): [(student, teacher line, its rank, top line), ...]}``.
+    """
+    fam = {m: lineage[m].get("family") or m for m in models}
+    R = [mi[r] for r in refs]
+
+    def evaluate(S, label):
+        out = {}
+        for z in (False, True):
+            T = S.copy()
+            if z:
+                for k in R:
+                    o = [j for j in R if j != k and fam[models[j]] != fam[models[k]]]
+                    T[:, k] = (S[:, k] - S[o, k].mean()) / S[o, k].std()
+            for agg in ("mean", "best"):
+                st, par, ctl, detail = [], [], [], []
+                for m in models:
+                    role = lineage[m]["role"]
+                    if role not in ("student", "derivative", "prompted", "control"):
+                        continue
+                    by = {}
+                    for r in refs:
+                        if r != m:
+                            by.setdefault(lineage.line(r), []).append(T[mi[m], mi[r]])
+                    score = {ln: (np.mean(v) if agg == "mean" else np.max(v)) for ln, v in by.items()}
+                    order = sorted(score, key=lambda ln: -score[ln])
+                    exp = lineage.expected(m)
+                    if role == "control":
+                        # a control that was not scored (a contrast needs it as the control) shows "-"
+                        ctl.append(order[0].split("/")[-1] if np.ptp(list(score.values())) > 0 else "-")
+                    elif exp is not None:
+                        (st if role == "student" else par).append(order.index(exp) + 1)
+                        if role == "student":
+                            detail.append((m, exp.split("/")[-1], order.index(exp) + 1, order[0].split("/")[-1]))
+                st = np.array(st)
+                out[(z, agg)] = detail
+                print(f"{label + (' z' if z else ''):<34} {agg:<4}  students@1 {np.sum(st == 1):2d}/20  "
+                      f"@3 {np.sum(st <= 3):2d}  mean rank {st.mean():5.2f}  "
+                      f"parents@1 {np.sum(np.array(par) == 1):2d}/11  controls' top: {', '.join(ctl)}", flush=True)
+        return out
+
+    return evaluate

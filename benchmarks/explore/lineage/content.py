@@ -28,7 +28,7 @@ import os
 import time
 
 import numpy as np
-from common import CACHE, load_dev, load_lineage, prompt_index
+from common import CACHE, load_dev, load_lineage, prompt_index, rank_evaluator
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -38,8 +38,6 @@ refs = lineage.references()
 models, prompts, mi, at = prompt_index(rows)
 M, P = at.shape
 isref = np.array([m in refs for m in models])
-fam = {m: lineage[m].get("family") or m for m in models}
-R = [mi[r] for r in refs]
 texts = [t for _, _, t in rows]
 row_model = np.array([mi[m] for m, _, _ in rows])
 path = CACHE / "content_emb.npy"
@@ -67,41 +65,7 @@ def embed():
     return E
 
 
-def evaluate(S, label):
-    """Print teacher-line / parent ranks of score matrix ``S[audited, candidate]`` (higher = closer);
-    the same scoring as ``beyond_base.py``."""
-    out = {}
-    for z in (False, True):
-        T = S.copy()
-        if z:
-            for k in R:
-                o = [j for j in R if j != k and fam[models[j]] != fam[models[k]]]
-                T[:, k] = (S[:, k] - S[o, k].mean()) / S[o, k].std()
-        for agg in ("mean", "best"):
-            st, par, ctl, detail = [], [], [], []
-            for m in models:
-                role = lineage[m]["role"]
-                if role not in ("student", "derivative", "prompted", "control"):
-                    continue
-                by = {}
-                for r in refs:
-                    if r != m:
-                        by.setdefault(lineage.line(r), []).append(T[mi[m], mi[r]])
-                score = {ln: (np.mean(v) if agg == "mean" else np.max(v)) for ln, v in by.items()}
-                order = sorted(score, key=lambda ln: -score[ln])
-                exp = lineage.expected(m)
-                if role == "control":
-                    ctl.append(order[0].split("/")[-1])
-                elif exp is not None:
-                    (st if role == "student" else par).append(order.index(exp) + 1)
-                    if role == "student":
-                        detail.append((m, exp.split("/")[-1], order.index(exp) + 1, order[0].split("/")[-1]))
-            st = np.array(st)
-            out[(z, agg)] = detail
-            print(f"{label + (' z' if z else ''):<30} {agg:<4}  students@1 {np.sum(st == 1):2d}/20  @3 {np.sum(st <= 3):2d}  "
-                  f"mean rank {st.mean():5.2f}  parents@1 {np.sum(np.array(par) == 1):2d}/11  controls' top: "
-                  f"{', '.join(ctl)}", flush=True)
-    return out
+evaluate = rank_evaluator(lineage, models, mi, refs)
 
 
 E = embed()
