@@ -48,7 +48,7 @@ from sklearn.metrics import roc_auc_score
 import fingerprint as fp
 from fingerprint import references
 from fingerprint.attribution import family_index, family_probabilities
-from fingerprint.calibration import expected_calibration_error
+from fingerprint.calibration import expected_calibration_error, softmax_t
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data"
@@ -111,6 +111,13 @@ def main(argv: list[str] | None = None) -> dict:
     R["family_top1"] = float(np.mean(F.argmax(axis=1) == fam[y]))
     R["families"] = len(names)
     R["ece"] = expected_calibration_error(P, y)
+    # the same without the confidence map: what the temperature alone gives (why the map exists)
+    R["ece_temperature_only"] = expected_calibration_error(softmax_t(lda.scores(X[known]), lda.temperature), y)
+    # the models the space (and its score block) was fitted on: the originals, plus alpaca-7b as the
+    # parent of prompted variants; the others are described by their resemblance to these
+    original = np.isin(models[known], list(refs.metadata["space_models"]))
+    R["top1_originals"], R["top1_others"] = float(ok[original].mean()), float(ok[~original].mean())
+    R["n_originals"] = len({m for m in models[known][original]})
     R["family_ece"] = expected_calibration_error(F, fam[y])
     R["reliability"] = reliability(conf, ok)
     R["risk_coverage"] = [{"threshold": th, "coverage": float(np.mean(conf >= th)),
@@ -218,9 +225,12 @@ def markdown(R: dict) -> str:
         f"({yes(R['cold_load_s'] <= 2)}) |",
         f"| dev texts | {R['dev_texts']:,} | |",
         f"| per-text top-1 / top-3 | {R['top1']:.3f} / {R['top3']:.3f} | |",
+        f"| per-text top-1: the {R['n_originals']} models the space was fitted on / the other "
+        f"{R['models'] - R['n_originals']} (students, controls, derivatives) | {R['top1_originals']:.3f} / {R['top1_others']:.3f} | |",
         f"| family top-1 | {R['family_top1']:.3f} | |",
         f"| ECE (15 bins), models / families | {R['ece']:.3f} / {R['family_ece']:.3f} | <= 0.03 "
         f"({yes(R['ece'] <= 0.03)}) |",
+        f"| ECE with the temperature alone (no confidence map) | {R['ece_temperature_only']:.3f} | |",
         f"| left-out family answered with confidence >= 0.9 | {L['unknown_confident_share']:.1%} | <= 5 % "
         f"({yes(L['unknown_confident_share'] <= 0.05)}) |",
         f"| AUROC known vs unknown, per text | {L['auroc_text']:.3f} | >= 0.80 ({yes(L['auroc_text'] >= 0.8)}) |",
