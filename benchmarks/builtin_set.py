@@ -226,7 +226,8 @@ def markdown(R: dict) -> str:
         f"| dev texts | {R['dev_texts']:,} | |",
         f"| per-text top-1 / top-3 | {R['top1']:.3f} / {R['top3']:.3f} | |",
         f"| per-text top-1: the {R['n_originals']} models the space was fitted on / the other "
-        f"{R['models'] - R['n_originals']} (students, controls, derivatives) | {R['top1_originals']:.3f} / {R['top1_others']:.3f} | |",
+        f"{R['models'] - R['n_originals']} (students, controls, derivatives) | "
+        f"{R['top1_originals']:.3f} / {R['top1_others']:.3f} | |",
         f"| family top-1 | {R['family_top1']:.3f} | |",
         f"| ECE (15 bins), models / families | {R['ece']:.3f} / {R['family_ece']:.3f} | <= 0.03 "
         f"({yes(R['ece'] <= 0.03)}) |",
