@@ -131,7 +131,13 @@ class FoldedStatistics:
         max_calibration: int | None = None, keep_calibration: bool = True,
     ) -> FoldedStatistics:  # fmt: skip
         """Statistics of features ``X`` of models ``y`` in calibration ``folds`` (ints)."""
-        X, y, folds = np.asarray(X, dtype=np.float64), np.asarray(y).astype(str), np.asarray(folds, dtype=np.int64)
+        X, y, folds_in = np.asarray(X, dtype=np.float64), np.asarray(y).astype(str), np.asarray(folds)
+        if X.ndim != 2 or y.ndim != 1 or folds_in.ndim != 1 or not len(X) == len(y) == len(folds_in):
+            raise ValueError(f"need X of shape (n, d) and y, folds of length n; got X {X.shape}, y {y.shape}, "
+                             f"folds {folds_in.shape}")  # fmt: skip
+        folds = folds_in.astype(np.int64)
+        if not np.array_equal(folds, folds_in):  # 0.5 would silently become fold 0
+            raise ValueError("calibration folds must be integers")
         out = cls(space_id, max_calibration=max_calibration)
         # each model's fingerprint from its texts; each fold's pooled within-model scatter as one
         # product of its texts centred on their (model, fold) means: a d x d product per model and per

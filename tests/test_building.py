@@ -99,19 +99,56 @@ def test_statistics_of_any_split_merge_to_those_of_the_whole(a, b, seed):
                     np.testing.assert_allclose(merged.fold_means[(k, j)], whole.fold_means[(k, j)], atol=1e-12)
 
 
-def test_fold_statistics_are_their_definition():
+def _two_pass_scatter(A):
+    D = A - A.mean(axis=0)
+    return D.T @ D
+
+
+@pytest.mark.parametrize(
+    "case", ["random", "non-contiguous folds", "single texts", "a model in one fold", "large offset", "float32"]
+)
+def test_fold_statistics_are_their_definition(case):
     """Per fold, the scatter of each model's texts in it around their own mean, summed over models; per
-    model, the fingerprint of all its texts (computed as one product per fold and per model)."""
+    model, the count, mean and scatter of all its texts (computed as one product per fold and per model)."""
     rng = np.random.default_rng(1)
     X, y, folds = rng.normal(size=(80, 5)) * 3 + 1, rng.choice(["a", "b", "c"], size=80), rng.integers(0, 4, 80)
+    if case == "non-contiguous folds":
+        folds = np.where(folds < 2, 0, 3)
+    elif case == "single texts":  # a model with one text, and a fold holding one text of a model
+        X, y, folds = X[:9], np.array(list("abbbccccc")), np.array([0, 0, 1, 1, 0, 0, 1, 1, 2])
+    elif case == "a model in one fold":
+        folds = np.where(y == "a", 2, folds)
+    elif case == "large offset":  # cancellation: features near 1e6 that vary by 1e-2
+        X = 1e6 + X * 1e-2
+    elif case == "float32":
+        X = X.astype(np.float32)
     stats = FoldedStatistics.from_features(X, y, folds, "s")
-    for j in range(4):
-        want = sum(fp.Fingerprint.from_features(X[(y == m) & (folds == j)], m, "s").scatter
-                   for m in "abc" if ((y == m) & (folds == j)).any())  # fmt: skip
-        np.testing.assert_allclose(stats.fold_scatter[j], want, rtol=1e-12, atol=1e-10)
-    for m in "abc":
-        np.testing.assert_allclose(stats.models[m].scatter, fp.Fingerprint.from_features(X[y == m], m, "s").scatter,
-                                   rtol=1e-12, atol=1e-10)  # fmt: skip
+    Xd = np.asarray(X, dtype=np.float64)
+    assert sorted(stats.fold_scatter) == sorted(set(folds.tolist()))
+    for j in set(folds.tolist()):
+        want = sum(_two_pass_scatter(Xd[(y == m) & (folds == j)]) for m in set(y) if ((y == m) & (folds == j)).any())
+        scale = max(np.abs(want).max(), 1e-300)
+        np.testing.assert_allclose(stats.fold_scatter[j] / scale, want / scale, rtol=0, atol=1e-12)
+        for m in set(y):
+            n = int(((y == m) & (folds == j)).sum())
+            assert stats.fold_counts.get((m, j), 0) == n
+    for m in set(y):
+        f = stats.models[m]
+        assert f.n_texts == int((y == m).sum())
+        np.testing.assert_allclose(f.mean, Xd[y == m].mean(axis=0), rtol=1e-14)
+        want = _two_pass_scatter(Xd[y == m])
+        scale = max(np.abs(want).max(), 1e-300)
+        np.testing.assert_allclose(f.scatter / scale, want / scale, rtol=0, atol=1e-12)
+
+
+def test_fold_statistics_refuse_malformed_input():
+    X, y = np.zeros((4, 2)), np.array(list("aabb"))
+    with pytest.raises(ValueError, match="length n"):
+        FoldedStatistics.from_features(X, y[:3], np.zeros(4, int), "s")
+    with pytest.raises(ValueError, match="length n"):
+        FoldedStatistics.from_features(X, y, np.zeros(3, int), "s")
+    with pytest.raises(ValueError, match="integers"):
+        FoldedStatistics.from_features(X, y, np.array([0, 0.5, 1, 1]), "s")
 
 
 def test_fold_lda_equals_an_lda_of_the_other_folds():
