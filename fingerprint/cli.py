@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -54,7 +55,8 @@ def _cmd_build(a: argparse.Namespace) -> int:
 
 def _throughput(what: str, n: int, seconds: float) -> None:
     """One line on stderr (stdout stays the result): how many texts, how long, how fast."""
-    print(f"{what} {n:,} texts in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} texts/s)", file=sys.stderr)
+    texts = "text" if n == 1 else "texts"
+    print(f"{what} {n:,} {texts} in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} texts/s)", file=sys.stderr)
 
 
 def _cmd_attribute(a: argparse.Namespace) -> int:
@@ -260,11 +262,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.set_defaults(func=_cmd_demo)
 
     args = ap.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (ValueError, TypeError, FileNotFoundError, KeyError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():  # restores the caller's warning display on return
+        # a warning is a message to the user here, not a pointer into this module's source
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args))
+        except (ValueError, TypeError, FileNotFoundError, KeyError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:  # fmt: skip
+    print(f"warning: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -64,8 +64,9 @@ texts needed
 
 from __future__ import annotations
 
+import warnings
 import weakref
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -186,6 +187,10 @@ class AuditReport:
         candidate (contribution to their distance).
     evidence : str
         The verdict in plain words.
+    n_paired : int or None
+        Paired mode: how many of the ``n_texts`` answer a prompt the references also answered (the
+        others take no part in the paired statistics; :func:`audit` warns when there are any).
+        ``None`` for an unpaired audit.
 
     Examples
     --------
@@ -217,10 +222,12 @@ class AuditReport:
     toward_nearest: tuple[tuple[str, float], ...]
     differs_from_nearest: tuple[tuple[str, float], ...]
     evidence: str
+    n_paired: int | None = None
 
     @property
     def nearest(self) -> Candidate:
-        """The top-ranked candidate (whether or not significant)."""
+        """The top-ranked candidate (whether or not significant): the most unusually close reference
+        (smallest p-value against unrelated models, then distance), not always the smallest distance."""
         return self.candidates[0]
 
     def to_dict(self) -> dict[str, Any]:
@@ -244,7 +251,10 @@ class AuditReport:
         return not np.isnan(self.nearest.vote_share)
 
     def __str__(self) -> str:
-        lines = [f"Audit of {self.n_texts} texts ({'paired' if self.paired else 'unpaired'}, alpha={self.alpha}): "
+        mode = "unpaired"
+        if self.paired:
+            mode = "paired" if self.n_paired in (None, self.n_texts) else f"paired on {self.n_paired} of them"
+        lines = [f"Audit of {self.n_texts} texts ({mode}, alpha={self.alpha}): "
                  f"{self.evidence}", f"relation: {self.relation}" + (f" {self.verdict}" if self.verdict else ""),
                  ""]  # fmt: skip
         head = f"{'candidate':<28} {'distance':>9} {'posterior':>9} {'p':>9} {'p(Holm)':>9} {'p(same)':>9}"
@@ -696,7 +706,7 @@ def audit(
         zbar = np.asarray(Z.mean(axis=0)).ravel() if top_features > 0 else None
     else:
         X, Z, zbar = references.space.transform(items), None, None
-    pairing = None
+    pairing, n_paired = None, None
     if paired:
         prompts = _first_per_prompt(list(as_text_list(groups)), len(items))
         answers = _reference_answers(references, reference_texts, prompts)
@@ -707,10 +717,18 @@ def audit(
                 "are needed (are groups= the same prompt ids as the references' answers?)"
             )
         pairing = (prompts, answers, answers.weigh(Z))
-    return _audit_features(
+        n_paired = sum(p in shared for p in prompts)  # a repeated prompt's later answers are not in `shared`
+        if n_paired < len(items):
+            warnings.warn(
+                f"paired audit: {n_paired} of {len(items)} texts answer prompts the references also answered; "
+                f"the other {len(items) - n_paired} (other prompts, or repeats of a prompt) take no part in it "
+                "(audit without groups= to use all texts, unpaired)", UserWarning, stacklevel=2,
+            )  # fmt: skip
+    report = _audit_features(
         X, zbar, references, alpha=alpha, exclude_family=exclude_family, n_bootstrap=n_bootstrap,
         top_features=top_features, random_state=random_state, paired=pairing,
     )  # fmt: skip
+    return report if n_paired is None else replace(report, n_paired=n_paired)
 
 
 def _probe_answers(refs: ReferenceSet) -> ReferenceAnswers | None:
@@ -947,7 +965,7 @@ def _evidence(model: str, relation: str, p_adj: float, same_p: float, share: flo
     closer += f"; nearest answer on {share:.0%} of prompts, lift {lift:.1f})" if paired else ")"
     if relation == "none":
         if not p_adj < alpha:
-            return (f"none of these: the nearest reference, {model}, is not significantly closer than "
+            return (f"none of these: the top-ranked reference, {model}, is not significantly closer than "
                     f"unrelated models are (Holm p = {p_adj:.2g} >= {alpha})")  # fmt: skip
         return (f"none of these: {closer}, but short of weight-sharing closeness (vote share >= "
                 f"{DERIVED_MIN_SHARE:g}); closeness below that did not single out documented teachers on the "

@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import pytest
 
@@ -29,7 +30,8 @@ def test_build_attribute_inspect(tmp_path, corpus, heldout, capsys):
     assert acc >= 0.9
     rc = main(["attribute", "--text", "Certainly! Here is an overview.", "--references", str(tmp_path / "refs")])
     assert rc == 0
-    assert "nearest model:" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "nearest model:" in out.out and "attributed 1 text in" in out.err
     assert main(["inspect", str(tmp_path / "refs")]) == 0
     assert "model-a" in capsys.readouterr().out
 
@@ -37,6 +39,16 @@ def test_build_attribute_inspect(tmp_path, corpus, heldout, capsys):
 def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert main(["inspect", str(tmp_path / "missing.npz")]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_warnings_are_messages_not_source_lines(tmp_path, corpus, capsys):
+    """A library warning reaches the command's user as one line, not as a pointer into cli.py."""
+    texts, models, prompts = corpus
+    _write(tmp_path / "train.jsonl", [*texts, "   "], [*models, models[0]], [*prompts, prompts[0]])  # a blank row
+    assert main(["build", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "refs")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: load_corpus: dropped 1 of" in err and "cli.py" not in err
+    assert warnings.showwarning is not None and warnings.showwarning.__module__ == "warnings"  # restored
 
 
 def test_audit_command_with_plot(tmp_path, corpus, heldout, capsys):

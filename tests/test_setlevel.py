@@ -1,6 +1,7 @@
 """Audit statistics on synthetic feature vectors where the truth is known, plus the text path."""
 
 import gc
+import warnings
 import weakref
 
 import numpy as np
@@ -189,6 +190,24 @@ def test_paired_mode_on_texts(fitted, heldout, corpus):
             groups=[p for _, p in a],
             reference_texts={k: v[:30] for k, v in ref_texts.items()},
         )
+
+
+def test_paired_audit_says_how_many_texts_it_paired(fitted, heldout, corpus):
+    """Texts on prompts the references did not answer take no part in a paired audit: it warns, and the
+    report says how many were paired, rather than reporting all of them as audited."""
+    refs, ref_texts, a = _paired_setup(fitted, heldout, corpus)
+    texts, groups = [t for t, _ in a], [p for _, p in a]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # all paired: no warning
+        whole = fp.audit(texts, references=refs, groups=groups, reference_texts=ref_texts, n_bootstrap=20)
+    assert whole.n_paired == whole.n_texts == len(texts) and "(paired," in str(whole)
+    extra = ["An answer to a prompt no reference saw.", "Another one, elsewhere."]
+    with pytest.warns(UserWarning, match=rf"{len(texts)} of {len(texts) + 2} texts answer prompts"):
+        part = fp.audit([*texts, *extra], references=refs, groups=[*groups, "new-1", "new-2"],
+                        reference_texts=ref_texts, n_bootstrap=20)  # fmt: skip
+    assert part.n_texts == len(texts) + 2 and part.n_paired == len(texts)
+    assert f"paired on {len(texts)} of them" in str(part) and part.to_dict()["n_paired"] == len(texts)
+    assert fp.audit(texts, references=refs, n_bootstrap=20).n_paired is None  # unpaired
 
 
 def test_reference_answers_featurised_once_give_the_same_audit(fitted, heldout, corpus, small_space):
