@@ -11,6 +11,9 @@ shared fingerprint files give the *same* attributions.
 
 from __future__ import annotations
 
+import os
+import warnings
+import weakref
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol, overload
@@ -137,6 +140,10 @@ class Attribution:
             shown = self.top_features if top_features is None else self.top_features[:top_features]
             for name, c in shown:
                 lines.append(f"  {c:+.3f}  {name}")
+        if top_features and top_features > len(self.top_features):
+            # the features were computed at attribution time: explain() cannot add more
+            lines.append(f"({len(self.top_features)} features stored; attribute(..., top_features={top_features}) "
+                         "stores more)")  # fmt: skip
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,9 +241,28 @@ def resolve_references(references: ReferenceSet | HasReferences | None) -> Refer
         from sklearn.exceptions import NotFittedError
 
         raise NotFittedError(f"This {type(references).__name__} is not fitted: call fit(texts, models) first.")
+    hint = ""
+    if isinstance(references, (str, os.PathLike)):
+        hint = f"; a saved set is loaded with fp.load_references({str(references)!r})"
     raise TypeError(
-        f"references must be a ReferenceSet or a fitted FingerprintClassifier, got {type(references).__name__}"
+        f"references must be a ReferenceSet or a fitted FingerprintClassifier, got {type(references).__name__}{hint}"
     )
+
+
+#: Uncalibrated sets already warned about (once per set, as for a stale calibration).
+_WARNED_UNCALIBRATED: weakref.WeakSet[ReferenceSet] = weakref.WeakSet()
+
+
+def _warn_if_uncalibrated(refs: ReferenceSet) -> None:
+    if refs.temperature is None and refs not in _WARNED_UNCALIBRATED:
+        _WARNED_UNCALIBRATED.add(refs)
+        warnings.warn(
+            "this reference set is uncalibrated (assembled from fingerprint files or built with calibrate=False): "
+            "its confidences are untempered posteriors, often near 0 or 1; call refs.calibrate(texts, models) "
+            "on held-out texts of its models",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 @overload
@@ -315,6 +341,7 @@ def attribute(
     if batches is not None:
         return (attribute(b, references=refs, top_features=top_features, alpha=alpha, verbose=verbose) for b in batches)
     items = check_texts(texts)
+    _warn_if_uncalibrated(refs)
     lda = refs.lda()
     if top_features > 0:
         X, Z = refs.space.transform_with_ngrams(items, verbose=verbose)

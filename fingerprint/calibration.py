@@ -17,6 +17,8 @@ the other models' probabilities are rescaled to sum to the rest, and the ranking
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
@@ -139,9 +141,9 @@ def expected_calibration_error(proba: np.ndarray, y_idx: np.ndarray, n_bins: int
     >>> expected_calibration_error(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1]))
     0.15
     """
-    proba = np.asarray(proba)
+    proba, y_idx = _checked(proba, y_idx)
     conf = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == np.asarray(y_idx)
+    correct = proba.argmax(axis=1) == y_idx
     bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
     ece = 0.0
     for b in range(n_bins):
@@ -171,7 +173,27 @@ def brier_score(proba: np.ndarray, y_idx: np.ndarray) -> float:
     >>> round(brier_score(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1])), 6)
     0.05
     """
-    proba = np.asarray(proba)
+    proba, y_idx = _checked(proba, y_idx)
     onehot = np.zeros_like(proba)
-    onehot[np.arange(len(y_idx)), np.asarray(y_idx)] = 1.0
+    onehot[np.arange(len(y_idx)), y_idx] = 1.0
     return float(((proba - onehot) ** 2).sum(axis=1).mean())
+
+
+def _checked(proba: Any, y_idx: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``proba`` as an (n, k) float array and ``y_idx`` as n column indices, or a clear error."""
+    proba, y = np.asarray(proba, dtype=np.float64), np.asarray(y_idx)
+    if proba.ndim != 2:
+        raise ValueError(
+            f"proba must be a matrix of shape (n_texts, n_models), one probability per model, got shape "
+            f"{proba.shape}; e.g. clf.predict_proba(texts), not a column of confidences"
+        )
+    if y.ndim != 1 or len(y) != len(proba):
+        raise ValueError(f"y_idx must hold one class index per row of proba ({len(proba)}), got shape {y.shape}")
+    if len(y) == 0:
+        raise ValueError("no texts to score")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= proba.shape[1]:
+        raise ValueError(
+            f"y_idx must be column indices of proba (integers in [0, {proba.shape[1]})); map model names with "
+            "list(clf.classes_).index(model)"
+        )
+    return proba, y

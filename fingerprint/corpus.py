@@ -135,6 +135,24 @@ def load_corpus(
     """
     import datasets
 
+    # datasets draws a progress bar for every split it generates and every filter, even for a file of
+    # ten lines; a loader called from notebooks stays quiet (the setting is restored afterwards)
+    quiet = not datasets.are_progress_bars_disabled()
+    if quiet:
+        datasets.disable_progress_bars()
+    try:
+        return _load_corpus(source, text_column=text_column, model_column=model_column, split=split, **load_kwargs)
+    finally:
+        if quiet:
+            datasets.enable_progress_bars()
+
+
+def _load_corpus(
+    source: str | os.PathLike[str] | datasets.Dataset, *, text_column: str, model_column: str | None,
+    split: str | None, **load_kwargs: Any,
+) -> datasets.Dataset:  # fmt: skip
+    import datasets
+
     if isinstance(source, datasets.Dataset):
         ds = source
         prompts_file = None
@@ -166,7 +184,8 @@ def load_corpus(
         if src not in ds.column_names:
             raise ValueError(
                 f"corpus has no {src!r} column (columns: {ds.column_names}); "
-                f"pass text_column=/model_column= to name yours"
+                f"pass text_column=/model_column= to name yours (model_column=None: the outputs of one "
+                "unknown model, e.g. for fp.audit)"
             )
         if src != dst:
             if dst in ds.column_names:

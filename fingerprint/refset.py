@@ -204,7 +204,8 @@ class ReferenceSet:
         if fingerprint.space_id != self.space.space_id_:
             raise ValueError(
                 f"fingerprint of {fingerprint.model!r} was built in feature space {fingerprint.space_id}, "
-                f"this reference set uses {self.space.space_id_}; rebuild it with space=refs.space"
+                f"this reference set uses {self.space.space_id_}; rebuild it with space=refs.space (loading "
+                "fingerprint files: pass the space they were built in, load_references(paths, space=...))"
             )
         old = self._fps.get(fingerprint.model)
         if old is not None and not (merge or replace):

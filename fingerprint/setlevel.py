@@ -127,7 +127,9 @@ class Candidate:
         Holm-corrected p-value.
     same_model_p : float
         p-value of "the unknown model IS this model" (small = distinguishable).
-    family : str or None
+    family : str
+        The candidate's family (fingerprint metadata ``family``; a model without one is its own
+        family, as in :func:`~fingerprint.attribution.attribute`).
     vote_share : float
         Paired mode: the fraction of shared prompts on which this candidate's answer is the nearest
         to the unknown model's answer; ``nan`` in unpaired mode.
@@ -154,7 +156,7 @@ class Candidate:
     p_value: float
     p_adjusted: float
     same_model_p: float
-    family: str | None
+    family: str
     vote_share: float = float("nan")
     lift: float = float("nan")
 
@@ -296,8 +298,8 @@ class _Geometry:
         self.att = refs.lda()
         fps = list(refs)
         self.models = [f.model for f in fps]
-        self.families = [f.metadata.get("family") for f in fps]
-        _, self._family_idx = family_index(refs, self.models)  # the library's one family rule
+        names, self._family_idx = family_index(refs, self.models)  # the library's one family rule
+        self.families = [names[i] for i in self._family_idx]  # a model without one is its own, as in attribute
         self.d = self.att.dim
         self.m = self.whiten(self.att.means)
         self.n = np.array([f.n_texts for f in fps], dtype=float)
@@ -747,7 +749,7 @@ def _builtin_probe_answers() -> ReferenceAnswers:
 
 def _first_per_prompt(prompts: list[Any], n: int) -> list[Any]:
     if len(prompts) != n:
-        raise ValueError(f"got {n} texts but {len(prompts)} prompts")
+        raise ValueError(f"groups= has {len(prompts)} prompt ids for {n} texts; give one per text")
     seen: set[Any] = set()
     out = []
     for p in prompts:  # later answers to an already seen prompt take no part in pairing

@@ -116,7 +116,7 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
             )
         if max_chars is not None and len(t) > max_chars:
             raise ValueError(
-                f"text {i} has {len(t):,} characters (limit {max_chars:,}); split or truncate it, or raise max_chars"
+                f"text {i} has {len(t):,} characters (limit {max_chars:,}); split or truncate it"
             )
     return items
 
@@ -129,7 +129,11 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
     if len(items) != n:
         raise ValueError(f"got {n} texts but {len(items)} labels; pass one model name per text")
     for i, lab in enumerate(items):
-        if not isinstance(lab, str) or not lab.strip():
+        # a missing model is a missing value (ValueError, as FingerprintClassifier.fit says it); a number
+        # or other object where a model name belongs is a wrong type
+        if lab is None or (isinstance(lab, float) and math.isnan(lab)) or (isinstance(lab, str) and not lab.strip()):
+            raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it (a non-empty name)")
+        if not isinstance(lab, str):
             raise TypeError(f"label {i} is {lab!r}; every label must be a non-empty model name (str)")
     return np.asarray(items, dtype=object)
 

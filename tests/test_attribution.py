@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,8 @@ def test_explanations_name_real_features(fitted, heldout):
     assert all(n.startswith(("char:", "word:", "style:", "score:")) for n in names)
     text = a.explain()
     assert "nearest model: model-a" in text and names[0] in text
+    assert "stores more" not in text and "stores more" not in a.explain(8)
+    assert "(8 features stored; attribute(..., top_features=12) stores more)" in a.explain(12)
 
 
 def test_none_of_these(fitted):
@@ -106,6 +109,20 @@ def test_none_of_these(fitted):
 def test_attribute_rejects_wrong_references():
     with pytest.raises(TypeError, match="ReferenceSet"):
         fp.attribute("x", references={"a": 1})
+    with pytest.raises(TypeError, match=r"fp\.load_references\('refs/'\)"):  # a path: say how to load it
+        fp.attribute("x", references="refs/")
+
+
+def test_an_uncalibrated_set_is_said_once(fitted, heldout):
+    """A set assembled from fingerprints has no calibration: its confidences are untempered posteriors."""
+    loose = fp.ReferenceSet(list(fitted.references_), fitted.space_)
+    assert loose.temperature is None
+    with pytest.warns(UserWarning, match="uncalibrated"):
+        fp.attribute(heldout[0][:3], references=loose, top_features=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fp.attribute(heldout[0][:3], references=loose, top_features=0)  # once per set
+        fp.attribute(heldout[0][:3], references=fitted, top_features=0)  # calibrated: nothing to say
 
 
 def test_classifier_save_load(fitted, heldout, tmp_path):

@@ -59,3 +59,18 @@ def test_confidence_map_round_trips_and_refuses_bad_knots(tmp_path, small_space,
                                refs.lda().proba(small_space.transform(texts[:5])))  # fmt: skip
     with pytest.raises(ValueError, match="confidence_map"):
         fp.ReferenceSet(list(refs), small_space, temperature=1.0, confidence_map=np.array([[0.5, 0.2], [0.3, 1.7]]))
+
+
+def test_calibration_metrics_refuse_what_they_cannot_score():
+    P, y = np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1])
+    for metric in (expected_calibration_error, brier_score):
+        with pytest.raises(ValueError, match="matrix of shape"):
+            metric(P.max(axis=1), y)  # a column of confidences, not the probabilities
+        with pytest.raises(ValueError, match="one class index per row"):
+            metric(P, y[:1])
+        with pytest.raises(ValueError, match="column indices"):
+            metric(P, np.array(["a", "b"]))
+        with pytest.raises(ValueError, match="column indices"):
+            metric(P, np.array([0, 2]))
+        with pytest.raises(ValueError, match="no texts"):
+            metric(np.zeros((0, 2)), np.zeros(0, int))

@@ -205,3 +205,23 @@ def test_default_fit_groups_by_prompt_column_or_inference(corpus):
     assert how(fp.build_references(texts, models, **small)) == "inferred"
     clf = fp.FingerprintClassifier(n_char=300, n_word=150, n_components=16).fit(texts, models)
     assert clf.references_.metadata["calibration"]["groups"] == "inferred"
+
+
+def test_loading_draws_no_progress_bars_and_restores_the_setting(tmp_path, capfd):
+    import datasets
+
+    path = tmp_path / "few.jsonl"
+    rows = [{"text": f"answer {i}", "model": "m", "prompt_id": f"p{i}"} for i in range(5)]
+    path.write_text("\n".join(map(json.dumps, rows)))
+    capfd.readouterr()
+    assert len(fp.load_corpus(path)) == 5
+    assert "Generating" not in capfd.readouterr().err
+    assert not datasets.are_progress_bars_disabled()  # the caller's setting, restored
+    datasets.disable_progress_bars()
+    try:
+        fp.load_corpus(path)
+        assert datasets.are_progress_bars_disabled()  # left as the caller had it
+    finally:
+        datasets.enable_progress_bars()
+    with pytest.raises(ValueError, match="model_column=None"):
+        fp.load_corpus(path, model_column="system")

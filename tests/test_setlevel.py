@@ -208,6 +208,8 @@ def test_paired_audit_says_how_many_texts_it_paired(fitted, heldout, corpus):
     assert part.n_texts == len(texts) + 2 and part.n_paired == len(texts)
     assert f"paired on {len(texts)} of them" in str(part) and part.to_dict()["n_paired"] == len(texts)
     assert fp.audit(texts, references=refs, n_bootstrap=20).n_paired is None  # unpaired
+    with pytest.raises(ValueError, match="groups= has 1 prompt ids for"):
+        fp.audit(texts, references=refs, groups=groups[:1], reference_texts=ref_texts)
 
 
 def test_reference_answers_featurised_once_give_the_same_audit(fitted, heldout, corpus, small_space):
@@ -371,3 +373,14 @@ def test_paired_audit_of_held_out_texts_names_no_unrelated_model(builtin_world):
     for n, (false_verdicts, small_p) in _false_rates(outcomes).items():
         assert false_verdicts <= 0.15, (n, false_verdicts)  # ~25 audits per n
         assert small_p <= 0.10, (n, small_p)
+
+
+def test_audit_and_attribute_name_families_alike(fitted, heldout, corpus):
+    """One family rule: a reference without a ``family`` is its own family, in audits as in attributions."""
+    refs, _, a = _paired_setup(fitted, heldout, corpus)  # four references, none with a family
+    texts = [t for t, _ in a]
+    report = fp.audit(texts, references=refs, n_bootstrap=20, top_features=0)
+    assert all(c.family == c.model for c in report.candidates)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an uncalibrated set: said once, not the point here
+        assert fp.attribute(texts[:2], references=refs, top_features=0)[0].family == report.nearest.family

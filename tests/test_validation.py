@@ -61,8 +61,11 @@ def test_attribute_and_audit_refuse_a_table_without_texts():
 def test_bad_labels():
     with pytest.raises(ValueError, match="2 texts but 1 labels"):
         check_labels(["m"], 2)
+    for missing in (None, float("nan"), "  "):  # a missing model: ValueError, as FingerprintClassifier.fit says
+        with pytest.raises(ValueError, match="every text needs the model that wrote it"):
+            check_labels(["m", missing], 2)
     with pytest.raises(TypeError, match="non-empty model name"):
-        check_labels(["m", None], 2)
+        check_labels(["m", 3], 2)
     with pytest.raises(TypeError, match="not a single str"):
         check_labels("m", 1)
 
