@@ -37,6 +37,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/audit_students.py
 	$(BIN)/python benchmarks/builtin_load.py
+	$(BIN)/python benchmarks/explain_speed.py
 
 # strict: broken links, unknown references and docstring warnings fail; executes docs/examples/*.py
 docs: $(BIN)/.docs-installed

@@ -711,7 +711,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             contrib = np.concatenate([(x[: ng.stop] - mid[: ng.stop]) * w[: ng.stop], contrib_s])
         else:
             ngram_names, u = self.ngram_weights(w[: ng.stop])
-            mid_z = (mid[: ng.stop] / self._ngram_factor) @ self.components_
+            # the cached float64 projection: `@ self.components_` (float32) copied it to float64 on every
+            # call, 25 ms of a 27 ms explanation
+            mid_z = self._proj @ (mid[: ng.stop] / self._ngram_factor)
             names = np.concatenate([ngram_names, names_all[st]])
             contrib = np.concatenate([(z - self.ngram_mean_ - mid_z) * u, contrib_s])
         top = np.argsort(-contrib)[:top_features]
