@@ -22,7 +22,15 @@ import numpy as np
 
 from fingerprint.lda import LDAModel
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import UNSET, check_float, check_int, check_texts, peek_batches, renamed
+from fingerprint.validation import (
+    UNSET,
+    caller_stacklevel,
+    check_float,
+    check_int,
+    check_texts,
+    peek_batches,
+    renamed,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -261,7 +269,7 @@ def _warn_if_uncalibrated(refs: ReferenceSet) -> None:
             "its confidences are untempered posteriors, often near 0 or 1; call refs.calibrate(texts, models) "
             "on held-out texts of its models",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
 
 

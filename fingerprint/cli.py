@@ -10,7 +10,6 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 __all__ = ["main"]
 
@@ -262,19 +261,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.set_defaults(func=_cmd_demo)
 
     args = ap.parse_args(argv)
-    with warnings.catch_warnings():  # restores the caller's warning display on return
-        # a warning is a message to the user here, not a pointer into this module's source
-        warnings.showwarning = _show_warning
-        try:
-            return int(args.func(args))
-        except (ValueError, TypeError, FileNotFoundError, KeyError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+    # a warning is a message to the user here, not a pointer into this module's source; only its
+    # formatting changes, so callers that record warnings (pytest, logging.captureWarnings) still do
+    format_before = warnings.formatwarning
+    warnings.formatwarning = _format_warning
+    try:
+        return int(args.func(args))
+    except (ValueError, TypeError, FileNotFoundError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        warnings.formatwarning = format_before
 
 
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: Any = None, line: str | None = None) -> None:  # fmt: skip
-    print(f"warning: {message}", file=sys.stderr)
+def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    line: str | None = None) -> str:  # fmt: skip
+    return f"warning: {message}\n"
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ A corpus is a table with at least a ``text`` and a ``model`` column
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import warnings
@@ -137,7 +138,11 @@ def load_corpus(
 
     # datasets draws a progress bar for every split it generates and every filter, even for a file of
     # ten lines; a loader called from notebooks stays quiet (the setting is restored afterwards)
-    quiet = not datasets.are_progress_bars_disabled()
+    # HF_DATASETS_DISABLE_PROGRESS_BARS=0, set by the user before datasets was imported, asks for bars:
+    # left alone (datasets would warn that it cannot disable them)
+    hf_tqdm = importlib.import_module("datasets.utils.tqdm")  # the module (datasets.utils.tqdm is also a class)
+    asked_for_bars = getattr(hf_tqdm, "HF_DATASETS_DISABLE_PROGRESS_BARS", None) is False
+    quiet = not datasets.are_progress_bars_disabled() and not asked_for_bars
     if quiet:
         datasets.disable_progress_bars()
     try:

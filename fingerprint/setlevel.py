@@ -190,8 +190,9 @@ class AuditReport:
     evidence : str
         The verdict in plain words.
     n_paired : int or None
-        Paired mode: how many of the ``n_texts`` answer a prompt the references also answered (the
-        others take no part in the paired statistics; :func:`audit` warns when there are any).
+        Paired mode: how many of the ``n_texts`` answer a prompt that at least 2 references also
+        answered, which the nearest-answer votes need (the others take no part in them; :func:`audit`
+        warns when there are any).
         ``None`` for an unpaired audit.
 
     Examples
@@ -719,10 +720,13 @@ def audit(
                 "are needed (are groups= the same prompt ids as the references' answers?)"
             )
         pairing = (prompts, answers, answers.weigh(Z))
-        n_paired = sum(p in shared for p in prompts)  # a repeated prompt's later answers are not in `shared`
+        # the votes compare answers on prompts that at least 2 references answered (_Votes); a repeated
+        # prompt's later answers are not in `prompts` as themselves
+        voted = {p for p in shared if sum(answers.has(m, p) for m in references.models) >= 2}
+        n_paired = sum(p in voted for p in prompts)
         if n_paired < len(items):
             warnings.warn(
-                f"paired audit: {n_paired} of {len(items)} texts answer prompts the references also answered; "
+                f"paired audit: {n_paired} of {len(items)} texts answer prompts that at least 2 references answered; "
                 f"the other {len(items) - n_paired} (other prompts, or repeats of a prompt) take no part in it "
                 "(audit without groups= to use all texts, unpaired)", UserWarning, stacklevel=2,
             )  # fmt: skip

@@ -6,8 +6,10 @@ the call without reading the source.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,6 +26,22 @@ MAX_TEXT_CHARS = 1_000_000
 #: (zero-width space and joiners, BOM, soft hyphen ...) that ``str.strip`` keeps.
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside this package.
+
+    Call it in the function that calls :func:`warnings.warn`: the warning then names the user's
+    line however deep in the library it was raised (a method that delegates, a lazy generator).
+    """
+    here = inspect.currentframe()
+    level, frame = 1, here.f_back if here is not None else None
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def is_blank(text: str) -> bool:

@@ -106,6 +106,19 @@ def test_none_of_these(fitted):
     assert fp.attribute(odd, references=fitted)[0].model is not None  # default never abstains
 
 
+def test_the_uncalibrated_warning_names_the_callers_line_on_every_path(corpus, heldout, fitted):
+    texts, models, prompts = corpus
+    clf = FingerprintClassifier(n_char=300, n_word=150, n_components=16, calibrate=False)
+    clf.fit(texts, models, groups=prompts)
+    with pytest.warns(UserWarning, match="uncalibrated") as rec:
+        clf.attribute(heldout[0][:2], top_features=0)  # through a method that delegates
+    assert rec[0].filename == __file__
+    loose = fp.ReferenceSet(list(fitted.references_), fitted.space_)
+    with pytest.warns(UserWarning, match="uncalibrated") as rec:
+        list(fp.attribute(iter([heldout[0][:2], heldout[0][2:4]]), references=loose, top_features=0))  # lazily
+    assert rec[0].filename == __file__
+
+
 def test_attribute_rejects_wrong_references():
     with pytest.raises(TypeError, match="ReferenceSet"):
         fp.attribute("x", references={"a": 1})
@@ -117,8 +130,9 @@ def test_an_uncalibrated_set_is_said_once(fitted, heldout):
     """A set assembled from fingerprints has no calibration: its confidences are untempered posteriors."""
     loose = fp.ReferenceSet(list(fitted.references_), fitted.space_)
     assert loose.temperature is None
-    with pytest.warns(UserWarning, match="uncalibrated"):
+    with pytest.warns(UserWarning, match="uncalibrated") as rec:
         fp.attribute(heldout[0][:3], references=loose, top_features=0)
+    assert rec[0].filename == __file__  # the user's line, not the library's
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fp.attribute(heldout[0][:3], references=loose, top_features=0)  # once per set

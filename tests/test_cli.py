@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -41,14 +43,19 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_warnings_are_messages_not_source_lines(tmp_path, corpus, capsys):
-    """A library warning reaches the command's user as one line, not as a pointer into cli.py."""
+def test_warnings_are_messages_not_source_lines(tmp_path, corpus):
+    """A library warning reaches the command's user as one line, not as a pointer into cli.py; callers
+    that record warnings still get them."""
     texts, models, prompts = corpus
     _write(tmp_path / "train.jsonl", [*texts, "   "], [*models, models[0]], [*prompts, prompts[0]])  # a blank row
-    assert main(["build", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "refs")]) == 0
-    err = capsys.readouterr().err
-    assert "warning: load_corpus: dropped 1 of" in err and "cli.py" not in err
-    assert warnings.showwarning is not None and warnings.showwarning.__module__ == "warnings"  # restored
+    before = warnings.formatwarning
+    with pytest.warns(UserWarning, match="load_corpus: dropped 1 of"):  # recorded, as for any caller
+        assert main(["build", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "refs")]) == 0
+    assert warnings.formatwarning is before  # restored
+    train, out = str(tmp_path / "train.jsonl"), str(tmp_path / "r2")
+    cmd = [sys.executable, "-m", "fingerprint.cli", "build", train, "--out", out]
+    err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr  # as a shell user sees it
+    assert "warning: load_corpus: dropped 1 of" in err and "cli.py" not in err and "UserWarning" not in err
 
 
 def test_audit_command_with_plot(tmp_path, corpus, heldout, capsys):

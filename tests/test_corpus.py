@@ -1,4 +1,6 @@
+import importlib
 import json
+import warnings
 
 import pandas as pd
 import pytest
@@ -207,21 +209,37 @@ def test_default_fit_groups_by_prompt_column_or_inference(corpus):
     assert clf.references_.metadata["calibration"]["groups"] == "inferred"
 
 
-def test_loading_draws_no_progress_bars_and_restores_the_setting(tmp_path, capfd):
+def test_loading_draws_no_progress_bars_and_restores_the_setting(tmp_path, capfd, monkeypatch):
     import datasets
 
+    hf_tqdm = importlib.import_module("datasets.utils.tqdm")  # the module, not the class of that name
+    monkeypatch.setattr(hf_tqdm, "HF_DATASETS_DISABLE_PROGRESS_BARS", None)  # no environment override
     path = tmp_path / "few.jsonl"
     rows = [{"text": f"answer {i}", "model": "m", "prompt_id": f"p{i}"} for i in range(5)]
     path.write_text("\n".join(map(json.dumps, rows)))
-    capfd.readouterr()
-    assert len(fp.load_corpus(path)) == 5
-    assert "Generating" not in capfd.readouterr().err
-    assert not datasets.are_progress_bars_disabled()  # the caller's setting, restored
-    datasets.disable_progress_bars()
+    before = datasets.are_progress_bars_disabled()
     try:
+        datasets.enable_progress_bars()  # a caller who has bars on
+        capfd.readouterr()
+        assert len(fp.load_corpus(path)) == 5
+        assert "Generating" not in capfd.readouterr().err
+        assert not datasets.are_progress_bars_disabled()  # the caller's setting, restored
+        datasets.disable_progress_bars()  # a caller who has them off
         fp.load_corpus(path)
         assert datasets.are_progress_bars_disabled()  # left as the caller had it
     finally:
-        datasets.enable_progress_bars()
+        (datasets.disable_progress_bars if before else datasets.enable_progress_bars)()
     with pytest.raises(ValueError, match="model_column=None"):
         fp.load_corpus(path, model_column="system")
+
+
+def test_a_users_progress_bar_setting_is_left_alone(tmp_path, monkeypatch):
+    path = tmp_path / "few.jsonl"
+    path.write_text("\n".join(json.dumps({"text": f"answer {i}", "model": "m"}) for i in range(3)))
+    hf_tqdm = importlib.import_module("datasets.utils.tqdm")  # the module, not the class of that name
+
+    # HF_DATASETS_DISABLE_PROGRESS_BARS=0 in the environment when datasets was imported: the user asked for bars
+    monkeypatch.setattr(hf_tqdm, "HF_DATASETS_DISABLE_PROGRESS_BARS", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # datasets warns when a disable overrides that variable
+        assert len(fp.load_corpus(path)) == 3

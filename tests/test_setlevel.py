@@ -208,6 +208,12 @@ def test_paired_audit_says_how_many_texts_it_paired(fitted, heldout, corpus):
     assert part.n_texts == len(texts) + 2 and part.n_paired == len(texts)
     assert f"paired on {len(texts)} of them" in str(part) and part.to_dict()["n_paired"] == len(texts)
     assert fp.audit(texts, references=refs, n_bootstrap=20).n_paired is None  # unpaired
+    solo = {k: [*v, x] for (k, v), x in zip(ref_texts.items(), ["One reference's answer.", "model-a", "solo"],
+                                                strict=True)}  # fmt: skip
+    with pytest.warns(UserWarning, match="at least 2 references answered"):  # one answer: nothing to vote on
+        one = fp.audit([*texts, "My answer to it."], references=refs, groups=[*groups, "solo"], reference_texts=solo,
+                       n_bootstrap=20)  # fmt: skip
+    assert one.n_paired == len(texts)
     with pytest.raises(ValueError, match="groups= has 1 prompt ids for"):
         fp.audit(texts, references=refs, groups=groups[:1], reference_texts=ref_texts)
 
