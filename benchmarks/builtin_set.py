@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
     # parent of prompted variants; the others are described by their resemblance to these
     original = np.isin(models[known], list(refs.metadata["space_models"]))
     R["top1_originals"], R["top1_others"] = float(ok[original].mean()), float(ok[~original].mean())
-    R["n_originals"] = len({m for m in models[known][original]})
+    R["n_originals"] = len(np.unique(models[known][original]))
     R["family_ece"] = expected_calibration_error(F, fam[y])
     R["reliability"] = reliability(conf, ok)
     R["risk_coverage"] = [{"threshold": th, "coverage": float(np.mean(conf >= th)),

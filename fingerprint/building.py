@@ -22,6 +22,7 @@ from fingerprint.lda import LDAModel
 from fingerprint.refset import ReferenceSet
 from fingerprint.validation import (
     as_text_list,
+    caller_stacklevel,
     check_float,
     check_int,
     check_labels,
@@ -459,7 +460,7 @@ def resolve_groups(
             "split the answers to one prompt, which lowers accuracy (0.375 instead of 0.405 top-1 on alpaca_eval); "
             "pass groups= (the prompt id of each text)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
         return None, "none"
     inferred = infer_prompt_groups(texts, y)
@@ -481,7 +482,7 @@ def resolve_groups(
         f"no groups=, and the {n_groups} prompt groups inferred from the texts cannot make {n_folds} folds that each "
         "train on every model: cross-fitting folds are not grouped; pass groups= (the prompt id of each text)",
         UserWarning,
-        stacklevel=3,
+        stacklevel=caller_stacklevel(),
     )
     return None, "none"
 

@@ -8,14 +8,13 @@ A corpus is a table with at least a ``text`` and a ``model`` column
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fingerprint.validation import UNSET, is_blank, renamed
+from fingerprint.validation import UNSET, caller_stacklevel, is_blank, renamed
 
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
@@ -138,13 +137,12 @@ def load_corpus(
 
     # datasets draws a progress bar for every split it generates and every filter, even for a file of
     # ten lines; a loader called from notebooks stays quiet (the setting is restored afterwards)
-    # HF_DATASETS_DISABLE_PROGRESS_BARS=0, set by the user before datasets was imported, asks for bars:
-    # left alone (datasets would warn that it cannot disable them)
-    hf_tqdm = importlib.import_module("datasets.utils.tqdm")  # the module (datasets.utils.tqdm is also a class)
-    asked_for_bars = getattr(hf_tqdm, "HF_DATASETS_DISABLE_PROGRESS_BARS", None) is False
-    quiet = not datasets.are_progress_bars_disabled() and not asked_for_bars
+    quiet = not datasets.are_progress_bars_disabled()
     if quiet:
-        datasets.disable_progress_bars()
+        with warnings.catch_warnings():
+            # HF_DATASETS_DISABLE_PROGRESS_BARS=0 asks for bars: datasets keeps them and says so; the user's choice
+            warnings.simplefilter("ignore")
+            datasets.disable_progress_bars()
     try:
         return _load_corpus(source, text_column=text_column, model_column=model_column, split=split, **load_kwargs)
     finally:
@@ -215,7 +213,7 @@ def _load_corpus(
             f"load_corpus: dropped {len(dropped):,} of {len(texts):,} rows whose text is missing, not a string, or "
             f"empty/whitespace (first rows, 0-based: {dropped[:5]})",
             UserWarning,
-            stacklevel=2,
+            stacklevel=caller_stacklevel(),
         )
         gone = set(dropped)
         ds = ds.select([i for i in range(len(texts)) if i not in gone])

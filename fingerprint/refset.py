@@ -38,7 +38,7 @@ from fingerprint.io import (
     write_bundle,
 )  # fmt: skip
 from fingerprint.lda import LDAModel
-from fingerprint.validation import UNSET, check_float, check_labels, check_texts, renamed
+from fingerprint.validation import UNSET, caller_stacklevel, check_float, check_labels, check_texts, renamed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -254,7 +254,7 @@ class ReferenceSet:
                 "the reference set's calibration was fitted for other models; confidences and typicality keep "
                 "it as an estimate; call refs.calibrate(texts, models) on held-out texts to refit it",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
 
     def lda(self) -> LDAModel:

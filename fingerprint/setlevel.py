@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +76,16 @@ from scipy import stats
 
 from fingerprint.attribution import DEFAULT_TOP_FEATURES, HasReferences, family_index, resolve_references
 from fingerprint.refset import ReferenceSet, builtin_dir
-from fingerprint.validation import UNSET, as_text_list, check_float, check_int, check_texts, is_blank, renamed
+from fingerprint.validation import (
+    UNSET,
+    as_text_list,
+    caller_stacklevel,
+    check_float,
+    check_int,
+    check_texts,
+    is_blank,
+    renamed,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -709,7 +718,7 @@ def audit(
         zbar = np.asarray(Z.mean(axis=0)).ravel() if top_features > 0 else None
     else:
         X, Z, zbar = references.space.transform(items), None, None
-    pairing, n_paired = None, None
+    pairing = None
     if paired:
         prompts = _first_per_prompt(list(as_text_list(groups)), len(items))
         answers = _reference_answers(references, reference_texts, prompts)
@@ -720,21 +729,18 @@ def audit(
                 "are needed (are groups= the same prompt ids as the references' answers?)"
             )
         pairing = (prompts, answers, answers.weigh(Z))
-        # the votes compare answers on prompts that at least 2 references answered (_Votes); a repeated
-        # prompt's later answers are not in `prompts` as themselves
-        voted = {p for p in shared if sum(answers.has(m, p) for m in references.models) >= 2}
-        n_paired = sum(p in voted for p in prompts)
-        if n_paired < len(items):
-            warnings.warn(
-                f"paired audit: {n_paired} of {len(items)} texts answer prompts that at least 2 references answered; "
-                f"the other {len(items) - n_paired} (other prompts, or repeats of a prompt) take no part in it "
-                "(audit without groups= to use all texts, unpaired)", UserWarning, stacklevel=2,
-            )  # fmt: skip
     report = _audit_features(
         X, zbar, references, alpha=alpha, exclude_family=exclude_family, n_bootstrap=n_bootstrap,
         top_features=top_features, random_state=random_state, paired=pairing,
     )  # fmt: skip
-    return report if n_paired is None else replace(report, n_paired=n_paired)
+    if report.n_paired is not None and report.n_paired < report.n_texts:
+        n, k = report.n_texts, report.n_paired
+        warnings.warn(
+            f"paired audit: {k} of {n} texts answer prompts that at least 2 references answered; the other "
+            f"{n - k} (other prompts, or repeats of a prompt) take no part in it (audit without groups= to use "
+            "all texts, unpaired)", UserWarning, stacklevel=caller_stacklevel(),
+        )  # fmt: skip
+    return report
 
 
 def _probe_answers(refs: ReferenceSet) -> ReferenceAnswers | None:
@@ -959,6 +965,8 @@ def _audit_features(
         differs = refs.space.explain_linear(w2, xbar, mu, zbar, top_features)
     return AuditReport(
         n_texts=n, alpha=alpha, candidates=cands, verdict=None if k_best is None else geo.models[k_best],
+        # the texts the votes used: a prompt at least 2 references answered, first answer per prompt
+        n_paired=None if votes is None else int((votes.winner >= 0).sum()),
         relation=relation, texts_needed=needed, toward_nearest=toward, differs_from_nearest=differs,
         evidence=evidence,
     )  # fmt: skip

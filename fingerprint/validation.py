@@ -28,6 +28,9 @@ _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def caller_stacklevel() -> int:
     """The ``stacklevel`` that points a warning at the first frame outside this package.
 
@@ -39,9 +42,6 @@ def caller_stacklevel() -> int:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     return level
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def is_blank(text: str) -> bool:
@@ -149,11 +149,16 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
     for i, lab in enumerate(items):
         # a missing model is a missing value (ValueError, as FingerprintClassifier.fit says it); a number
         # or other object where a model name belongs is a wrong type
-        if lab is None or (isinstance(lab, float) and math.isnan(lab)) or (isinstance(lab, str) and not lab.strip()):
+        if _is_missing(lab) or (isinstance(lab, str) and not lab.strip()):
             raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it (a non-empty name)")
         if not isinstance(lab, str):
             raise TypeError(f"label {i} is {lab!r}; every label must be a non-empty model name (str)")
     return np.asarray(items, dtype=object)
+
+
+def _is_missing(label: Any) -> bool:
+    """A label that names no model: ``None`` or NaN."""
+    return label is None or (isinstance(label, float) and math.isnan(label))
 
 
 def encode_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,7 +175,7 @@ def encode_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(items) != n:
         raise ValueError(f"got {n} texts but {len(items)} labels; pass one label (model) per text")
     for i, lab in enumerate(items):
-        if lab is None or (isinstance(lab, float) and math.isnan(lab)):
+        if _is_missing(lab):
             raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it")
         try:
             hash(lab)
@@ -304,7 +309,9 @@ def renamed(new_value: Any, old_value: Any, *, new: str, old: str, owner: str, d
 
     if new_value is not UNSET and not (new_value is default or new_value == default):
         raise TypeError(f"{owner} got both {new}= and its old name {old}=; pass {new}= only")
-    warnings.warn(f"{owner}: {old}= is renamed {new}= and will be removed", FutureWarning, stacklevel=3)
+    warnings.warn(
+        f"{owner}: {old}= is renamed {new}= and will be removed", FutureWarning, stacklevel=caller_stacklevel()
+    )
     return old_value
 
 

@@ -243,3 +243,11 @@ def test_a_users_progress_bar_setting_is_left_alone(tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # datasets warns when a disable overrides that variable
         assert len(fp.load_corpus(path)) == 3
+
+
+def test_dropped_rows_warning_names_the_callers_line(tmp_path):
+    path = tmp_path / "blank.jsonl"
+    path.write_text(json.dumps({"text": "an answer", "model": "m"}) + "\n" + json.dumps({"text": "  ", "model": "m"}))
+    with pytest.warns(UserWarning, match="dropped 1 of 2 rows") as rec:
+        fp.load_corpus(path)
+    assert rec[0].filename == __file__  # not the library's own line
