@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import subprocess
@@ -68,6 +69,27 @@ def reliability(conf: np.ndarray, ok: np.ndarray, bins: int = 15) -> list[dict]:
     return [{"bin": f"{edges[b]:.2f}-{edges[b + 1]:.2f}", "n": int((idx == b).sum()),
              "confidence": float(conf[idx == b].mean()), "accuracy": float(ok[idx == b].mean())}
             for b in range(bins) if (idx == b).any()]  # fmt: skip
+
+
+#: Answer lengths (characters) of the by-length reliability table: under 100 is a sentence or two,
+#: the median ``dev`` answer is ~1,100.
+LENGTH_EDGES = (100, 300, 600, 1200, 2500)
+
+
+def length_reliability(conf: np.ndarray, ok: np.ndarray, n_chars: np.ndarray) -> list[dict]:
+    """Mean confidence and accuracy per answer-length bin (calibration conditional on length)."""
+    idx = np.digitize(n_chars, LENGTH_EDGES)
+    names = [f"< {LENGTH_EDGES[0]:,}"] + [f"{a:,}-{b:,}" for a, b in itertools.pairwise(LENGTH_EDGES)]
+    names.append(f">= {LENGTH_EDGES[-1]:,}")
+    return [{"chars": names[b], "n": int((idx == b).sum()), "confidence": float(conf[idx == b].mean()),
+             "accuracy": float(ok[idx == b].mean())} for b in range(len(names)) if (idx == b).any()]  # fmt: skip
+
+
+def length_table(rows: list[dict]) -> list[str]:
+    """Markdown lines of :func:`length_reliability`."""
+    out = ["| characters | texts | mean confidence | accuracy | accuracy - confidence |", "|---|---|---|---|---|"]
+    return out + [f"| {r['chars']} | {r['n']:,} | {r['confidence']:.3f} | {r['accuracy']:.3f} | "
+                  f"{r['accuracy'] - r['confidence']:+.3f} |" for r in rows]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -112,7 +134,12 @@ def main(argv: list[str] | None = None) -> dict:
     R["families"] = len(names)
     R["ece"] = expected_calibration_error(P, y)
     # the same without the confidence map: what the temperature alone gives (why the map exists)
-    R["ece_temperature_only"] = expected_calibration_error(softmax_t(lda.scores(X[known]), lda.temperature), y)
+    P_t = softmax_t(lda.scores(X[known]), lda.temperatures(X[known]))
+    R["ece_temperature_only"] = expected_calibration_error(P_t, y)
+    R["length_slope"] = refs.length_slope
+    n_chars = np.array([len(t) for t, k in zip(rows["text"], known, strict=True) if k])
+    R["reliability_by_length"] = length_reliability(conf, ok, n_chars)
+    R["max_length_gap"] = max(abs(r["accuracy"] - r["confidence"]) for r in R["reliability_by_length"])
     # the models the space (and its score block) was fitted on: the originals, plus alpaca-7b as the
     # parent of prompted variants; the others are described by their resemblance to these
     original = np.isin(models[known], list(refs.metadata["space_models"]))
@@ -232,6 +259,8 @@ def markdown(R: dict) -> str:
         f"| ECE (15 bins), models / families | {R['ece']:.3f} / {R['family_ece']:.3f} | <= 0.03 "
         f"({yes(R['ece'] <= 0.03)}) |",
         f"| ECE with the temperature alone (no confidence map) | {R['ece_temperature_only']:.3f} | |",
+        f"| largest accuracy - confidence gap over answer lengths (table below; temperature slope "
+        f"{R['length_slope']:+.3f}) | {R['max_length_gap']:.3f} | |",
         f"| left-out family answered with confidence >= 0.9 | {L['unknown_confident_share']:.1%} | <= 5 % "
         f"({yes(L['unknown_confident_share'] <= 0.05)}) |",
         f"| AUROC known vs unknown, per text | {L['auroc_text']:.3f} | >= 0.80 ({yes(L['auroc_text'] >= 0.8)}) |",
@@ -249,6 +278,8 @@ def markdown(R: dict) -> str:
               else f"| {r['threshold']} | 0 % | – |" for r in R["risk_coverage"]]  # fmt: skip
     lines += ["", "Reliability (15 bins):", "", "| bin | texts | mean confidence | accuracy |", "|---|---|---|---|"]
     lines += [f"| {b['bin']} | {b['n']} | {b['confidence']:.3f} | {b['accuracy']:.3f} |" for b in R["reliability"]]
+    lines += ["", "Reliability by answer length (a text's temperature depends on its length; "
+              "`fingerprint.calibration.fit_length_temperature`):", "", *length_table(R["reliability_by_length"])]
     lines += ["", "Prompted variants (told to be concise or verbose), attributed to their parent:", "",
               "| variant | parent | per-text accuracy | 20 answers, summed log-probabilities | 20 answers, "
               "`fp.audit` (nearest, relation) | probe-prompt answers, paired `fp.audit` |",

@@ -19,6 +19,11 @@ If the calibration is sound, the confidence matches the accuracy on the held-out
 prompts; a ``dev`` gap then says the ``dev`` prompts are easier or harder than ``train`` ones,
 which no calibration fitted on ``train`` prompts can see.
 
+Each is scored twice from the same fit: with the library's calibration (a text's temperature
+depends on its length, then the top-label map) and with one temperature for every text (the
+calibration before 2026-12-06), fitted on the same cross-fitted scores; per calibration, the
+reliability by answer length.
+
 Writes ``benchmarks/results/calibration-shift.{md,json}``.
 """
 
@@ -28,6 +33,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -39,6 +45,7 @@ import numpy as np
 import fingerprint as fp
 from fingerprint.building import calibration_folds
 from fingerprint.calibration import expected_calibration_error
+from fingerprint.refset import ReferenceSet
 
 HERE = Path(__file__).resolve().parent
 
@@ -62,23 +69,48 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data" / "alpaca_eval_train"))
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args(argv)
+    sys.path.insert(0, str(HERE))
+    from builtin_set import length_reliability, length_table
+
     train = fp.load_corpus(args.data, split="train")
     dev = fp.load_corpus(args.data, split="dev")
     texts = np.array(train["text"], dtype=object)
     models, prompts = np.array(train["model"]), np.array(train["prompt_id"]).astype(str)
     held = calibration_folds(prompts, 5, random_state=1) == 0
+    seen: dict = {}
+    calibrate_from_scores = ReferenceSet.calibrate_from_scores
+
+    def record(self, scores, y_idx, own_distances, *, length=None):  # type: ignore[no-untyped-def]
+        seen.update(scores=scores, y_idx=y_idx, own_distances=own_distances)
+        return calibrate_from_scores(self, scores, y_idx, own_distances, length=length)
+
+    ReferenceSet.calibrate_from_scores = record  # keep the fit's cross-fitted scores to calibrate a second way
     t = time.perf_counter()
     clf = fp.FingerprintClassifier(n_jobs=2).fit(list(texts[~held]), models[~held], groups=prompts[~held])
     fit_s = time.perf_counter() - t
+    ReferenceSet.calibrate_from_scores = calibrate_from_scores
+    refs = clf.references_
+    one = ReferenceSet(list(refs), refs.space, shrinkage=refs.shrinkage, temperature=1.0)
+    one.calibrate_from_scores(seen["scores"], seen["y_idx"], seen["own_distances"])  # no length: one temperature
+    lda_one = one.lda()
     rng = np.random.default_rng(0)
     R = {"date": dt.date.today().isoformat(), "version": fp.__version__, "fit_texts": int((~held).sum()),
          "fit_seconds": fit_s}  # fmt: skip
     for name, X, y, g in (("held-out train prompts", texts[held], models[held], prompts[held]),
                           ("dev prompts", np.array(dev["text"], dtype=object), np.array(dev["model"]),
                            np.array(dev["prompt_id"]).astype(str))):  # fmt: skip
+        F = refs.space.transform(list(X))
+        n_chars = np.array([len(t) for t in X])
+        y_idx = np.searchsorted(clf.classes_, y)  # classes_ are the set's models here (string labels)
         P = clf.predict_proba(list(X))
-        R[name] = measure(P, np.searchsorted(clf.classes_, y), g, rng)
+        R[name] = measure(P, y_idx, g, rng)
+        R[name]["by_length"] = length_reliability(P.max(axis=1), P.argmax(axis=1) == y_idx, n_chars)
+        P1 = lda_one.proba(F)
+        R[name]["one_temperature"] = measure(P1, y_idx, g, rng)
+        R[name]["one_temperature"]["by_length"] = length_reliability(P1.max(axis=1), P1.argmax(axis=1) == y_idx,
+                                                                     n_chars)  # fmt: skip
         print(name, json.dumps(R[name]), flush=True)
+    R["temperature"], R["length_slope"], R["one_temperature"] = refs.temperature, refs.length_slope, one.temperature
     out = Path(args.out)
     (out / "calibration-shift.json").write_text(json.dumps(R, indent=2))
     md = [f"# Calibration of a user-fitted classifier on two kinds of unseen prompts (issue 13)\n\n{R['date']}, "
@@ -87,11 +119,19 @@ def main(argv: list[str] | None = None) -> dict:
           f"({fit_s:.0f} s), with the prompt ids as groups.\n",
           "| scored on | texts (prompts) | top-1 | mean confidence | top-1 minus confidence (90 % interval) "
           "| ECE, 15 bins (90 % interval) |", "|---|---|---|---|---|---|"]  # fmt: skip
+    md[-2] = md[-2].replace("| scored on |", "| scored on | calibration |")
+    md[-1] += "---|"
     for name in ("held-out train prompts", "dev prompts"):
-        r = R[name]
-        md.append(f"| {name} | {r['texts']:,} ({r['prompts']}) | {r['top1']:.3f} | {r['confidence']:.3f} | "
-                  f"{r['gap']:+.3f} ({r['gap_90'][0]:+.3f} to {r['gap_90'][1]:+.3f}) | {r['ece']:.3f} "
-                  f"({r['ece_90'][0]:.3f} to {r['ece_90'][1]:.3f}) |")  # fmt: skip
+        for how, r in (("length-aware temperature + map (the library's)", R[name]),
+                       ("one temperature + map", R[name]["one_temperature"])):  # fmt: skip
+            md.append(f"| {name} | {how} | {r['texts']:,} ({r['prompts']}) | {r['top1']:.3f} | {r['confidence']:.3f} "
+                      f"| {r['gap']:+.3f} ({r['gap_90'][0]:+.3f} to {r['gap_90'][1]:+.3f}) | {r['ece']:.3f} "
+                      f"({r['ece_90'][0]:.3f} to {r['ece_90'][1]:.3f}) |")  # fmt: skip
+    md += ["", f"Temperature {R['temperature']:.3f} with length slope {R['length_slope']:+.3f} (per standard "
+           f"deviation of the log-length feature); one temperature: {R['one_temperature']:.3f}."]  # fmt: skip
+    for name in ("held-out train prompts", "dev prompts"):
+        for how, r in (("length-aware temperature", R[name]), ("one temperature", R[name]["one_temperature"])):
+            md += ["", f"Reliability by answer length, {name}, {how}:", "", *length_table(r["by_length"])]
     md += ["", "The intervals resample prompts; a bootstrap's ECE is biased upward (resampled bins hold fewer "
            "distinct texts), so read them for their width."]  # fmt: skip
     (out / "calibration-shift.md").write_text("\n".join(md) + "\n")

@@ -218,7 +218,7 @@ def _explain_features(
         if top_features <= 0 or a == b:
             out.append(())
             continue
-        w, mid = lda.contributions(a, b)
+        w, mid = lda.contributions(a, b, float(lda.temperatures(X[i])[0]))
         out.append(refs.space.explain_linear(w, X[i], mid, Z[i].toarray().ravel(), top_features))
     return out
 

@@ -256,7 +256,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
             ``classes_[1]`` over ``classes_[0]`` (as scikit-learn's linear classifiers).
         """
         lda, F = self._lda_features(X)
-        scores = (lda.scores(F) / (lda.temperature or 1.0))[:, self._columns]
+        scores = (lda.scores(F) / lda.temperatures(F)[:, None])[:, self._columns]
         return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
-from fingerprint.calibration import apply_confidence_map, softmax_t
+from fingerprint.calibration import apply_confidence_map, length_temperatures, softmax_t
 from fingerprint.fingerprints import Fingerprint
 
 __all__ = ["LDAModel"]
@@ -37,6 +37,11 @@ class LDAModel:
     confidence_map : ndarray of shape (2, m) or None
         Top-label confidence map applied after the softmax
         (:func:`~fingerprint.calibration.apply_confidence_map`); ``None``: none.
+    length_slope : float, default=0.0
+        With ``length_column``, a text's temperature is ``temperature * exp(length_slope * x[length_column])``
+        (:func:`~fingerprint.calibration.length_temperatures`).
+    length_column : int or None
+        Column of the features holding the standardised log length (``style:log_chars``).
 
     Examples
     --------
@@ -51,12 +56,14 @@ class LDAModel:
 
     def __init__(
         self, classes: np.ndarray, means: np.ndarray, cov: np.ndarray, temperature: float | None = None,
-        confidence_map: np.ndarray | None = None,
+        confidence_map: np.ndarray | None = None, length_slope: float = 0.0, length_column: int | None = None,
     ):  # fmt: skip
         self.classes = np.asarray(classes, dtype=object)
         self.means = np.asarray(means, dtype=np.float64)
         self.temperature = temperature
         self.confidence_map = confidence_map
+        self.length_slope = length_slope
+        self.length_column = length_column
         self.chol = cho_factor(cov, lower=True)
         self.W = cho_solve(self.chol, self.means.T)  # (d, K): precision @ means
         self.b = -0.5 * np.einsum("kd,dk->k", self.means, self.W)
@@ -111,9 +118,16 @@ class LDAModel:
         """Log-posteriors up to a per-row constant, uniform priors, *before* temperature."""
         return X @ self.W + self.b
 
+    def temperatures(self, X: np.ndarray) -> np.ndarray:
+        """Each row's calibration temperature (the same for all rows without a length slope)."""
+        X = np.atleast_2d(X)
+        if not self.length_slope or self.length_column is None:
+            return np.full(len(X), self.temperature or 1.0)
+        return length_temperatures(self.temperature, self.length_slope, X[:, self.length_column])
+
     def proba(self, X: np.ndarray) -> np.ndarray:
         """Calibrated probabilities over ``classes``: tempered softmax, then the top-label confidence map."""
-        return apply_confidence_map(softmax_t(self.scores(X), self.temperature), self.confidence_map)
+        return apply_confidence_map(softmax_t(self.scores(X), self.temperatures(X)), self.confidence_map)
 
     def distances(self, X: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distance of each row to each class mean, divided by d."""
@@ -134,11 +148,13 @@ class LDAModel:
         A = solve_triangular(self.chol[0], S, lower=True)
         return solve_triangular(self.chol[0], A.T, lower=True).T
 
-    def contributions(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    def contributions(self, a: int, b: int, temperature: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Weights and midpoint of the (tempered) score margin of class ``a`` over ``b``.
 
         Returns ``w`` and ``mid`` such that ``sum((x - mid) * w)`` is the margin for input ``x``.
+        ``temperature`` is the text's (:meth:`temperatures`); default: the model's ``temperature``.
         """
-        w = self.solve(self.means[a] - self.means[b]) / (self.temperature or 1.0)
+        t = temperature if temperature is not None else (self.temperature or 1.0)
+        w = self.solve(self.means[a] - self.means[b]) / t
         mid = 0.5 * (self.means[a] + self.means[b])
         return w, mid

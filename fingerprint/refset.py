@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fingerprint.calibration import MAX_LENGTH_SLOPE
 from fingerprint.features.space import FeatureSpace
 from fingerprint.fingerprints import Fingerprint
 from fingerprint.io import (
@@ -112,6 +113,11 @@ class ReferenceSet:
     calibrated_models : iterable of str, optional
         The models the calibration was fitted for (default: the set's models
         when ``temperature`` is given); see :attr:`calibration_stale`.
+    confidence_map : ndarray of shape (2, m), optional
+        Top-label confidence map (:func:`~fingerprint.calibration.fit_confidence_map`).
+    length_slope : float, default=0.0
+        A text's temperature is ``temperature * exp(length_slope * u)``, ``u`` its
+        standardised log length (:attr:`FeatureSpace.length_column`); set by calibration.
 
     Examples
     --------
@@ -148,6 +154,7 @@ class ReferenceSet:
         metadata: Mapping[str, Any] | None = None,
         calibrated_models: Iterable[str] | None = None,
         confidence_map: np.ndarray | None = None,
+        length_slope: float = 0.0,
     ) -> None:
         if space is not None and not isinstance(space, FeatureSpace):
             raise TypeError(f"space must be a fitted FeatureSpace, got {type(space).__name__}")
@@ -156,6 +163,7 @@ class ReferenceSet:
         self.shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1, owner="ReferenceSet")
         self.distance_quantiles = distance_quantiles
         self.confidence_map = None if confidence_map is None else _check_confidence_map(confidence_map)
+        self.length_slope = check_float(length_slope, "length_slope", low=-MAX_LENGTH_SLOPE, high=MAX_LENGTH_SLOPE)
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._fps: dict[str, Fingerprint] = {}
         self._lda: tuple[float, LDAModel] | None = None
@@ -281,6 +289,7 @@ class ReferenceSet:
         model = copy.copy(self._lda[1])
         model.temperature = self.temperature
         model.confidence_map = self.confidence_map
+        model.length_slope, model.length_column = self.length_slope, self.space.length_column
         return model
 
     def within_scatter(self) -> np.ndarray:
@@ -362,10 +371,13 @@ class ReferenceSet:
         lda = self.lda()
         X = self.space.transform(texts)
         idx = np.searchsorted(lda.classes, y)
-        self.calibrate_from_scores(lda.scores(X), idx, lda.distances(X)[np.arange(len(y)), idx])
+        self.calibrate_from_scores(lda.scores(X), idx, lda.distances(X)[np.arange(len(y)), idx],
+                                   length=X[:, self.space.length_column])  # fmt: skip
         return self
 
-    def calibrate_from_scores(self, scores: np.ndarray, y_idx: np.ndarray, own_distances: np.ndarray) -> None:
+    def calibrate_from_scores(
+        self, scores: np.ndarray, y_idx: np.ndarray, own_distances: np.ndarray, *, length: np.ndarray | None = None
+    ) -> None:  # fmt: skip
         """Set the temperature and "none of these" distances from held-out LDA scores of known models' texts.
 
         Parameters
@@ -376,11 +388,25 @@ class ReferenceSet:
             Column of each text's true model.
         own_distances : ndarray of shape (n,)
             Each text's distance to its own model (:meth:`LDAModel.distances`).
+        length : ndarray of shape (n,), optional
+            Each text's standardised log length (its :attr:`FeatureSpace.length_column` feature):
+            the temperature then depends on length
+            (:func:`~fingerprint.calibration.fit_length_temperature`).  Without it, one temperature.
         """
-        from fingerprint.calibration import fit_confidence_map, fit_temperature, softmax_t
+        from fingerprint.calibration import (
+            fit_confidence_map,
+            fit_length_temperature,
+            fit_temperature,
+            length_temperatures,
+            softmax_t,
+        )  # fmt: skip
 
-        self.temperature = fit_temperature(scores, y_idx)
-        self.confidence_map = fit_confidence_map(softmax_t(scores, self.temperature), y_idx)
+        if length is None:
+            self.temperature, self.length_slope = fit_temperature(scores, y_idx), 0.0
+        else:
+            self.temperature, self.length_slope = fit_length_temperature(scores, y_idx, length)
+        t = length_temperatures(self.temperature, self.length_slope, np.zeros(len(y_idx)) if length is None else length)
+        self.confidence_map = fit_confidence_map(softmax_t(scores, t), y_idx)
         self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
         self.calibrated_models = tuple(self.models)
         self._changed_since_calibration = False
@@ -434,6 +460,7 @@ class ReferenceSet:
                 "members": members,
                 "space_id": self.space.space_id_,
                 "temperature": self.temperature,
+                "length_slope": self.length_slope,
                 "shrinkage": self.shrinkage,
                 "metadata": self.metadata,
                 "calibrated_models": None if self.calibrated_models is None else list(self.calibrated_models),
@@ -551,7 +578,7 @@ class ReferenceSet:
         refs = cls(
             fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
             distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
-            confidence_map=arr.get("confidence_map"),
+            confidence_map=arr.get("confidence_map"), length_slope=meta.get("length_slope", 0.0),
             calibrated_models=meta.get("calibrated_models"),
         )  # fmt: skip
         if "scatter_sum" in arr and fps:
@@ -604,6 +631,7 @@ class ReferenceSet:
             list(refs), refs.space, temperature=refs.temperature, shrinkage=refs.shrinkage,
             distance_quantiles=refs.distance_quantiles, metadata=refs.metadata,
             calibrated_models=refs.calibrated_models, confidence_map=refs.confidence_map,
+            length_slope=refs.length_slope,
         )  # fmt: skip
         new._lda = refs._lda_shared()
         new._scatter_sum = refs._scatter_sum  # read-only, replaced (never changed in place) by add/remove

@@ -74,3 +74,103 @@ def test_calibration_metrics_refuse_what_they_cannot_score():
             metric(P, np.array([0, 2]))
         with pytest.raises(ValueError, match="no texts"):
             metric(np.zeros((0, 2)), np.zeros(0, int))
+
+
+def _length_data(n=6000, k=5, slope=-0.4, t=3.0, seed=0):
+    """Scores ``t * exp(slope * u)`` times too sharp: the right temperature depends on ``u``."""
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=n)
+    logits = rng.normal(size=(n, k)) * 1.5
+    y = np.array([rng.choice(k, p=row) for row in softmax_t(logits, 1.0)])
+    return logits * (t * np.exp(slope * u))[:, None], y, u
+
+
+def test_fit_length_temperature_recovers_the_length_effect():
+    """A text's temperature depends on its length (issue 13): one temperature leaves short and long
+    texts miscalibrated in opposite directions; the fitted (T, slope) recovers the truth and fixes both."""
+    from fingerprint.calibration import fit_length_temperature, length_temperatures
+
+    S, y, u = _length_data()
+    T, slope = fit_length_temperature(S, y, u)
+    assert T == pytest.approx(3.0, rel=0.1) and slope == pytest.approx(-0.4, abs=0.06)
+    one = softmax_t(S, fit_temperature(S, y))
+    per_text = softmax_t(S, length_temperatures(T, slope, u))
+    short, long_ = u < -0.5, u > 0.5
+    gap = lambda P, m: (P[m].argmax(1) == y[m]).mean() - P[m].max(1).mean()  # noqa: E731
+    assert gap(one, short) < -0.04 and gap(one, long_) > 0.04  # over-confident short, under-confident long
+    assert abs(gap(per_text, short)) < 0.03 and abs(gap(per_text, long_)) < 0.03
+
+
+def test_fit_length_temperature_without_a_length_effect_is_one_temperature():
+    from fingerprint.calibration import MAX_LENGTH_SLOPE, fit_length_temperature
+
+    S, y, u = _length_data(slope=0.0)
+    T, slope = fit_length_temperature(S, y, u)
+    assert abs(slope) < 0.05 and T == pytest.approx(fit_temperature(S, y), rel=0.05)
+    S2, y2, u2 = _length_data(n=3000, slope=-5.0)  # far steeper than any measured: bounded
+    assert fit_length_temperature(S2, y2, u2)[1] == -MAX_LENGTH_SLOPE
+    for bad in (u[:-1], np.where(np.arange(len(u)) == 3, np.nan, u)):
+        with pytest.raises(ValueError, match="length"):
+            fit_length_temperature(S, y, bad)
+
+
+def test_softmax_t_takes_one_temperature_per_row():
+    rng = np.random.default_rng(0)
+    S, t = rng.normal(size=(4, 3)), np.array([0.5, 1.0, 2.0, 4.0])
+    rows = np.vstack([softmax_t(S[i : i + 1], float(t[i])) for i in range(4)])
+    np.testing.assert_allclose(softmax_t(S, t), rows)
+    np.testing.assert_allclose(softmax_t(S, None), softmax_t(S, 1.0))
+
+
+def test_a_set_carries_its_length_slope_through_lda_save_and_load(tmp_path, fitted, heldout):
+    import fingerprint as fp
+    from fingerprint.calibration import apply_confidence_map, length_temperatures
+
+    refs = fp.ReferenceSet(list(fitted.references_), fitted.space_, temperature=2.0, length_slope=-0.3,
+                           confidence_map=fitted.references_.confidence_map)  # fmt: skip
+    X = refs.space.transform(heldout[0][:6])
+    lda = refs.lda()
+    t = length_temperatures(2.0, -0.3, X[:, refs.space.length_column])
+    np.testing.assert_allclose(lda.temperatures(X), t)
+    np.testing.assert_allclose(lda.proba(X), apply_confidence_map(softmax_t(lda.scores(X), t), refs.confidence_map))
+    assert len(np.unique(t.round(9))) > 1  # the fixture's texts differ in length
+    loaded = fp.load_references(refs.save(tmp_path / "r"))
+    assert loaded.length_slope == -0.3
+    np.testing.assert_allclose(loaded.lda().proba(X), lda.proba(X))
+    # an index written before the slope existed loads with one temperature
+    meta, arrays = fp.io.read_bundle(tmp_path / "r" / "references.npz", "reference_set")
+    del meta["length_slope"]
+    fp.io.write_bundle(tmp_path / "r" / "references.npz", "reference_set", meta, arrays)
+    old = fp.load_references(tmp_path / "r")
+    assert old.length_slope == 0.0
+    np.testing.assert_allclose(old.lda().temperatures(X), 2.0)
+    meta["length_slope"] = 7.0  # tampered: a slope no calibration returns
+    fp.io.write_bundle(tmp_path / "r" / "references.npz", "reference_set", meta, arrays)
+    with pytest.raises(ValueError, match="length_slope"):
+        fp.load_references(tmp_path / "r")
+
+
+@pytest.mark.parametrize("path", ["build", "calibrate"])
+def test_calibration_fits_the_temperature_on_each_texts_length(monkeypatch, small_space, corpus, heldout, path):
+    """Both calibration paths (cross-fitted in a build, held-out texts in calibrate) give the fit the
+    texts' own length feature, and the set keeps the slope it returns."""
+    import fingerprint as fp
+    import fingerprint.calibration as cal
+
+    seen = {}
+
+    def spy(scores, y_idx, length):
+        seen["length"] = np.asarray(length)
+        return 1.5, -0.25
+
+    monkeypatch.setattr(cal, "fit_length_temperature", spy)
+    texts, models, prompts = corpus
+    if path == "build":
+        refs = fp.build_references(texts, models, groups=prompts, space=small_space)
+        expected = small_space.transform(texts)[:, small_space.length_column]
+    else:
+        refs = fp.ReferenceSet(list(fp.build_references(texts, models, space=small_space, calibrate=False)),
+                               small_space).calibrate(heldout[0], heldout[1])  # fmt: skip
+        expected = small_space.transform(heldout[0])[:, small_space.length_column]
+    np.testing.assert_allclose(np.sort(seen["length"]), np.sort(expected))
+    assert (refs.temperature, refs.length_slope) == (1.5, -0.25)

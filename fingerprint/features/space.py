@@ -748,6 +748,21 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 return b
         raise KeyError(f"no block {name!r}; blocks are {[b.name for b in self.blocks_]}")
 
+    @property
+    def length_column(self) -> int:
+        """Column of the standardised log length (``style:log_chars``) in :meth:`transform`'s output.
+
+        The calibration makes a text's confidence temperature depend on it
+        (:func:`~fingerprint.calibration.fit_length_temperature`).
+
+        Examples
+        --------
+        >>> space = FeatureSpace.default()
+        >>> space.get_feature_names_out()[space.length_column]
+        'style:log_chars'
+        """
+        return self.block("style").start + STYLE_MARKER_NAMES.index("log_chars")
+
     # -- persistence --------------------------------------------------------
     def _arrays(self) -> dict[str, np.ndarray]:
         return {
