@@ -80,9 +80,9 @@ def main(argv: list[str] | None = None) -> dict:
     seen: dict = {}
     calibrate_from_scores = ReferenceSet.calibrate_from_scores
 
-    def record(self, scores, y_idx, own_distances, *, length=None):  # type: ignore[no-untyped-def]
+    def record(self, scores, y_idx, own_distances, *, length_feature=None):  # type: ignore[no-untyped-def]
         seen.update(scores=scores, y_idx=y_idx, own_distances=own_distances)
-        return calibrate_from_scores(self, scores, y_idx, own_distances, length=length)
+        return calibrate_from_scores(self, scores, y_idx, own_distances, length_feature=length_feature)
 
     ReferenceSet.calibrate_from_scores = record  # keep the fit's cross-fitted scores to calibrate a second way
     t = time.perf_counter()

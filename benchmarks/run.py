@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> dict:
     y_idx = np.searchsorted(classes, y)
 
     # --- pooled attribution: N texts of one model together ----------------------------------
-    logp = log_softmax(att.scores(X) / (att.temperature or 1.0), axis=1)
+    logp = log_softmax(att.scores(X) / att.temperatures(X)[:, None], axis=1)
     R["pooled_top1"] = pooled_accuracy(logp, y_idx, (1, 2, 5, 10, 20), 20 if args.quick else 100, rng)
 
     # --- accuracy by length -------------------------------------------------------------------
@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> dict:
     aucs, aucs_d = {}, {}
     for m in classes:
         sub = LDAModel.from_fingerprints([f for f in refs if f.model != m], refs.shrinkage)
-        sub.temperature = refs.temperature
+        sub.temperature, sub.length_slope, sub.length_column = refs.temperature, att.length_slope, att.length_column
         unknown = (y == m).astype(int)
         aucs[m] = float(roc_auc_score(unknown, -sub.proba(X).max(axis=1)))  # unknown: low confidence
         aucs_d[m] = float(roc_auc_score(unknown, sub.distances(X).min(axis=1)))  # unknown: far from all
@@ -344,7 +344,8 @@ def main(argv: list[str] | None = None) -> dict:
         paths = [f.save(Path(tmp) / f"{i}.npz") for i, f in enumerate(refs)]
         files = fp.load_references(paths, space=space)
         R["fingerprint_files"] = {"uncalibrated": metrics(files.lda().proba(X), classes, y)}
-        files.temperature = refs.temperature  # the temperature shipped with a shared set
+        # the temperature shipped with a shared set
+        files.temperature, files.length_slope = refs.temperature, refs.length_slope
         R["fingerprint_files"]["with_shared_temperature"] = metrics(
             files.lda().proba(X), classes, y
         )

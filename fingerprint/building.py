@@ -238,7 +238,7 @@ class FoldedStatistics:
             lda = self.fold_lda(int(j), classes, shrinkage)
             scores[rows] = lda.scores(X[rows])
             dist[rows] = lda.distances(X[rows])[np.arange(len(rows)), y_idx[rows]]
-        refs.calibrate_from_scores(scores, y_idx, dist, length=X[:, space.length_column])
+        refs.calibrate_from_scores(scores, y_idx, dist, length_feature=X[:, space.length_column])
         refs.metadata["calibration"] = {"n_texts": len(y), **dict(calibration_info or {})}
         return refs
 

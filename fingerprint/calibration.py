@@ -19,9 +19,10 @@ covariance gives a 100-character answer and a 3,000-character one the same noise
 are over-confident and long ones under-confident.  On the 81-model built-in set's ``dev`` answers,
 with one temperature and the map, texts under 100 characters had confidence 0.25 and accuracy 0.09,
 texts over 2,500 characters 0.30 and 0.36, while the ECE over all texts was 0.008.  So the
-temperature of a text is ``T * exp(slope * u)``, with ``u`` its standardised log length (the style
-feature ``log_chars``), both fitted by the same held-out likelihood
-(:func:`fit_length_temperature`); the map then comes after.
+temperature of a text is ``T * exp(length_slope * u)``, with ``u`` its length feature (the style
+feature ``log_chars``: log(1 + log(1 + characters)), standardised on the space's fitting texts),
+both fitted by the same held-out likelihood (:func:`fit_length_temperature`); the map then comes
+after.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 __all__ = [
-    "apply_confidence_map", "brier_score", "expected_calibration_error", "fit_confidence_map",
+    "MAX_LENGTH_SLOPE", "apply_confidence_map", "brier_score", "expected_calibration_error", "fit_confidence_map",
     "fit_length_temperature", "fit_temperature", "length_temperatures", "softmax_t",
 ]  # fmt: skip
 
@@ -50,15 +51,29 @@ def softmax_t(scores: np.ndarray, temperature: float | np.ndarray | None) -> np.
     return softmax(np.asarray(scores) / (t[:, None] if t.ndim == 1 else t), axis=1)
 
 
-#: Largest |slope| :func:`fit_length_temperature` may return: per standard deviation of the log
-#: length, the temperature changes by at most a factor e.  The fitted slopes are -0.27 to -0.30
-#: (a user-fitted classifier on ``alpaca_eval_train``, the built-in set); the bound keeps a handful
-#: of calibration texts from producing a wild one.
+#: Largest |length slope| :func:`fit_length_temperature` may return: per standard deviation of the
+#: length feature, the temperature changes by at most a factor e.  The fitted slopes are -0.27 to
+#: -0.30 (a user-fitted classifier on ``alpaca_eval_train``, the built-in set).
 MAX_LENGTH_SLOPE = 1.0
 
+#: The length feature is clipped to this many standard deviations before it sets a temperature: a
+#: space fitted on texts of nearly one length can put a long text thousands of deviations out, where
+#: ``exp`` would overflow to a temperature of 0 or inf (1 to 1,000,000 characters span -8.4 to +3.7
+#: in the default space).
+MAX_LENGTH_FEATURE = 10.0
 
-def length_temperatures(temperature: float | None, slope: float, length: np.ndarray) -> np.ndarray:
-    """Each text's temperature, ``temperature * exp(slope * length)`` (``None`` means 1).
+#: Likelihood-ratio statistic the length slope must exceed to be kept (the chi-square(1) quantile at
+#: p = 0.01): with no length effect, a few calibration texts would otherwise often fit a slope at the
+#: bound (3-10 random texts: |slope| = 1 in a third to three quarters of fits).
+LENGTH_SLOPE_LR = 6.635
+
+
+def length_temperatures(
+    temperature: float | None, length_slope: float, length_feature: np.ndarray
+) -> np.ndarray:  # fmt: skip
+    """Each text's temperature, ``temperature * exp(length_slope * u)`` (``None`` means 1).
+
+    ``u`` is ``length_feature`` clipped to ±:data:`MAX_LENGTH_FEATURE`.
 
     Examples
     --------
@@ -66,7 +81,8 @@ def length_temperatures(temperature: float | None, slope: float, length: np.ndar
     >>> length_temperatures(2.0, -0.5, np.array([-1.0, 0.0, 1.0])).round(3).tolist()
     [3.297, 2.0, 1.213]
     """
-    return (temperature or 1.0) * np.exp(slope * np.asarray(length, dtype=np.float64))
+    u = np.clip(np.asarray(length_feature, dtype=np.float64), -MAX_LENGTH_FEATURE, MAX_LENGTH_FEATURE)
+    return (temperature or 1.0) * np.exp(length_slope * u)
 
 
 def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
@@ -95,10 +111,14 @@ def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
-def fit_length_temperature(scores: np.ndarray, y_idx: np.ndarray, length: np.ndarray) -> tuple[float, float]:
+def fit_length_temperature(
+    scores: np.ndarray, y_idx: np.ndarray, length_feature: np.ndarray
+) -> tuple[float, float]:  # fmt: skip
     """Temperature and length slope minimising the held-out negative log-likelihood.
 
-    Row ``i`` is divided by ``T * exp(slope * length[i])`` (:func:`length_temperatures`).
+    Row ``i`` is divided by ``T * exp(length_slope * u_i)`` (:func:`length_temperatures`).  The
+    slope is kept only where it improves the likelihood beyond chance (likelihood ratio above
+    :data:`LENGTH_SLOPE_LR`, p = 0.01); otherwise it is 0 and ``T`` is :func:`fit_temperature`'s.
 
     Parameters
     ----------
@@ -106,17 +126,18 @@ def fit_length_temperature(scores: np.ndarray, y_idx: np.ndarray, length: np.nda
         Unnormalised log-posteriors of held-out texts.
     y_idx : ndarray of shape (n,)
         Column of the true class per row.
-    length : ndarray of shape (n,)
-        Each text's standardised log length (the ``style:log_chars`` feature).
+    length_feature : ndarray of shape (n,)
+        Each text's length feature (its :attr:`~fingerprint.features.space.FeatureSpace.length_column`
+        value, ``style:log_chars``).
 
     Returns
     -------
     (float, float)
-        ``T`` in [1e-2, 1e4] and ``slope`` in [-1, 1] (:data:`MAX_LENGTH_SLOPE`).
+        ``T`` in [1e-2, 1e4] and ``length_slope`` in [-1, 1] (:data:`MAX_LENGTH_SLOPE`).
 
     Examples
     --------
-    Long texts whose scores are as sure as short ones' but right more often get a lower temperature:
+    Scores that grow with length less than the evidence does: longer texts get a lower temperature.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -130,9 +151,10 @@ def fit_length_temperature(scores: np.ndarray, y_idx: np.ndarray, length: np.nda
     from scipy.optimize import minimize
 
     scores = np.asarray(scores, dtype=np.float64)
-    y_idx, u = np.asarray(y_idx), np.asarray(length, dtype=np.float64)
+    y_idx, u = np.asarray(y_idx), np.asarray(length_feature, dtype=np.float64)
     if u.shape != (len(scores),) or not np.all(np.isfinite(u)):
-        raise ValueError(f"length must be {len(scores)} finite numbers, one per row of scores")
+        raise ValueError(f"length_feature must be {len(scores)} finite numbers, one per row of scores")
+    u = np.clip(u, -MAX_LENGTH_FEATURE, MAX_LENGTH_FEATURE)  # as length_temperatures applies it
     rows = np.arange(len(y_idx))
 
     def nll_grad(p: np.ndarray) -> tuple[float, np.ndarray]:
@@ -145,8 +167,10 @@ def fit_length_temperature(scores: np.ndarray, y_idx: np.ndarray, length: np.nda
     start = np.array([np.log(fit_temperature(scores, y_idx)), 0.0])
     bounds = [(np.log(1e-2), np.log(1e4)), (-MAX_LENGTH_SLOPE, MAX_LENGTH_SLOPE)]
     res = minimize(nll_grad, start, jac=True, method="L-BFGS-B", bounds=bounds)
-    best = res.x if res.fun <= nll_grad(start)[0] else start  # never worse than one temperature
-    return float(np.exp(best[0])), float(best[1])
+    # twice the summed log-likelihood gain of the one extra parameter
+    if 2 * len(y_idx) * (nll_grad(start)[0] - res.fun) <= LENGTH_SLOPE_LR:
+        return float(np.exp(start[0])), 0.0
+    return float(np.exp(res.x[0])), float(res.x[1])
 
 
 def fit_confidence_map(proba: np.ndarray, y_idx: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ class LDAModel:
         With ``length_column``, a text's temperature is ``temperature * exp(length_slope * x[length_column])``
         (:func:`~fingerprint.calibration.length_temperatures`).
     length_column : int or None
-        Column of the features holding the standardised log length (``style:log_chars``).
+        Column of the features holding the length feature (``style:log_chars``).
 
     Examples
     --------
@@ -54,6 +54,10 @@ class LDAModel:
     np.int64(1)
     """
 
+    #: Defaults for a model pickled before the length slope existed (one temperature).
+    length_slope: float = 0.0
+    length_column: int | None = None
+
     def __init__(
         self, classes: np.ndarray, means: np.ndarray, cov: np.ndarray, temperature: float | None = None,
         confidence_map: np.ndarray | None = None, length_slope: float = 0.0, length_column: int | None = None,
@@ -62,6 +66,8 @@ class LDAModel:
         self.means = np.asarray(means, dtype=np.float64)
         self.temperature = temperature
         self.confidence_map = confidence_map
+        if not np.isfinite(length_slope) or (length_slope and length_column is None):
+            raise ValueError(f"length_slope must be finite and come with a length_column, got {length_slope}")
         self.length_slope = length_slope
         self.length_column = length_column
         self.chol = cho_factor(cov, lower=True)

@@ -100,9 +100,9 @@ class ReferenceSet:
         The space the fingerprints were built in; default
         :meth:`FeatureSpace.default`.  Must match their ``space_id``.
     temperature : float or None
-        Calibration temperature for confidences; ``None`` until
-        :meth:`calibrate` (or :func:`build_references`) sets it, in which
-        case confidences are uncalibrated posteriors (temperature 1).
+        Calibration temperature for confidences (of a text whose length feature is 0, see
+        ``length_slope``); ``None`` until :meth:`calibrate` (or :func:`build_references`) sets
+        it, in which case confidences are uncalibrated posteriors (temperature 1).
     shrinkage : float, default=0.3
         Covariance shrinkage toward the identity used by the attributor.
     distance_quantiles : ndarray or None
@@ -116,8 +116,8 @@ class ReferenceSet:
     confidence_map : ndarray of shape (2, m), optional
         Top-label confidence map (:func:`~fingerprint.calibration.fit_confidence_map`).
     length_slope : float, default=0.0
-        A text's temperature is ``temperature * exp(length_slope * u)``, ``u`` its
-        standardised log length (:attr:`FeatureSpace.length_column`); set by calibration.
+        A text's temperature is ``temperature * exp(length_slope * u)``, ``u`` its length
+        feature (:attr:`FeatureSpace.length_column`); set by calibration, needs ``temperature``.
 
     Examples
     --------
@@ -164,6 +164,8 @@ class ReferenceSet:
         self.distance_quantiles = distance_quantiles
         self.confidence_map = None if confidence_map is None else _check_confidence_map(confidence_map)
         self.length_slope = check_float(length_slope, "length_slope", low=-MAX_LENGTH_SLOPE, high=MAX_LENGTH_SLOPE)
+        if self.length_slope and temperature is None:
+            raise ValueError("length_slope is part of a calibration: it needs a temperature")
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._fps: dict[str, Fingerprint] = {}
         self._lda: tuple[float, LDAModel] | None = None
@@ -372,13 +374,17 @@ class ReferenceSet:
         X = self.space.transform(texts)
         idx = np.searchsorted(lda.classes, y)
         self.calibrate_from_scores(lda.scores(X), idx, lda.distances(X)[np.arange(len(y)), idx],
-                                   length=X[:, self.space.length_column])  # fmt: skip
+                                   length_feature=X[:, self.space.length_column])  # fmt: skip
         return self
 
     def calibrate_from_scores(
-        self, scores: np.ndarray, y_idx: np.ndarray, own_distances: np.ndarray, *, length: np.ndarray | None = None
+        self, scores: np.ndarray, y_idx: np.ndarray, own_distances: np.ndarray, *,
+        length_feature: np.ndarray | None = None,
     ) -> None:  # fmt: skip
-        """Set the temperature and "none of these" distances from held-out LDA scores of known models' texts.
+        """Fit the calibration from held-out LDA scores of known models' texts.
+
+        Sets the temperature and its length slope, the top-label confidence map and the
+        "none of these" distances.
 
         Parameters
         ----------
@@ -388,9 +394,9 @@ class ReferenceSet:
             Column of each text's true model.
         own_distances : ndarray of shape (n,)
             Each text's distance to its own model (:meth:`LDAModel.distances`).
-        length : ndarray of shape (n,), optional
-            Each text's standardised log length (its :attr:`FeatureSpace.length_column` feature):
-            the temperature then depends on length
+        length_feature : ndarray of shape (n,), optional
+            Each text's length feature (its :attr:`FeatureSpace.length_column` value): the
+            temperature then depends on length
             (:func:`~fingerprint.calibration.fit_length_temperature`).  Without it, one temperature.
         """
         from fingerprint.calibration import (
@@ -401,11 +407,12 @@ class ReferenceSet:
             softmax_t,
         )  # fmt: skip
 
-        if length is None:
+        u = np.zeros(len(y_idx)) if length_feature is None else length_feature
+        if length_feature is None:
             self.temperature, self.length_slope = fit_temperature(scores, y_idx), 0.0
         else:
-            self.temperature, self.length_slope = fit_length_temperature(scores, y_idx, length)
-        t = length_temperatures(self.temperature, self.length_slope, np.zeros(len(y_idx)) if length is None else length)
+            self.temperature, self.length_slope = fit_length_temperature(scores, y_idx, u)
+        t = length_temperatures(self.temperature, self.length_slope, u)
         self.confidence_map = fit_confidence_map(softmax_t(scores, t), y_idx)
         self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
         self.calibrated_models = tuple(self.models)
@@ -648,3 +655,7 @@ class ReferenceSet:
         state = dict(self.__dict__)
         state["_lda"] = None  # a cache: refitted on demand, not worth pickling
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a set pickled before the length slope existed was calibrated with one temperature
+        self.__dict__.update({"length_slope": 0.0, **state})

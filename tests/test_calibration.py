@@ -110,7 +110,7 @@ def test_fit_length_temperature_without_a_length_effect_is_one_temperature():
     S2, y2, u2 = _length_data(n=3000, slope=-5.0)  # far steeper than any measured: bounded
     assert fit_length_temperature(S2, y2, u2)[1] == -MAX_LENGTH_SLOPE
     for bad in (u[:-1], np.where(np.arange(len(u)) == 3, np.nan, u)):
-        with pytest.raises(ValueError, match="length"):
+        with pytest.raises(ValueError, match="length_feature"):
             fit_length_temperature(S, y, bad)
 
 
@@ -159,8 +159,8 @@ def test_calibration_fits_the_temperature_on_each_texts_length(monkeypatch, smal
 
     seen = {}
 
-    def spy(scores, y_idx, length):
-        seen["length"] = np.asarray(length)
+    def spy(scores, y_idx, length_feature):
+        seen["length"] = np.asarray(length_feature)
         return 1.5, -0.25
 
     monkeypatch.setattr(cal, "fit_length_temperature", spy)
@@ -174,3 +174,57 @@ def test_calibration_fits_the_temperature_on_each_texts_length(monkeypatch, smal
         expected = small_space.transform(heldout[0])[:, small_space.length_column]
     np.testing.assert_allclose(np.sort(seen["length"]), np.sort(expected))
     assert (refs.temperature, refs.length_slope) == (1.5, -0.25)
+
+
+def test_a_set_pickled_before_the_length_slope_unpickles_with_one_temperature(fitted, heldout):
+    import pickle
+
+    refs = fitted.references_
+    state = refs.__getstate__()
+    del state["length_slope"]  # what an earlier version pickled
+    old = object.__new__(type(refs))
+    old.__setstate__(state)
+    X = refs.space.transform(heldout[0][:3])
+    assert old.length_slope == 0.0
+    np.testing.assert_allclose(old.lda().temperatures(X), refs.temperature)
+    again = pickle.loads(pickle.dumps(refs))
+    assert again.length_slope == refs.length_slope
+
+
+def test_a_few_calibration_texts_keep_one_temperature():
+    """Without a length effect, a handful of texts used to fit a slope at the bound; the likelihood-ratio
+    test keeps it at 0 unless the data show one."""
+    from fingerprint.calibration import fit_length_temperature
+
+    rng = np.random.default_rng(0)
+    slopes = []
+    for _ in range(40):
+        n = int(rng.integers(2, 11))
+        S, y, u = rng.normal(size=(n, 4)) * 2, rng.integers(0, 4, n), rng.normal(size=n)
+        T, slope = fit_length_temperature(S, y, u)
+        slopes.append(slope)
+        if slope == 0.0:
+            assert T == pytest.approx(fit_temperature(S, y))
+    assert np.mean(np.abs(slopes) > 0) <= 0.1
+
+
+def test_extreme_length_features_give_finite_confidences():
+    from fingerprint.calibration import MAX_LENGTH_FEATURE, length_temperatures
+    from fingerprint.lda import LDAModel
+
+    t = length_temperatures(2.0, -1.0, np.array([-3000.0, 0.0, 3000.0]))
+    assert np.all(np.isfinite(t)) and t[0] == pytest.approx(2.0 * np.exp(MAX_LENGTH_FEATURE))
+    lda = LDAModel(np.array(["a", "b"]), np.array([[0.0, 0.0], [1.0, 0.0]]), np.eye(2), temperature=2.0,
+                   length_slope=-0.3, length_column=1)  # fmt: skip
+    P = lda.proba(np.array([[0.3, 3000.0], [0.3, -3000.0]]))
+    assert np.all(np.isfinite(P)) and np.allclose(P.sum(axis=1), 1.0)
+    for bad in ({"length_slope": float("nan"), "length_column": 1}, {"length_slope": 0.5}):
+        with pytest.raises(ValueError, match="length_slope"):
+            LDAModel(np.array(["a", "b"]), np.zeros((2, 2)), np.eye(2), temperature=1.0, **bad)
+
+
+def test_a_length_slope_needs_a_temperature(fitted):
+    import fingerprint as fp
+
+    with pytest.raises(ValueError, match="needs a temperature"):
+        fp.ReferenceSet(list(fitted.references_), fitted.space_, length_slope=-0.3)

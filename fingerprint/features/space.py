@@ -750,7 +750,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     @property
     def length_column(self) -> int:
-        """Column of the standardised log length (``style:log_chars``) in :meth:`transform`'s output.
+        """Column of the length feature in :meth:`transform`'s output.
+
+        ``style:log_chars``: log(1 + log(1 + characters)), standardised on the space's fitting texts.
 
         The calibration makes a text's confidence temperature depend on it
         (:func:`~fingerprint.calibration.fit_length_temperature`).
