@@ -63,6 +63,23 @@ def test_sample_corpus_is_held_out():
     assert all(fp.prompt_split(p) == "dev" for p in sample["prompt_id"])  # never seen by the fingerprints
 
 
+def test_shipped_confidences_hold_for_short_and_long_answers():
+    """The shipped calibration on its held-out sample, by length (issue 13): with one temperature,
+    answers under 300 characters got confidence 0.240 for accuracy 0.149 and the longest quarter 0.270
+    for 0.363 (gaps -0.091 and +0.093 on these 1,620 answers); with the length-aware temperature both
+    gaps are within 0.06."""
+    refs = references.builtin()
+    assert -0.6 < refs.length_slope < -0.1  # fitted: -0.377
+    sample = references.load_sample()
+    X = refs.space.transform(sample["text"])
+    lda = refs.lda()
+    P = lda.proba(X)
+    ok = P.argmax(axis=1) == np.searchsorted(lda.classes.astype(str), np.array(sample["model"]))
+    n_chars = np.array([len(t) for t in sample["text"]])
+    for rows in (n_chars < 300, n_chars > np.quantile(n_chars, 0.75)):
+        assert abs(ok[rows].mean() - P[rows].max(axis=1).mean()) < 0.06
+
+
 def test_attribute_without_references_uses_builtin():
     res = fp.attribute("Certainly! Here is a concise overview of the topic.\n\n1. **First**: ...")
     assert res[0].model in references.list_models() and len(res[0].ranking) == len(references.list_models())
