@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> dict:
                       f"| {r['gap']:+.3f} ({r['gap_90'][0]:+.3f} to {r['gap_90'][1]:+.3f}) | {r['ece']:.3f} "
                       f"({r['ece_90'][0]:.3f} to {r['ece_90'][1]:.3f}) |")  # fmt: skip
     md += ["", f"Temperature {R['temperature']:.3f} with length slope {R['length_slope']:+.3f} (per standard "
-           f"deviation of the log-length feature); one temperature: {R['one_temperature']:.3f}."]  # fmt: skip
+           "deviation of the length feature, `style:log_chars`); one temperature: "
+           f"{R['one_temperature']:.3f}."]  # fmt: skip
     for name in ("held-out train prompts", "dev prompts"):
         for how, r in (("length-aware temperature", R[name]), ("one temperature", R[name]["one_temperature"])):
             md += ["", f"Reliability by answer length, {name}, {how}:", "", *length_table(r["by_length"])]
