@@ -348,9 +348,11 @@ class ReferenceSet:
 
     # -- calibration ---------------------------------------------------------
     def calibrate(self, texts: Any, models: Any = None, *, labels: Any = UNSET) -> ReferenceSet:
-        """Fit the confidence temperature and "none of these" distances on held-out texts.
+        """Fit the calibration on held-out texts: temperature, its length slope, confidence map, "none of these".
 
-        The texts must not have been used to build the fingerprints.
+        The texts must not have been used to build the fingerprints.  The temperature depends on
+        each text's length only when the texts show it (:meth:`calibrate_from_scores`); a few dozen
+        texts usually give one temperature.
 
         Parameters
         ----------
