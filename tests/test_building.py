@@ -26,6 +26,7 @@ def _same_sets(a, b):
         np.testing.assert_allclose(a[m].mean, b[m].mean, rtol=1e-9, atol=1e-10)
         np.testing.assert_allclose(a[m].scatter, b[m].scatter, rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(a.temperature, b.temperature, rtol=1e-6)
+    np.testing.assert_allclose(a.length_slope, b.length_slope, atol=1e-6)
     np.testing.assert_allclose(a.confidence_map, b.confidence_map, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(a.distance_quantiles, b.distance_quantiles, rtol=1e-6)
 
@@ -171,3 +172,13 @@ def test_calibration_folds_depend_only_on_the_group():
     assert set(whole.tolist()) == set(range(5)) and max(np.bincount(whole)) < 60  # all folds, roughly even
     assert not np.array_equal(whole, calibration_folds(groups, 5, random_state=1))
     assert MAX_CALIBRATION_TEXTS >= 15 * 1000  # a thousand texts per bin of a 15-bin reliability curve
+
+
+def test_a_streamed_build_fits_the_same_length_slope():
+    """The length-aware temperature (issue 13) from batches equals the in-memory one, on enough texts
+    (all 1,620 sample answers) for the slope to be kept."""
+    sample = references.load_sample().to_pandas()
+    want = fp.build_references(sample["text"], sample["model"], space="default", groups=sample["prompt_id"])
+    got = fp.build_references((sample.iloc[i : i + 250] for i in range(0, len(sample), 250)), space="default")
+    assert want.length_slope < -0.1
+    _same_sets(got, want)

@@ -36,6 +36,7 @@ def _same_sets(a, b, rtol=1e-7):
         np.testing.assert_allclose(a[m].scatter, b[m].scatter, rtol=rtol, atol=1e-8)
         assert dict(a[m].metadata) == dict(b[m].metadata)
     np.testing.assert_allclose(a.temperature, b.temperature, rtol=1e-6)
+    np.testing.assert_allclose(a.length_slope, b.length_slope, atol=1e-6)
     np.testing.assert_allclose(a.confidence_map, b.confidence_map, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(a.distance_quantiles, b.distance_quantiles, rtol=1e-6)
 
