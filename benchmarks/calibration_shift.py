@@ -85,14 +85,18 @@ def main(argv: list[str] | None = None) -> dict:
         return calibrate_from_scores(self, scores, y_idx, own_distances, length_feature=length_feature)
 
     ReferenceSet.calibrate_from_scores = record  # keep the fit's cross-fitted scores to calibrate a second way
-    t = time.perf_counter()
-    clf = fp.FingerprintClassifier(n_jobs=2).fit(list(texts[~held]), models[~held], groups=prompts[~held])
-    fit_s = time.perf_counter() - t
-    ReferenceSet.calibrate_from_scores = calibrate_from_scores
+    try:
+        t = time.perf_counter()
+        clf = fp.FingerprintClassifier(n_jobs=2).fit(list(texts[~held]), models[~held], groups=prompts[~held])
+        fit_s = time.perf_counter() - t
+    finally:
+        ReferenceSet.calibrate_from_scores = calibrate_from_scores
+    assert "scores" in seen, "the fit did not calibrate through ReferenceSet.calibrate_from_scores"
     refs = clf.references_
     one = ReferenceSet(list(refs), refs.space, shrinkage=refs.shrinkage, temperature=1.0)
     one.calibrate_from_scores(seen["scores"], seen["y_idx"], seen["own_distances"])  # no length: one temperature
     lda_one = one.lda()
+    assert list(lda_one.classes) == list(clf.classes_)  # y_idx below indexes both
     rng = np.random.default_rng(0)
     R = {"date": dt.date.today().isoformat(), "version": fp.__version__, "fit_texts": int((~held).sum()),
          "fit_seconds": fit_s}  # fmt: skip

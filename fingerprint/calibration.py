@@ -34,21 +34,26 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 __all__ = [
-    "MAX_LENGTH_SLOPE", "apply_confidence_map", "brier_score", "expected_calibration_error", "fit_confidence_map",
-    "fit_length_temperature", "fit_temperature", "length_temperatures", "softmax_t",
+    "LENGTH_SLOPE_LR", "MAX_LENGTH_FEATURE", "MAX_LENGTH_SLOPE", "apply_confidence_map", "brier_score",
+    "expected_calibration_error", "fit_confidence_map", "fit_length_temperature", "fit_temperature",
+    "length_temperatures", "softmax_t",
 ]  # fmt: skip
 
 
 def softmax_t(scores: np.ndarray, temperature: float | np.ndarray | None) -> np.ndarray:
     """Row-wise softmax of ``scores / temperature``.
 
-    ``temperature`` is one number, one per row (shape ``(n,)``, :func:`length_temperatures`), or
-    ``None`` (1).
+    ``temperature`` is one positive number, one per row (shape ``(n,)``,
+    :func:`length_temperatures`), or ``None`` (1).
     """
+    scores = np.asarray(scores)
     if temperature is None:
-        return softmax(np.asarray(scores), axis=1)
+        return softmax(scores, axis=1)
     t = np.asarray(temperature, dtype=np.float64)
-    return softmax(np.asarray(scores) / (t[:, None] if t.ndim == 1 else t), axis=1)
+    if t.ndim > 1 or (t.ndim == 1 and t.shape != (len(scores),)) or not np.all(np.isfinite(t) & (t > 0)):
+        raise ValueError(f"temperature must be a positive number or one per row of scores ({len(scores)}), "
+                         f"got shape {t.shape}")  # fmt: skip
+    return softmax(scores / (t[:, None] if t.ndim == 1 else t), axis=1)
 
 
 #: Largest |length slope| :func:`fit_length_temperature` may return: per standard deviation of the
@@ -81,8 +86,10 @@ def length_temperatures(
     >>> length_temperatures(2.0, -0.5, np.array([-1.0, 0.0, 1.0])).round(3).tolist()
     [3.297, 2.0, 1.213]
     """
-    u = np.clip(np.asarray(length_feature, dtype=np.float64), -MAX_LENGTH_FEATURE, MAX_LENGTH_FEATURE)
-    return (temperature or 1.0) * np.exp(length_slope * u)
+    u = np.asarray(length_feature, dtype=np.float64)
+    if u.ndim != 1 or not np.all(np.isfinite(u)):
+        raise ValueError(f"length_feature must be one finite number per text, got shape {u.shape}")
+    return (temperature or 1.0) * np.exp(length_slope * np.clip(u, -MAX_LENGTH_FEATURE, MAX_LENGTH_FEATURE))
 
 
 def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
@@ -150,8 +157,10 @@ def fit_length_temperature(
     """
     from scipy.optimize import minimize
 
-    scores = np.asarray(scores, dtype=np.float64)
-    y_idx, u = np.asarray(y_idx), np.asarray(length_feature, dtype=np.float64)
+    scores, y_idx = _checked(scores, y_idx, name="scores")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("scores must be finite")
+    u = np.asarray(length_feature, dtype=np.float64)
     if u.shape != (len(scores),) or not np.all(np.isfinite(u)):
         raise ValueError(f"length_feature must be {len(scores)} finite numbers, one per row of scores")
     u = np.clip(u, -MAX_LENGTH_FEATURE, MAX_LENGTH_FEATURE)  # as length_temperatures applies it
@@ -292,21 +301,21 @@ def brier_score(proba: np.ndarray, y_idx: np.ndarray) -> float:
     return float(((proba - onehot) ** 2).sum(axis=1).mean())
 
 
-def _checked(proba: Any, y_idx: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``proba`` as an (n, k) float array and ``y_idx`` as n column indices, or a clear error."""
+def _checked(proba: Any, y_idx: Any, name: str = "proba") -> tuple[np.ndarray, np.ndarray]:
+    """``proba`` (called ``name``) as an (n, k) float array and ``y_idx`` as n column indices, or a clear error."""
     proba, y = np.asarray(proba, dtype=np.float64), np.asarray(y_idx)
     if proba.ndim != 2:
+        hint = "; e.g. clf.predict_proba(texts), not a column of confidences" if name == "proba" else ""
         raise ValueError(
-            f"proba must be a matrix of shape (n_texts, n_models), one probability per model, got shape "
-            f"{proba.shape}; e.g. clf.predict_proba(texts), not a column of confidences"
+            f"{name} must be a matrix of shape (n_texts, n_models), one value per model, got shape {proba.shape}{hint}"
         )
     if y.ndim != 1 or len(y) != len(proba):
-        raise ValueError(f"y_idx must hold one class index per row of proba ({len(proba)}), got shape {y.shape}")
+        raise ValueError(f"y_idx must hold one class index per row of {name} ({len(proba)}), got shape {y.shape}")
     if len(y) == 0:
         raise ValueError("no texts to score")
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= proba.shape[1]:
         raise ValueError(
-            f"y_idx must be column indices of proba (integers in [0, {proba.shape[1]})); map model names with "
+            f"y_idx must be column indices of {name} (integers in [0, {proba.shape[1]})); map model names with "
             "list(clf.classes_).index(model)"
         )
     return proba, y

@@ -172,7 +172,7 @@ def test_calibration_fits_the_temperature_on_each_texts_length(monkeypatch, smal
         refs = fp.ReferenceSet(list(fp.build_references(texts, models, space=small_space, calibrate=False)),
                                small_space).calibrate(heldout[0], heldout[1])  # fmt: skip
         expected = small_space.transform(heldout[0])[:, small_space.length_column]
-    np.testing.assert_allclose(np.sort(seen["length"]), np.sort(expected))
+    np.testing.assert_allclose(seen["length"], expected)  # row by row: each score row's own length
     assert (refs.temperature, refs.length_slope) == (1.5, -0.25)
 
 
@@ -228,3 +228,42 @@ def test_a_length_slope_needs_a_temperature(fitted):
 
     with pytest.raises(ValueError, match="needs a temperature"):
         fp.ReferenceSet(list(fitted.references_), fitted.space_, length_slope=-0.3)
+
+
+def test_decision_function_and_explanations_use_each_texts_temperature(fitted, heldout):
+    """With a length slope, a text's scores and explanation weights are divided by its own temperature."""
+    import fingerprint as fp
+
+    refs = fitted.references_
+    flat = fp.ReferenceSet(list(refs), refs.space, temperature=2.0)
+    sloped = fp.ReferenceSet(list(refs), refs.space, temperature=2.0, length_slope=-0.5)
+    texts = heldout[0][:6]
+    t = sloped.lda().temperatures(refs.space.transform(texts))
+    assert np.ptp(t) > 0.1  # the texts differ in length
+    d_flat = fp.FingerprintClassifier.from_references(flat).decision_function(texts)
+    d_sloped = fp.FingerprintClassifier.from_references(sloped).decision_function(texts)
+    np.testing.assert_allclose(d_sloped, d_flat * 2.0 / t[:, None])
+    for i, text in enumerate(texts):
+        a = fp.attribute(text, references=flat, top_features=3)[0]
+        b = fp.attribute(text, references=sloped, top_features=3)[0]
+        assert [n for n, _ in a.top_features] == [n for n, _ in b.top_features]
+        got, want = [c for _, c in b.top_features], [c * 2.0 / t[i] for _, c in a.top_features]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)  # contributions are stored rounded
+
+
+def test_calibration_inputs_are_checked():
+    from fingerprint.calibration import fit_length_temperature, length_temperatures
+
+    S, y = np.zeros((3, 2)), np.array([0, 1, 0])
+    with pytest.raises(ValueError, match="temperature"):
+        softmax_t(S, np.array([1.0, 2.0]))  # one per row, and there are 3 rows
+    with pytest.raises(ValueError, match="temperature"):
+        softmax_t(S, 0.0)
+    with pytest.raises(ValueError, match="scores must be a matrix"):
+        fit_length_temperature(np.zeros(3), y, np.zeros(3))
+    with pytest.raises(ValueError, match="y_idx"):
+        fit_length_temperature(S, np.array([0, 2, 0]), np.zeros(3))
+    with pytest.raises(ValueError, match="finite"):
+        fit_length_temperature(np.full((3, 2), np.nan), y, np.zeros(3))
+    with pytest.raises(ValueError, match="length_feature"):
+        length_temperatures(2.0, -0.3, np.array([0.0, np.nan]))
