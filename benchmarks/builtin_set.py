@@ -63,12 +63,16 @@ def cold_load_seconds() -> float:
     return min(runs)
 
 
+def _binned(conf: np.ndarray, ok: np.ndarray, idx: np.ndarray, names: list[str], key: str) -> list[dict]:
+    """Texts, mean confidence and accuracy of each non-empty bin (``idx`` a bin number per text)."""
+    return [{key: name, "n": int((idx == b).sum()), "confidence": float(conf[idx == b].mean()),
+             "accuracy": float(ok[idx == b].mean())} for b, name in enumerate(names) if (idx == b).any()]  # fmt: skip
+
+
 def reliability(conf: np.ndarray, ok: np.ndarray, bins: int = 15) -> list[dict]:
     edges = np.linspace(0, 1, bins + 1)
     idx = np.clip(np.digitize(conf, edges) - 1, 0, bins - 1)
-    return [{"bin": f"{edges[b]:.2f}-{edges[b + 1]:.2f}", "n": int((idx == b).sum()),
-             "confidence": float(conf[idx == b].mean()), "accuracy": float(ok[idx == b].mean())}
-            for b in range(bins) if (idx == b).any()]  # fmt: skip
+    return _binned(conf, ok, idx, [f"{a:.2f}-{b:.2f}" for a, b in itertools.pairwise(edges)], "bin")
 
 
 #: Answer lengths (characters) of the by-length reliability table: under 100 is a sentence or two,
@@ -78,11 +82,8 @@ LENGTH_EDGES = (100, 300, 600, 1200, 2500)
 
 def length_reliability(conf: np.ndarray, ok: np.ndarray, n_chars: np.ndarray) -> list[dict]:
     """Mean confidence and accuracy per answer-length bin (calibration conditional on length)."""
-    idx = np.digitize(n_chars, LENGTH_EDGES)
     names = [f"< {LENGTH_EDGES[0]:,}"] + [f"{a:,}-{b:,}" for a, b in itertools.pairwise(LENGTH_EDGES)]
-    names.append(f">= {LENGTH_EDGES[-1]:,}")
-    return [{"chars": names[b], "n": int((idx == b).sum()), "confidence": float(conf[idx == b].mean()),
-             "accuracy": float(ok[idx == b].mean())} for b in range(len(names)) if (idx == b).any()]  # fmt: skip
+    return _binned(conf, ok, np.digitize(n_chars, LENGTH_EDGES), [*names, f">= {LENGTH_EDGES[-1]:,}"], "chars")
 
 
 def length_table(rows: list[dict]) -> list[str]:

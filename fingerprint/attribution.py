@@ -214,11 +214,12 @@ def _explain_features(
 ) -> list[tuple[tuple[str, float], ...]]:
     """Top features behind each text's margin of class a over class b (one (a, b) per text)."""
     out: list[tuple[tuple[str, float], ...]] = []
+    temperatures = lda.temperatures(X)  # each text's own (it depends on the text's length)
     for i, (a, b) in enumerate(pairs):
         if top_features <= 0 or a == b:
             out.append(())
             continue
-        w, mid = lda.contributions(a, b, float(lda.temperatures(X[i])[0]))
+        w, mid = lda.contributions(a, b, float(temperatures[i]))
         out.append(refs.space.explain_linear(w, X[i], mid, Z[i].toarray().ravel(), top_features))
     return out
 

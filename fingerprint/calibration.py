@@ -73,6 +73,15 @@ MAX_LENGTH_FEATURE = 10.0
 LENGTH_SLOPE_LR = 6.635
 
 
+def _length_feature(length_feature: Any, n: int | None = None) -> np.ndarray:
+    """``length_feature`` as finite numbers, one per text (``n`` of them when given), clipped to ±10."""
+    u = np.asarray(length_feature, dtype=np.float64)
+    if u.ndim != 1 or (n is not None and len(u) != n) or not np.all(np.isfinite(u)):
+        want = "one finite number per text" if n is None else f"{n} finite numbers, one per row of scores"
+        raise ValueError(f"length_feature must be {want}, got shape {u.shape}")
+    return np.clip(u, -MAX_LENGTH_FEATURE, MAX_LENGTH_FEATURE)
+
+
 def length_temperatures(
     temperature: float | None, length_slope: float, length_feature: np.ndarray
 ) -> np.ndarray:  # fmt: skip
@@ -86,10 +95,7 @@ def length_temperatures(
     >>> length_temperatures(2.0, -0.5, np.array([-1.0, 0.0, 1.0])).round(3).tolist()
     [3.297, 2.0, 1.213]
     """
-    u = np.asarray(length_feature, dtype=np.float64)
-    if u.ndim != 1 or not np.all(np.isfinite(u)):
-        raise ValueError(f"length_feature must be one finite number per text, got shape {u.shape}")
-    return (temperature or 1.0) * np.exp(length_slope * np.clip(u, -MAX_LENGTH_FEATURE, MAX_LENGTH_FEATURE))
+    return (temperature or 1.0) * np.exp(length_slope * _length_feature(length_feature))
 
 
 def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
@@ -160,10 +166,7 @@ def fit_length_temperature(
     scores, y_idx = _checked(scores, y_idx, name="scores")
     if not np.all(np.isfinite(scores)):
         raise ValueError("scores must be finite")
-    u = np.asarray(length_feature, dtype=np.float64)
-    if u.shape != (len(scores),) or not np.all(np.isfinite(u)):
-        raise ValueError(f"length_feature must be {len(scores)} finite numbers, one per row of scores")
-    u = np.clip(u, -MAX_LENGTH_FEATURE, MAX_LENGTH_FEATURE)  # as length_temperatures applies it
+    u = _length_feature(length_feature, len(scores))  # clipped as length_temperatures clips it
     rows = np.arange(len(y_idx))
 
     def nll_grad(p: np.ndarray) -> tuple[float, np.ndarray]:

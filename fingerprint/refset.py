@@ -409,12 +409,12 @@ class ReferenceSet:
             softmax_t,
         )  # fmt: skip
 
-        u = np.zeros(len(y_idx)) if length_feature is None else length_feature
         if length_feature is None:
             self.temperature, self.length_slope = fit_temperature(scores, y_idx), 0.0
+            t: Any = self.temperature
         else:
-            self.temperature, self.length_slope = fit_length_temperature(scores, y_idx, u)
-        t = length_temperatures(self.temperature, self.length_slope, u)
+            self.temperature, self.length_slope = fit_length_temperature(scores, y_idx, length_feature)
+            t = length_temperatures(self.temperature, self.length_slope, length_feature)
         self.confidence_map = fit_confidence_map(softmax_t(scores, t), y_idx)
         self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
         self.calibrated_models = tuple(self.models)
