@@ -18,10 +18,11 @@ built-in model, in one run:
   largest same-model p-value over the references: "could these be one of them?"), for the left-out
   family's models and 12 other models drawn per family (auditing all 81 for each of 29 families
   would take half an hour), 2 pools each;
-* the prompted variants (told to be concise or verbose): per-text accuracy of naming the parent,
-  and whether 20 pooled answers name it: summed log-probabilities, ``fp.audit`` of the same 20
-  answers (its nearest reference), and ``fp.audit`` of the variant's answers to the shipped probe
-  prompts, paired with the references' answers.
+* the prompted variants (told to be concise or verbose): per-text accuracy of naming the parent;
+  the share of 200 random pools of 20 answers whose summed log-likelihoods name it (the target's
+  reading: named by more than half); and for one such pool, its summed log-likelihoods,
+  ``fp.audit`` of the same 20 answers (its nearest reference), and ``fp.audit`` of the variant's
+  answers to the shipped probe prompts, paired with the references' answers.
 
 Writes ``benchmarks/results/builtin-set.{md,json}``.  ``--only-load`` remeasures the size and cold load
 alone and updates them in the existing report (dated), after a change to loading only.
@@ -52,6 +53,7 @@ from fingerprint.attribution import family_index, family_probabilities
 from fingerprint.calibration import expected_calibration_error, softmax_t
 
 HERE = Path(__file__).resolve().parent
+POOLS = 200  # random pools of 20 per prompted variant: a share to +-0.035 (binomial sd at 0.5)
 DATA = HERE.parent.parent / "shared" / "data"
 
 
@@ -200,14 +202,22 @@ def main(argv: list[str] | None = None) -> dict:
     for m, parent in sorted(prompted.items()):
         idx = np.flatnonzero(models == m)
         Pm = lda.proba(X[idx])
+        # pooled as fp.audit's posterior ranks (summed log-likelihoods: benchmarks/explore/robustness/
+        # pool_rule.log). One pool decides little (a variant named in half its pools flips between
+        # runs): the share of POOLS random pools of 20 naming the parent, and one pool as before
+        logp = lda.scores(X[idx])
+        shares = [classes[int(logp[rng.choice(len(idx), min(20, len(idx)), replace=False)].sum(axis=0).argmax())]
+                  for _ in range(POOLS)]  # fmt: skip
         pick = rng.choice(len(idx), min(20, len(idx)), replace=False)
-        pooled = classes[int(np.log(np.clip(Pm[pick], 1e-300, None)).sum(axis=0).argmax())]
+        pooled = classes[int(logp[pick].sum(axis=0).argmax())]
         per_text = float(np.mean(Pm.argmax(axis=1) == classes.index(parent)))
         unpaired = fp.audit([rows["text"][idx[i]] for i in pick], references=refs, top_features=0)
         on_probe = [i for i in idx if rows["prompt_id"][i] in probe]
         paired = fp.audit([rows["text"][i] for i in on_probe], references=refs, top_features=0,
                           groups=[rows["prompt_id"][i] for i in on_probe]) if len(on_probe) >= 2 else None  # fmt: skip
         R["prompted"].append({"model": m, "parent": parent, "per_text": per_text, "pooled_20": pooled,
+                              "pooled_20_share": float(np.mean([c == parent for c in shares])),
+                              "pooled_20_mode": max(set(shares), key=shares.count),
                               "pooled_right": pooled == parent, "audit_20": unpaired.nearest.model,
                               "audit_20_relation": unpaired.relation,
                               "audit_probe": paired.nearest.model if paired else None,
@@ -282,16 +292,20 @@ def markdown(R: dict) -> str:
     lines += ["", "Reliability by answer length (a text's temperature depends on its length; "
               "`fingerprint.calibration.fit_length_temperature`):", "", *length_table(R["reliability_by_length"])]
     lines += ["", "Prompted variants (told to be concise or verbose), attributed to their parent:", "",
-              "| variant | parent | per-text accuracy | 20 answers, summed log-probabilities | 20 answers, "
+              f"| variant | parent | per-text accuracy | pools of 20 naming the parent, summed log-likelihoods "
+              f"(of {POOLS}; most named) | one pool of 20, summed log-likelihoods | the same pool, "
               "`fp.audit` (nearest, relation) | probe-prompt answers, paired `fp.audit` |",
-              "|---|---|---|---|---|---|"]  # fmt: skip
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
     mark = lambda m, p: f"{m} ({'right' if m == p['parent'] else 'wrong'})"  # noqa: E731
-    lines += [f"| {p['model']} | {p['parent']} | {p['per_text']:.3f} | {mark(p['pooled_20'], p)} | "
+    lines += [f"| {p['model']} | {p['parent']} | {p['per_text']:.3f} | {p['pooled_20_share']:.2f} "
+              f"({p['pooled_20_mode']}) | {mark(p['pooled_20'], p)} | "
               f"{mark(p['audit_20'], p)}, {p['audit_20_relation']} | {mark(p['audit_probe'], p)}, "
               f"{p['audit_probe_relation']} ({p['probe_answers']} answers) |" for p in R["prompted"]]  # fmt: skip
     right = [sum(p[k] == p["parent"] for p in R["prompted"]) for k in ("pooled_20", "audit_20", "audit_probe")]
-    lines += ["", f"Parent named: {right[0]}/{len(R['prompted'])} (summed log-probabilities), {right[1]} "
-              f"(`fp.audit`, 20 answers), {right[2]} (paired `fp.audit`, probe prompts); target: all."]  # fmt: skip
+    most = sum(p["pooled_20_share"] > 0.5 for p in R["prompted"])
+    lines += ["", f"Parent named by more than half of the pools of 20: {most}/{len(R['prompted'])}; by the one "
+              f"pool: {right[0]} (summed log-likelihoods), {right[1]} (`fp.audit`), {right[2]} (paired "
+              f"`fp.audit`, probe prompts); target: all."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -64,6 +64,30 @@ def test_planted_teacher_is_found_and_told_apart_from_identity(small_space):
     assert len(same.to_frame()) == 12 and same.to_dict()["verdict"] == "m3"
 
 
+def test_posterior_pools_log_likelihoods_under_the_sets_temperature(small_space):
+    """``posterior`` is the softmax of the summed LDA scores over the set's one temperature: neither
+    the per-text length temperature nor the confidence map enters a pooled ranking."""
+    rng = np.random.default_rng(5)
+    refs, means = _refs(small_space, rng)
+    d = small_space.n_features_out_
+    y = np.repeat(np.arange(len(means)), 40)
+    H = means[y] + rng.normal(size=(len(y), d))  # held-out texts of every model: a real calibration
+    refs.calibrate_from_scores(refs.lda().scores(H), y, refs.lda().distances(H)[np.arange(len(y)), y])
+    lda = refs.lda()
+    assert lda.temperature is not None and lda.temperature != 1.0
+    X = means[4] + rng.normal(size=(30, d))
+    r = _run(X, refs)
+    post = {c.model: c.posterior for c in r.candidates}
+    logp = lda.scores(X).sum(axis=0) / lda.temperature
+    want = np.exp(logp - logp.max())
+    want /= want.sum()
+    np.testing.assert_allclose([post[m] for m in lda.classes], want, rtol=1e-9, atol=1e-300)
+    assert max(post, key=post.get) == "m4"
+    uncalibrated, _ = _refs(small_space, np.random.default_rng(5))  # temperature None: taken as 1
+    r = _run(X, uncalibrated)
+    assert np.isclose(sum(c.posterior for c in r.candidates), 1.0)
+
+
 def test_repeated_audits_reuse_the_geometry_until_the_set_changes(small_space):
     from fingerprint.setlevel import _geometry
 
