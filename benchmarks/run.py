@@ -327,8 +327,9 @@ def main(argv: list[str] | None = None) -> dict:
     # --- open set: leave one model out of the references --------------------------------------
     aucs, aucs_d = {}, {}
     for m in classes:
-        sub = LDAModel.from_fingerprints([f for f in refs if f.model != m], refs.shrinkage)
-        sub.temperature, sub.length_slope, sub.length_column = refs.temperature, att.length_slope, att.length_column
+        sub = LDAModel.from_fingerprints([f for f in refs if f.model != m], refs.shrinkage).with_calibration(
+            refs.temperature, None, att.length_slope, att.length_column
+        )  # fmt: skip
         unknown = (y == m).astype(int)
         aucs[m] = float(roc_auc_score(unknown, -sub.proba(X).max(axis=1)))  # unknown: low confidence
         aucs_d[m] = float(roc_auc_score(unknown, sub.distances(X).min(axis=1)))  # unknown: far from all

@@ -11,6 +11,7 @@ and :mod:`fingerprint.refset` (the container that caches one of these).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -64,15 +65,44 @@ class LDAModel:
     ):  # fmt: skip
         self.classes = np.asarray(classes, dtype=object)
         self.means = np.asarray(means, dtype=np.float64)
-        self.temperature = temperature
-        self.confidence_map = confidence_map
-        if not np.isfinite(length_slope) or (length_slope and length_column is None):
-            raise ValueError(f"length_slope must be finite and come with a length_column, got {length_slope}")
-        self.length_slope = length_slope
-        self.length_column = length_column
+        self._set_calibration(temperature, confidence_map, length_slope, length_column)
         self.chol = cho_factor(cov, lower=True)
         self.W = cho_solve(self.chol, self.means.T)  # (d, K): precision @ means
         self.b = -0.5 * np.einsum("kd,dk->k", self.means, self.W)
+
+    def _set_calibration(
+        self, temperature: float | None, confidence_map: np.ndarray | None, length_slope: float,
+        length_column: int | None,
+    ) -> None:  # fmt: skip
+        if not np.isfinite(length_slope) or (length_slope and length_column is None):
+            raise ValueError(f"length_slope must be finite and come with a length_column, got {length_slope}")
+        self.temperature = temperature
+        self.confidence_map = confidence_map
+        self.length_slope = length_slope
+        self.length_column = length_column
+
+    def with_calibration(
+        self, temperature: float | None, confidence_map: np.ndarray | None = None, length_slope: float = 0.0,
+        length_column: int | None = None,
+    ) -> LDAModel:  # fmt: skip
+        """A copy with another calibration, sharing the fitted means and covariance (no refit).
+
+        Parameters are those of the constructor; ``length_slope`` is checked the same way.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fingerprint.fingerprints import Fingerprint
+        >>> rng = np.random.default_rng(0)
+        >>> fps = [Fingerprint.from_features(rng.normal(m, 1, (20, 3)), f"m{m}", "s") for m in (0, 3)]
+        >>> lda = LDAModel.from_fingerprints(fps, shrinkage=0.1)
+        >>> hot = lda.with_calibration(temperature=5.0)
+        >>> bool(hot.proba(np.ones((1, 3))).max() < lda.proba(np.ones((1, 3))).max()), lda.temperature
+        (True, None)
+        """
+        model = copy.copy(self)
+        model._set_calibration(temperature, confidence_map, length_slope, length_column)
+        return model
 
     @classmethod
     def from_fingerprints(
@@ -158,8 +188,13 @@ class LDAModel:
         """Weights and midpoint of the (tempered) score margin of class ``a`` over ``b``.
 
         Returns ``w`` and ``mid`` such that ``sum((x - mid) * w)`` is the margin for input ``x``.
-        ``temperature`` is the text's (:meth:`temperatures`); default: the model's ``temperature``.
+        ``temperature`` is the text's (:meth:`temperatures`); default: the model's ``temperature``,
+        which is every text's only without a length slope (with one, omitting it raises, rather than
+        silently giving the margin of a text whose length feature is 0).
         """
+        if temperature is None and self.length_slope and self.length_column is not None:
+            raise ValueError("this model's temperature depends on a text's length: pass the text's own, "
+                             "temperature=lda.temperatures(x)[0]")  # fmt: skip
         t = temperature if temperature is not None else (self.temperature or 1.0)
         w = self.solve(self.means[a] - self.means[b]) / t
         mid = 0.5 * (self.means[a] + self.means[b])

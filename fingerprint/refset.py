@@ -9,7 +9,6 @@ shared :class:`~fingerprint.features.space.FeatureSpace`, the calibration
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import shutil
@@ -288,11 +287,9 @@ class ReferenceSet:
             self._lda = (self.shrinkage, lda)
         # a shallow copy carries the current temperature (calibration changes without refitting the LDA)
         # and never alters a model shared with another copy of the set
-        model = copy.copy(self._lda[1])
-        model.temperature = self.temperature
-        model.confidence_map = self.confidence_map
-        model.length_slope, model.length_column = self.length_slope, self.space.length_column
-        return model
+        return self._lda[1].with_calibration(
+            self.temperature, self.confidence_map, self.length_slope, self.space.length_column
+        )  # fmt: skip
 
     def within_scatter(self) -> np.ndarray:
         """Sum of the fingerprints' scatter matrices: the within-model scatter the LDA pools (read-only).

@@ -122,6 +122,29 @@ def test_softmax_t_takes_one_temperature_per_row():
     np.testing.assert_allclose(softmax_t(S, None), softmax_t(S, 1.0))
 
 
+def test_lda_with_calibration_copies_without_refitting_and_checks_the_slope():
+    from fingerprint.fingerprints import Fingerprint
+    from fingerprint.lda import LDAModel
+
+    rng = np.random.default_rng(0)
+    fps = [Fingerprint.from_features(rng.normal(m, 1, (30, 3)), f"m{m}", "s") for m in (0, 1, 2)]
+    lda = LDAModel.from_fingerprints(fps, shrinkage=0.1)
+    X = rng.normal(1, 1, (5, 3))
+    hot = lda.with_calibration(2.0, None, -0.5, 0)
+    assert hot.W is lda.W and lda.temperature is None and lda.length_slope == 0.0  # shared fit, original kept
+    np.testing.assert_allclose(hot.temperatures(X), 2.0 * np.exp(-0.5 * X[:, 0]))
+    np.testing.assert_allclose(hot.proba(X), softmax_t(lda.scores(X), hot.temperatures(X)))
+    with pytest.raises(ValueError, match="length_slope"):
+        lda.with_calibration(2.0, None, -0.5, None)  # a slope needs its column
+    with pytest.raises(ValueError, match="length_slope"):
+        lda.with_calibration(2.0, None, float("nan"), 0)
+    # a margin needs the text's own temperature once it depends on length
+    with pytest.raises(ValueError, match="depends on a text's length"):
+        hot.contributions(0, 1)
+    w, _ = hot.contributions(0, 1, float(hot.temperatures(X[:1])[0]))
+    np.testing.assert_allclose(w * hot.temperatures(X[:1])[0], lda.contributions(0, 1)[0])
+
+
 def test_a_set_carries_its_length_slope_through_lda_save_and_load(tmp_path, fitted, heldout):
     import fingerprint as fp
     from fingerprint.calibration import apply_confidence_map, length_temperatures
