@@ -428,9 +428,13 @@ class _DistanceNull:
 
     def pvalues(self, dist: np.ndarray, n: int) -> np.ndarray:
         """p-value per candidate of distances ``dist`` estimated from ``n`` texts; ``nan`` if untestable."""
-        var = (4 * self.a[:, None] * self.L * self.d / n + 2 * self.b[:, None] / (n * max(n - 1, 1))) / self.d**2
+        # a t with few unrelated references (df 2-4) puts its top levels at enormous or infinite model
+        # distances, whose variance overflowed and made the p-value NaN (read as 1): capped, they stay
+        # far beyond any observed distance and add 0, as they should
+        L = np.minimum(self.L, 1e200)
+        var = (4 * self.a[:, None] * L * self.d / n + 2 * self.b[:, None] / (n * max(n - 1, 1))) / self.d**2
         with np.errstate(invalid="ignore", divide="ignore"):
-            z = (dist[:, None] - self.L) / np.sqrt(var)
+            z = (dist[:, None] - L) / np.sqrt(var)
         p = (self.w * stats.norm.cdf(z)).sum(axis=1)
         return np.where(np.isfinite(self.L[:, 0]) & np.isfinite(dist), np.minimum(p, 1.0), np.nan)
 

@@ -88,6 +88,20 @@ def test_posterior_pools_log_likelihoods_under_the_sets_temperature(small_space)
     assert np.isclose(sum(c.posterior for c in r.candidates), 1.0)
 
 
+@pytest.mark.parametrize("k", [4, 5, 6])
+def test_small_reference_sets_give_valid_p_values(small_space, k):
+    """With 3-5 unrelated references per candidate the null's t has 2-4 degrees of freedom and its top
+    levels overflowed: every p-value came out NaN, read as 1, so no verdict was ever possible."""
+    rng = np.random.default_rng(11)
+    refs, means = _refs(small_space, rng, k=k)
+    with warnings.catch_warnings(), np.errstate(over="raise"):
+        warnings.simplefilter("error", RuntimeWarning)
+        r = _run(means[1] + rng.normal(size=(80, small_space.n_features_out_)), refs)
+    p = {c.model: c.p_value for c in r.candidates}
+    assert p["m1"] < 0.01 and r.verdict == "m1"
+    assert all(0.0 < v <= 1.0 for m, v in p.items() if m != "m1") and min(v for m, v in p.items() if m != "m1") < 1.0
+
+
 def test_repeated_audits_reuse_the_geometry_until_the_set_changes(small_space):
     from fingerprint.setlevel import _geometry
 
