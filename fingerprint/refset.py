@@ -43,7 +43,12 @@ from fingerprint.validation import UNSET, caller_stacklevel, check_float, check_
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ReferenceSet", "builtin_dir"]
+__all__ = ["MIN_CALIBRATION_TEXTS", "ReferenceSet", "builtin_dir"]
+
+
+#: Fewest held-out texts :meth:`ReferenceSet.calibrate` accepts: typicality is a percentile of their
+#: distances, and its 5 % tail (``alpha=0.05``) is not one text below 20.
+MIN_CALIBRATION_TEXTS = 20
 
 
 def _check_confidence_map(knots: Any) -> np.ndarray:
@@ -354,6 +359,7 @@ class ReferenceSet:
         Parameters
         ----------
         texts : sequence of str
+            At least ``MIN_CALIBRATION_TEXTS`` (20), of at least 2 of the set's models.
         models : sequence of str
             True model of each text; all must be in the set.
         labels : sequence of str
@@ -369,6 +375,14 @@ class ReferenceSet:
         unknown = sorted(set(y) - set(self._fps))
         if unknown:
             raise ValueError(f"models= names models that are not in the set: {unknown}; known: {self.models}")
+        if len(set(y)) < 2 or len(y) < MIN_CALIBRATION_TEXTS:
+            # one model's texts fit a temperature that favours that model; and "none of these" reads a
+            # text's distance as a percentile of these texts', so alpha = 0.05 needs 20 to mean anything
+            raise ValueError(
+                f"calibration needs held-out texts of at least 2 of the set's models and at least "
+                f"{MIN_CALIBRATION_TEXTS} texts, got {len(y)} of {len(set(y))}; a few hundred texts over many "
+                "models calibrate well, and a length-dependent temperature needs about 400"
+            )  # fmt: skip
         lda = self.lda()
         X = self.space.transform(texts)
         idx = np.searchsorted(lda.classes, y)

@@ -90,6 +90,19 @@ def test_unknown_model_errors(fitted, heldout):
         refs.calibrate(heldout[0][:2], ["model-a", "gpt-9"])
 
 
+def test_calibrate_refuses_too_few_texts_or_one_model_and_keeps_the_calibration(fitted, heldout):
+    refs = fp.ReferenceSet(list(fitted.references_), fitted.space_, temperature=2.0,
+                           confidence_map=fitted.references_.confidence_map)  # fmt: skip
+    texts, models, _ = heldout
+    of_one = [t for t, m in zip(texts, models, strict=True) if m == models[0]] * 3  # 30 texts, one model
+    for t, m in ((texts[:1], models[:1]), (of_one, [models[0]] * len(of_one)), (texts[:19], models[:19])):
+        with pytest.raises(ValueError, match="at least 2 of the set's models and at least 20 texts"):
+            refs.calibrate(t, m)
+        assert refs.temperature == 2.0 and not refs.calibration_stale  # nothing lost
+    refs.calibrate(texts[:20], models[:20])  # 20 texts of 2+ models: accepted
+    assert refs.temperature != 2.0
+
+
 # --- property tests (issue 15): any input is either accepted unchanged or refused with its index ---------
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
