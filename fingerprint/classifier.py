@@ -30,6 +30,27 @@ __all__ = ["FingerprintClassifier"]
 _NOT_FITTED = "This FingerprintClassifier is not fitted: call fit(texts, models)."
 
 
+def _json_exact(value: Any) -> bool:
+    """True when JSON gives ``value`` back unchanged (str, int, float, bool, None and lists/dicts of them)."""
+    try:
+        return bool(json.loads(json.dumps(value)) == value)
+    except (TypeError, ValueError):
+        return False
+
+
+def _space_param(space: FeatureSpace | str) -> dict[str, Any]:
+    """How :meth:`FingerprintClassifier.save` records the ``space`` parameter, so a loaded classifier
+    refits as the saved one would: "fit"/"default" as such, a template by its parameters, a fitted
+    space (or a template JSON cannot hold, e.g. one with an embedding model) as the set's space."""
+    if isinstance(space, str):
+        return {"kind": space}
+    if not space.is_fitted():
+        params = space.get_params(deep=False)
+        if _json_exact(params):
+            return {"kind": "template", "params": params}
+    return {"kind": "fitted"}
+
+
 class FingerprintClassifier(ClassifierMixin, BaseEstimator):
     """Attribute texts to models: a scikit-learn classifier built on fingerprints.
 
@@ -285,11 +306,9 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         self.references_.save(directory)
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "space"}
         classes = self.classes_.tolist()
-        try:  # labels that JSON keeps exactly (str, int, float, bool) are restored on load
-            keep = json.loads(json.dumps(classes)) == classes
-        except (TypeError, ValueError):
-            keep = False
-        meta = {"params": params, "classes": classes if keep else None}
+        meta = {"params": params, "classes": classes if _json_exact(classes) else None,
+                "classes_dtype": self.classes_.dtype.str if self.classes_.dtype.kind in "biuf" else None,
+                "space": _space_param(self.space)}  # fmt: skip
         write_bundle(directory / "classifier.npz", "classifier", meta, {})
         return directory
 
@@ -298,12 +317,21 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         """Load a classifier saved with :meth:`save`."""
         meta, _ = read_bundle(Path(directory) / "classifier.npz", "classifier")
         refs = ReferenceSet.load(directory)
+        space = meta.get("space") or {"kind": "fitted"}  # saved before the parameter was kept: the set's space
         try:
-            clf = cls(space=refs.space, **meta["params"])
-        except TypeError as e:
+            if space.get("kind") in ("fit", "default"):
+                param: FeatureSpace | str = space["kind"]
+            elif space.get("kind") == "template":
+                param = FeatureSpace(**space["params"])
+            else:
+                param = refs.space
+            clf = cls(space=param, **meta["params"])
+        except (TypeError, AttributeError, KeyError) as e:
             raise FingerprintFileError(f"{directory}: unknown classifier parameters ({e})") from e
         clf.references_ = refs
-        if meta.get("classes") is not None:
+        if meta.get("classes") is not None and meta.get("classes_dtype"):
+            classes = np.asarray(meta["classes"], dtype=np.dtype(meta["classes_dtype"]))  # numbers keep their dtype
+        elif meta.get("classes") is not None:
             classes = np.empty(len(meta["classes"]), dtype=object)
             classes[:] = meta["classes"]
         else:

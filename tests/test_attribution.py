@@ -144,6 +144,21 @@ def test_classifier_save_load(fitted, heldout, tmp_path):
     clf = FingerprintClassifier.load(tmp_path / "clf")
     np.testing.assert_allclose(clf.predict_proba(heldout[0]), fitted.predict_proba(heldout[0]))
     assert clf.get_params()["shrinkage"] == fitted.shrinkage
+    # the space *parameter* survives too: a refit of the loaded classifier learns a new space, as the
+    # saved one would (it came back as the old fitted space, a frozen component reused by clone)
+    assert clf.get_params() == fitted.get_params() and repr(clf) == repr(fitted)
+
+
+def test_classifier_save_load_keeps_int_labels_and_a_space_template(corpus, heldout, tmp_path):
+    texts, models, prompts = corpus
+    ids = {m: i for i, m in enumerate(sorted(set(models)))}
+    template = fp.FeatureSpace(n_char=300, n_word=150, n_components=16)
+    clf = FingerprintClassifier(space=template).fit(texts, np.array([ids[m] for m in models]), groups=prompts)
+    back = FingerprintClassifier.load(clf.save(tmp_path / "clf"))
+    assert back.classes_.dtype == clf.classes_.dtype == np.int64 and back.classes_.tolist() == [0, 1, 2]
+    assert back.predict(heldout[0]).dtype == np.int64
+    np.testing.assert_array_equal(back.predict(heldout[0]), clf.predict(heldout[0]))
+    assert not back.space.is_fitted() and back.space.get_params() == template.get_params()
 
 
 def test_family_confidence_sums_the_family_and_may_outvote_the_top_model(corpus, heldout):
