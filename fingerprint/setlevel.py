@@ -85,6 +85,7 @@ from fingerprint.validation import (
     check_texts,
     is_blank,
     renamed,
+    table_columns,
 )
 
 if TYPE_CHECKING:
@@ -641,8 +642,9 @@ def audit(
 
     Parameters
     ----------
-    texts : sequence of str, pandas Series or datasets.Dataset
-        Outputs of the unknown model (tens to hundreds; more is better).
+    texts : sequence of str, pandas Series, or a table (datasets.Dataset, DataFrame, mapping of columns)
+        Outputs of the unknown model (tens to hundreds; more is better).  A table's ``text``
+        column is audited; a ``model`` column naming more than one model is refused.
     references : ReferenceSet or FingerprintClassifier, optional
         Candidate models; default: the built-in reference set.
     alpha : float, default=0.05
@@ -660,7 +662,10 @@ def audit(
         :func:`~fingerprint.building.build_references`).  With ``reference_texts`` this
         switches on **paired mode**: each answer is compared with the
         references' answers to the same prompt, so what the prompt asks for
-        cancels out.
+        cancels out.  Default: a table's ``prompt_id`` column when the audit can pair on
+        it (``reference_texts`` given, or the built-in references and at least 2 probe
+        prompts among the ids), as ``fingerprint audit`` does; pass the ``text`` column
+        alone to audit unpaired.
     reference_texts : datasets.Dataset or mapping of columns, optional
         Reference models' outputs with ``text``, ``model`` and ``prompt_id``
         columns (e.g. from :func:`~fingerprint.corpus.load_corpus`); only prompts the
@@ -704,6 +709,16 @@ def audit(
     items = check_texts(texts)
     if len(items) < 2:
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
+    columns = table_columns(texts) or []
+    if "model" in columns:
+        named = sorted({str(m) for m in as_text_list(texts["model"])})
+        if len(named) > 1:
+            raise ValueError(
+                f"audit takes the outputs of ONE model; the texts' model column names {len(named)}: "
+                f"{named[:5]}{' ...' if len(named) > 5 else ''}; audit each model's rows on their own"
+            )  # fmt: skip
+    if groups is None and "prompt_id" in columns:
+        groups = _default_groups(texts["prompt_id"], references, reference_texts)
     if len(references) < 4:
         raise ValueError(f"audit needs at least 4 reference models to build a null, got {len(references)}")
     if reference_texts is not None and groups is None:
@@ -745,6 +760,29 @@ def audit(
             "all texts, unpaired)", UserWarning, stacklevel=caller_stacklevel(),
         )  # fmt: skip
     return report
+
+
+def _default_groups(prompt_ids: Any, refs: ReferenceSet, reference_texts: Any) -> Any:
+    """A table's ``prompt_id`` column as ``groups`` when the audit can pair on it, else None (unpaired).
+
+    Paired by default when prompts are known: with ``reference_texts``, or against the built-in
+    references when at least 2 of the prompt ids are probe prompts (what ``fingerprint audit`` does).
+    """
+    if reference_texts is not None:
+        return prompt_ids
+    if _probe_answers(refs) is None:  # a set with no answers of its own: nothing to pair with
+        return None
+    shared = _probe_prompt_ids() & {str(p) for p in as_text_list(prompt_ids)}
+    return prompt_ids if len(shared) >= 2 else None
+
+
+@lru_cache(maxsize=1)
+def _probe_prompt_ids() -> frozenset[str]:
+    """The probe prompts' ids (those of the shipped sample), read without featurising its answers."""
+    import json
+
+    with open(builtin_dir().parent / "sample.jsonl", encoding="utf-8") as f:
+        return frozenset(str(json.loads(line)["prompt_id"]) for line in f if line.strip())
 
 
 def _probe_answers(refs: ReferenceSet) -> ReferenceAnswers | None:

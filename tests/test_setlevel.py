@@ -230,6 +230,34 @@ def test_paired_mode_on_texts(fitted, heldout, corpus):
         )
 
 
+def test_a_table_of_texts_pairs_on_its_prompt_ids_and_must_hold_one_model(fitted, heldout, corpus):
+    """Paired by default when prompts are known (issue 12, item 3), in Python as in the CLI: a table's
+    prompt_id column is the groups when the audit can pair on it; a model column naming several models is
+    refused (it pooled both models silently)."""
+    refs, ref_texts, a = _paired_setup(fitted, heldout, corpus)
+    table = {"text": [t for t, _ in a], "prompt_id": [p for _, p in a], "model": ["unknown"] * len(a)}
+    by_table = fp.audit(table, references=refs, reference_texts=ref_texts, n_bootstrap=50, top_features=0)
+    by_hand = fp.audit(table["text"], references=refs, groups=table["prompt_id"], reference_texts=ref_texts,
+                       n_bootstrap=50, top_features=0)  # fmt: skip
+    assert by_table.paired and by_table.to_dict() == by_hand.to_dict()
+    # no answers to pair with (a user's own set, no reference_texts): unpaired, no error
+    assert not fp.audit(table, references=refs, n_bootstrap=50, top_features=0).paired
+    several = {"text": heldout[0][:6], "model": heldout[1][:6]}
+    with pytest.raises(ValueError, match=r"ONE model; the texts' model column names 3"):
+        fp.audit(several, references=refs)
+
+
+def test_builtin_audit_of_a_table_on_probe_prompts_is_paired():
+    from fingerprint import references
+
+    sample = references.load_sample()
+    alpaca = sample.filter(lambda r: r["model"] == "alpaca-7b")
+    assert fp.audit(alpaca, n_bootstrap=20, top_features=0).paired
+    assert not fp.audit(alpaca["text"], n_bootstrap=20, top_features=0).paired  # the text column alone
+    other_ids = {"text": alpaca["text"], "prompt_id": [f"mine-{i}" for i in range(len(alpaca))]}
+    assert not fp.audit(other_ids, n_bootstrap=20, top_features=0).paired  # ids that are not probe prompts
+
+
 def test_paired_audit_says_how_many_texts_it_paired(fitted, heldout, corpus):
     """Texts on prompts the references did not answer take no part in a paired audit: it warns, and the
     report says how many were paired, rather than reporting all of them as audited."""
