@@ -19,7 +19,7 @@ import numpy as np
 from fingerprint.features.space import FeatureSpace
 from fingerprint.fingerprints import Fingerprint
 from fingerprint.lda import LDAModel
-from fingerprint.refset import ReferenceSet
+from fingerprint.refset import MIN_TEXTS_PER_MODEL, ReferenceSet
 from fingerprint.validation import (
     as_text_list,
     caller_stacklevel,
@@ -51,8 +51,6 @@ __all__ = [
     "text_keys",
 ]
 
-#: Fewer texts than this give a mean too noisy to attribute against.
-MIN_TEXTS_PER_MODEL = 5
 #: Streamed and Dask builds calibrate on at most this many texts (those with the smallest
 #: :func:`text_keys`), so their memory stops growing there (their features: ~100 MB at d = 628);
 #: over 1,000 texts per bin of a 15-bin reliability curve.  In-memory builds calibrate on every text.

@@ -43,8 +43,11 @@ from fingerprint.validation import UNSET, caller_stacklevel, check_float, check_
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MIN_CALIBRATION_TEXTS", "ReferenceSet", "builtin_dir"]
+__all__ = ["MIN_CALIBRATION_TEXTS", "MIN_TEXTS_PER_MODEL", "ReferenceSet", "builtin_dir"]
 
+
+#: Fewer texts than this give a mean too noisy to attribute against: no model of a set has fewer.
+MIN_TEXTS_PER_MODEL = 5
 
 #: Fewest held-out texts :meth:`ReferenceSet.calibrate` accepts: typicality is a percentile of their
 #: distances, and its 5 % tail (``alpha=0.05``) is not one text below 20.
@@ -178,6 +181,7 @@ class ReferenceSet:
         self._warned_stale = False
         for f in fingerprints:
             self._put(f, merge=True)
+        self._check_sizes(self.models)  # after merging: a model may come in several parts
         # the models the calibration was fitted for; None when there is none
         self.calibrated_models: tuple[str, ...] | None = None
         if temperature is not None:
@@ -208,11 +212,35 @@ class ReferenceSet:
         (:attr:`calibration_stale`, shown in ``repr``, and a warning once): call :meth:`calibrate`
         on held-out texts to refit it.
         """
+        self._check_fingerprint(fingerprint)
+        self._check_sizes([fingerprint.model], incoming=fingerprint, merge=merge)
         self._put(fingerprint, merge=merge, replace=replace)
         self._warn_if_stale()
         return self
 
+    def _check_sizes(self, models: Iterable[str], incoming: Fingerprint | None = None, merge: bool = False) -> None:
+        """Refuse a model with fewer than :data:`MIN_TEXTS_PER_MODEL` texts (counting a merge's total)."""
+        for m in models:
+            n = incoming.n_texts if incoming is not None else self._fps[m].n_texts
+            if incoming is not None and merge and m in self._fps:
+                n += self._fps[m].n_texts
+            if n < MIN_TEXTS_PER_MODEL:
+                raise ValueError(
+                    f"{m!r} has {n} text(s); a model needs at least {MIN_TEXTS_PER_MODEL} to be fingerprinted "
+                    "(its mean would be too noisy to attribute against)"
+                )  # fmt: skip
+
     def _put(self, fingerprint: Fingerprint, *, merge: bool = False, replace: bool = False) -> None:
+        self._check_fingerprint(fingerprint)
+        old = self._fps.get(fingerprint.model)
+        if old is not None and not (merge or replace):
+            raise ValueError(f"{fingerprint.model!r} is already in the set; pass merge=True or replace=True")
+        new = old.merge(fingerprint) if (old is not None and merge) else fingerprint
+        self._fps[fingerprint.model] = new
+        self._update_scatter_sum(new, old)
+        self._lda = None
+
+    def _check_fingerprint(self, fingerprint: Fingerprint) -> None:
         if not isinstance(fingerprint, Fingerprint):
             raise TypeError(f"expected a Fingerprint, got {type(fingerprint).__name__}")
         if fingerprint.space_id != self.space.space_id_:
@@ -221,13 +249,6 @@ class ReferenceSet:
                 f"this reference set uses {self.space.space_id_}; rebuild it with space=refs.space (loading "
                 "fingerprint files: pass the space they were built in, load_references(paths, space=...))"
             )
-        old = self._fps.get(fingerprint.model)
-        if old is not None and not (merge or replace):
-            raise ValueError(f"{fingerprint.model!r} is already in the set; pass merge=True or replace=True")
-        new = old.merge(fingerprint) if (old is not None and merge) else fingerprint
-        self._fps[fingerprint.model] = new
-        self._update_scatter_sum(new, old)
-        self._lda = None
 
     def _update_scatter_sum(self, new: Fingerprint | None, old: Fingerprint | None) -> None:
         # updated, not recomputed: a set loaded with a stored exact sum keeps it exact for the models it kept

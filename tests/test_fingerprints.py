@@ -83,6 +83,20 @@ def test_reference_set_add_remove_and_space_check(fitted, small_space):
     assert set(refs.to_frame()["model"]) == set(refs.models)
 
 
+def test_a_set_refuses_a_model_with_fewer_than_5_texts_and_keeps_its_state(fitted, heldout):
+    """A 1-text fingerprint was accepted by add(): attribute then gave its own text confidence 1.0."""
+    refs = ReferenceSet(list(fitted.references_), fitted.space_)
+    tiny = Fingerprint.from_texts(heldout[0][:4], model="tiny", space=refs.space)
+    with pytest.raises(ValueError, match=r"'tiny' has 4 text.*at least 5"):
+        refs.add(tiny)
+    assert refs.models == ["model-a", "model-b", "model-c"]
+    with pytest.raises(ValueError, match="at least 5"):
+        ReferenceSet([*fitted.references_, tiny], fitted.space_)
+    shard = Fingerprint.from_texts(heldout[0][:2], model="model-a", space=refs.space)
+    refs.add(shard, merge=True)  # a small shard of a model already in the set: its total counts
+    assert refs["model-a"].n_texts == fitted.references_["model-a"].n_texts + 2
+
+
 def test_add_one_model_needs_only_its_texts(fitted, corpus, heldout):
     texts, models, _ = corpus
     refs = ReferenceSet([fitted.references_["model-a"], fitted.references_["model-b"]], fitted.space_)
