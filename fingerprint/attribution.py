@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 import warnings
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, Protocol, SupportsIndex, overload
 
 import numpy as np
 
@@ -174,19 +174,51 @@ class Attribution:
 class Attributions(list[Attribution]):
     """A list of :class:`Attribution` that converts to a DataFrame.
 
+    Slices, copies and sums stay ``Attributions``. Given a pandas Series or DataFrame,
+    :func:`attribute` keeps its index, and :meth:`to_frame` uses it, so the frame joins back onto
+    the input.
+
     Examples
     --------
     >>> import fingerprint as fp
     >>> res = fp.attribute(["Sure! Here you go.", "Certainly. Let me explain."], top_features=1)
-    >>> len(res)
-    2
+    >>> len(res), type(res[:1]).__name__
+    (2, 'Attributions')
     >>> list(res.to_frame().columns)  # doctest: +NORMALIZE_WHITESPACE
     ['model', 'confidence', 'family', 'family_confidence', 'nearest', 'runner_up', 'runner_up_confidence',
-     'typicality', 'top_feature', 'text']
+     'typicality', 'top_feature', 'text_preview']
     """
 
+    def __init__(self, items: Iterable[Attribution] = (), index: Any = None) -> None:
+        super().__init__(items)
+        #: The input's pandas index (a Series or DataFrame was attributed), else None.
+        self.index = index
+
+    @overload
+    def __getitem__(self, i: SupportsIndex) -> Attribution: ...
+    @overload
+    def __getitem__(self, i: slice) -> Attributions: ...
+    def __getitem__(self, i: SupportsIndex | slice) -> Attribution | Attributions:
+        if isinstance(i, slice):
+            return Attributions(super().__getitem__(i), None if self.index is None else self.index[i])
+        return super().__getitem__(i)
+
+    def __add__(self, other: Iterable[Attribution]) -> Attributions:  # type: ignore[override]
+        return Attributions([*self, *other])  # the indexes of two inputs do not combine: dropped
+
+    def copy(self) -> Attributions:
+        return Attributions(self, self.index)
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """One :meth:`Attribution.to_dict` per text, in order (JSON-serialisable)."""
+        return [a.to_dict() for a in self]
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per text: model, confidence, family, nearest, runner-up, typicality, top feature."""
+        """One row per text: model, confidence, family, nearest, runner-up, typicality, top feature.
+
+        The columns are :class:`Attribution`'s names, flattened: ``runner_up`` and
+        ``runner_up_confidence`` split the pair, ``top_feature`` is the first of ``top_features``.
+        """
         import pandas as pd
 
         rows = []
@@ -203,10 +235,11 @@ class Attributions(list[Attribution]):
                     "runner_up_confidence": ru[1] if ru else None,
                     "typicality": a.typicality,
                     "top_feature": a.top_features[0][0] if a.top_features else None,
-                    "text": a.text_preview,
+                    "text_preview": a.text_preview,
                 }
             )
-        return pd.DataFrame(rows)
+        keep = self.index is not None and len(self.index) == len(self)  # appended to since: no index
+        return pd.DataFrame(rows, index=self.index if keep else None)
 
 
 def _explain_features(
@@ -363,7 +396,7 @@ def attribute(
     top_fam = F.argmax(axis=1)
     pairs = [(int(o[0]), int(o[1]) if len(o) > 1 else int(o[0])) for o in orders]
     feats = _explain_features(refs, lda, X, Z, pairs, top_features)
-    out = Attributions()
+    out = Attributions(index=_pandas_index(texts))
     for i, text in enumerate(items):
         order, a = orders[i], pairs[i][0]
         typ = _typicality(refs, float(D[i, a]))
@@ -383,6 +416,12 @@ def attribute(
             )
         )
     return out
+
+
+def _pandas_index(texts: Any) -> Any:
+    """The index of a pandas Series or DataFrame (what a frame of results should join on), else None."""
+    index = getattr(texts, "index", None)
+    return index if hasattr(texts, "iloc") and hasattr(index, "get_indexer") else None
 
 
 def family_index(refs: ReferenceSet, models: list[str]) -> tuple[list[str], np.ndarray]:

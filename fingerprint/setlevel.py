@@ -170,6 +170,12 @@ class Candidate:
     vote_share: float = float("nan")
     lift: float = float("nan")
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (strict JSON: an unpaired audit's ``vote_share`` and ``lift`` are None)."""
+        d = asdict(self)
+        d.update({k: None for k in ("vote_share", "lift") if np.isnan(d[k])})
+        return d
+
 
 @dataclass(frozen=True)
 class AuditReport:
@@ -246,8 +252,8 @@ class AuditReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-serialisable)."""
         d = asdict(self)
-        for c in d["candidates"]:  # strict JSON has no NaN: unpaired audits have no votes
-            c.update({k: None for k in ("vote_share", "lift") if np.isnan(c[k])})
+        d["candidates"] = [c.to_dict() for c in self.candidates]
+        d["paired"] = self.paired
         d["toward_nearest"] = [list(t) for t in self.toward_nearest]
         d["differs_from_nearest"] = [list(t) for t in self.differs_from_nearest]
         return d

@@ -139,6 +139,24 @@ def test_an_uncalibrated_set_is_said_once(fitted, heldout):
         fp.attribute(heldout[0][:3], references=fitted, top_features=0)  # calibrated: nothing to say
 
 
+def test_attributions_slice_copy_and_frame_keep_their_type_and_the_inputs_index(fitted, heldout):
+    import pandas as pd
+
+    texts = pd.Series(heldout[0][:4], index=[10, 20, 30, 40])
+    res = fp.attribute(texts, references=fitted, top_features=1)
+    assert res.to_frame().index.tolist() == [10, 20, 30, 40]  # joins back onto the input
+    head = res[:2]
+    assert isinstance(head, fp.Attributions) and head.to_frame().index.tolist() == [10, 20]
+    assert isinstance(res.copy(), fp.Attributions) and isinstance(res + head, fp.Attributions)
+    assert len((res + head).to_frame()) == 6 and isinstance(res[0], fp.Attribution)
+    d = res.to_dict()
+    assert d == [a.to_dict() for a in res] and json.dumps(d, allow_nan=False)
+    # the frame's columns are the attribution's names (flattened), not other words for them
+    names = set(res[0].to_dict()) | {"runner_up", "runner_up_confidence", "top_feature"}
+    assert set(res.to_frame().columns) <= names
+    assert fp.attribute(list(texts), references=fitted, top_features=0).to_frame().index.tolist() == [0, 1, 2, 3]
+
+
 def test_classifier_save_load(fitted, heldout, tmp_path):
     fitted.save(tmp_path / "clf")
     clf = FingerprintClassifier.load(tmp_path / "clf")

@@ -359,7 +359,10 @@ def test_report_to_dict_is_strict_json(small_space):
     r = _run(means[2] + rng.normal(size=(40, small_space.n_features_out_)), refs, n_bootstrap=20)
     d = r.to_dict()
     assert d["candidates"][0]["vote_share"] is None and d["candidates"][0]["lift"] is None
+    assert d["paired"] is False and d["candidates"][0] == r.candidates[0].to_dict()  # --json says the mode
+    assert set(d["candidates"][0]) == set(r.to_frame().columns)  # one name per field, dict and frame
     json.dumps(d, allow_nan=False)
+    json.dumps(r.nearest.to_dict(), allow_nan=False)
 
 
 def test_plot_states_the_relation(small_space):
