@@ -26,6 +26,7 @@ from fingerprint.validation import (
     check_float,
     check_int,
     check_labels,
+    check_n_jobs,
     check_texts,
     peek_batches,
     progress_bar,
@@ -220,6 +221,11 @@ class FoldedStatistics:
     ) -> ReferenceSet:  # fmt: skip
         """The reference set: one fingerprint per model, calibrated on the kept texts by their folds."""
         meta = metadata or {}
+        unknown = sorted(set(meta) - set(self.models))
+        if unknown:  # a typo in a model name would otherwise drop its metadata silently
+            raise ValueError(
+                f"metadata= names models that have no texts: {unknown[:5]}; models: {sorted(self.models)[:10]}"
+            )
         fps = [Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, {**dict(f.metadata), **meta.get(m, {})})
                for m, f in sorted(self.models.items())]  # fmt: skip
         refs = ReferenceSet(fps, space, shrinkage=shrinkage)
@@ -323,6 +329,10 @@ def build_references(
     >>> refs["claude-2"].metadata["family"], refs["claude-2"].n_texts
     ('anthropic', 10)
     """
+    own = "build_references()"  # checked before any work, naming our parameters (not sklearn's or joblib's)
+    n_folds = check_int(n_folds, "n_folds", low=2, owner=own)
+    check_n_jobs(n_jobs, owner=own)
+    check_float(shrinkage, "shrinkage", low=0, high=1, owner=own)
     batches = peek_batches(texts)
     if batches is not None:
         if models is not None or groups is not None:

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fingerprint.validation import UNSET, caller_stacklevel, is_blank, renamed
+from fingerprint.validation import UNSET, caller_stacklevel, check_int, is_blank, renamed
 
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
@@ -253,6 +253,7 @@ def sample_per_model(
     import numpy as np
 
     random_state = renamed(random_state, seed, new="random_state", old="seed", owner="sample_per_model()", default=0)
+    k = check_int(k, "k", low=1, owner="sample_per_model()")  # -1 kept all but one row, 0 none
     rng = np.random.default_rng(random_state)
     models = np.asarray(ds["model"])
     keep = [rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]

@@ -851,7 +851,7 @@ class ReferenceAnswers:
     """
 
     def __init__(self, references: ReferenceSet, reference_texts: Any) -> None:
-        cols = {c: list(reference_texts[c]) for c in ("text", "model", "prompt_id")}
+        cols = _answer_columns(reference_texts)
         first: dict[tuple[str, Any], str] = {}
         for t, m, p in zip(cols["text"], cols["model"], cols["prompt_id"], strict=True):
             if m in references and (m, p) not in first and isinstance(t, str) and not is_blank(t):
@@ -919,11 +919,23 @@ class ReferenceAnswers:
         return out
 
 
+def _answer_columns(reference_texts: Any) -> dict[str, list[Any]]:
+    """The text, model and prompt_id columns of the references' answers, or a clear error."""
+    have = table_columns(reference_texts)
+    missing = [c for c in ("text", "model", "prompt_id") if have is None or c not in have]
+    if missing:
+        raise ValueError(
+            "reference_texts needs text, model and prompt_id columns (a datasets.Dataset, DataFrame or mapping of "
+            f"columns); missing: {missing}" + (f"; it has {have[:10]}" if have else "")
+        )  # fmt: skip
+    return {c: list(reference_texts[c]) for c in ("text", "model", "prompt_id")}
+
+
 def _reference_answers(refs: ReferenceSet, corpus: Any, prompts: Any) -> ReferenceAnswers:
     if isinstance(corpus, ReferenceAnswers):
         return corpus.check_space(refs)
     wanted = set(prompts)
-    cols = {c: list(corpus[c]) for c in ("text", "model", "prompt_id")}
+    cols = _answer_columns(corpus)
     keep = [i for i, p in enumerate(cols["prompt_id"]) if p in wanted]  # featurise only what this audit pairs
     return ReferenceAnswers(refs, {c: [v[i] for i in keep] for c, v in cols.items()})
 

@@ -97,6 +97,9 @@ def as_text_list(texts: Any) -> list[Any]:
         if texts.ndim != 1:
             raise ValueError(f"expected a 1-D sequence of texts, got an array of shape {texts.shape}")
         return texts.tolist()
+    if isinstance(texts, set | frozenset):
+        raise TypeError(f"texts must be ordered (a list, tuple, array or Series), got a {type(texts).__name__}, "
+                        "whose order is arbitrary: results would not line up with your texts")  # fmt: skip
     if isinstance(texts, Iterable):
         return list(texts)
     raise TypeError(f"expected a string or a sequence of strings, got {type(texts).__name__}")
@@ -230,6 +233,25 @@ def check_int(
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{_where(owner, name)} must be an integer{bounds}, got {value!r}")
     return int(value)
+
+
+def check_n_jobs(value: Any, owner: str | None = None) -> int | None:
+    """``n_jobs`` as joblib reads it: None (one process), a positive count, or -1, -2 ... (all CPUs, all but one ...).
+
+    Examples
+    --------
+    >>> check_n_jobs(-1), check_n_jobs(None)
+    (-1, None)
+    >>> check_n_jobs(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_jobs must be None, a positive number of processes or -1 (all CPUs), -2 (all but one) ..., got 0
+    """
+    n = check_int(value, "n_jobs", allow_none=True, owner=owner)
+    if n == 0:
+        raise ValueError(f"{_where(owner, 'n_jobs')} must be None, a positive number of processes or -1 (all CPUs), "
+                         f"-2 (all but one) ..., got {value!r}")  # fmt: skip
+    return n
 
 
 def check_float(

@@ -163,3 +163,26 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
     assert "featurising" in capsys.readouterr().err
     fp.attribute(texts, top_features=0)
     assert capsys.readouterr().err == ""
+
+
+def test_errors_name_our_parameters_and_nothing_is_silently_ignored(corpus, fitted, heldout):
+    """QA findings: sklearn's and joblib's messages leaked through, a typo in metadata= was dropped
+    silently, sample_per_model(-1) kept all but one row, and a set of texts (no order) was accepted."""
+    texts, models, prompts = corpus
+    space = fitted.space_
+    with pytest.raises(ValueError, match=r"build_references\(\): n_folds must be an integer >= 2"):
+        fp.build_references(texts, models, groups=prompts, space=space, n_folds=1)
+    with pytest.raises(ValueError, match=r"build_references\(\): n_jobs must be None, a positive number"):
+        fp.build_references(texts, models, groups=prompts, space=space, n_jobs=0)
+    with pytest.raises(ValueError, match="FeatureSpace: n_jobs must be None"):
+        fp.FeatureSpace(n_jobs=0).fit(texts, models)
+    with pytest.raises(ValueError, match=r"metadata= names models that have no texts: \['model-z'\]"):
+        fp.build_references(texts, models, groups=prompts, space=space, metadata={"model-z": {"family": "x"}})
+    with pytest.raises(ValueError, match=r"reference_texts needs text, model and prompt_id columns.*\['model'\]"):
+        fp.audit(heldout[0][:4], groups=heldout[2][:4], reference_texts={"text": heldout[0], "prompt_id": heldout[2]})
+    sample = fp.references.load_sample()
+    for k in (-1, 0):
+        with pytest.raises(ValueError, match=r"sample_per_model\(\): k must be an integer >= 1"):
+            fp.sample_per_model(sample, k)
+    with pytest.raises(TypeError, match="texts must be ordered"):
+        fp.attribute({"a set of texts"}, references=fitted)

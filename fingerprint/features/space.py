@@ -59,7 +59,15 @@ from fingerprint.features import fastgrams
 from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN, weight_counts
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, generation_folder, read_bundle, write_bundle
-from fingerprint.validation import check_choice, check_float, check_int, check_texts, encode_labels, progress_bar
+from fingerprint.validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_n_jobs,
+    check_texts,
+    encode_labels,
+    progress_bar,
+)
 
 __all__ = ["Block", "FeatureSpace"]
 
@@ -320,7 +328,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         check_choice(self.score_words, "score_words", SCORE_WORDS, owner=own)
         check_int(self.n_folds, "n_folds", low=2, owner=own)
         check_float(self.embedding_scale, "embedding_scale", low=0, low_open=True, owner=own)
-        check_int(self.n_jobs, "n_jobs", allow_none=True, owner=own)
+        check_n_jobs(self.n_jobs, owner=own)
         if self.embeddings is not None and not hasattr(self.embeddings, "fit_transform"):
             raise TypeError(f"{own}: embeddings must be an EmbeddingFeatures extractor, got {self.embeddings!r}")
 
