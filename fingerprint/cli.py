@@ -151,6 +151,9 @@ def _cmd_demo(a: argparse.Namespace) -> int:
 
     refs = references.builtin()
     sample = references.load_sample()
+    if a.unknown not in set(sample["model"]):  # before the attribution step's seconds, not after
+        raise ValueError(f"--unknown {a.unknown!r} has no answers in the sample; choose one of "
+                         f"{sorted(set(sample['model']))}")  # fmt: skip
     print(f"{refs}\nSample: {len(sample)} answers to {len(set(sample['prompt_id']))} held-out prompts "
           "(see fingerprint/data/SAMPLE.md for origin and terms)\n")  # fmt: skip
 
@@ -214,11 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument("--embedding-model", help=_EMBEDDING_MODEL_HELP)
     t.add_argument("--text-column", default="text", help="column holding the texts in a file")
     t.add_argument(
-        "--top-features", "--top", type=int, default=DEFAULT_TOP_FEATURES,
+        "--top-features", "--top", type=int, default=DEFAULT_TOP_FEATURES, action=_Renamed,
         help="features to show per text (--top: deprecated name)",
     )  # fmt: skip
     t.add_argument(
-        "--alpha", "--none-below", type=float, default=0.0,
+        "--alpha", "--none-below", type=float, default=0.0, action=_Renamed,
         help="answer 'none of these' when a text's typicality is below this (0: never; --none-below: deprecated name)",
     )  # fmt: skip
     t.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -266,12 +269,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     format_before = warnings.formatwarning
     warnings.formatwarning = _format_warning
     try:
+        for used, name in getattr(args, "renamed_options", []):
+            warnings.warn(f"{used} is deprecated; use {name}", FutureWarning, stacklevel=1)
         return int(args.func(args))
-    except (ValueError, TypeError, FileNotFoundError, KeyError) as e:
+    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
         warnings.formatwarning = format_before
+
+
+class _Renamed(argparse.Action):
+    """Stores the value; used by a deprecated name (any but the first), notes it for a FutureWarning, as the
+    Python API's renamed parameters give one."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
+        if option_string is not None and option_string != self.option_strings[0]:
+            used = (option_string, self.option_strings[0])
+            namespace.renamed_options = [*getattr(namespace, "renamed_options", []), used]
 
 
 def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,

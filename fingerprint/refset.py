@@ -9,6 +9,7 @@ shared :class:`~fingerprint.features.space.FeatureSpace`, the calibration
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -52,6 +53,16 @@ MIN_TEXTS_PER_MODEL = 5
 #: Fewest held-out texts :meth:`ReferenceSet.calibrate` accepts: typicality is a percentile of their
 #: distances, and its 5 % tail (``alpha=0.05``) is not one text below 20.
 MIN_CALIBRATION_TEXTS = 20
+
+
+def _member_name(model: str, taken: set[str]) -> str:
+    """A fingerprint's file name in a saved set: the model name made file-safe; a long one (file systems
+    allow 255 bytes) is cut and told apart by a hash of the whole name; a collision gets a number."""
+    stem = _SAFE.sub("_", model)
+    if len(stem.encode()) > 100:
+        stem = f"{stem[:80]}-{hashlib.sha256(model.encode()).hexdigest()[:12]}"
+    name = f"{stem}.fingerprint.npz"
+    return name if name not in taken else f"{stem}-{len(taken)}.fingerprint.npz"
 
 
 def _check_confidence_map(knots: Any) -> np.ndarray:
@@ -483,14 +494,16 @@ class ReferenceSet:
         with exclusive_lock(directory):
             previous, flat = self._current_layout(directory)
             gen = fresh_directory(directory, ".gen-")
-            members = {}
-            for f in self:
-                name = _SAFE.sub("_", f.model) + ".fingerprint.npz"
-                if name in members.values():
-                    name = f"{_SAFE.sub('_', f.model)}-{len(members)}.fingerprint.npz"
-                f.save(gen / name, precision=precision)
-                members[f.model] = name
-            self.space.save(gen / "space.npz")
+            try:
+                members = {}
+                for f in self:
+                    name = _member_name(f.model, taken=set(members.values()))
+                    f.save(gen / name, precision=precision)
+                    members[f.model] = name
+                self.space.save(gen / "space.npz")
+            except BaseException:
+                shutil.rmtree(gen, ignore_errors=True)  # the old set stays as it was, with no leftovers
+                raise
             arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
             if self.confidence_map is not None:
                 arrays["confidence_map"] = self.confidence_map
@@ -568,6 +581,12 @@ class ReferenceSet:
         space: FeatureSpace | Callable[[], FeatureSpace] | None = None,
     ) -> ReferenceSet:  # fmt: skip
         """:meth:`load`, with the set's space (or how to get it) when known (checked by its id)."""
+        if directory.is_file():
+            raise NotADirectoryError(
+                f"{directory} is a file, not a reference-set directory (what ReferenceSet.save writes); a fingerprint "
+                "file loads with fp.load_references([path, ...], space=<the space it was built in>) or "
+                "Fingerprint.load(path)"
+            )  # fmt: skip
         if not directory.is_dir():
             raise FileNotFoundError(f"no such reference-set directory: {directory}")
         for attempt in range(3):

@@ -161,3 +161,24 @@ def test_build_checks_out_before_fitting(tmp_path, corpus, capsys, monkeypatch):
     assert main(["build", str(src), "--out", str(tmp_path / "notes")]) == 2
     assert "refusing to write into it" in capsys.readouterr().err
     assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
+
+
+def test_deprecated_options_warn_and_misleading_errors_are_clear(tmp_path, capsys):
+    """QA findings: --top / --none-below gave no FutureWarning (the Python aliases do), demo --unknown with
+    a model not in the sample said 'expected at least one text', and a fingerprint file passed as a
+    reference-set directory said 'no such directory'."""
+    with pytest.warns(FutureWarning, match="--top is deprecated; use --top-features"):
+        assert main(["attribute", "--text", "Certainly! Here is an overview.", "--top", "1"]) == 0
+    with pytest.warns(FutureWarning, match="--none-below is deprecated; use --alpha"):
+        assert main(["attribute", "--text", "Certainly! Here is an overview.", "--none-below", "0.01"]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        assert main(["attribute", "--text", "Certainly! Here is an overview.", "--top-features", "1"]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--unknown", "no-such-model"]) == 2
+    assert "'no-such-model' has no answers in the sample; choose one of" in capsys.readouterr().err
+    from fingerprint import references
+
+    f = next(iter(references.builtin())).save(tmp_path / "one.fingerprint.npz")
+    assert main(["attribute", "--text", "Hi there, friend.", "--references", str(f)]) == 2
+    assert "is a file, not a reference-set directory" in capsys.readouterr().err

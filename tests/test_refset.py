@@ -217,3 +217,26 @@ def test_damage_is_reported_in_reading_order_and_members_keep_their_order(small_
     space_file.write_bytes(space_file.read_bytes()[:-10])
     with pytest.raises(fp.FingerprintFileError, match=r"space\.npz"):
         ReferenceSet.load(d)
+
+
+def test_long_model_names_save_and_a_failed_save_leaves_nothing_behind(small_space, tmp_path, monkeypatch):
+    """A 250-character model name made save fail with 'File name too long' and left an empty
+    generation folder (QA finding)."""
+    rng = np.random.default_rng(3)
+    d = small_space.n_features_out_
+    names = ["a" * 250, "a" * 249 + "b", "short"]  # the long two share their first 80 characters
+    refs = ReferenceSet([Fingerprint.from_features(rng.normal(size=(20, d)), m, small_space.space_id_) for m in names],
+                        small_space)  # fmt: skip
+    out = tmp_path / "refs"
+    back = ReferenceSet.load(refs.save(out))
+    assert back.models == sorted(names) and _same(back, refs)
+    assert all(len(p.name) < 120 for p in out.rglob("*"))
+
+    def boom(self, path, **kw):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Fingerprint, "save", boom)
+    with pytest.raises(OSError, match="disk full"):
+        _set(small_space, "new", 2, 1).save(out)
+    assert _same(ReferenceSet.load(out), refs)  # the old set, untouched
+    assert len(list(out.glob(".gen-*"))) == 1  # no leftover generation from the failed save
