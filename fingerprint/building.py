@@ -222,10 +222,12 @@ class FoldedStatistics:
         """The reference set: one fingerprint per model, calibrated on the kept texts by their folds."""
         meta = metadata or {}
         unknown = sorted(set(meta) - set(self.models))
-        if unknown:  # a typo in a model name would otherwise drop its metadata silently
-            raise ValueError(
-                f"metadata= names models that have no texts: {unknown[:5]}; models: {sorted(self.models)[:10]}"
-            )
+        if unknown:  # a typo in a model name dropped its metadata silently; a lineage file for more models is fine
+            warnings.warn(
+                f"metadata= names {len(unknown)} model(s) that have no texts, whose metadata is not used: "
+                f"{unknown[:5]}{' ...' if len(unknown) > 5 else ''}; models: {sorted(self.models)[:10]}",
+                UserWarning, stacklevel=caller_stacklevel(),
+            )  # fmt: skip
         fps = [Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, {**dict(f.metadata), **meta.get(m, {})})
                for m, f in sorted(self.models.items())]  # fmt: skip
         refs = ReferenceSet(fps, space, shrinkage=shrinkage)

@@ -208,7 +208,9 @@ def assemble(corpus: dict[str, Any], space: Any, X: Any, rows: list[int]) -> Ref
 
     y = np.asarray([corpus["model"][i] for i in rows], dtype=object)
     groups = np.asarray([corpus["prompt_id"][i] for i in rows], dtype=object)
-    meta = {m: {k: v[k] for k in _LINEAGE_KEYS if v.get(k) is not None} for m, v in corpus["lineage"].items()}
+    present = set(y.tolist())  # the lineage also lists the prompted variants, which are left out
+    meta = {m: {k: v[k] for k in _LINEAGE_KEYS if v.get(k) is not None}
+            for m, v in corpus["lineage"].items() if m in present}  # fmt: skip
     refs = fit_references(np.asarray(X), y, space, calibrate=True, groups=groups, n_folds=BUILT_IN_FOLDS,
                           shrinkage=0.3, metadata=meta, random_state=0, groups_source="given")  # fmt: skip
     refs.metadata.update(

@@ -142,6 +142,7 @@ SAME_CLASS_ACCESS = {
     ("fingerprint.refset", "refs._scatter_sum"),  # load() and default() keep the stored exact scatter sum
     ("fingerprint.refset", "new._scatter_sum"),
     ("fingerprint.refset", "ReferenceSet._load"),  # the built-in set is loaded with the default space it shares
+    ("fingerprint.lda", "model._set_calibration"),  # LDAModel.with_calibration sets a copy's calibration, checked
 }
 
 

@@ -155,7 +155,7 @@ def test_audit_bad_input(fitted):
         fp.audit(["one", "two"], references=fitted.references_, alpha=0)
     # issue 15, finding 4: n_bootstrap=1 gave a NaN p and "learned-from", 0 crashed in numpy
     refs = ReferenceSet(list(fitted.references_), fitted.space_)
-    refs.add(Fingerprint.from_features(np.zeros((3, refs.space.n_features_out_)), "zeros", refs.space.space_id_))
+    refs.add(Fingerprint.from_features(np.zeros((5, refs.space.n_features_out_)), "zeros", refs.space.space_id_))
     for bad in (0, 1, -3):
         with pytest.raises(ValueError, match="n_bootstrap"):
             fp.audit(["one text here", "two texts here"], references=refs, n_bootstrap=bad)

@@ -176,7 +176,7 @@ def test_errors_name_our_parameters_and_nothing_is_silently_ignored(corpus, fitt
         fp.build_references(texts, models, groups=prompts, space=space, n_jobs=0)
     with pytest.raises(ValueError, match="FeatureSpace: n_jobs must be None"):
         fp.FeatureSpace(n_jobs=0).fit(texts, models)
-    with pytest.raises(ValueError, match=r"metadata= names models that have no texts: \['model-z'\]"):
+    with pytest.warns(UserWarning, match=r"metadata= names 1 model\(s\) that have no texts.*\['model-z'\]"):
         fp.build_references(texts, models, groups=prompts, space=space, metadata={"model-z": {"family": "x"}})
     with pytest.raises(ValueError, match=r"reference_texts needs text, model and prompt_id columns.*\['model'\]"):
         fp.audit(heldout[0][:4], groups=heldout[2][:4], reference_texts={"text": heldout[0], "prompt_id": heldout[2]})
