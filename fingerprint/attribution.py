@@ -24,6 +24,7 @@ from fingerprint.lda import LDAModel
 from fingerprint.refset import ReferenceSet
 from fingerprint.validation import (
     UNSET,
+    as_text_list,
     caller_stacklevel,
     check_float,
     check_int,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TOP_FEATURES", "Attribution", "Attributions", "HasReferences", "attribute", "family_index",
-    "family_probabilities", "resolve_references",
+    "family_probabilities", "feature_label", "resolve_references",
 ]  # fmt: skip
 
 #: Features reported per explanation by default (attribution and audit alike).
@@ -147,7 +148,7 @@ class Attribution:
             lines.append(f"features for {self.nearest} over {ru[0] if ru else '-'} (log-odds):")
             shown = self.top_features if top_features is None else self.top_features[:top_features]
             for name, c in shown:
-                lines.append(f"  {c:+.3f}  {name}")
+                lines.append(f"  {c:+.3f}  {feature_label(name)}")
         if top_features and top_features > len(self.top_features):
             # the features were computed at attribution time: explain() cannot add more
             lines.append(f"({len(self.top_features)} features stored; attribute(..., top_features={top_features}) "
@@ -381,7 +382,7 @@ def attribute(
     refs = resolve_references(references)
     batches = peek_batches(texts)
     if batches is not None:
-        return (attribute(b, references=refs, top_features=top_features, alpha=alpha, verbose=verbose) for b in batches)
+        return _attribute_batches(batches, refs, top_features=top_features, alpha=alpha, verbose=verbose)
     items = check_texts(texts)
     _warn_if_uncalibrated(refs)
     lda = refs.lda()
@@ -416,6 +417,38 @@ def attribute(
             )
         )
     return out
+
+
+def feature_label(name: str) -> str:
+    """A feature name as printed: an n-gram with a newline, a tab or edge spaces is quoted with escapes.
+
+    Examples
+    --------
+    >>> print(feature_label("char:\\n2. "), feature_label("style:md_bold"), feature_label("word:as an"))
+    char:'\\n2. ' style:md_bold word:as an
+    """
+    block, sep, rest = name.partition(":")
+    if not sep:
+        block, rest = "", name
+    if rest and (not rest.isprintable() or rest != rest.strip()):
+        return f"{block}{sep}{rest!r}"
+    return name
+
+
+def _attribute_batches(batches: Iterator[Any], refs: ReferenceSet, **kwargs: Any) -> Iterator[Attributions]:
+    """One :class:`Attributions` per batch; an empty batch gives an empty one (the output stays aligned with the
+    input, and a stream is not stopped halfway by a filter that emptied one batch); errors name the batch."""
+    for i, batch in enumerate(batches):
+        if isinstance(batch, str):
+            raise TypeError(f"batch {i} is a str: each batch must be a list of texts or a table with a 'text' column")
+        try:
+            if not as_text_list(batch):
+                yield Attributions(index=_pandas_index(batch))
+                continue
+            out = attribute(batch, references=refs, **kwargs)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"batch {i}: {e}") from e
+        yield out
 
 
 def _pandas_index(texts: Any) -> Any:

@@ -394,7 +394,22 @@ def finish_statistics(
     metadata: Mapping[str, Mapping[str, Any]] | None, info: Mapping[str, Any],
 ) -> ReferenceSet:  # fmt: skip
     """The reference set of merged batch statistics, after the checks :func:`build_references` makes."""
-    check_model_counts({m: f.n_texts for m, f in stats.models.items()})
+    counts = {m: f.n_texts for m, f in stats.models.items()}
+    check_model_counts(counts)
+    n_folds = int(info.get("n_folds", 2))
+    if calibrate and min(counts.values()) < max(n_folds, 2):  # the in-memory build's message (calibration_fold_array)
+        raise ValueError(
+            f"calibration needs at least {max(n_folds, 2)} texts per model (n_folds={n_folds}); "
+            f"the smallest model has {min(counts.values())}: add texts, lower n_folds, or pass calibrate=False"
+        )
+    filled = len({j for (_, j) in stats.fold_counts})
+    if calibrate and filled < n_folds:
+        # in memory the groups are counted; batches are folded as they come, so their folds are: fewer
+        # filled folds than n_folds means fewer groups than folds (or a few groups that share a fold)
+        raise ValueError(
+            f"calibration needs at least n_folds={n_folds} distinct groups (prompt ids); these texts fill only "
+            f"{filled} of the {n_folds} calibration folds: add prompts, lower n_folds, or pass calibrate=False"
+        )
     return stats.to_references(
         space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, calibration_info=info
     )
@@ -424,11 +439,16 @@ def _build_streaming(
     bar = progress_bar(None, "building", verbose=verbose)
     for i, batch in enumerate(batches):
         texts, models, groups = _batch_columns(batch, i)
+        if not as_text_list(texts):  # an empty batch (a filter emptied it) adds nothing, as an empty Dask partition
+            continue
         if grouped is not None and grouped != (groups is not None):
             raise ValueError(f"batch {i} {'lacks' if grouped else 'has'} prompt ids, unlike the first batch")
         grouped = groups is not None
-        part = batch_statistics(texts, models, groups, space, calibrate=calibrate, n_folds=n_folds,
-                                random_state=random_state)  # fmt: skip
+        try:
+            part = batch_statistics(texts, models, groups, space, calibrate=calibrate, n_folds=n_folds,
+                                    random_state=random_state)  # fmt: skip
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"batch {i}: {e}") from e
         stats = stats.merge(part)
         bar.update(sum(f.n_texts for f in part.models.values()))
     bar.close()
@@ -538,10 +558,13 @@ def check_groups(groups: Any, n: int) -> np.ndarray | None:
 def check_training_data(texts: Any, models: Any) -> tuple[list[str], np.ndarray]:
     """Validate labelled training texts: at least 2 models, each with :data:`MIN_TEXTS_PER_MODEL` texts."""
     if models is None:
-        if hasattr(texts, "column_names") and "model" in texts.column_names:
-            models = list(texts["model"])
+        if "model" in (table_columns(texts) or []):
+            models = as_text_list(texts["model"])
         else:
-            raise ValueError("models=None needs a datasets.Dataset with a 'model' column as texts")
+            raise ValueError(
+                "models=None needs a table with a 'model' column as texts (datasets.Dataset, DataFrame or mapping "
+                "of columns)"
+            )
     texts = check_texts(texts)
     y = check_labels(models, len(texts))
     classes, counts = np.unique(y, return_counts=True)

@@ -16,11 +16,12 @@ On a local cluster (the same code runs on any cluster: ``Client("tcp://scheduler
     from distributed import Client, LocalCluster
     import fingerprint.dask as fpd
 
-    client = Client(LocalCluster(n_workers=2, threads_per_worker=1))
-    outputs = dd.read_parquet("outputs/")              # columns: text, model, prompt_id
-    refs = fpd.build_references(outputs, space="default", group="prompt_id")
-    refs.save("my-references")
-    labels = fpd.attribute(dd.read_parquet("unknown/"), references=refs).compute()
+    if __name__ == "__main__":  # in a script: the local cluster's workers re-import it (not needed in a notebook)
+        client = Client(LocalCluster(n_workers=2, threads_per_worker=1))
+        outputs = dd.read_parquet("outputs/")              # columns: text, model, prompt_id
+        refs = fpd.build_references(outputs, space="default", group="prompt_id")
+        refs.save("my-references")
+        labels = fpd.attribute(dd.read_parquet("unknown/"), references=refs).compute()
 """
 
 from __future__ import annotations

@@ -74,7 +74,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
-from fingerprint.attribution import DEFAULT_TOP_FEATURES, HasReferences, family_index, resolve_references
+from fingerprint.attribution import (
+    DEFAULT_TOP_FEATURES,
+    HasReferences,
+    family_index,
+    feature_label,
+    resolve_references,
+)
 from fingerprint.refset import ReferenceSet, builtin_dir
 from fingerprint.validation import (
     UNSET,
@@ -284,9 +290,9 @@ class AuditReport:
             lines.append(row + (f" {c.vote_share:>6.1%} {c.lift:>6.1f}" if self.paired else ""))
         if self.toward_nearest:
             lines += ["", f"closer to {self.nearest.model} than to the rest because of:"]
-            lines += [f"  {v:+.3f}  {n}" for n, v in self.toward_nearest]
+            lines += [f"  {v:+.3f}  {feature_label(n)}" for n, v in self.toward_nearest]
             lines += ["", f"differs most from {self.nearest.model} in:"]
-            lines += [f"  {v:+.3f}  {n}" for n, v in self.differs_from_nearest]
+            lines += [f"  {v:+.3f}  {feature_label(n)}" for n, v in self.differs_from_nearest]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

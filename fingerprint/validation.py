@@ -127,7 +127,7 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
         if is_blank(t):
             raise ValueError(
                 f"text {i} is empty or whitespace only (invisible characters such as zero-width spaces count as "
-                "whitespace); drop it before attributing"
+                "whitespace); drop it first"
             )
         bad = _SURROGATE.search(t)
         if bad:

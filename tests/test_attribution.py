@@ -209,3 +209,15 @@ def test_builtin_families_pool_openai_snapshots():
     names, idx = family_index(refs, refs.models)
     openai = {m for m, i in zip(refs.models, idx, strict=True) if names[i] == "openai"}
     assert {"gpt-4-0314", "gpt-4-1106-preview", "gpt-3.5-turbo-0613", "text-davinci-003"} <= openai
+
+
+def test_feature_names_with_newlines_are_printed_escaped():
+    """QA finding: the n-gram 'char:\\n2. ' printed as 'char:' and a stray line in explain() and audit reports."""
+    from fingerprint.attribution import feature_label
+
+    a = fp.Attribution(model="m", confidence=0.6, ranking=(("m", 0.6), ("n", 0.4)),
+                       top_features=(("char:\n2. ", 0.04), ("word:as an", 0.02)), typicality=None, nearest="m",
+                       text_preview="x", family="m", family_confidence=0.6)  # fmt: skip
+    text = a.explain()
+    assert "char:'\\n2. '" in text and "word:as an" in text and "\n\n" not in text
+    assert feature_label(" x") == "' x'" and feature_label("style:md_bold") == "style:md_bold"

@@ -76,6 +76,50 @@ def test_batch_errors_are_clear(outputs):
         fp.build_references(iter([]), space="default")
 
 
+def test_empty_batches_are_skipped_and_errors_name_the_batch(outputs):
+    """QA findings: an empty batch stopped a streamed build (and a streamed attribution halfway)."""
+    empty = outputs.iloc[0:0]
+    chunks = [outputs.iloc[i : i + 20] for i in range(0, len(outputs), 20)]
+    got = fp.build_references(iter([chunks[0], empty, *chunks[1:], {"text": [], "model": []}]), space="default")
+    _same_sets(got, fp.build_references(iter(chunks), space="default"))
+    refs = references.builtin()
+    parts = list(fp.attribute(iter([outputs["text"][:3], empty, outputs["text"][3:5]]), references=refs,
+                              top_features=0))  # fmt: skip
+    assert [len(p) for p in parts] == [3, 0, 2] and parts[1].to_frame().empty
+    bad = outputs.iloc[20:40].copy()
+    bad.loc[bad.index[7], "text"] = "   "
+    with pytest.raises(ValueError, match=r"batch 1: text 7 is empty or whitespace only"):
+        fp.build_references(iter([chunks[0], bad]), space="default")
+    with pytest.raises(ValueError, match=r"batch 1: text 7 is empty"):
+        list(fp.attribute(iter([outputs["text"][:2], bad["text"]]), references=refs, top_features=0))
+    with pytest.raises(TypeError, match="batch 1 is a str"):
+        list(fp.attribute(iter([outputs["text"][:2], "one text"]), references=refs, top_features=0))
+
+
+def test_streamed_builds_refuse_what_the_in_memory_build_refuses(outputs):
+    """QA finding: 3 prompt groups with n_folds=4, or a model with fewer texts than folds, were refused in
+    memory and calibrated anyway from batches."""
+    three = outputs.assign(prompt_id=[f"g{i % 3}" for i in range(len(outputs))])
+    with pytest.raises(ValueError, match="at least n_folds=4 distinct groups"):
+        fp.build_references(three["text"], three["model"], groups=three["prompt_id"], space="default")
+    with pytest.raises(ValueError, match="at least n_folds=4 distinct groups"):
+        fp.build_references(iter([three.iloc[:30], three.iloc[30:]]), space="default")
+    few = outputs.groupby("model").head(5)
+    with pytest.raises(ValueError, match="calibration needs at least 6 texts per model"):
+        fp.build_references(few["text"], few["model"], groups=few["prompt_id"], space="default", n_folds=6)
+    with pytest.raises(ValueError, match="calibration needs at least 6 texts per model"):
+        fp.build_references(iter([few]), space="default", n_folds=6)
+
+
+def test_a_table_carries_its_models_in_memory_too(outputs):
+    """build_references(table, None) took only a datasets.Dataset (a DataFrame was refused)."""
+    got = fp.build_references(outputs, None, space="default")
+    want = fp.build_references(outputs["text"], outputs["model"], space="default", groups=outputs["prompt_id"])
+    _same_sets(got, want)
+    with pytest.raises(ValueError, match="models=None needs a table with a 'model' column"):
+        fp.build_references(outputs[["text"]], None, space="default")
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(1, 59), st.integers(1, 59), st.integers(0, 3))
 def test_statistics_of_any_split_merge_to_those_of_the_whole(a, b, seed):
