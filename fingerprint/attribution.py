@@ -29,6 +29,7 @@ from fingerprint.validation import (
     check_float,
     check_int,
     check_texts,
+    in_batch,
     peek_batches,
     renamed,
 )
@@ -176,8 +177,9 @@ class Attributions(list[Attribution]):
     """A list of :class:`Attribution` that converts to a DataFrame.
 
     Slices, copies and sums stay ``Attributions``. Given a pandas Series or DataFrame,
-    :func:`attribute` keeps its index, and :meth:`to_frame` uses it, so the frame joins back onto
-    the input.
+    :func:`attribute` keeps its index (``input_index``), and :meth:`to_frame` uses it, so the frame
+    joins back onto the input, also after sorting or slicing the results (results from elsewhere,
+    or repeated, drop it).
 
     Examples
     --------
@@ -190,10 +192,23 @@ class Attributions(list[Attribution]):
      'typicality', 'top_feature', 'text_preview']
     """
 
-    def __init__(self, items: Iterable[Attribution] = (), index: Any = None) -> None:
+    def __init__(self, items: Iterable[Attribution] = (), input_index: Any = None) -> None:
         super().__init__(items)
         #: The input's pandas index (a Series or DataFrame was attributed), else None.
-        self.index = index
+        self.input_index = input_index
+        self._rows = tuple(self)  # which input row each result came from: a reordered list keeps its labels
+
+    def _labels(self) -> Any:
+        """The input index of the results as they stand now (sorted, reversed or sliced), or None when a
+        result did not come from this input or appears twice."""
+        index, rows = getattr(self, "input_index", None), getattr(self, "_rows", ())
+        if index is None or len(index) != len(rows):
+            return None
+        pos = {id(a): i for i, a in enumerate(rows)}
+        where = [pos.get(id(a)) for a in self]
+        if None in where or len(set(where)) != len(where):
+            return None
+        return index[where]
 
     @overload
     def __getitem__(self, i: SupportsIndex) -> Attribution: ...
@@ -201,14 +216,16 @@ class Attributions(list[Attribution]):
     def __getitem__(self, i: slice) -> Attributions: ...
     def __getitem__(self, i: SupportsIndex | slice) -> Attribution | Attributions:
         if isinstance(i, slice):
-            return Attributions(super().__getitem__(i), None if self.index is None else self.index[i])
+            items = super().__getitem__(i)
+            labels = self._labels()
+            return Attributions(items, None if labels is None else labels[i])
         return super().__getitem__(i)
 
     def __add__(self, other: Iterable[Attribution]) -> Attributions:  # type: ignore[override]
         return Attributions([*self, *other])  # the indexes of two inputs do not combine: dropped
 
     def copy(self) -> Attributions:
-        return Attributions(self, self.index)
+        return Attributions(self, self._labels())
 
     def to_dict(self) -> list[dict[str, Any]]:
         """One :meth:`Attribution.to_dict` per text, in order (JSON-serialisable)."""
@@ -239,8 +256,7 @@ class Attributions(list[Attribution]):
                     "text_preview": a.text_preview,
                 }
             )
-        keep = self.index is not None and len(self.index) == len(self)  # appended to since: no index
-        return pd.DataFrame(rows, index=self.index if keep else None)
+        return pd.DataFrame(rows, index=self._labels())
 
 
 def _explain_features(
@@ -397,13 +413,13 @@ def attribute(
     top_fam = F.argmax(axis=1)
     pairs = [(int(o[0]), int(o[1]) if len(o) > 1 else int(o[0])) for o in orders]
     feats = _explain_features(refs, lda, X, Z, pairs, top_features)
-    out = Attributions(index=_pandas_index(texts))
+    results = []
     for i, text in enumerate(items):
         order, a = orders[i], pairs[i][0]
         typ = _typicality(refs, float(D[i, a]))
         nearest = str(lda.classes[a])
         abstain = typ is not None and typ < alpha
-        out.append(
+        results.append(
             Attribution(
                 model=None if abstain else nearest,
                 confidence=float(P[i, a]),
@@ -416,7 +432,7 @@ def attribute(
                 family_confidence=float(F[i, top_fam[i]]),
             )
         )
-    return out
+    return Attributions(results, input_index=_pandas_index(texts))
 
 
 def feature_label(name: str) -> str:
@@ -443,11 +459,14 @@ def _attribute_batches(batches: Iterator[Any], refs: ReferenceSet, **kwargs: Any
             raise TypeError(f"batch {i} is a str: each batch must be a list of texts or a table with a 'text' column")
         try:
             if not as_text_list(batch):
-                yield Attributions(index=_pandas_index(batch))
+                yield Attributions(input_index=_pandas_index(batch))
                 continue
             out = attribute(batch, references=refs, **kwargs)
         except (ValueError, TypeError) as e:
-            raise type(e)(f"batch {i}: {e}") from e
+            named = in_batch(e, i)
+            if named is e:
+                raise
+            raise named from e
         yield out
 
 

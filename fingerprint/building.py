@@ -28,6 +28,7 @@ from fingerprint.validation import (
     check_labels,
     check_n_jobs,
     check_texts,
+    in_batch,
     peek_batches,
     progress_bar,
     table_columns,
@@ -407,8 +408,9 @@ def finish_statistics(
         # in memory the groups are counted; batches are folded as they come, so their folds are: fewer
         # filled folds than n_folds means fewer groups than folds (or a few groups that share a fold)
         raise ValueError(
-            f"calibration needs at least n_folds={n_folds} distinct groups (prompt ids); these texts fill only "
-            f"{filled} of the {n_folds} calibration folds: add prompts, lower n_folds, or pass calibrate=False"
+            f"calibration needs at least n_folds={n_folds} distinct groups (prompt ids, or texts without them); "
+            f"these texts fill only {filled} of the {n_folds} calibration folds: add texts or prompts, lower "
+            "n_folds, or pass calibrate=False"
         )
     return stats.to_references(
         space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, calibration_info=info
@@ -439,7 +441,8 @@ def _build_streaming(
     bar = progress_bar(None, "building", verbose=verbose)
     for i, batch in enumerate(batches):
         texts, models, groups = _batch_columns(batch, i)
-        if not as_text_list(texts):  # an empty batch (a filter emptied it) adds nothing, as an empty Dask partition
+        texts = as_text_list(texts)  # once: a generator of texts in a (texts, models) tuple is read here
+        if not texts:  # an empty batch (a filter emptied it) adds nothing, as an empty Dask partition
             continue
         if grouped is not None and grouped != (groups is not None):
             raise ValueError(f"batch {i} {'lacks' if grouped else 'has'} prompt ids, unlike the first batch")
@@ -448,7 +451,10 @@ def _build_streaming(
             part = batch_statistics(texts, models, groups, space, calibrate=calibrate, n_folds=n_folds,
                                     random_state=random_state)  # fmt: skip
         except (ValueError, TypeError) as e:
-            raise type(e)(f"batch {i}: {e}") from e
+            named = in_batch(e, i)
+            if named is e:
+                raise
+            raise named from e
         stats = stats.merge(part)
         bar.update(sum(f.n_texts for f in part.models.values()))
     bar.close()

@@ -9,6 +9,7 @@ shared :class:`~fingerprint.features.space.FeatureSpace`, the calibration
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import os
 import re
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
 __all__ = ["MIN_CALIBRATION_TEXTS", "MIN_TEXTS_PER_MODEL", "ReferenceSet", "builtin_dir"]
 
 
+#: Set while a saved set is read (``_from_index``, ``from_files``): a too-small model then warns, not raises.
+_LOADING: contextvars.ContextVar[bool] = contextvars.ContextVar("fingerprint_refset_loading", default=False)
+
 #: Fewer texts than this give a mean too noisy to attribute against: no model of a set has fewer.
 MIN_TEXTS_PER_MODEL = 5
 
@@ -61,8 +65,10 @@ def _member_name(model: str, taken: set[str]) -> str:
     stem = _SAFE.sub("_", model)
     if len(stem.encode()) > 100:
         stem = f"{stem[:80]}-{hashlib.sha256(model.encode()).hexdigest()[:12]}"
-    name = f"{stem}.fingerprint.npz"
-    return name if name not in taken else f"{stem}-{len(taken)}.fingerprint.npz"
+    name, k = f"{stem}.fingerprint.npz", len(taken)
+    while name in taken:  # a cut or cleaned name met another's: number it until it is free
+        name, k = f"{stem}-{k}.fingerprint.npz", k + 1
+    return name
 
 
 def _check_confidence_map(knots: Any) -> np.ndarray:
@@ -192,7 +198,7 @@ class ReferenceSet:
         self._warned_stale = False
         for f in fingerprints:
             self._put(f, merge=True)
-        self._check_sizes(self.models)  # after merging: a model may come in several parts
+        self._check_sizes(self.models, loading=_LOADING.get())  # after merging: a model may come in parts
         # the models the calibration was fitted for; None when there is none
         self.calibrated_models: tuple[str, ...] | None = None
         if temperature is not None:
@@ -229,17 +235,21 @@ class ReferenceSet:
         self._warn_if_stale()
         return self
 
-    def _check_sizes(self, models: Iterable[str], incoming: Fingerprint | None = None, merge: bool = False) -> None:
-        """Refuse a model with fewer than :data:`MIN_TEXTS_PER_MODEL` texts (counting a merge's total)."""
+    def _check_sizes(
+        self, models: Iterable[str], incoming: Fingerprint | None = None, merge: bool = False, loading: bool = False
+    ) -> None:
+        """Refuse a model with fewer than :data:`MIN_TEXTS_PER_MODEL` texts (counting a merge's total); a set
+        being loaded from files saved before the rule only warns, so nothing saved becomes unreadable."""
         for m in models:
             n = incoming.n_texts if incoming is not None else self._fps[m].n_texts
             if incoming is not None and merge and m in self._fps:
                 n += self._fps[m].n_texts
             if n < MIN_TEXTS_PER_MODEL:
-                raise ValueError(
-                    f"{m!r} has {n} text(s); a model needs at least {MIN_TEXTS_PER_MODEL} to be fingerprinted "
-                    "(its mean would be too noisy to attribute against)"
-                )  # fmt: skip
+                msg = (f"{m!r} has {n} text(s); a model needs at least {MIN_TEXTS_PER_MODEL} to be fingerprinted "
+                       "(its mean would be too noisy to attribute against)")  # fmt: skip
+                if not loading:
+                    raise ValueError(msg)
+                warnings.warn(msg + "; loaded as saved", UserWarning, stacklevel=caller_stacklevel())
 
     def _put(self, fingerprint: Fingerprint, *, merge: bool = False, replace: bool = False) -> None:
         self._check_fingerprint(fingerprint)
@@ -452,6 +462,14 @@ class ReferenceSet:
             softmax_t,
         )  # fmt: skip
 
+        y_idx = np.asarray(y_idx)
+        if len(y_idx) < MIN_CALIBRATION_TEXTS or len(np.unique(y_idx)) < 2:
+            # every path calibrates here (builds' cross-fitted texts, calibrate()'s held-out ones): 10 texts
+            # of 2 models fitted a temperature of about 1,500
+            raise ValueError(
+                f"calibration needs texts of at least 2 models and at least {MIN_CALIBRATION_TEXTS} texts, got "
+                f"{len(y_idx)} of {len(np.unique(y_idx))}: add texts, or build with calibrate=False"
+            )  # fmt: skip
         if length_feature is None:
             self.temperature, self.length_slope = fit_temperature(scores, y_idx), 0.0
             t: Any = self.temperature
@@ -501,27 +519,13 @@ class ReferenceSet:
                     f.save(gen / name, precision=precision)
                     members[f.model] = name
                 self.space.save(gen / "space.npz")
+                self._write_index(directory, gen, members, precision)  # the atomic switch
             except BaseException:
-                shutil.rmtree(gen, ignore_errors=True)  # the old set stays as it was, with no leftovers
+                # the old set stays as it was, with no leftovers; unless the switch happened before the
+                # error (the index already names the new generation), which then must stay
+                if self._current_layout(directory)[0] != gen.name:
+                    shutil.rmtree(gen, ignore_errors=True)
                 raise
-            arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
-            if self.confidence_map is not None:
-                arrays["confidence_map"] = self.confidence_map
-            if precision in ("float16", "int8") and len(self):
-                arrays["scatter_sum"] = pack_symmetric(self.within_scatter(), np.float32)
-            meta = {
-                "generation": gen.name,
-                "members": members,
-                "space_id": self.space.space_id_,
-                "temperature": self.temperature,
-                "length_slope": self.length_slope,
-                "shrinkage": self.shrinkage,
-                "metadata": self.metadata,
-                "calibrated_models": None if self.calibrated_models is None else list(self.calibrated_models),
-                "member_sha256": {m: file_sha256(gen / n) for m, n in members.items()},
-                "space_sha256": file_sha256(gen / "space.npz"),
-            }
-            write_bundle(directory / "references.npz", "reference_set", meta, arrays)  # the atomic switch
             keep = {gen.name, previous}
             for old in directory.glob(".gen-*"):  # earlier generations and crashed saves' leftovers
                 if old.is_dir() and old.name not in keep:
@@ -529,6 +533,27 @@ class ReferenceSet:
             for name in flat:  # the files of a set saved in the flat layout of earlier versions
                 (directory / name).unlink(missing_ok=True)
         return directory
+
+    def _write_index(self, directory: Path, gen: Path, members: dict[str, str], precision: str) -> None:
+        """Write ``references.npz`` naming generation ``gen`` and its members: the save's atomic switch."""
+        arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
+        if self.confidence_map is not None:
+            arrays["confidence_map"] = self.confidence_map
+        if precision in ("float16", "int8") and len(self):
+            arrays["scatter_sum"] = pack_symmetric(self.within_scatter(), np.float32)
+        meta = {
+            "generation": gen.name,
+            "members": members,
+            "space_id": self.space.space_id_,
+            "temperature": self.temperature,
+            "length_slope": self.length_slope,
+            "shrinkage": self.shrinkage,
+            "metadata": self.metadata,
+            "calibrated_models": None if self.calibrated_models is None else list(self.calibrated_models),
+            "member_sha256": {m: file_sha256(gen / n) for m, n in members.items()},
+            "space_sha256": file_sha256(gen / "space.npz"),
+        }
+        write_bundle(directory / "references.npz", "reference_set", meta, arrays)
 
     @classmethod
     def files(cls, directory: str | os.PathLike[str]) -> list[Path]:
@@ -635,12 +660,16 @@ class ReferenceSet:
             fps = list(members)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # on an error, the members not yet read are not
-        refs = cls(
-            fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
-            distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
-            confidence_map=arr.get("confidence_map"), length_slope=meta.get("length_slope", 0.0),
-            calibrated_models=meta.get("calibrated_models"),
-        )  # fmt: skip
+        token = _LOADING.set(True)
+        try:
+            refs = cls(
+                fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
+                distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
+                confidence_map=arr.get("confidence_map"), length_slope=meta.get("length_slope", 0.0),
+                calibrated_models=meta.get("calibrated_models"),
+            )  # fmt: skip
+        finally:
+            _LOADING.reset(token)
         if "scatter_sum" in arr and fps:
             total = unpack_symmetric(arr["scatter_sum"], fps[0].dim)
             if not np.all(np.isfinite(total)):
@@ -667,7 +696,11 @@ class ReferenceSet:
                     and (np.array_equal(f.scatter, g.scatter))
                 ):
                     raise ValueError(f"{p} and {q} are the same fingerprint file: its texts would count twice")
-        return cls((f for _, f in loaded), space, shrinkage=shrinkage)
+        token = _LOADING.set(True)  # shared files: a model of fewer than 5 texts warns, it is not lost
+        try:
+            return cls((f for _, f in loaded), space, shrinkage=shrinkage)
+        finally:
+            _LOADING.reset(token)
 
     @classmethod
     def default(cls) -> ReferenceSet:

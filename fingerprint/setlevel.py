@@ -90,6 +90,7 @@ from fingerprint.validation import (
     check_int,
     check_texts,
     is_blank,
+    is_missing,
     renamed,
     table_columns,
 )
@@ -723,7 +724,7 @@ def audit(
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
     columns = table_columns(texts) or []
     if "model" in columns:
-        named = sorted({str(m) for m in as_text_list(texts["model"])})
+        named = sorted({str(m) for m in as_text_list(texts["model"]) if not is_missing(m)})
         if len(named) > 1:
             raise ValueError(
                 f"audit takes the outputs of ONE model; the texts' model column names {len(named)}: "
@@ -777,24 +778,41 @@ def audit(
 def _default_groups(prompt_ids: Any, refs: ReferenceSet, reference_texts: Any) -> Any:
     """A table's ``prompt_id`` column as ``groups`` when the audit can pair on it, else None (unpaired).
 
-    Paired by default when prompts are known: with ``reference_texts``, or against the built-in
-    references when at least 2 of the prompt ids are probe prompts (what ``fingerprint audit`` does).
+    Paired by default when prompts are known: with ``reference_texts``; or when at least 2 of the
+    ids are probe prompts, at least 2 of the set's models answered them (the built-in sample) and
+    the set lives in the built-in space, as ``fingerprint audit`` does.  Checked from the files'
+    indexes, before featurising the built-in answers; an installation without them audits unpaired.
     """
     if reference_texts is not None:
         return prompt_ids
-    if _probe_answers(refs) is None:  # a set with no answers of its own: nothing to pair with
+    try:
+        ids, answered_by = _probe_index()
+        builtin_space = _builtin_space_id()
+    except (OSError, ValueError):  # no built-in data shipped: nothing to pair with
         return None
-    shared = _probe_prompt_ids() & {str(p) for p in as_text_list(prompt_ids)}
-    return prompt_ids if len(shared) >= 2 else None
+    shared = ids & {str(p) for p in as_text_list(prompt_ids)}
+    if len(shared) < 2 or sum(m in answered_by for m in refs.models) < 2 or refs.space.space_id_ != builtin_space:
+        return None
+    return prompt_ids
 
 
 @lru_cache(maxsize=1)
-def _probe_prompt_ids() -> frozenset[str]:
-    """The probe prompts' ids (those of the shipped sample), read without featurising its answers."""
+def _probe_index() -> tuple[frozenset[str], frozenset[str]]:
+    """The probe prompts' ids and the models that answered them (the shipped sample), read without
+    featurising the answers."""
     import json
 
     with open(builtin_dir().parent / "sample.jsonl", encoding="utf-8") as f:
-        return frozenset(str(json.loads(line)["prompt_id"]) for line in f if line.strip())
+        rows = [json.loads(line) for line in f if line.strip()]
+    return frozenset(str(r["prompt_id"]) for r in rows), frozenset(str(r["model"]) for r in rows)
+
+
+@lru_cache(maxsize=1)
+def _builtin_space_id() -> str:
+    """The built-in set's space id, from its index (no fingerprint or space is loaded)."""
+    from fingerprint.io import read_bundle
+
+    return str(read_bundle(builtin_dir() / "references.npz", "reference_set")[0]["space_id"])
 
 
 def _probe_answers(refs: ReferenceSet) -> ReferenceAnswers | None:

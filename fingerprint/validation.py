@@ -152,14 +152,14 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
     for i, lab in enumerate(items):
         # a missing model is a missing value (ValueError, as FingerprintClassifier.fit says it); a number
         # or other object where a model name belongs is a wrong type
-        if _is_missing(lab) or (isinstance(lab, str) and not lab.strip()):
+        if is_missing(lab) or (isinstance(lab, str) and not lab.strip()):
             raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it (a non-empty name)")
         if not isinstance(lab, str):
             raise TypeError(f"label {i} is {lab!r}; every label must be a non-empty model name (str)")
     return np.asarray(items, dtype=object)
 
 
-def _is_missing(label: Any) -> bool:
+def is_missing(label: Any) -> bool:
     """A label that names no model: ``None`` or NaN."""
     return label is None or (isinstance(label, float) and math.isnan(label))
 
@@ -178,7 +178,7 @@ def encode_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(items) != n:
         raise ValueError(f"got {n} texts but {len(items)} labels; pass one label (model) per text")
     for i, lab in enumerate(items):
-        if _is_missing(lab):
+        if is_missing(lab):
             raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it")
         try:
             hash(lab)
@@ -233,6 +233,16 @@ def check_int(
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{_where(owner, name)} must be an integer{bounds}, got {value!r}")
     return int(value)
+
+
+def in_batch(error: Exception, i: int) -> Exception:
+    """``error`` with ``batch i:`` before its message (same type), for errors raised inside one batch of
+    a stream; an exception type that cannot be rebuilt from a message keeps its own and gains a note."""
+    try:
+        return type(error)(f"batch {i}: {error}")
+    except Exception:  # e.g. UnicodeDecodeError takes five arguments
+        error.add_note(f"(in batch {i})")
+        return error
 
 
 def check_n_jobs(value: Any, owner: str | None = None) -> int | None:

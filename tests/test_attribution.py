@@ -155,6 +155,13 @@ def test_attributions_slice_copy_and_frame_keep_their_type_and_the_inputs_index(
     names = set(res[0].to_dict()) | {"runner_up", "runner_up_confidence", "top_feature"}
     assert set(res.to_frame().columns) <= names
     assert fp.attribute(list(texts), references=fitted, top_features=0).to_frame().index.tolist() == [0, 1, 2, 3]
+    # list.index still works (the input's index is input_index), and a reordered list keeps its labels
+    assert res.index(res[2]) == 2 and res.input_index.tolist() == [10, 20, 30, 40]
+    res.sort(key=lambda a: a.confidence)
+    want = [texts.index[list(texts).index(next(t for t in texts if t[:60] == a.text_preview))] for a in res]
+    assert res.to_frame().index.tolist() == want and res[::-1].to_frame().index.tolist() == want[::-1]
+    res.append(fp.attribute("Another text, from elsewhere.", references=fitted, top_features=0)[0])
+    assert res.to_frame().index.tolist() == [0, 1, 2, 3, 4]  # a result from elsewhere: no input labels
 
 
 def test_classifier_save_load(fitted, heldout, tmp_path):

@@ -226,3 +226,20 @@ def test_a_streamed_build_fits_the_same_length_slope():
     got = fp.build_references((sample.iloc[i : i + 250] for i in range(0, len(sample), 250)), space="default")
     assert want.length_slope < -0.1
     _same_sets(got, want)
+
+
+def test_review_fixes_for_builds(outputs):
+    """A generator of texts inside a (texts, models) batch is read once; a build with fewer than 20
+    calibration texts is refused (10 texts of 2 models fitted a temperature of about 1,500); one
+    fingerprint is of one model."""
+    texts, models = list(outputs["text"]), list(outputs["model"])
+    got = fp.build_references(iter([((t for t in texts), models)]), space="default")
+    _same_sets(got, fp.build_references(texts, models, space="default", groups=texts))
+    two = outputs[outputs["model"].isin(MODELS[:2])].groupby("model").head(5)
+    with pytest.raises(ValueError, match="calibration needs texts of at least 2 models and at least 20 texts, got 10"):
+        fp.build_references(two["text"], two["model"], groups=two["prompt_id"], space="default", n_folds=2)
+    assert fp.build_references(two["text"], two["model"], space="default", calibrate=False).temperature is None
+    with pytest.raises(ValueError, match="model column names 3 models"):
+        fp.Fingerprint.from_texts(outputs, model="mixed")
+    one = outputs[outputs["model"] == MODELS[0]]
+    assert fp.Fingerprint.from_texts(one, model=MODELS[0]).n_texts == len(one)

@@ -240,3 +240,34 @@ def test_long_model_names_save_and_a_failed_save_leaves_nothing_behind(small_spa
         _set(small_space, "new", 2, 1).save(out)
     assert _same(ReferenceSet.load(out), refs)  # the old set, untouched
     assert len(list(out.glob(".gen-*"))) == 1  # no leftover generation from the failed save
+
+
+def test_review_fixes_for_saving_and_loading(small_space, tmp_path, monkeypatch):
+    """A set saved before the 5-text rule still loads (with a warning); cut or cleaned file names never
+    collide; a failed index write leaves no generation behind."""
+    import fingerprint.refset as refset_module
+
+    rng = np.random.default_rng(4)
+    d = small_space.n_features_out_
+    monkeypatch.setattr(refset_module, "MIN_TEXTS_PER_MODEL", 1)  # what an earlier version let through
+    old = ReferenceSet([Fingerprint.from_features(rng.normal(size=(n, d)), f"m{n}", small_space.space_id_)
+                        for n in (3, 20, 20)], small_space)  # fmt: skip
+    old.save(tmp_path / "old")
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match="'m3' has 3 text.*loaded as saved"):
+        back = ReferenceSet.load(tmp_path / "old")
+    assert back.models == old.models
+    names = ["b/", "b/-2", "b?"]  # "b/" and "b?" both clean to "b_"; the second took "b_-2", b/-2's own name
+    refs = ReferenceSet([Fingerprint.from_features(rng.normal(size=(6 + i, d)), m, small_space.space_id_)
+                         for i, m in enumerate(names)], small_space)  # fmt: skip
+    back = ReferenceSet.load(refs.save(tmp_path / "names"))
+    assert back.models == sorted(names) and [back[m].n_texts for m in names] == [6, 7, 8]
+
+    def broken_index(*args, **kwargs):
+        raise TypeError("metadata is not JSON")
+
+    monkeypatch.setattr(refset_module, "write_bundle", broken_index)
+    with pytest.raises(TypeError, match="not JSON"):
+        refs.save(tmp_path / "names")
+    monkeypatch.undo()
+    assert len(list((tmp_path / "names").glob(".gen-*"))) == 1 and ReferenceSet.load(tmp_path / "names").models

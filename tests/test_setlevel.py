@@ -73,9 +73,12 @@ def test_posterior_pools_log_likelihoods_under_the_sets_temperature(small_space)
     y = np.repeat(np.arange(len(means)), 40)
     H = means[y] + rng.normal(size=(len(y), d))  # held-out texts of every model: a real calibration
     refs.calibrate_from_scores(refs.lda().scores(H), y, refs.lda().distances(H)[np.arange(len(y)), y])
+    refs.length_slope = -0.5  # a length-dependent temperature, which a pooled ranking must not use
     lda = refs.lda()
     assert lda.temperature is not None and lda.temperature != 1.0
     X = means[4] + rng.normal(size=(30, d))
+    X[:, small_space.length_column] = np.linspace(-3, 3, 30)  # texts of many lengths: per-text temperatures differ
+    assert np.ptp(lda.temperatures(X)) > 1.0
     r = _run(X, refs)
     post = {c.model: c.posterior for c in r.candidates}
     logp = lda.scores(X).sum(axis=0) / lda.temperature
@@ -256,6 +259,11 @@ def test_builtin_audit_of_a_table_on_probe_prompts_is_paired():
     assert not fp.audit(alpaca["text"], n_bootstrap=20, top_features=0).paired  # the text column alone
     other_ids = {"text": alpaca["text"], "prompt_id": [f"mine-{i}" for i in range(len(alpaca))]}
     assert not fp.audit(other_ids, n_bootstrap=20, top_features=0).paired  # ids that are not probe prompts
+    # a set of the user's own models in the built-in space answered no probe prompt: unpaired, no error
+    refs = references.builtin()
+    mine = ReferenceSet([Fingerprint(f"mine-{i}", f.n_texts, f.mean, f.scatter, f.space_id, {})
+                         for i, f in enumerate(list(refs)[:5])], refs.space)  # fmt: skip
+    assert not fp.audit(alpaca, references=mine, n_bootstrap=20, top_features=0).paired
 
 
 def test_paired_audit_says_how_many_texts_it_paired(fitted, heldout, corpus):
