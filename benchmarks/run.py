@@ -301,8 +301,14 @@ def main(argv: list[str] | None = None) -> dict:
     y_idx = np.searchsorted(classes, y)
 
     # --- pooled attribution: N texts of one model together ----------------------------------
+    # the library's pooled ranking (fp.audit's posterior): summed log-likelihoods; and, for comparison
+    # with reports before 2026-12-06, summed log-softmax at each text's temperature (the same pools)
+    draws = 20 if args.quick else 100
+    state = rng.bit_generator.state
+    R["pooled_top1"] = pooled_accuracy(att.scores(X), y_idx, (1, 2, 5, 10, 20), draws, rng)
+    rng.bit_generator.state = state
     logp = log_softmax(att.scores(X) / att.temperatures(X)[:, None], axis=1)
-    R["pooled_top1"] = pooled_accuracy(logp, y_idx, (1, 2, 5, 10, 20), 20 if args.quick else 100, rng)
+    R["pooled_top1_tempered"] = pooled_accuracy(logp, y_idx, (1, 2, 5, 10, 20), draws, rng)
 
     # --- accuracy by length -------------------------------------------------------------------
     words = np.array([len(t.split()) for t in dev_t])
@@ -532,7 +538,12 @@ def markdown(R: dict) -> str:
         "## Pooled attribution (N texts of one model attributed together)", "",
         "| N | " + " | ".join(str(n) for n in R["pooled_top1"]) + " |",
         "|---|" + "---|" * len(R["pooled_top1"]),
-        "| top-1 | " + " | ".join(f"{v:.3f}" for v in R["pooled_top1"].values()) + " |", "",
+        "| top-1, summed log-likelihoods (`fp.audit`'s posterior) | "
+        + " | ".join(f"{v:.3f}" for v in R["pooled_top1"].values()) + " |",
+        *(["| top-1, summed log-probabilities at each text's temperature (before 2026-12-06) | "
+           + " | ".join(f"{v:.3f}" for v in R["pooled_top1_tempered"].values()) + " |"]
+          if "pooled_top1_tempered" in R else []),
+        "",
         "![pooled](pooled.png)", "",
         "## By length", "", "| words | n | top-1 |", "|---|---|---|",
         *[f"| {k} | {v['n']} | {v['top1']:.3f} |" for k, v in R["by_length"].items()], "",
