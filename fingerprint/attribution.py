@@ -262,15 +262,36 @@ class Attributions(list[Attribution]):
 def _explain_features(
     refs: ReferenceSet, lda: LDAModel, X: np.ndarray, Z: Any, pairs: list[tuple[int, int]], top_features: int
 ) -> list[tuple[tuple[str, float], ...]]:
-    """Top features behind each text's margin of class a over class b (one (a, b) per text)."""
-    out: list[tuple[tuple[str, float], ...]] = []
+    """Top features behind each text's margin of class a over class b (one (a, b) per text).
+
+    Texts are taken pair by pair: the margin's weights and their n-gram back-projection depend on the
+    pair alone, so they are computed once per pair (one at a time: memory does not grow with the number
+    of pairs); a text's temperature only scales its contributions.
+    """
+    out: list[tuple[tuple[str, float], ...]] = [() for _ in pairs]
+    if top_features <= 0:
+        return out
     temperatures = lda.temperatures(X)  # each text's own (it depends on the text's length)
+    by_pair: dict[tuple[int, int], list[int]] = {}
     for i, (a, b) in enumerate(pairs):
-        if top_features <= 0 or a == b:
-            out.append(())
-            continue
-        w, mid = lda.contributions(a, b, float(temperatures[i]))
-        out.append(refs.space.explain_linear(w, X[i], mid, Z[i].toarray().ravel(), top_features))
+        if a != b:
+            by_pair.setdefault((a, b), []).append(i)
+    space = refs.space
+    parts = None
+    if Z is not None:  # linear in the pair's classes: back-projected once per class, combined per pair
+        used = sorted({k for pair in by_pair for k in pair})
+        col = {k: j for j, k in enumerate(used)}
+        ng = space.block("ngram").stop
+        _, U = space.ngram_weights(lda.W[:ng, used])
+        M = space.ngram_point(lda.means[used, :ng].T)
+    for (a, b), rows in by_pair.items():
+        w, mid = lda.contributions(a, b, 1.0)
+        if Z is not None:
+            parts = (U[:, col[a]] - U[:, col[b]], 0.5 * (M[:, col[a]] + M[:, col[b]]))
+        explain = space.linear_explainer(w, mid, ngrams=Z is not None, ngram_parts=parts)
+        for i in rows:
+            z = Z[i].toarray().ravel() if Z is not None else None
+            out[i] = explain(X[i], z, top_features, scale=1.0 / float(temperatures[i]))
     return out
 
 

@@ -228,3 +228,28 @@ def test_feature_names_with_newlines_are_printed_escaped():
     text = a.explain()
     assert "char:'\\n2. '" in text and "word:as an" in text and "\n\n" not in text
     assert feature_label(" x") == "' x'" and feature_label("style:md_bold") == "style:md_bold"
+
+
+def test_explanations_computed_pair_by_pair_equal_one_text_at_a_time(fitted, heldout):
+    """The batched explanation (weights and n-gram back-projection once per model pair, a text's
+    temperature as a scale) gives what explain_linear gives for each text with its own weights."""
+    refs = fitted.references_
+    refs = fp.ReferenceSet(list(refs), refs.space, temperature=2.0, length_slope=-0.4,
+                           confidence_map=refs.confidence_map)  # fmt: skip
+    texts = heldout[0]
+    res = fp.attribute(texts, references=refs, top_features=4)
+    lda = refs.lda()
+    X, Z = refs.space.transform_with_ngrams(texts)
+    T = lda.temperatures(X)
+    assert np.ptp(T) > 0  # texts of different lengths: per-text temperatures differ
+    classes = list(lda.classes)
+    for i, a in enumerate(res):
+        top, second = classes.index(a.ranking[0][0]), classes.index(a.ranking[1][0])
+        w = lda.solve(lda.means[top] - lda.means[second]) / T[i]
+        mid = 0.5 * (lda.means[top] + lda.means[second])
+        want = refs.space.explain_linear(w, X[i], mid, Z[i].toarray().ravel(), 4)
+        got_v, want_v = [v for _, v in a.top_features], [v for _, v in want]
+        np.testing.assert_allclose(got_v, want_v, rtol=1e-6, atol=1.5e-4)
+        # names agree except among contributions tied to rounding (several markers can weigh the same)
+        for (n1, v1), (n2, _) in zip(a.top_features, want, strict=True):
+            assert n1 == n2 or sum(abs(v - v1) <= 1e-3 * max(1.0, abs(v1)) for v in got_v) > 1
