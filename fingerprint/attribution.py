@@ -434,6 +434,7 @@ def attribute(
     top_fam = F.argmax(axis=1)
     pairs = [(int(o[0]), int(o[1]) if len(o) > 1 else int(o[0])) for o in orders]
     feats = _explain_features(refs, lda, X, Z, pairs, top_features)
+    names = np.array([str(c) for c in lda.classes], dtype=object)  # once, not per text and model
     results = []
     for i, text in enumerate(items):
         order, a = orders[i], pairs[i][0]
@@ -444,7 +445,7 @@ def attribute(
             Attribution(
                 model=None if abstain else nearest,
                 confidence=float(P[i, a]),
-                ranking=tuple((str(lda.classes[j]), float(P[i, j])) for j in order),
+                ranking=tuple(zip(names[order].tolist(), P[i, order].tolist(), strict=True)),
                 top_features=feats[i],
                 typicality=typ,
                 nearest=nearest,
