@@ -38,12 +38,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "DEFAULT_TOP_FEATURES", "Attribution", "Attributions", "HasReferences", "attribute", "family_index",
+    "DEFAULT_TOP_FEATURES", "EXPLAIN_BUDGET", "Attribution", "Attributions", "HasReferences", "attribute",
+    "family_index",
     "family_probabilities", "feature_label", "resolve_references",
 ]  # fmt: skip
 
 #: Features reported per explanation by default (attribution and audit alike).
 DEFAULT_TOP_FEATURES = 5
+#: Values in each of the two per-model n-gram matrices explanations precompute (16 MB each in float64:
+#: the built-in set's 6,000 n-grams x 81 models is 0.5 M); above it, back-projection is per model pair.
+EXPLAIN_BUDGET = 2_000_000
 
 
 class HasReferences(Protocol):
@@ -265,8 +269,8 @@ def _explain_features(
     """Top features behind each text's margin of class a over class b (one (a, b) per text).
 
     Texts are taken pair by pair: the margin's weights and their n-gram back-projection depend on the
-    pair alone, so they are computed once per pair (one at a time: memory does not grow with the number
-    of pairs); a text's temperature only scales its contributions.
+    pair alone, so they are computed once per pair (one at a time), from per-model back-projections
+    while those fit in :data:`EXPLAIN_BUDGET`; a text's temperature only scales its contributions.
     """
     out: list[tuple[tuple[str, float], ...]] = [() for _ in pairs]
     if top_features <= 0:
@@ -278,15 +282,18 @@ def _explain_features(
             by_pair.setdefault((a, b), []).append(i)
     space = refs.space
     parts = None
-    if Z is not None:  # linear in the pair's classes: back-projected once per class, combined per pair
-        used = sorted({k for pair in by_pair for k in pair})
+    used = sorted({k for pair in by_pair for k in pair})
+    # linear in the pair's classes: back-projected once per class and combined per pair, unless the two
+    # (n-grams x models) matrices would pass EXPLAIN_BUDGET values each; then once per pair, as before
+    per_class = Z is not None and Z.shape[1] * len(used) <= EXPLAIN_BUDGET
+    if per_class:
         col = {k: j for j, k in enumerate(used)}
         ng = space.block("ngram").stop
         _, U = space.ngram_weights(lda.W[:ng, used])
         M = space.ngram_point(lda.means[used, :ng].T)
     for (a, b), rows in by_pair.items():
         w, mid = lda.contributions(a, b, 1.0)
-        if Z is not None:
+        if per_class:
             parts = (U[:, col[a]] - U[:, col[b]], 0.5 * (M[:, col[a]] + M[:, col[b]]))
         explain = space.linear_explainer(w, mid, ngrams=Z is not None, ngram_parts=parts)
         for i in rows:

@@ -253,3 +253,21 @@ def test_explanations_computed_pair_by_pair_equal_one_text_at_a_time(fitted, hel
         # names agree except among contributions tied to rounding (several markers can weigh the same)
         for (n1, v1), (n2, _) in zip(a.top_features, want, strict=True):
             assert n1 == n2 or sum(abs(v - v1) <= 1e-3 * max(1.0, abs(v1)) for v in got_v) > 1
+
+
+def test_explanations_over_the_memory_budget_and_with_nan_are_the_same(fitted, heldout, monkeypatch):
+    """Past EXPLAIN_BUDGET the n-gram back-projection is done per pair, with the same result; a NaN
+    contribution (inputs given by hand) ranks last instead of emptying the explanation."""
+    import fingerprint.attribution as attribution_module
+
+    texts = heldout[0][:12]
+    want = [a.top_features for a in fp.attribute(texts, references=fitted, top_features=5)]
+    monkeypatch.setattr(attribution_module, "EXPLAIN_BUDGET", 0)
+    got = [a.top_features for a in fp.attribute(texts, references=fitted, top_features=5)]
+    assert got == want
+    space = fitted.space_
+    x = space.transform(texts[:1])[0]
+    x[-1] = np.nan
+    w, mid = np.ones_like(x), np.zeros_like(x)
+    out = space.explain_linear(w, x, mid, None, len(x))
+    assert len(out) == len(x) and np.isnan(out[-1][1])

@@ -754,10 +754,12 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             k = min(top_features, len(contrib))
             if k <= 0:
                 return ()
-            # the k largest, ties in column order (deterministic): every column tied with the k-th is a candidate
-            kth = -np.partition(-contrib, k - 1)[k - 1]
-            cand = np.flatnonzero(contrib >= kth)
-            top = cand[np.lexsort((cand, -contrib[cand]))][:k]
+            # the k largest, ties in column order (deterministic): every column tied with the k-th is a
+            # candidate; NaN (only from inputs passed in by hand) ranks last
+            key = np.where(np.isnan(contrib), -np.inf, contrib)
+            kth = -np.partition(-key, k - 1)[k - 1]
+            cand = np.flatnonzero(key >= kth)
+            top = cand[np.lexsort((cand, -key[cand]))][:k]
             return tuple((str(names[j]), round(float(contrib[j] * scale), 4)) for j in top)
 
         return explain
