@@ -486,16 +486,11 @@ def _attribute_batches(batches: Iterator[Any], refs: ReferenceSet, **kwargs: Any
     for i, batch in enumerate(batches):
         if isinstance(batch, str):
             raise TypeError(f"batch {i} is a str: each batch must be a list of texts or a table with a 'text' column")
-        try:
-            if not as_text_list(batch):
-                yield Attributions(input_index=_pandas_index(batch))
-                continue
-            out = attribute(batch, references=refs, **kwargs)
-        except (ValueError, TypeError) as e:
-            named = in_batch(e, i)
-            if named is e:
-                raise
-            raise named from e
+        with in_batch(i):
+            if as_text_list(batch):
+                out = attribute(batch, references=refs, **kwargs)
+            else:
+                out = Attributions(input_index=_pandas_index(batch))
         yield out
 
 

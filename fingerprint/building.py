@@ -398,11 +398,8 @@ def finish_statistics(
     counts = {m: f.n_texts for m, f in stats.models.items()}
     check_model_counts(counts)
     n_folds = int(info.get("n_folds", 2))
-    if calibrate and min(counts.values()) < max(n_folds, 2):  # the in-memory build's message (calibration_fold_array)
-        raise ValueError(
-            f"calibration needs at least {max(n_folds, 2)} texts per model (n_folds={n_folds}); "
-            f"the smallest model has {min(counts.values())}: add texts, lower n_folds, or pass calibrate=False"
-        )
+    if calibrate:
+        check_fold_sizes(min(counts.values()), n_folds)  # as the in-memory build (calibration_fold_array)
     filled = len({j for (_, j) in stats.fold_counts})
     if calibrate and filled < n_folds:
         # in memory the groups are counted; batches are folded as they come, so their folds are: fewer
@@ -447,14 +444,9 @@ def _build_streaming(
         if grouped is not None and grouped != (groups is not None):
             raise ValueError(f"batch {i} {'lacks' if grouped else 'has'} prompt ids, unlike the first batch")
         grouped = groups is not None
-        try:
+        with in_batch(i):
             part = batch_statistics(texts, models, groups, space, calibrate=calibrate, n_folds=n_folds,
                                     random_state=random_state)  # fmt: skip
-        except (ValueError, TypeError) as e:
-            named = in_batch(e, i)
-            if named is e:
-                raise
-            raise named from e
         stats = stats.merge(part)
         bar.update(sum(f.n_texts for f in part.models.values()))
     bar.close()
@@ -640,18 +632,22 @@ def fit_references(
                                calibration_info=info)  # fmt: skip
 
 
+def check_fold_sizes(smallest: int, n_folds: int) -> None:
+    """Every model needs a text in each calibration fold: refuse a smallest model of fewer than ``n_folds``."""
+    if smallest < max(n_folds, 2):
+        raise ValueError(
+            f"calibration needs at least {max(n_folds, 2)} texts per model (n_folds={n_folds}); "
+            f"the smallest model has {smallest}: add texts, lower n_folds, or pass calibrate=False"
+        )
+
+
 def calibration_fold_array(y: np.ndarray, groups: Any, n_folds: int, random_state: int) -> np.ndarray:
     """Each text's calibration fold, after checking that every model can be cross-fitted.
 
     With ``groups``, :func:`calibration_folds` (a hash of the group); without, stratified folds
     (scikit-learn's ``StratifiedKFold``, shuffled by ``random_state``).
     """
-    counts = np.unique(y, return_counts=True)[1]
-    if counts.min() < max(n_folds, 2):
-        raise ValueError(
-            f"calibration needs at least {max(n_folds, 2)} texts per model (n_folds={n_folds}); "
-            f"the smallest model has {counts.min()}: add texts, lower n_folds, or pass calibrate=False"
-        )
+    check_fold_sizes(int(np.unique(y, return_counts=True)[1].min()), n_folds)
     groups = check_groups(groups, len(y))
     if groups is not None:
         n_groups = len(np.unique(groups.astype(str)))

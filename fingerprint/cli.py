@@ -95,16 +95,13 @@ def _cmd_audit(a: argparse.Namespace) -> int:
         if "prompt_id" not in ds.column_names:
             raise ValueError("paired mode (--reference-corpus) needs a prompt_id column in the input")
         paired = {"groups": ds["prompt_id"], "reference_texts": fp.load_corpus(a.reference_corpus)}
-    elif refs is None and "prompt_id" in ds.column_names and not a.unpaired:
-        # paired by default: the built-in references answered the probe prompts (fingerprint probe)
-        probes = set(fp.references.probe_prompts()["prompt_id"])
-        shared = probes & set(ds["prompt_id"])
-        if len(shared) >= 2:
-            paired = {"groups": ds["prompt_id"]}
-        else:
-            print(f"note: {len(shared)} of the input's prompt ids are probe prompts; auditing unpaired "
-                  "(answer the prompts of `fingerprint probe` for a paired audit)", file=sys.stderr)  # fmt: skip
-    report = fp.audit(ds["text"], references=refs, alpha=a.alpha, top_features=a.top_features, **paired)
+    # paired by default: audit() pairs a table on its prompt_id column when the references answered those
+    # prompts (the built-in set and the probe prompts of `fingerprint probe`); --unpaired passes the texts alone
+    texts = ds["text"] if (paired or a.unpaired) else ds
+    report = fp.audit(texts, references=refs, alpha=a.alpha, top_features=a.top_features, **paired)
+    if texts is ds and "prompt_id" in ds.column_names and not report.paired:
+        print("note: the references answered too few of the input's prompts; auditing unpaired (answer the "
+              "prompts of `fingerprint probe` for a paired audit against the built-in set)", file=sys.stderr)
     print(json.dumps(report.to_dict()) if a.json else report)
     if a.plot:
         from fingerprint.setlevel import plot_similarity

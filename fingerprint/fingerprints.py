@@ -34,7 +34,7 @@ from fingerprint.io import (
     unpack_symmetric,
     write_bundle,
 )  # fmt: skip
-from fingerprint.validation import as_text_list, check_texts, is_missing, table_columns
+from fingerprint.validation import check_one_model, check_texts
 
 __all__ = ["Fingerprint"]
 
@@ -201,11 +201,7 @@ class Fingerprint:
         -------
         Fingerprint
         """
-        if "model" in (table_columns(texts) or []):
-            named = {str(m) for m in as_text_list(texts["model"]) if not is_missing(m)}
-            if len(named) > 1:  # one fingerprint is one model: pooling several would describe none of them
-                raise ValueError(f"the texts' model column names {len(named)} models ({sorted(named)[:5]}); "
-                                 "fingerprint each model's rows on their own")  # fmt: skip
+        check_one_model(texts, "a fingerprint")
         texts = check_texts(texts)
         space = space if space is not None else FeatureSpace.default()
         return cls.from_features(space.transform(texts), model, space.space_id_, metadata)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fingerprint.refset import ReferenceSet, builtin_dir
+from fingerprint.refset import ReferenceSet, builtin_dir, builtin_sample_path
 from fingerprint.validation import UNSET, renamed
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ def load_sample() -> Any:
     """
     from fingerprint.corpus import load_corpus
 
-    return load_corpus(builtin_dir().parent / "sample.jsonl")
+    return load_corpus(builtin_sample_path())
 
 
 def probe_prompts() -> dict[str, list[str]]:
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="show the built-in reference set")
     sm = sub.add_parser("sample", help="write the shipped sample corpus (dev prompts only)")
     sm.add_argument("--data", required=True, nargs="+", help="corpus directories")
-    sm.add_argument("--out", default=str(builtin_dir().parent / "sample.jsonl"), help="JSONL file to write")
+    sm.add_argument("--out", default=str(builtin_sample_path()), help="JSONL file to write")
     sm.add_argument("--n-prompts", type=int, default=20, help="dev prompts every model answered")
     a = ap.parse_args(argv)
     if a.cmd == "build":

@@ -45,7 +45,7 @@ from fingerprint.validation import UNSET, caller_stacklevel, check_float, check_
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MIN_CALIBRATION_TEXTS", "MIN_TEXTS_PER_MODEL", "ReferenceSet", "builtin_dir"]
+__all__ = ["MIN_CALIBRATION_TEXTS", "MIN_TEXTS_PER_MODEL", "ReferenceSet", "builtin_dir", "builtin_sample_path"]
 
 
 #: Set while a saved set is read (``_from_index``, ``from_files``): a too-small model then warns, not raises.
@@ -96,6 +96,11 @@ def builtin_dir() -> Path:
     True
     """
     return Path(str(resources.files("fingerprint") / "data" / "builtin_references"))
+
+
+def builtin_sample_path() -> Path:
+    """The shipped sample of held-out answers (``sample.jsonl``: the probe prompts' answers), beside the set."""
+    return builtin_dir().parent / "sample.jsonl"
 
 
 @lru_cache(maxsize=1)
@@ -197,6 +202,7 @@ class ReferenceSet:
         self._changed_since_calibration = False
         self._warned_stale = False
         for f in fingerprints:
+            self._check_fingerprint(f)
             self._put(f, merge=True)
         self._check_sizes(self.models, loading=_LOADING.get())  # after merging: a model may come in parts
         # the models the calibration was fitted for; None when there is none
@@ -252,7 +258,7 @@ class ReferenceSet:
                 warnings.warn(msg + "; loaded as saved", UserWarning, stacklevel=caller_stacklevel())
 
     def _put(self, fingerprint: Fingerprint, *, merge: bool = False, replace: bool = False) -> None:
-        self._check_fingerprint(fingerprint)
+        """Store a fingerprint its caller has checked (:meth:`_check_fingerprint`)."""
         old = self._fps.get(fingerprint.model)
         if old is not None and not (merge or replace):
             raise ValueError(f"{fingerprint.model!r} is already in the set; pass merge=True or replace=True")
@@ -748,3 +754,4 @@ class ReferenceSet:
     def __setstate__(self, state: dict[str, Any]) -> None:
         # a set pickled before the length slope existed was calibrated with one temperature
         self.__dict__.update({"length_slope": 0.0, **state})
+

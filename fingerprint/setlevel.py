@@ -81,16 +81,16 @@ from fingerprint.attribution import (
     feature_label,
     resolve_references,
 )
-from fingerprint.refset import ReferenceSet, builtin_dir
+from fingerprint.refset import ReferenceSet, builtin_dir, builtin_sample_path
 from fingerprint.validation import (
     UNSET,
     as_text_list,
     caller_stacklevel,
     check_float,
     check_int,
+    check_one_model,
     check_texts,
     is_blank,
-    is_missing,
     renamed,
     table_columns,
 )
@@ -723,13 +723,7 @@ def audit(
     if len(items) < 2:
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
     columns = table_columns(texts) or []
-    if "model" in columns:
-        named = sorted({str(m) for m in as_text_list(texts["model"]) if not is_missing(m)})
-        if len(named) > 1:
-            raise ValueError(
-                f"audit takes the outputs of ONE model; the texts' model column names {len(named)}: "
-                f"{named[:5]}{' ...' if len(named) > 5 else ''}; audit each model's rows on their own"
-            )  # fmt: skip
+    check_one_model(texts, "an audit")
     if groups is None and "prompt_id" in columns:
         groups = _default_groups(texts["prompt_id"], references, reference_texts)
     if len(references) < 4:
@@ -802,7 +796,7 @@ def _probe_index() -> tuple[frozenset[str], frozenset[str]]:
     featurising the answers."""
     import json
 
-    with open(builtin_dir().parent / "sample.jsonl", encoding="utf-8") as f:
+    with open(builtin_sample_path(), encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
     return frozenset(str(r["prompt_id"]) for r in rows), frozenset(str(r["model"]) for r in rows)
 
@@ -826,7 +820,7 @@ def _builtin_probe_answers() -> ReferenceAnswers:
     """Featurised once per process (1,620 answers take about ten seconds)."""
     from fingerprint.corpus import load_corpus
 
-    return ReferenceAnswers(ReferenceSet.default(), load_corpus(builtin_dir().parent / "sample.jsonl"))
+    return ReferenceAnswers(ReferenceSet.default(), load_corpus(builtin_sample_path()))
 
 
 def _first_per_prompt(prompts: list[Any], n: int) -> list[Any]:

@@ -6,6 +6,7 @@ the call without reading the source.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import itertools
 import math
@@ -235,14 +236,32 @@ def check_int(
     return int(value)
 
 
-def in_batch(error: Exception, i: int) -> Exception:
-    """``error`` with ``batch i:`` before its message (same type), for errors raised inside one batch of
-    a stream; an exception type that cannot be rebuilt from a message keeps its own and gains a note."""
+@contextlib.contextmanager
+def in_batch(i: int) -> Iterator[None]:
+    """Put ``batch i:`` before the message of a ValueError or TypeError raised inside (same type), for one
+    batch of a stream; an exception type that cannot be rebuilt from a message keeps its own, with a note."""
     try:
-        return type(error)(f"batch {i}: {error}")
-    except Exception:  # e.g. UnicodeDecodeError takes five arguments
-        error.add_note(f"(in batch {i})")
-        return error
+        yield
+    except (ValueError, TypeError) as e:
+        try:
+            named = type(e)(f"batch {i}: {e}")
+        except Exception:  # e.g. UnicodeDecodeError takes five arguments
+            e.add_note(f"(in batch {i})")
+            raise
+        raise named from e
+
+
+def check_one_model(texts: Any, what: str) -> None:
+    """Refuse a table whose ``model`` column names more than one model (missing values aside): ``what``
+    (an audit, a fingerprint) is of one model, and pooling several would describe none of them."""
+    if "model" not in (table_columns(texts) or []):
+        return
+    named = sorted({str(m) for m in as_text_list(texts["model"]) if not is_missing(m)})
+    if len(named) > 1:
+        raise ValueError(
+            f"{what} takes the outputs of ONE model; the texts' model column names {len(named)} models: "
+            f"{named[:5]}{' ...' if len(named) > 5 else ''}; use each model's rows on their own"
+        )
 
 
 def check_n_jobs(value: Any, owner: str | None = None) -> int | None:
