@@ -4,8 +4,9 @@ Usage::
 
     python benchmarks/audit_validity.py [--data ../shared/data/alpaca_eval_train] [--sizes 2 5 10 20 50]
 
-Protocol, on the built-in references (23 models, fingerprinted on ``train`` prompts) and each
-model's held-out ``dev`` answers (fixed seed):
+Protocol, on the built-in references that answered the corpus's prompts (the 23 models of
+``alpaca_eval_train``, fingerprinted on ``train`` prompts; the other built-in models are removed) and
+each model's held-out ``dev`` answers (fixed seed):
 
 * **Unpaired, the model among the references** (the issue's setting): ``n`` random ``dev`` answers
   of model ``u`` are audited against all 23 references.  A verdict naming a model of another family
@@ -104,8 +105,9 @@ def markdown(R: dict) -> str:
     lines = [
         "# Audit validity at small n (issue 15, finding 4)", "",
         f"{R['date']}, fingerprint {R['version']}, seed {R['seed']}, {R['seconds']:.0f} s. Protocol: "
-        "`benchmarks/audit_validity.py` docstring. The references are the 23 built-in models; the audited "
-        "texts are their held-out `dev` answers.", "",
+        "`benchmarks/audit_validity.py` docstring. The references are the "
+        f"{R['references']} built-in models that answered the corpus's prompts; the audited texts are their "
+        "held-out `dev` answers.", "",
         "**Unpaired**, the audited model among the references (verdicts naming another family are false; "
         f"{R['draws_unpaired']} draws per model and n):", "",
         "| n | audits | false verdicts | unrelated p < 0.05 | p < 0.01 | min p | is-self |",
@@ -141,13 +143,15 @@ def main(argv: list[str] | None = None) -> dict:
     warnings.simplefilter("ignore")  # removing a family from the references warns about its calibration
     t = time.perf_counter()
     refs = references.builtin()
+    dev = fp.load_corpus(args.data, split="dev")
+    for m in [m for m in refs.models if m not in set(dev["model"])]:  # the models that answered these prompts
+        refs.remove(m)
     info = refs.to_frame().set_index("model")
     family, teacher = info["family"].to_dict(), info["teacher"].to_dict()
-    dev = fp.load_corpus(args.data, split="dev")
     rng = np.random.default_rng(args.seed)
     R = {
         "date": dt.date.today().isoformat(), "version": fp.__version__, "seed": args.seed,
-        "draws_unpaired": args.draws, "draws_paired": max(args.draws // 2, 1),
+        "references": len(refs), "draws_unpaired": args.draws, "draws_paired": max(args.draws // 2, 1),
         "unpaired": unpaired(refs, family, list(dev["text"]), np.array(dev["model"]), args.sizes, args.draws, rng),
         "paired": paired(refs, family, teacher, dev, args.sizes, max(args.draws // 2, 1), rng),
     }  # fmt: skip
