@@ -25,7 +25,6 @@ import collections
 import os
 import sys
 import warnings
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
@@ -35,8 +34,9 @@ import fingerprint as fp
 from fingerprint import references
 from fingerprint.attribution import family_index
 
+from common import dev_answers
+
 warnings.simplefilter("ignore")
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 N = int(sys.argv[1])
 
 
@@ -45,12 +45,7 @@ def audit(texts, refs):
 
 
 refs = references.builtin()
-T, M = [], []
-for d in ("alpaca_eval_train", "alpaca_eval_wide"):
-    dev = fp.load_corpus(DATA / d, split="dev")
-    T += list(dev["text"])
-    M += list(dev["model"])
-M = np.array(M, dtype=object)
+T, M = dev_answers()
 rng = np.random.default_rng(1)
 rows = []
 for m in refs.models:
@@ -59,7 +54,7 @@ for m in refs.models:
     c = rep.candidates[0]
     rows.append((c.model == m, c.p_adjusted < 0.05, rep.relation == "is" and rep.verdict == m))
 R = np.array(rows).mean(axis=0)
-print(f"N={N} : known (81 models, whole set): nearest right {R[0]:.2f}, "
+print(f"N={N}: known (81 models, whole set): nearest right {R[0]:.2f}, "
       f"nearest Holm p < 0.05 {R[1]:.2f}, 'is' the right model {R[2]:.2f}")
 
 names, fam = family_index(refs, refs.models)

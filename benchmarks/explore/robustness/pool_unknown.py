@@ -28,26 +28,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-import fingerprint as fp
 from fingerprint import references
 from fingerprint.attribution import family_index
 
+from common import dev_answers
+
 warnings.simplefilter("ignore")
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 CACHE = Path("/tmp/oset")
 CACHE.mkdir(exist_ok=True)
 refs = references.builtin()
 if not (CACHE / "X.npy").exists():
-    T, M = [], []
-    for d in ("alpaca_eval_train", "alpaca_eval_wide"):
-        dev = fp.load_corpus(DATA / d, split="dev")
-        T += list(dev["text"])
-        M += list(dev["model"])
-    M = np.array(M, dtype=object)
-    known = np.isin(M, refs.models)
-    X = refs.space.transform([t for t, k in zip(T, known) if k])
-    np.save(CACHE / "X.npy", X)
-    np.save(CACHE / "M.npy", M[known].astype(str))
+    T, M = dev_answers(refs.models)
+    np.save(CACHE / "X.npy", refs.space.transform(T))
+    np.save(CACHE / "M.npy", M.astype(str))
 X = np.load(CACHE / "X.npy")
 M = np.load(CACHE / "M.npy").astype(object)
 classes = refs.models

@@ -10,28 +10,19 @@ texts).  Mean AUROC over the 29 families.  Run from the project root; ~5 min on 
 
 import os
 import warnings
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-import fingerprint as fp
 from fingerprint import references
 from fingerprint.attribution import family_index
 
+from common import dev_answers
+
 warnings.simplefilter("ignore")
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 refs = references.builtin()
-T, M = [], []
-for d in ("alpaca_eval_train", "alpaca_eval_wide"):
-    dev = fp.load_corpus(DATA / d, split="dev")
-    T += list(dev["text"])
-    M += list(dev["model"])
-M = np.array(M, dtype=object)
-known = np.isin(M, refs.models)
-T = [t for t, k in zip(T, known) if k]
-M = M[known]
+T, M = dev_answers(refs.models)
 X = refs.space.transform(T)
 u = X[:, refs.space.length_column]
 classes = refs.models
