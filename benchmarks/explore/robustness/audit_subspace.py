@@ -32,9 +32,8 @@ from sklearn.metrics import roc_auc_score
 
 import fingerprint as fp
 from fingerprint import references
-from fingerprint.attribution import family_index
 
-from common import dev_answers
+from common import dev_answers, families_left_out
 
 warnings.simplefilter("ignore")
 N = int(sys.argv[1])
@@ -57,13 +56,8 @@ R = np.array(rows).mean(axis=0)
 print(f"N={N}: known (81 models, whole set): nearest right {R[0]:.2f}, "
       f"nearest Holm p < 0.05 {R[1]:.2f}, 'is' the right model {R[2]:.2f}")
 
-names, fam = family_index(refs, refs.models)
 aurocs, false_claims, rel = [], [], collections.Counter()
-for f_name in names:
-    gone = [m for m, i in zip(refs.models, fam) if names[i] == f_name]
-    sub = references.builtin()
-    for m in gone:
-        sub.remove(m)
+for f_name, gone, sub in families_left_out():
     others = [str(x) for x in rng.choice([m for m in refs.models if m not in gone], 12, replace=False)]
     score, label = [], []
     for m in gone + others:

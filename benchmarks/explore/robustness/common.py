@@ -26,3 +26,18 @@ def dev_answers(models: list[str] | None = None) -> tuple[list[str], np.ndarray]
         return texts, names
     keep = np.isin(names, list(models))
     return [t for t, k in zip(texts, keep) if k], names[keep]
+
+
+def families_left_out():
+    """Per family of the built-in set: (family, its models, the built-in set without them)."""
+    from fingerprint import references
+    from fingerprint.attribution import family_index
+
+    refs = references.builtin()
+    names, fam = family_index(refs, refs.models)
+    for f_name in names:
+        gone = [m for m, i in zip(refs.models, fam) if names[i] == f_name]
+        sub = references.builtin()
+        for m in gone:
+            sub.remove(m)
+        yield f_name, gone, sub

@@ -31,7 +31,7 @@ from sklearn.metrics import roc_auc_score
 from fingerprint import references
 from fingerprint.attribution import family_index
 
-from common import dev_answers
+from common import dev_answers, families_left_out
 
 warnings.simplefilter("ignore")
 CACHE = Path("/tmp/oset")
@@ -51,11 +51,7 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 pools = [(m, rng.choice(idx, min(N, len(idx)), replace=False)) for m, idx in rows_of.items() for _ in range(5)]
 
 res: dict[str, list[float]] = {}
-for f_name in names:
-    gone = [m for m, i in zip(classes, fam) if names[i] == f_name]
-    sub = references.builtin()
-    for m in gone:
-        sub.remove(m)
+for f_name, gone, sub in families_left_out():
     lda = sub.lda()
     T0 = lda.temperature or 1.0
     conf = lda.proba(X).max(axis=1)

@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from fingerprint import references
 from fingerprint.attribution import family_index
 
-from common import dev_answers
+from common import dev_answers, families_left_out
 
 warnings.simplefilter("ignore")
 refs = references.builtin()
@@ -36,11 +36,7 @@ def resid(y, u, fit_rows):
 
 
 res = {k: [] for k in ("confidence", "distance", "confidence | length", "log distance | length")}
-for f_name in names:
-    gone = [m for m, i in zip(classes, fam) if names[i] == f_name]
-    sub = references.builtin()
-    for m in gone:
-        sub.remove(m)
+for f_name, gone, sub in families_left_out():
     lda = sub.lda()
     conf = lda.proba(X).max(axis=1)
     dmin = lda.distances(X).min(axis=1)
