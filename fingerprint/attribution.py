@@ -487,6 +487,8 @@ def _attribute_batches(batches: Iterator[Any], refs: ReferenceSet, **kwargs: Any
         if isinstance(batch, str):
             raise TypeError(f"batch {i} is a str: each batch must be a list of texts or a table with a 'text' column")
         with in_batch(i):
+            if isinstance(batch, Iterator):  # a generator of texts is read once, here (as streamed builds do)
+                batch = list(batch)
             if as_text_list(batch):
                 out = attribute(batch, references=refs, **kwargs)
             else:

@@ -92,13 +92,10 @@ class LDAModel:
         Examples
         --------
         >>> import numpy as np
-        >>> from fingerprint.fingerprints import Fingerprint
-        >>> rng = np.random.default_rng(0)
-        >>> fps = [Fingerprint.from_features(rng.normal(m, 1, (20, 3)), f"m{m}", "s") for m in (0, 3)]
-        >>> lda = LDAModel.from_fingerprints(fps, shrinkage=0.1)
+        >>> lda = LDAModel(np.array(["a", "b"]), means=np.array([[0.0], [2.0]]), cov=np.eye(1))
         >>> hot = lda.with_calibration(temperature=5.0)
-        >>> bool(hot.proba(np.ones((1, 3))).max() < lda.proba(np.ones((1, 3))).max()), lda.temperature
-        (True, None)
+        >>> lda.proba(np.zeros((1, 1))).round(2), hot.proba(np.zeros((1, 1))).round(2), lda.temperature
+        (array([[0.88, 0.12]]), array([[0.6, 0.4]]), None)
         """
         model = copy.copy(self)
         model._set_calibration(temperature, confidence_map, length_slope, length_column)

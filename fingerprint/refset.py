@@ -9,6 +9,7 @@ shared :class:`~fingerprint.features.space.FeatureSpace`, the calibration
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import os
@@ -48,8 +49,19 @@ if TYPE_CHECKING:
 __all__ = ["MIN_CALIBRATION_TEXTS", "MIN_TEXTS_PER_MODEL", "ReferenceSet", "builtin_dir", "builtin_sample_path"]
 
 
-#: Set while a saved set is read (``_from_index``, ``from_files``): a too-small model then warns, not raises.
+#: Set while a saved set is read (:func:`_loading`): a too-small model then warns, not raises.
 _LOADING: contextvars.ContextVar[bool] = contextvars.ContextVar("fingerprint_refset_loading", default=False)
+
+
+@contextlib.contextmanager
+def _loading() -> Iterator[None]:
+    """Sets built inside read files: files saved before :data:`MIN_TEXTS_PER_MODEL` was enforced (or shared
+    by others) keep a too-small model, with a warning, instead of becoming unreadable."""
+    token = _LOADING.set(True)
+    try:
+        yield
+    finally:
+        _LOADING.reset(token)
 
 #: Fewer texts than this give a mean too noisy to attribute against: no model of a set has fewer.
 MIN_TEXTS_PER_MODEL = 5
@@ -204,7 +216,7 @@ class ReferenceSet:
         for f in fingerprints:
             self._check_fingerprint(f)
             self._put(f, merge=True)
-        self._check_sizes(self.models, loading=_LOADING.get())  # after merging: a model may come in parts
+        self._check_sizes({m: f.n_texts for m, f in self._fps.items()})  # after merging: a model may come in parts
         # the models the calibration was fitted for; None when there is none
         self.calibrated_models: tuple[str, ...] | None = None
         if temperature is not None:
@@ -236,24 +248,21 @@ class ReferenceSet:
         on held-out texts to refit it.
         """
         self._check_fingerprint(fingerprint)
-        self._check_sizes([fingerprint.model], incoming=fingerprint, merge=merge)
+        old = self._fps.get(fingerprint.model) if merge else None
+        self._check_sizes({fingerprint.model: fingerprint.n_texts + (old.n_texts if old is not None else 0)})
         self._put(fingerprint, merge=merge, replace=replace)
         self._warn_if_stale()
         return self
 
-    def _check_sizes(
-        self, models: Iterable[str], incoming: Fingerprint | None = None, merge: bool = False, loading: bool = False
-    ) -> None:
-        """Refuse a model with fewer than :data:`MIN_TEXTS_PER_MODEL` texts (counting a merge's total); a set
-        being loaded from files saved before the rule only warns, so nothing saved becomes unreadable."""
-        for m in models:
-            n = incoming.n_texts if incoming is not None else self._fps[m].n_texts
-            if incoming is not None and merge and m in self._fps:
-                n += self._fps[m].n_texts
+    @staticmethod
+    def _check_sizes(counts: Mapping[str, int]) -> None:
+        """Refuse a model with fewer than :data:`MIN_TEXTS_PER_MODEL` texts (``counts``: the texts each model
+        will have); while files are read (:func:`_loading`) only warn, so nothing saved becomes unreadable."""
+        for m, n in counts.items():
             if n < MIN_TEXTS_PER_MODEL:
                 msg = (f"{m!r} has {n} text(s); a model needs at least {MIN_TEXTS_PER_MODEL} to be fingerprinted "
                        "(its mean would be too noisy to attribute against)")  # fmt: skip
-                if not loading:
+                if not _LOADING.get():
                     raise ValueError(msg)
                 warnings.warn(msg + "; loaded as saved", UserWarning, stacklevel=caller_stacklevel())
 
@@ -669,16 +678,13 @@ class ReferenceSet:
             fps = list(members)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # on an error, the members not yet read are not
-        token = _LOADING.set(True)
-        try:
+        with _loading():
             refs = cls(
                 fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
                 distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
                 confidence_map=arr.get("confidence_map"), length_slope=meta.get("length_slope", 0.0),
                 calibrated_models=meta.get("calibrated_models"),
             )  # fmt: skip
-        finally:
-            _LOADING.reset(token)
         if "scatter_sum" in arr and fps:
             total = unpack_symmetric(arr["scatter_sum"], fps[0].dim)
             if not np.all(np.isfinite(total)):
@@ -705,11 +711,8 @@ class ReferenceSet:
                     and (np.array_equal(f.scatter, g.scatter))
                 ):
                     raise ValueError(f"{p} and {q} are the same fingerprint file: its texts would count twice")
-        token = _LOADING.set(True)  # shared files: a model of fewer than 5 texts warns, it is not lost
-        try:
+        with _loading():  # shared files: a model of fewer than 5 texts warns, it is not lost
             return cls((f for _, f in loaded), space, shrinkage=shrinkage)
-        finally:
-            _LOADING.reset(token)
 
     @classmethod
     def default(cls) -> ReferenceSet:
@@ -754,4 +757,3 @@ class ReferenceSet:
     def __setstate__(self, state: dict[str, Any]) -> None:
         # a set pickled before the length slope existed was calibrated with one temperature
         self.__dict__.update({"length_slope": 0.0, **state})
-

@@ -94,6 +94,12 @@ def test_empty_batches_are_skipped_and_errors_name_the_batch(outputs):
         list(fp.attribute(iter([outputs["text"][:2], bad["text"]]), references=refs, top_features=0))
     with pytest.raises(TypeError, match="batch 1 is a str"):
         list(fp.attribute(iter([outputs["text"][:2], "one text"]), references=refs, top_features=0))
+    # a batch that is itself a generator of texts is read once (it was read to test emptiness, then empty)
+    texts = list(outputs["text"][:4])
+    lazy = list(fp.attribute(iter([(t for t in texts[:2]), (t for t in texts[2:])]), references=refs, top_features=0))
+    whole = fp.attribute(texts, references=refs, top_features=0)
+    assert [a.nearest for p in lazy for a in p] == [a.nearest for a in whole]
+    np.testing.assert_allclose([a.confidence for p in lazy for a in p], [a.confidence for a in whole], rtol=1e-6)
 
 
 def test_streamed_builds_refuse_what_the_in_memory_build_refuses(outputs):
