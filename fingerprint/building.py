@@ -46,6 +46,7 @@ __all__ = [
     "check_training_data",
     "finish_statistics",
     "fit_references",
+    "fitted_spread",
     "fixed_space",
     "load_references",
     "resolve_groups",
@@ -216,11 +217,26 @@ class FoldedStatistics:
             n_total += n_c
         return LDAModel.from_statistics(classes, means, n_total, scatter, shrinkage)
 
+    def _spread_as_new(self, X: np.ndarray, y: np.ndarray, folds: np.ndarray, spread: Any) -> np.ndarray:
+        """``X`` with each row's deviation from its (model, fold) mean scaled by ``sqrt(spread)``."""
+        s = np.asarray(spread, dtype=np.float64)
+        if s.shape != (X.shape[1],) or not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise ValueError(f"calibration_spread needs {X.shape[1]} finite non-negative factors, got shape {s.shape}")
+        f = np.sqrt(s)
+        centre = np.stack([self.fold_means[(m, int(j))] for m, j in zip(y.tolist(), folds.tolist(), strict=True)])
+        return centre + (X - centre) * f
+
     def to_references(
         self, space: FeatureSpace, *, calibrate: bool, shrinkage: float,
         metadata: Mapping[str, Mapping[str, Any]] | None = None, calibration_info: Mapping[str, Any] | None = None,
+        calibration_spread: np.ndarray | None = None,
     ) -> ReferenceSet:  # fmt: skip
-        """The reference set: one fingerprint per model, calibrated on the kept texts by their folds."""
+        """The reference set: one fingerprint per model, calibrated on the kept texts by their folds.
+
+        ``calibration_spread`` (one factor per column, see :func:`fit_references`) scales each kept
+        text's deviation from its model's mean in its fold by the factor's square root before the
+        fold's LDA scores it.
+        """
         meta = metadata or {}
         unknown = sorted(set(meta) - set(self.models))
         if unknown:  # a typo in a model name dropped its metadata silently; a lineage file for more models is fine
@@ -237,6 +253,8 @@ class FoldedStatistics:
         if self.calibration is None or not len(self.calibration[0]):
             raise ValueError("no texts kept to calibrate on")
         X, y, folds, _ = self.calibration
+        if calibration_spread is not None:
+            X = self._spread_as_new(X, y, folds, calibration_spread)
         classes = refs.models
         y_idx = np.searchsorted(classes, y)  # the fold LDAs' classes are ``classes``, in this order
         scores, dist = np.zeros((len(y), len(classes))), np.zeros(len(y))
@@ -349,11 +367,13 @@ def build_references(
     groups, how = resolve_groups(
         groups, source, texts, y, space=space, calibrate=calibrate, n_folds=n_folds, random_state=random_state
     )
+    requested = space
     space, X = resolve_space(
         space, texts, y, groups, verbose=verbose, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state
     )
     return fit_references(
         X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
+        calibration_spread=fitted_spread(requested, space),
         metadata=metadata, random_state=random_state, groups_source=how,
     )  # fmt: skip
 
@@ -543,6 +563,15 @@ def resolve_space(
     raise ValueError(f"space must be 'fit', 'default' or a FeatureSpace, got {space!r}")
 
 
+def fitted_spread(requested: FeatureSpace | str, space: FeatureSpace) -> np.ndarray | None:
+    """``space.heldout_spread_`` when :func:`resolve_space` fitted ``space`` on the texts (``requested`` was
+    ``"fit"`` or an unfitted template), else ``None``: the rows of a frozen space are already new texts' rows."""
+    fitted_here = (isinstance(requested, str) and requested == "fit") or (
+        isinstance(requested, FeatureSpace) and requested is not space
+    )
+    return getattr(space, "heldout_spread_", None) if fitted_here else None
+
+
 def check_groups(groups: Any, n: int) -> np.ndarray | None:
     """Validate ``groups`` (one prompt id or other group label per text): an array, or None."""
     if groups is None:
@@ -593,6 +622,7 @@ def fit_references(
     metadata: Mapping[str, Mapping[str, Any]] | None,
     random_state: int,
     groups_source: str | None = None,
+    calibration_spread: np.ndarray | None = None,
 ) -> ReferenceSet:
     """One fingerprint per model from features, and the calibration by cross-fitting.
 
@@ -615,6 +645,14 @@ def fit_references(
     shrinkage : float
     metadata : mapping of model name to mapping, or None
     random_state : int
+    groups_source : str, optional
+        How ``groups`` were found (recorded in the calibration's metadata).
+    calibration_spread : ndarray of shape (n_features,), optional
+        For rows of the texts ``space`` was fitted on: per column, how much less a new text
+        varies than these rows (:attr:`FeatureSpace.heldout_spread_ <fingerprint.FeatureSpace>`).
+        The calibration scores each row with its deviation from its model's mean shrunk by the
+        square root, so the temperature is fitted on texts spread as new ones will be.  The
+        fingerprints themselves keep the rows as they are.
 
     Returns
     -------
@@ -628,8 +666,10 @@ def fit_references(
     info = {"n_folds": n_folds, "grouped": groups is not None}
     if groups_source is not None:
         info["groups"] = groups_source
+    if calibration_spread is not None:
+        info["spread_as_new"] = True
     return stats.to_references(space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata,
-                               calibration_info=info)  # fmt: skip
+                               calibration_info=info, calibration_spread=calibration_spread)  # fmt: skip
 
 
 def check_fold_sizes(smallest: int, n_folds: int) -> None:

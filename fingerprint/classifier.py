@@ -19,7 +19,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from fingerprint.attribution import Attributions, attribute
-from fingerprint.building import check_training_data, fit_references, resolve_groups, resolve_space
+from fingerprint.building import (
+    check_training_data,
+    fit_references,
+    fitted_spread,
+    resolve_groups,
+    resolve_space,
+)
 from fingerprint.features.space import FeatureSpace
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
 from fingerprint.refset import ReferenceSet
@@ -211,6 +217,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         self.references_ = fit_references(
             feats, models, space, calibrate=self.calibrate, groups=groups, n_folds=self.n_folds,
             shrinkage=self.shrinkage, metadata=None, random_state=self.random_state, groups_source=how,
+            calibration_spread=fitted_spread(self.space, space),
         )  # fmt: skip
         self._set_fitted(classes, names)
         return self

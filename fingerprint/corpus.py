@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fingerprint.validation import UNSET, caller_stacklevel, check_int, is_blank, renamed
+from fingerprint.validation import UNSET, caller_stacklevel, check_int, is_blank, renamed, table_columns
 
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
@@ -229,8 +229,8 @@ def sample_per_model(
 
     Parameters
     ----------
-    ds : datasets.Dataset
-        A corpus with a ``model`` column.
+    ds : datasets.Dataset or pandas.DataFrame
+        A corpus with a ``model`` column; the result is of the same type.
     k : int
         Rows kept per model.
     random_state : int, default=0
@@ -239,7 +239,7 @@ def sample_per_model(
 
     Returns
     -------
-    datasets.Dataset
+    datasets.Dataset or pandas.DataFrame
 
     Examples
     --------
@@ -254,10 +254,14 @@ def sample_per_model(
 
     random_state = renamed(random_state, seed, new="random_state", old="seed", owner="sample_per_model()", default=0)
     k = check_int(k, "k", low=1, owner="sample_per_model()")  # -1 kept all but one row, 0 none
+    if "model" not in (table_columns(ds) or []):
+        got = type(ds).__name__
+        raise TypeError(f"sample_per_model() needs a Dataset or DataFrame with a 'model' column, got {got}")
     rng = np.random.default_rng(random_state)
     models = np.asarray(ds["model"])
-    keep = [rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]
-    return ds.select(np.sort(np.concatenate(keep)))
+    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]))
+    # a DataFrame's rows by position (its index may be anything); DataFrame.select is not Dataset.select
+    return ds.iloc[keep] if hasattr(ds, "iloc") else ds.select(keep)
 
 
 def _check_utf8(path: Path) -> None:

@@ -249,3 +249,35 @@ def test_review_fixes_for_builds(outputs):
         fp.Fingerprint.from_texts(outputs, model="mixed")
     one = outputs[outputs["model"] == MODELS[0]]
     assert fp.Fingerprint.from_texts(one, model=MODELS[0]).n_texts == len(one)
+
+
+def test_calibration_spread_scores_rows_spread_as_new_texts(outputs):
+    """The calibration scores rows shrunk toward their (model, fold) mean; the fingerprints keep them."""
+    space = fp.FeatureSpace.default()
+    X, y = space.transform(list(outputs["text"])), np.asarray(outputs["model"])
+    folds = calibration_folds(outputs["prompt_id"], 4)
+    stats = FoldedStatistics.from_features(X, y, folds, space.space_id_)
+    d = X.shape[1]
+    same = stats.to_references(space, calibrate=True, shrinkage=0.1)
+    ones = stats.to_references(space, calibrate=True, shrinkage=0.1, calibration_spread=np.ones(d))
+    assert ones.temperature == pytest.approx(same.temperature)
+    half = stats.to_references(space, calibrate=True, shrinkage=0.1, calibration_spread=np.full(d, 0.5))
+    assert half.temperature < same.temperature  # less spread around the means: more confident
+    for m in same.models:
+        np.testing.assert_array_equal(half[m].mean, same[m].mean)
+        np.testing.assert_array_equal(half[m].scatter, same[m].scatter)
+    with pytest.raises(ValueError, match="calibration_spread needs"):
+        stats.to_references(space, calibrate=True, shrinkage=0.1, calibration_spread=np.ones(d - 1))
+    with pytest.raises(ValueError, match="calibration_spread needs"):
+        stats.to_references(space, calibrate=True, shrinkage=0.1, calibration_spread=np.full(d, -1.0))
+
+
+def test_only_a_space_fitted_on_the_texts_shrinks_the_calibration(outputs):
+    sub = fp.sample_per_model(outputs, 12)
+    kw = {"groups": sub["prompt_id"], "n_folds": 3}
+    fitted = fp.build_references(sub["text"], sub["model"], space="fit", **kw)
+    assert fitted.metadata["calibration"]["spread_as_new"] is True
+    frozen = fp.build_references(sub["text"], sub["model"], space=fitted.space, **kw)
+    assert "spread_as_new" not in frozen.metadata["calibration"]
+    clf = fp.FingerprintClassifier(n_folds=3).fit(sub["text"], sub["model"], groups=sub["prompt_id"])
+    assert clf.references_.metadata["calibration"]["spread_as_new"] is True

@@ -80,6 +80,19 @@ def test_sample_per_model_is_deterministic(tmp_path):
     assert a["text"] == b["text"] and sorted(a["model"]) == ["m0", "m0", "m1", "m1"]
 
 
+def test_sample_per_model_takes_a_data_frame_by_position(tmp_path):
+    # a DataFrame with an index that is not 0..n-1 (a filtered frame): the same rows as the Dataset's
+    p = tmp_path / "o.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in _rows()))
+    ds = fp.load_corpus(p)
+    df = ds.to_pandas()
+    df.index = df.index[::-1] * 7
+    got = fp.sample_per_model(df, 2, random_state=3)
+    assert list(got["text"]) == fp.sample_per_model(ds, 2, random_state=3)["text"]
+    with pytest.raises(TypeError, match="'model' column"):
+        fp.sample_per_model(["a", "b"], 2)
+
+
 # -- issue 15, finding 6: nothing dropped without a word, errors that point at the line --------------
 def test_dropped_rows_are_counted_and_literal_na_texts_kept(tmp_path):
     p = tmp_path / "o.jsonl"

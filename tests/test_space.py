@@ -220,3 +220,36 @@ def test_the_default_space_is_found_in_either_layout(tmp_path, small_space):
 
 def test_the_default_space_is_loaded_once():
     assert FeatureSpace.default() is FeatureSpace.default()
+
+
+# -- how much less a new text varies than a training text ---------------------------------------------
+
+
+def _noise_texts(n, seed):
+    """Texts of random words: every principal component is fitted noise, so the fitted texts are
+    spread more along it than new texts are (the case the spread estimate exists for)."""
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(200)]
+    return [" ".join(rng.choice(vocab, size=40)) for _ in range(n)]
+
+
+def test_heldout_spread_estimates_a_new_texts_variance():
+    texts = _noise_texts(160, 0)
+    models = ["a", "b"] * 80
+    space = FeatureSpace(n_char=300, n_word=200, n_components=12, n_score_features=200)
+    X = space.fit_transform(texts, models, groups=[i // 2 for i in range(160)])
+    b = space.block("ngram")
+    ratio = space.heldout_spread_[b.start : b.stop]
+    # what the estimate is for: new texts' variance along the components over the fitted texts'
+    truth = space.transform(_noise_texts(2000, 1))[:, b.start : b.stop].var(axis=0) / X[:, b.start : b.stop].var(axis=0)
+    assert truth.mean() < 0.5  # the premise: fitted noise (0.29 here)
+    assert abs(ratio.mean() - truth.mean()) < 0.08  # estimated 0.26
+    assert np.all((ratio > 0) & (ratio <= 1))
+    outside = np.delete(space.heldout_spread_, np.arange(b.start, b.stop))
+    np.testing.assert_array_equal(outside, 1.0)  # the style block is scaled, the score block cross-fitted
+
+
+def test_heldout_spread_is_one_without_folds(small_space):
+    # an unsupervised fit has no cross-fitting folds to estimate it with
+    np.testing.assert_array_equal(small_space.heldout_spread_, 1.0)
+    assert small_space.heldout_spread_.shape == (small_space.n_features_out_,)

@@ -229,6 +229,14 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         Linear weights of the kept columns (stored float16).
     ngram_mean_ : ndarray of shape (n_char + n_word,)
     style_mean_, style_scale_ : ndarray of shape (n_style,)
+    heldout_spread_ : ndarray of shape (n_features_out_,)
+        Per column, a new text's variance over that of the texts the space was
+        fitted on, estimated on the score block's cross-fitting folds (at most 1;
+        1 outside the ``ngram`` block, and everywhere without labels).  The texts
+        a PCA is fitted on spread more along its components than new texts do;
+        :func:`~fingerprint.building.fit_references` uses this to calibrate on the
+        training texts as if they were new.  A property of the fit, not of the
+        space: not saved, and not part of ``space_id_``.
     blocks_ : tuple of Block
     space_id_ : str
         Content hash; fingerprints record it and refuse to mix spaces.
@@ -348,18 +356,29 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         # leave one idle for the last fold, and the markers (~1 ms per answer) and, in this process,
         # the n-gram block fit in that time
         style_runs = [delayed(self._style.transform)(texts[a:b]) for a, b in _even_runs(lengths, jobs)]
-        scores, style_parts, proj = self._fit_scores(len(texts), H, plan, style_runs, lambda: self._fit_ngrams(held))
+        folds = plan[2] if plan else None
+        scores, style_parts, (proj, ratio) = self._fit_scores(
+            len(texts), H, plan, style_runs, lambda: self._fit_ngrams(held, folds)
+        )
         emb = self._fit_embeddings(texts)
         S = _signed_log(np.vstack(style_parts))
         self.style_mean_ = S.mean(axis=0)
         sd = S.std(axis=0)
         self.style_scale_ = np.where(sd > 1e-9, sd, 1.0)
         self._finish()
+        self.heldout_spread_ = np.ones(self.n_features_out_)
+        self.heldout_spread_[self.block("ngram").start : self.block("ngram").stop] = ratio
         parts = [proj * self._ngram_factor, (S - self.style_mean_) / self.style_scale_, scores]
         return np.hstack([*parts, emb * self._embedding_factor] if emb is not None else parts)
 
-    def _fit_ngrams(self, held: list[tuple[fastgrams.Spans, fastgrams.Spans]]) -> np.ndarray:
-        """Fit the n-gram block on the spans in ``held`` (emptied: they are freed); return its projection."""
+    def _fit_ngrams(
+        self, held: list[tuple[fastgrams.Spans, fastgrams.Spans]], folds: list[Any] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Fit the n-gram block on the spans in ``held`` (emptied: they are freed).
+
+        Returns the texts' projection and, per component, the ratio of a new text's variance to a
+        training text's, estimated over ``folds`` (the score block's; all ones without them).
+        """
         chars, words = held.pop()
         # the n-grams found in most texts (the vocabularies CharNgrams((1, 4)) and WordNgrams((1, 2))
         # learn with max_features), log(1 + tf), no idf, L2 per analyzer
@@ -379,7 +398,38 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         proj = Zc @ self.components_.T.astype(np.float64)
         # one scale for the whole block keeps relative PC variances intact
         self.ngram_unit_ = float(np.sqrt((proj**2).sum(axis=1).mean() / k)) or 1.0
-        return proj
+        return proj, self._heldout_ratio(Zc, k, folds)
+
+    def _heldout_ratio(self, Zc: np.ndarray, k: int, folds: list[Any] | None) -> np.ndarray:
+        """Per component, a new text's variance over a training text's, by cross-validation (at most 1).
+
+        The texts a PCA is fitted on are spread more along its components than new texts are
+        (components 50-100 of ``alpaca_eval_train``'s space: 26 % more), so a calibration fitted on
+        them expects more spread than new texts have, and the classifier comes out under-confident.
+        Per fold: a PCA of the other folds, and the ratio of the held-out fold's variance to the
+        fitted texts' along each of its components (matched by rank); averaged over folds.
+        """
+        if not folds:
+            return np.ones(k)
+        ratios = []
+        for train, test in folds:
+            kj = int(min(k, len(train) - 1, len(test) - 1))
+            if kj < 1:
+                continue
+            # float32, copied in chunks: a float64 copy of the fold would add ~0.5 GB to a fit's peak
+            Zt = np.empty((len(train), Zc.shape[1]), dtype=np.float32)
+            for a in range(0, len(train), 2048):
+                Zt[a : a + 2048] = Zc[train[a : a + 2048]]
+            mean = Zt.mean(axis=0, dtype=np.float64)
+            Zt -= mean.astype(np.float32)
+            _, _, vt = randomized_svd(Zt, kj, n_iter=4, random_state=self.random_state)
+            inside = (Zt @ vt.T).var(axis=0, dtype=np.float64)
+            del Zt
+            outside = ((Zc[test] - mean) @ vt.T.astype(np.float64)).var(axis=0)
+            r = np.ones(k)
+            r[:kj] = outside / np.where(inside > 0, inside, 1.0)
+            ratios.append(r)
+        return np.minimum(np.mean(ratios, axis=0), 1.0) if ratios else np.ones(k)
 
     def _fit_embeddings(self, texts: list[str]) -> np.ndarray | None:
         self.embeddings_ = None
