@@ -46,8 +46,8 @@ __all__ = [
     "check_training_data",
     "finish_statistics",
     "fit_references",
-    "fitted_spread",
     "fixed_space",
+    "heldout_spread_for",
     "load_references",
     "resolve_groups",
     "resolve_space",
@@ -217,11 +217,13 @@ class FoldedStatistics:
             n_total += n_c
         return LDAModel.from_statistics(classes, means, n_total, scatter, shrinkage)
 
-    def _spread_as_new(self, X: np.ndarray, y: np.ndarray, folds: np.ndarray, spread: Any) -> np.ndarray:
+    def _shrunk_to_fold_means(self, X: np.ndarray, y: np.ndarray, folds: np.ndarray, spread: Any) -> np.ndarray:
         """``X`` with each row's deviation from its (model, fold) mean scaled by ``sqrt(spread)``."""
         s = np.asarray(spread, dtype=np.float64)
-        if s.shape != (X.shape[1],) or not np.all(np.isfinite(s)) or np.any(s < 0):
-            raise ValueError(f"calibration_spread needs {X.shape[1]} finite non-negative factors, got shape {s.shape}")
+        if s.shape != (X.shape[1],):
+            raise ValueError(f"heldout_spread needs one factor per column ({X.shape[1]}), got shape {s.shape}")
+        if not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise ValueError("heldout_spread needs finite, non-negative factors")
         f = np.sqrt(s)
         centre = np.stack([self.fold_means[(m, int(j))] for m, j in zip(y.tolist(), folds.tolist(), strict=True)])
         return centre + (X - centre) * f
@@ -229,13 +231,28 @@ class FoldedStatistics:
     def to_references(
         self, space: FeatureSpace, *, calibrate: bool, shrinkage: float,
         metadata: Mapping[str, Mapping[str, Any]] | None = None, calibration_info: Mapping[str, Any] | None = None,
-        calibration_spread: np.ndarray | None = None,
+        heldout_spread: np.ndarray | None = None,
     ) -> ReferenceSet:  # fmt: skip
         """The reference set: one fingerprint per model, calibrated on the kept texts by their folds.
 
-        ``calibration_spread`` (one factor per column, see :func:`fit_references`) scales each kept
-        text's deviation from its model's mean in its fold by the factor's square root before the
-        fold's LDA scores it.
+        Parameters
+        ----------
+        space : FeatureSpace
+            The space the statistics are in.
+        calibrate : bool
+            Fit the temperature, confidence map and distance quantiles on the kept texts.
+        shrinkage : float
+        metadata : mapping of model name to mapping, optional
+            Merged into each model's fingerprint metadata.
+        calibration_info : mapping, optional
+            Recorded in ``refs.metadata["calibration"]``.
+        heldout_spread : ndarray of shape (n_features,), optional
+            See :func:`fit_references`: each kept text's deviation from its model's mean in its
+            fold is scaled by the square root before the fold's LDA scores it.
+
+        Returns
+        -------
+        ReferenceSet
         """
         meta = metadata or {}
         unknown = sorted(set(meta) - set(self.models))
@@ -253,8 +270,8 @@ class FoldedStatistics:
         if self.calibration is None or not len(self.calibration[0]):
             raise ValueError("no texts kept to calibrate on")
         X, y, folds, _ = self.calibration
-        if calibration_spread is not None:
-            X = self._spread_as_new(X, y, folds, calibration_spread)
+        if heldout_spread is not None:
+            X = self._shrunk_to_fold_means(X, y, folds, heldout_spread)
         classes = refs.models
         y_idx = np.searchsorted(classes, y)  # the fold LDAs' classes are ``classes``, in this order
         scores, dist = np.zeros((len(y), len(classes))), np.zeros(len(y))
@@ -373,7 +390,7 @@ def build_references(
     )
     return fit_references(
         X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
-        calibration_spread=fitted_spread(requested, space),
+        heldout_spread=heldout_spread_for(requested, space),
         metadata=metadata, random_state=random_state, groups_source=how,
     )  # fmt: skip
 
@@ -563,13 +580,21 @@ def resolve_space(
     raise ValueError(f"space must be 'fit', 'default' or a FeatureSpace, got {space!r}")
 
 
-def fitted_spread(requested: FeatureSpace | str, space: FeatureSpace) -> np.ndarray | None:
-    """``space.heldout_spread_`` when :func:`resolve_space` fitted ``space`` on the texts (``requested`` was
-    ``"fit"`` or an unfitted template), else ``None``: the rows of a frozen space are already new texts' rows."""
+def heldout_spread_for(requested: FeatureSpace | str, space: FeatureSpace) -> np.ndarray | None:
+    """The ``heldout_spread`` for :func:`fit_references` of the rows :func:`resolve_space` returned.
+
+    ``space.heldout_spread_`` when ``resolve_space(requested, ...)`` fitted ``space`` on the texts
+    (``requested`` was ``"fit"`` or an unfitted template) and it has an estimate (some factor below
+    1: a space fitted without a score block has no cross-fitting folds to estimate it on); else
+    ``None``.  A space passed in fitted is taken as fitted on other texts: its rows are new texts'
+    rows.  (Fitted on these very texts, they are in sample and the calibration leans under-confident,
+    as it did for every fit before this correction.)
+    """
     fitted_here = (isinstance(requested, str) and requested == "fit") or (
-        isinstance(requested, FeatureSpace) and requested is not space
+        isinstance(requested, FeatureSpace) and not requested.is_fitted()
     )
-    return getattr(space, "heldout_spread_", None) if fitted_here else None
+    spread = getattr(space, "heldout_spread_", None) if fitted_here else None
+    return spread if spread is not None and np.any(spread < 1) else None
 
 
 def check_groups(groups: Any, n: int) -> np.ndarray | None:
@@ -622,7 +647,7 @@ def fit_references(
     metadata: Mapping[str, Mapping[str, Any]] | None,
     random_state: int,
     groups_source: str | None = None,
-    calibration_spread: np.ndarray | None = None,
+    heldout_spread: np.ndarray | None = None,
 ) -> ReferenceSet:
     """One fingerprint per model from features, and the calibration by cross-fitting.
 
@@ -647,12 +672,13 @@ def fit_references(
     random_state : int
     groups_source : str, optional
         How ``groups`` were found (recorded in the calibration's metadata).
-    calibration_spread : ndarray of shape (n_features,), optional
+    heldout_spread : ndarray of shape (n_features,), optional
         For rows of the texts ``space`` was fitted on: per column, how much less a new text
-        varies than these rows (:attr:`FeatureSpace.heldout_spread_ <fingerprint.FeatureSpace>`).
-        The calibration scores each row with its deviation from its model's mean shrunk by the
-        square root, so the temperature is fitted on texts spread as new ones will be.  The
-        fingerprints themselves keep the rows as they are.
+        varies than these rows (:attr:`FeatureSpace.heldout_spread_ <fingerprint.FeatureSpace>`;
+        :func:`heldout_spread_for` says when it applies).  The calibration scores each row with its
+        deviation from its model's mean in its fold shrunk by the square root, so the temperature,
+        the confidence map and the distance quantiles of "none of these" are fitted on texts spread
+        as new ones will be.  The fingerprints themselves keep the rows as they are.
 
     Returns
     -------
@@ -666,10 +692,10 @@ def fit_references(
     info = {"n_folds": n_folds, "grouped": groups is not None}
     if groups_source is not None:
         info["groups"] = groups_source
-    if calibration_spread is not None:
-        info["spread_as_new"] = True
+    if heldout_spread is not None:
+        info["heldout_spread"] = True
     return stats.to_references(space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata,
-                               calibration_info=info, calibration_spread=calibration_spread)  # fmt: skip
+                               calibration_info=info, heldout_spread=heldout_spread)  # fmt: skip
 
 
 def check_fold_sizes(smallest: int, n_folds: int) -> None:

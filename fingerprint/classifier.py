@@ -22,7 +22,7 @@ from fingerprint.attribution import Attributions, attribute
 from fingerprint.building import (
     check_training_data,
     fit_references,
-    fitted_spread,
+    heldout_spread_for,
     resolve_groups,
     resolve_space,
 )
@@ -217,7 +217,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         self.references_ = fit_references(
             feats, models, space, calibrate=self.calibrate, groups=groups, n_folds=self.n_folds,
             shrinkage=self.shrinkage, metadata=None, random_state=self.random_state, groups_source=how,
-            calibration_spread=fitted_spread(self.space, space),
+            heldout_spread=heldout_spread_for(self.space, space),
         )  # fmt: skip
         self._set_fitted(classes, names)
         return self

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -229,8 +230,8 @@ def sample_per_model(
 
     Parameters
     ----------
-    ds : datasets.Dataset or pandas.DataFrame
-        A corpus with a ``model`` column; the result is of the same type.
+    ds : datasets.Dataset, pandas.DataFrame or mapping of column name to sequence
+        A corpus with a ``model`` column; the result is of the same kind (a mapping: a dict of lists).
     k : int
         Rows kept per model.
     random_state : int, default=0
@@ -239,7 +240,7 @@ def sample_per_model(
 
     Returns
     -------
-    datasets.Dataset or pandas.DataFrame
+    datasets.Dataset, pandas.DataFrame or dict
 
     Examples
     --------
@@ -254,12 +255,17 @@ def sample_per_model(
 
     random_state = renamed(random_state, seed, new="random_state", old="seed", owner="sample_per_model()", default=0)
     k = check_int(k, "k", low=1, owner="sample_per_model()")  # -1 kept all but one row, 0 none
-    if "model" not in (table_columns(ds) or []):
+    columns = table_columns(ds)
+    if columns is None:
         got = type(ds).__name__
-        raise TypeError(f"sample_per_model() needs a Dataset or DataFrame with a 'model' column, got {got}")
+        raise TypeError(f"sample_per_model() needs a Dataset, a DataFrame or a mapping of columns, got {got}")
+    if "model" not in columns:
+        raise ValueError(f"sample_per_model() needs a 'model' column; the columns are {columns}")
     rng = np.random.default_rng(random_state)
     models = np.asarray(ds["model"])
     keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]))
+    if isinstance(ds, Mapping):
+        return {c: [v[i] for i in keep.tolist()] for c, v in ds.items()}
     # a DataFrame's rows by position (its index may be anything); DataFrame.select is not Dataset.select
     return ds.iloc[keep] if hasattr(ds, "iloc") else ds.select(keep)
 

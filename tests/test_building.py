@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import fingerprint as fp
 from fingerprint import references
-from fingerprint.building import MAX_CALIBRATION_TEXTS, FoldedStatistics, calibration_folds
+from fingerprint.building import MAX_CALIBRATION_TEXTS, FoldedStatistics, calibration_folds, fit_references
 from fingerprint.lda import LDAModel
 
 MODELS = ("claude-2", "gpt-4-0314", "llama-2-70b-chat")
@@ -251,33 +251,57 @@ def test_review_fixes_for_builds(outputs):
     assert fp.Fingerprint.from_texts(one, model=MODELS[0]).n_texts == len(one)
 
 
-def test_calibration_spread_scores_rows_spread_as_new_texts(outputs):
+def test_heldout_spread_shrinks_the_calibration_rows_to_their_fold_means(outputs):
     """The calibration scores rows shrunk toward their (model, fold) mean; the fingerprints keep them."""
     space = fp.FeatureSpace.default()
     X, y = space.transform(list(outputs["text"])), np.asarray(outputs["model"])
     folds = calibration_folds(outputs["prompt_id"], 4)
     stats = FoldedStatistics.from_features(X, y, folds, space.space_id_)
     d = X.shape[1]
+    # the centre is each row's (model, fold) mean, not the model's or the corpus's
+    collapsed = stats._shrunk_to_fold_means(X, y, folds, np.zeros(d))
+    for i in (0, len(y) // 2, len(y) - 1):
+        np.testing.assert_allclose(collapsed[i], X[(y == y[i]) & (folds == folds[i])].mean(axis=0))
     same = stats.to_references(space, calibrate=True, shrinkage=0.1)
-    ones = stats.to_references(space, calibrate=True, shrinkage=0.1, calibration_spread=np.ones(d))
+    ones = stats.to_references(space, calibrate=True, shrinkage=0.1, heldout_spread=np.ones(d))
     assert ones.temperature == pytest.approx(same.temperature)
-    half = stats.to_references(space, calibrate=True, shrinkage=0.1, calibration_spread=np.full(d, 0.5))
+    half = stats.to_references(space, calibrate=True, shrinkage=0.1, heldout_spread=np.full(d, 0.5))
     assert half.temperature < same.temperature  # less spread around the means: more confident
+    assert half.distance_quantiles[95] < same.distance_quantiles[95]  # and nearer their own model
     for m in same.models:
         np.testing.assert_array_equal(half[m].mean, same[m].mean)
         np.testing.assert_array_equal(half[m].scatter, same[m].scatter)
-    with pytest.raises(ValueError, match="calibration_spread needs"):
-        stats.to_references(space, calibrate=True, shrinkage=0.1, calibration_spread=np.ones(d - 1))
-    with pytest.raises(ValueError, match="calibration_spread needs"):
-        stats.to_references(space, calibrate=True, shrinkage=0.1, calibration_spread=np.full(d, -1.0))
+    with pytest.raises(ValueError, match="one factor per column"):
+        stats.to_references(space, calibrate=True, shrinkage=0.1, heldout_spread=np.ones(d - 1))
+    with pytest.raises(ValueError, match="finite, non-negative"):
+        stats.to_references(space, calibrate=True, shrinkage=0.1, heldout_spread=np.full(d, -1.0))
 
 
 def test_only_a_space_fitted_on_the_texts_shrinks_the_calibration(outputs):
     sub = fp.sample_per_model(outputs, 12)
     kw = {"groups": sub["prompt_id"], "n_folds": 3}
     fitted = fp.build_references(sub["text"], sub["model"], space="fit", **kw)
-    assert fitted.metadata["calibration"]["spread_as_new"] is True
+    assert fitted.metadata["calibration"]["heldout_spread"] is True
+    assert np.all(fitted.space.heldout_spread_ <= 1) and np.any(fitted.space.heldout_spread_ < 1)
+    # the same space passed in fitted: its rows are taken as new texts' rows (no correction)
     frozen = fp.build_references(sub["text"], sub["model"], space=fitted.space, **kw)
-    assert "spread_as_new" not in frozen.metadata["calibration"]
+    assert "heldout_spread" not in frozen.metadata["calibration"]
+    ng = fitted.space.block("ngram")  # in sample either way (the score block is cross-fitted only in a fit)
+    np.testing.assert_allclose(frozen["claude-2"].mean[ng.start : ng.stop], fitted["claude-2"].mean[ng.start : ng.stop],
+                               atol=1e-6)  # float32 counts in transform
+    # the same fit's rows calibrated as they are: less sure (the shrunk rows are scored more surely)
+    space = fp.FeatureSpace(n_folds=3)
+    X = space.fit_transform(list(sub["text"]), list(sub["model"]), groups=list(sub["prompt_id"]))
+    as_is = fit_references(X, np.asarray(sub["model"]), space, calibrate=True, groups=list(sub["prompt_id"]),
+                           n_folds=3, shrinkage=0.3, metadata=None, random_state=0)  # fmt: skip
+    assert fitted.temperature < as_is.temperature
+    template = fp.build_references(sub["text"], sub["model"], space=fp.FeatureSpace(n_folds=3), **kw)
+    assert template.metadata["calibration"]["heldout_spread"] is True
+    assert template.temperature == pytest.approx(fitted.temperature)
+    default = fp.build_references(sub["text"], sub["model"], space="default", **kw)
+    assert "heldout_spread" not in default.metadata["calibration"]
+    no_folds = fp.build_references(sub["text"], sub["model"], space=fp.FeatureSpace(n_score_features=0), **kw)
+    assert "heldout_spread" not in no_folds.metadata["calibration"]  # no cross-fitting folds: no estimate
     clf = fp.FingerprintClassifier(n_folds=3).fit(sub["text"], sub["model"], groups=sub["prompt_id"])
-    assert clf.references_.metadata["calibration"]["spread_as_new"] is True
+    assert clf.references_.metadata["calibration"]["heldout_spread"] is True
+    assert clf.references_.temperature == pytest.approx(fitted.temperature)

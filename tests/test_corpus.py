@@ -89,8 +89,12 @@ def test_sample_per_model_takes_a_data_frame_by_position(tmp_path):
     df.index = df.index[::-1] * 7
     got = fp.sample_per_model(df, 2, random_state=3)
     assert list(got["text"]) == fp.sample_per_model(ds, 2, random_state=3)["text"]
-    with pytest.raises(TypeError, match="'model' column"):
+    as_dict = fp.sample_per_model({c: list(df[c]) for c in df.columns}, 2, random_state=3)
+    assert as_dict["text"] == list(got["text"])  # a mapping of columns: a dict of lists, the same rows
+    with pytest.raises(TypeError, match="mapping of columns"):
         fp.sample_per_model(["a", "b"], 2)
+    with pytest.raises(ValueError, match="'model' column"):
+        fp.sample_per_model(df.drop(columns="model"), 2)
 
 
 # -- issue 15, finding 6: nothing dropped without a word, errors that point at the line --------------

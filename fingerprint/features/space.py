@@ -232,11 +232,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     heldout_spread_ : ndarray of shape (n_features_out_,)
         Per column, a new text's variance over that of the texts the space was
         fitted on, estimated on the score block's cross-fitting folds (at most 1;
-        1 outside the ``ngram`` block, and everywhere without labels).  The texts
-        a PCA is fitted on spread more along its components than new texts do;
+        1 outside the ``ngram`` block, and everywhere when there are no folds:
+        without labels or with ``n_score_features=0``).  The texts a PCA is fitted
+        on spread more along its components than new texts do;
         :func:`~fingerprint.building.fit_references` uses this to calibrate on the
         training texts as if they were new.  A property of the fit, not of the
-        space: not saved, and not part of ``space_id_``.
+        space: not written by :meth:`save` (a pickle keeps it), and not part of
+        ``space_id_``.
     blocks_ : tuple of Block
     space_id_ : str
         Content hash; fingerprints record it and refuse to mix spaces.
@@ -398,23 +400,25 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         proj = Zc @ self.components_.T.astype(np.float64)
         # one scale for the whole block keeps relative PC variances intact
         self.ngram_unit_ = float(np.sqrt((proj**2).sum(axis=1).mean() / k)) or 1.0
-        return proj, self._heldout_ratio(Zc, k, folds)
+        return proj, self._heldout_spread(Zc, k, folds)
 
-    def _heldout_ratio(self, Zc: np.ndarray, k: int, folds: list[Any] | None) -> np.ndarray:
+    def _heldout_spread(self, Zc: np.ndarray, k: int, folds: list[Any] | None) -> np.ndarray:
         """Per component, a new text's variance over a training text's, by cross-validation (at most 1).
 
         The texts a PCA is fitted on are spread more along its components than new texts are
         (components 50-100 of ``alpaca_eval_train``'s space: 26 % more), so a calibration fitted on
         them expects more spread than new texts have, and the classifier comes out under-confident.
         Per fold: a PCA of the other folds, and the ratio of the held-out fold's variance to the
-        fitted texts' along each of its components (matched by rank); averaged over folds.
+        fitted texts' along each of its components (matched by rank; unbiased variances, so that
+        a small held-out fold is not read as a narrow one); averaged over folds.  Components a fold
+        cannot estimate (beyond its texts' rank) keep 1.
         """
         if not folds:
             return np.ones(k)
         ratios = []
         for train, test in folds:
-            kj = int(min(k, len(train) - 1, len(test) - 1))
-            if kj < 1:
+            kj = int(min(k, len(train) - 1))
+            if kj < 1 or len(test) < 2:
                 continue
             # float32, copied in chunks: a float64 copy of the fold would add ~0.5 GB to a fit's peak
             Zt = np.empty((len(train), Zc.shape[1]), dtype=np.float32)
@@ -423,9 +427,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             mean = Zt.mean(axis=0, dtype=np.float64)
             Zt -= mean.astype(np.float32)
             _, _, vt = randomized_svd(Zt, kj, n_iter=4, random_state=self.random_state)
-            inside = (Zt @ vt.T).var(axis=0, dtype=np.float64)
+            inside = (Zt @ vt.T).var(axis=0, dtype=np.float64, ddof=1)
             del Zt
-            outside = ((Zc[test] - mean) @ vt.T.astype(np.float64)).var(axis=0)
+            outside = ((Zc[test] - mean) @ vt.T.astype(np.float64)).var(axis=0, ddof=1)
             r = np.ones(k)
             r[:kj] = outside / np.where(inside > 0, inside, 1.0)
             ratios.append(r)

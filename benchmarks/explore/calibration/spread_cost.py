@@ -20,7 +20,7 @@ import numpy as np
 import fingerprint as fp
 from fingerprint.features.space import FeatureSpace
 if sys.argv[1] == "without":
-    FeatureSpace._heldout_ratio = lambda self, Zc, k, folds: np.ones(k)
+    FeatureSpace._heldout_spread = lambda self, Zc, k, folds: np.ones(k)
 import warnings; warnings.simplefilter("ignore")
 train = fp.load_corpus("/work/shared/data/alpaca_eval_train", split="train")
 t = time.perf_counter()

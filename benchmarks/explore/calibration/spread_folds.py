@@ -50,7 +50,7 @@ for K in (2, 3, 4, 6, 10):
     folds = calibration_fold_array(y, kw["groups"], K, kw["random_state"])
     st = FoldedStatistics.from_features(X, y, folds, sp.space_id_)
     for tag, s in (("as is", None), ("spread as new", spread)):
-        refs = st.to_references(sp, calibrate=True, shrinkage=kw["shrinkage"], calibration_spread=s)
+        refs = st.to_references(sp, calibrate=True, shrinkage=kw["shrinkage"], heldout_spread=s)
         if s is not None:
             Ts[K] = (refs.temperature, refs.length_slope, refs)
         print(f"K={K:2d} {tag:13s} T={refs.temperature:.3f} slope={refs.length_slope:+.3f} {score(refs)}", flush=True)
