@@ -6,43 +6,18 @@ K = 2..10, and a temperature extrapolated to K -> infinity from the trend in 1/(
 Chosen on the held-out fifth of the train prompts; dev shown.  Needs /tmp/cal/xpca.pkl, clf.pkl.
 """
 
-import os
-import pickle
-
 import numpy as np
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-from sklearn.utils.extmath import randomized_svd
+from common import cv_ratio, load, scored
 
 from fingerprint.building import FoldedStatistics, calibration_fold_array
-from fingerprint.calibration import expected_calibration_error as ece
 
-d = pickle.load(open("/tmp/cal/xpca.pkl", "rb"))
-sp = pickle.load(open("/tmp/cal/clf.pkl", "rb")).space_
-X, y, Z, kw = d["X"], d["y"], d["Z"], d["kw"]
-b = sp.block("ngram")
-k = b.stop - b.start
-Zd = Z.toarray().astype(np.float32)
-folds4 = calibration_fold_array(y, kw["groups"], 4, kw["random_state"] + 7)
-ratios = []
-for j in range(4):
-    out, rows = folds4 != j, folds4 == j
-    m = Zd[out].mean(0)
-    _, _, vt = randomized_svd(Zd[out] - m, k, n_iter=4, random_state=0)
-    ratios.append(((Zd[rows] - m) @ vt.T).var(0) / ((Zd[out] - m) @ vt.T).var(0))
+c = load()
+X, y, kw, sp, b = c.X, c.y, c.kw, c.sp, c.b
 spread = np.ones(X.shape[1])
-spread[b.start:b.stop] = np.minimum(np.mean(ratios, axis=0), 1.0)
-del Zd
-
-
-def score(refs):
-    lda, out = refs.lda(), []
-    for name, (F, yy) in d["ev"].items():
-        P = lda.proba(F)
-        t = np.searchsorted(lda.classes.astype(str), yy)
-        ok = P.argmax(1) == t
-        out.append(f"{name} top1 {ok.mean():.3f} gap {ok.mean() - P.max(1).mean():+.3f} ece {ece(P, t):.3f}")
-    return " | ".join(out)
+spread[b.start:b.stop] = np.minimum(
+    cv_ratio(c.Z.toarray().astype(np.float32), calibration_fold_array(y, kw["groups"], 4, kw["random_state"] + 7), c.k),
+    1.0)
 
 
 Ts = {}
@@ -53,7 +28,7 @@ for K in (2, 3, 4, 6, 10):
         refs = st.to_references(sp, calibrate=True, shrinkage=kw["shrinkage"], heldout_spread=s)
         if s is not None:
             Ts[K] = (refs.temperature, refs.length_slope, refs)
-        print(f"K={K:2d} {tag:13s} T={refs.temperature:.3f} slope={refs.length_slope:+.3f} {score(refs)}", flush=True)
+        print(f"K={K:2d} {tag:13s} T={refs.temperature:.3f} slope={refs.length_slope:+.3f} {scored(refs.lda(), c.ev, conf=False)}", flush=True)
 # extrapolate log T and the slope linearly in 1/(K-1) (the calibration LDA's texts: n (K-1)/K)
 x = np.array([1 / (K - 1) for K in Ts])
 a = np.polyfit(x, np.log([Ts[K][0] for K in Ts]), 1)

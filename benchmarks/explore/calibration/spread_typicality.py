@@ -4,32 +4,17 @@ without the calibration's spread correction: share of new texts of known models 
 Needs /tmp/cal/xpca.pkl and clf.pkl (xpca_dump.py); the correction's ratio estimated as xshrink.py does.
 """
 
-import os
-import pickle
-
 import numpy as np
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-from sklearn.utils.extmath import randomized_svd
+from common import cv_ratio, load
 
 from fingerprint.building import FoldedStatistics, calibration_fold_array
 
-d = pickle.load(open("/tmp/cal/xpca.pkl", "rb"))
-sp = pickle.load(open("/tmp/cal/clf.pkl", "rb")).space_
-X, y, Z, kw = d["X"], d["y"], d["Z"], d["kw"]
-b = sp.block("ngram")
-k = b.stop - b.start
-Zd = Z.toarray().astype(np.float32)
-f4 = calibration_fold_array(y, kw["groups"], 4, kw["random_state"] + 7)
-ratios = []
-for j in range(4):
-    out, rows = f4 != j, f4 == j
-    m = Zd[out].mean(0)
-    _, _, vt = randomized_svd(Zd[out] - m, k, n_iter=4, random_state=0)
-    ratios.append(((Zd[rows] - m) @ vt.T).var(0, ddof=1) / ((Zd[out] - m) @ vt.T).var(0, ddof=1))
-del Zd
+c = load()
+X, y, kw, sp, b, d = c.X, c.y, c.kw, c.sp, c.b, c.d
 spread = np.ones(X.shape[1])
-spread[b.start:b.stop] = np.minimum(np.mean(ratios, axis=0), 1.0)
+f4 = calibration_fold_array(y, kw["groups"], 4, kw["random_state"] + 7)
+spread[b.start:b.stop] = np.minimum(cv_ratio(c.Z.toarray().astype(np.float32), f4, c.k, ddof=1), 1.0)
 folds = calibration_fold_array(y, kw["groups"], 4, kw["random_state"])
 st = FoldedStatistics.from_features(X, y, folds, sp.space_id_)
 for tag, s in (("as is", None), ("spread as new", spread)):

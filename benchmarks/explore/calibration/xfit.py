@@ -12,23 +12,17 @@ Needs /tmp/cal/xpca.pkl and /tmp/cal/clf.pkl (xpca_dump.py).  Usage: xfit.py [NF
 """
 
 import os
-import pickle
 import sys
 import time
 
 import numpy as np
-
-os.environ["HF_HUB_OFFLINE"] = "1"
+from common import load, scored
 from sklearn.utils.extmath import randomized_svd
 
 from fingerprint.building import FoldedStatistics, calibration_fold_array
-from fingerprint.calibration import expected_calibration_error as ece
 
-d = pickle.load(open("/tmp/cal/xpca.pkl", "rb"))
-sp = pickle.load(open("/tmp/cal/clf.pkl", "rb")).space_
-X, y, Z, kw = d["X"], d["y"], d["Z"], d["kw"]
-b = sp.block("ngram")
-k = b.stop - b.start
+c = load()
+d, sp, X, y, Z, kw, b, k = c.d, c.sp, c.X, c.y, c.Z, c.kw, c.b, c.k
 NF = int(sys.argv[1]) if len(sys.argv) > 1 else 4
 CF = int(os.environ.get("CAL_FOLDS", "4"))
 cal_folds = calibration_fold_array(y, kw["groups"], CF, kw["random_state"])
@@ -37,14 +31,7 @@ sid = sp.space_id_
 
 
 def evaluate(refs, tag):
-    lda, out = refs.lda(), []
-    for name, (F, yy) in d["ev"].items():
-        P = lda.proba(F)
-        t = np.searchsorted(lda.classes.astype(str), yy)
-        ok = P.argmax(1) == t
-        out.append(f"{name} top1 {ok.mean():.3f} conf {P.max(1).mean():.3f} gap {ok.mean() - P.max(1).mean():+.3f} "
-                   f"ece {ece(P, t):.3f}")
-    print(tag, " | ".join(out), flush=True)
+    print(tag, scored(refs.lda(), d["ev"]), flush=True)
 
 
 def block_var(F, tag):

@@ -9,24 +9,15 @@ in the fold PCAs' own bases.  Chosen on the held-out fifth of the train prompts;
 Needs /tmp/cal/xpca.pkl and /tmp/cal/clf.pkl (xpca_dump.py).
 """
 
-import os
-import pickle
 import sys
-import time
 
 import numpy as np
-
-os.environ["HF_HUB_OFFLINE"] = "1"
-from sklearn.utils.extmath import randomized_svd
+from common import cv_ratio, load, scored
 
 from fingerprint.building import FoldedStatistics, calibration_fold_array
-from fingerprint.calibration import expected_calibration_error as ece
 
-d = pickle.load(open("/tmp/cal/xpca.pkl", "rb"))
-sp = pickle.load(open("/tmp/cal/clf.pkl", "rb")).space_
-X, y, Z, kw = d["X"], d["y"], d["Z"], d["kw"]
-b = sp.block("ngram")
-k = b.stop - b.start
+c = load()
+d, sp, X, y, Z, kw, b, k, sid = c.d, c.sp, c.X, c.y, c.Z, c.kw, c.b, c.k, c.sid
 NF = int(sys.argv[1]) if len(sys.argv) > 1 else 4
 cal_folds = calibration_fold_array(y, kw["groups"], 4, kw["random_state"])
 pca_folds = calibration_fold_array(y, kw["groups"], NF, kw["random_state"] + 7)
@@ -36,28 +27,11 @@ sid = sp.space_id_
 def build(Xtr, tag):
     refs = FoldedStatistics.from_features(Xtr, y, cal_folds, sid).to_references(
         sp, calibrate=True, shrinkage=kw["shrinkage"])
-    lda, out = refs.lda(), []
-    for name, (F, yy) in d["ev"].items():
-        P = lda.proba(F)
-        t = np.searchsorted(lda.classes.astype(str), yy)
-        ok = P.argmax(1) == t
-        out.append(f"{name} top1 {ok.mean():.3f} conf {P.max(1).mean():.3f} gap {ok.mean() - P.max(1).mean():+.3f} "
-                   f"ece {ece(P, t):.3f}")
-    print(tag, " | ".join(out), flush=True)
+    print(tag, scored(refs.lda(), d["ev"]), flush=True)
 
 
 Zd = Z.toarray()
-ratios = []
-for j in np.unique(pca_folds):
-    t = time.time()
-    out, rows = pca_folds != j, pca_folds == j
-    m = Zd[out].mean(0)
-    _, _, vt = randomized_svd(Zd[out] - m, k, n_iter=4, random_state=0)
-    v_in = ((Zd[out] - m) @ vt.T).var(0)
-    v_out = ((Zd[rows] - m) @ vt.T).var(0)
-    ratios.append(v_out / v_in)
-    print(f"fold {j}: {time.time() - t:.1f}s", flush=True)
-r = np.mean(ratios, axis=0)
+r = cv_ratio(Zd, pca_folds, k)
 B = X[:, b.start:b.stop]
 truth = d["ev"]["held"][0][:, b.start:b.stop].var(0) / B.var(0)
 for lo, hi in ((0, 10), (10, 50), (50, 100), (100, 200), (200, 300), (300, 400), (400, 512)):
@@ -81,14 +55,7 @@ for tag, rr in (("CV ratio", r), ("held-out ratio (oracle, not adoptable)", trut
     st = FoldedStatistics.from_features(X, y, cal_folds, sid)
     st.calibration = (Xs, *st.calibration[1:])
     refs = st.to_references(sp, calibrate=True, shrinkage=kw["shrinkage"])
-    lda, out = refs.lda(), []
-    for name, (F, yy) in d["ev"].items():
-        P = lda.proba(F)
-        t = np.searchsorted(lda.classes.astype(str), yy)
-        ok = P.argmax(1) == t
-        out.append(f"{name} top1 {ok.mean():.3f} conf {P.max(1).mean():.3f} gap {ok.mean() - P.max(1).mean():+.3f} "
-                   f"ece {ece(P, t):.3f}")
-    print(f"calibration rows deflated ({tag})", " | ".join(out), flush=True)
+    print(f"calibration rows deflated ({tag})", scored(refs.lda(), d["ev"]), flush=True)
 Xo = X.copy()
 Xo[:, b.start:b.stop] = means + (B - means) * np.sqrt(np.minimum(truth, 1.0))
 build(Xo, "model deflated (held-out ratio, oracle)")
