@@ -82,7 +82,11 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
     shrinkage : float, default=0.3
         Covariance shrinkage toward the identity (0 = plain LDA).
     calibrate : bool, default=True
-        Fit the confidence temperature by ``n_folds``-fold cross-fitting.
+        Fit the confidence temperature by ``n_folds``-fold cross-fitting.  When the
+        space is fitted here, the training texts are scored with their n-gram
+        spread shrunk to what a new text's will be (:attr:`FeatureSpace.heldout_spread_
+        <fingerprint.FeatureSpace>`): in sample they spread more, and the
+        confidences came out too low.
     n_folds : int, default=4
     n_jobs : int, optional
         Worker processes for the space's score block (``-1``: all cores); results do not depend on it.
@@ -102,10 +106,10 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
     -----
     ``groups`` (the prompt id of each text) keeps every cross-fitting fold from
     splitting one prompt's answers; if folds split them, the answers to one prompt leak
-    across folds and accuracy drops (top-1 0.375 instead of 0.405 on ``alpaca_eval_train``'s
-    dev answers, ``benchmarks/results/default-groups.md``).  Without ``groups``, a table's
+    across folds and accuracy drops (top-1 0.355 instead of 0.406 on ``alpaca_eval_train``'s
+    dev answers, ``benchmarks/results/default-groups.md``, 2026-12-07).  Without ``groups``, a table's
     ``prompt_id`` column is used, else the prompts are inferred from the answers' shared
-    content (:func:`~fingerprint.corpus.infer_prompt_groups`: top-1 0.403;
+    content (:func:`~fingerprint.corpus.infer_prompt_groups`: top-1 0.401;
     ``references_.metadata["calibration"]["groups"]`` says which).  ``cross_val_score(clf, X, y, groups=g,
     params={"groups": g})`` passes it to the splitter and to ``fit``; with
     ``sklearn.set_config(enable_metadata_routing=True)`` call

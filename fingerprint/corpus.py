@@ -347,8 +347,8 @@ def infer_prompt_groups(texts: list[str], models: Any, *, neighbours: int = 8) -
 
     Cross-fitting (the score block, the calibration) must keep all answers to a prompt in one fold:
     otherwise a fold's model has seen other models' answers to its test prompts, and the learned
-    scores and temperature no longer match new prompts (top-1 0.375 instead of 0.405 on
-    ``alpaca_eval_train``; with these inferred groups 0.403, ``benchmarks/results/default-groups.md``).
+    scores and temperature no longer match new prompts (top-1 0.355 instead of 0.406 on
+    ``alpaca_eval_train``; with these inferred groups 0.401, ``benchmarks/results/default-groups.md``).
     Without ``groups=``, this recovers them: texts are linked to their
     ``neighbours`` most similar texts *of other models* (cosine of TF-IDF over content words that
     few texts share), and links are merged strongest first into groups holding at most one text
