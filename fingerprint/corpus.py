@@ -19,6 +19,7 @@ from fingerprint.validation import UNSET, caller_stacklevel, check_int, is_blank
 
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
+    import pandas as pd
 
 __all__ = ["MAX_INFER_TEXTS", "infer_prompt_groups", "load_corpus", "prompt_split", "sample_per_model"]
 
@@ -224,8 +225,8 @@ def _load_corpus(
 
 
 def sample_per_model(
-    ds: datasets.Dataset, k: int, random_state: int = 0, *, seed: Any = UNSET
-) -> datasets.Dataset:
+    ds: datasets.Dataset | pd.DataFrame | Mapping[str, Any], k: int, random_state: int = 0, *, seed: Any = UNSET
+) -> datasets.Dataset | pd.DataFrame | dict[str, list[Any]]:
     """At most ``k`` random rows of each model, in corpus order (deterministic given ``random_state``).
 
     Parameters
@@ -260,12 +261,13 @@ def sample_per_model(
         got = type(ds).__name__
         raise TypeError(f"sample_per_model() needs a Dataset, a DataFrame or a mapping of columns, got {got}")
     if "model" not in columns:
-        raise ValueError(f"sample_per_model() needs a 'model' column; the columns are {columns}")
+        raise ValueError(f"sample_per_model() needs a 'model' column; the columns are {columns}: rename the one "
+                         "that names each row's model, e.g. df.rename(columns={'llm': 'model'})")  # fmt: skip
     rng = np.random.default_rng(random_state)
     models = np.asarray(ds["model"])
     keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]))
-    if isinstance(ds, Mapping):
-        return {c: [v[i] for i in keep.tolist()] for c, v in ds.items()}
+    if isinstance(ds, Mapping):  # each column by position: list() of a pandas Series is its values in order
+        return {c: [col[i] for i in keep.tolist()] for c, col in ((c, list(v)) for c, v in ds.items())}
     # a DataFrame's rows by position (its index may be anything); DataFrame.select is not Dataset.select
     return ds.iloc[keep] if hasattr(ds, "iloc") else ds.select(keep)
 

@@ -146,7 +146,8 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
 def check_labels(labels: Any, n: int) -> np.ndarray:
     """Validate model labels: one non-empty string per text."""
     if isinstance(labels, str):
-        raise TypeError("labels must be a sequence with one model name per text, not a single str")
+        raise TypeError("the models must be a sequence with one model name per text, not a single str (to use a "
+                        "table's 'model' column, pass the table alone)")
     items = as_text_list(labels)
     if len(items) != n:
         raise ValueError(f"got {n} texts but {len(items)} labels; pass one model name per text")

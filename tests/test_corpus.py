@@ -91,6 +91,9 @@ def test_sample_per_model_takes_a_data_frame_by_position(tmp_path):
     assert list(got["text"]) == fp.sample_per_model(ds, 2, random_state=3)["text"]
     as_dict = fp.sample_per_model({c: list(df[c]) for c in df.columns}, 2, random_state=3)
     assert as_dict["text"] == list(got["text"])  # a mapping of columns: a dict of lists, the same rows
+    # columns that are Series with that odd index: still by position, not by index label
+    of_series = fp.sample_per_model({"text": df["text"], "model": df["model"]}, 2, random_state=3)
+    assert of_series["text"] == list(got["text"]) and sorted(of_series["model"]) == ["m0", "m0", "m1", "m1"]
     with pytest.raises(TypeError, match="mapping of columns"):
         fp.sample_per_model(["a", "b"], 2)
     with pytest.raises(ValueError, match="'model' column"):
