@@ -564,20 +564,24 @@ def resolve_space(
     is used as is (a frozen component); an unfitted one is a template, cloned and
     fitted like ``"fit"``.
     """
-    if isinstance(space, FeatureSpace):
-        if space.is_fitted():  # a fitted space is a frozen component: used as is, never refitted
-            return space, space.transform(texts, verbose=verbose)
+    if _fits_space(space):
         from sklearn.base import clone
 
-        new = clone(space)  # an unfitted space is a template: its parameters, fitted on these texts
+        # "fit": a new space; an unfitted one is a template: its parameters, fitted on these texts
+        new = clone(space) if isinstance(space, FeatureSpace) else FeatureSpace(**space_params)
         return new, new.fit_transform(texts, y, groups=groups)
-    if isinstance(space, str) and space == "fit":
-        new = FeatureSpace(**space_params)
-        return new, new.fit_transform(texts, y, groups=groups)
+    if isinstance(space, FeatureSpace):  # a fitted space is a frozen component: used as is, never refitted
+        return space, space.transform(texts, verbose=verbose)
     if isinstance(space, str) and space == "default":
         default = FeatureSpace.default()
         return default, default.transform(texts, verbose=verbose)
     raise ValueError(f"space must be 'fit', 'default' or a FeatureSpace, got {space!r}")
+
+
+def _fits_space(space: FeatureSpace | str) -> bool:
+    """Whether :func:`resolve_space` fits a space on the texts for this ``space`` argument: ``"fit"`` or an
+    unfitted template (so the rows it returns are in sample for the space)."""
+    return (isinstance(space, str) and space == "fit") or (isinstance(space, FeatureSpace) and not space.is_fitted())
 
 
 def heldout_spread_for(requested: FeatureSpace | str, space: FeatureSpace) -> np.ndarray | None:
@@ -590,10 +594,7 @@ def heldout_spread_for(requested: FeatureSpace | str, space: FeatureSpace) -> np
     rows.  (Fitted on these very texts, they are in sample and the calibration leans under-confident,
     as it did for every fit before this correction.)
     """
-    fitted_here = (isinstance(requested, str) and requested == "fit") or (
-        isinstance(requested, FeatureSpace) and not requested.is_fitted()
-    )
-    spread = getattr(space, "heldout_spread_", None) if fitted_here else None
+    spread = getattr(space, "heldout_spread_", None) if _fits_space(requested) else None
     return spread if spread is not None and np.any(spread < 1) else None
 
 

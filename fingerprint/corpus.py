@@ -267,7 +267,8 @@ def sample_per_model(
     models = np.asarray(ds["model"])
     keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]))
     if isinstance(ds, Mapping):  # each column by position: list() of a pandas Series is its values in order
-        return {c: [col[i] for i in keep.tolist()] for c, col in ((c, list(v)) for c, v in ds.items())}
+        columns_in_order = {c: list(v) for c, v in ds.items()}
+        return {c: [v[i] for i in keep.tolist()] for c, v in columns_in_order.items()}
     # a DataFrame's rows by position (its index may be anything); DataFrame.select is not Dataset.select
     return ds.iloc[keep] if hasattr(ds, "iloc") else ds.select(keep)
 

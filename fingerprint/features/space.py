@@ -368,8 +368,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         sd = S.std(axis=0)
         self.style_scale_ = np.where(sd > 1e-9, sd, 1.0)
         self._finish()
+        ng = self.block("ngram")
         self.heldout_spread_ = np.ones(self.n_features_out_)
-        self.heldout_spread_[self.block("ngram").start : self.block("ngram").stop] = ratio
+        self.heldout_spread_[ng.start : ng.stop] = ratio
         parts = [proj * self._ngram_factor, (S - self.style_mean_) / self.style_scale_, scores]
         return np.hstack([*parts, emb * self._embedding_factor] if emb is not None else parts)
 
