@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
                 scores.append(max(c.same_model_p for c in rep.candidates))
                 labels.append(m not in gone)
                 audits.append({"family": f_name, "model": m, "known": m not in gone, "relation": rep.relation,
-                               "verdict": rep.verdict})  # fmt: skip
+                               "verdict": rep.verdict, "consistent_with": list(rep.consistent_with)})  # fmt: skip
         auroc_audit.append(roc_auc_score(labels, scores))
     unknown_pools = [a for a in audits if not a["known"]]
     known_pools = [a for a in audits if a["known"]]
@@ -193,7 +193,13 @@ def main(argv: list[str] | None = None) -> dict:
                  "auroc_pool10_audit": float(np.mean(auroc_audit)), "audited_pools": len(audits),
                  "audit_unknown_is": float(np.mean([a["relation"] == "is" for a in unknown_pools])),
                  "audit_known_is_right": float(np.mean([a["relation"] == "is" and a["verdict"] == a["model"]
-                                                        for a in known_pools]))}  # fmt: skip
+                                                        for a in known_pools])),
+                 "audit_known_is_wrong": float(np.mean([a["relation"] == "is" and a["verdict"] != a["model"]
+                                                        for a in known_pools])),
+                 # the wrong "is" verdicts whose consistent_with still holds the true model
+                 "audit_known_is_wrong_covered": float(np.mean([a["model"] in a["consistent_with"] for a in known_pools
+                                                                if a["relation"] == "is" and a["verdict"] != a["model"]]
+                                                               or [np.nan]))}  # fmt: skip
 
     # prompted variants: attributed to their parent?
     prompted = {m: v["parent"] for m, v in lineage.items() if v.get("role") == "prompted" and v["parent"] in classes}
@@ -217,7 +223,7 @@ def main(argv: list[str] | None = None) -> dict:
                           groups=[rows["prompt_id"][i] for i in on_probe]) if len(on_probe) >= 2 else None  # fmt: skip
         R["prompted"].append({"model": m, "parent": parent, "per_text": per_text, "pooled_20": pooled,
                               "pooled_20_share": float(np.mean([c == parent for c in shares])),
-                              "pooled_20_mode": max(set(shares), key=shares.count),
+                              "pooled_20_mode": " / ".join(_most_common(shares)),
                               "pooled_right": pooled == parent, "audit_20": unpaired.nearest.model,
                               "audit_20_relation": unpaired.relation,
                               "audit_probe": paired.nearest.model if paired else None,
@@ -229,6 +235,12 @@ def main(argv: list[str] | None = None) -> dict:
     (out / "builtin-set.md").write_text(markdown(R))
     print(markdown(R))
     return R
+
+
+def _most_common(names: list[str]) -> list[str]:
+    """Every most frequent name, sorted (max over a set broke ties by hash order, which varies by run)."""
+    top = max(map(names.count, names))
+    return sorted({c for c in names if names.count(c) == top})
 
 
 def size_mb() -> tuple[float, int]:
@@ -281,6 +293,8 @@ def markdown(R: dict) -> str:
         f"{L['auroc_pool10_audit']:.3f} | >= 0.95 ({yes(L['auroc_pool10_audit'] >= 0.95)}) |",
         f"| `fp.audit` of a left-out model's 10 answers says `is` some reference | {L['audit_unknown_is']:.1%} | |",
         f"| `fp.audit` of a known model's 10 answers says `is` that model | {L['audit_known_is_right']:.1%} | |",
+        f"| ... says `is` another model (its `consistent_with` holding the true one in "
+        f"{L['audit_known_is_wrong_covered']:.0%} of these) | {L['audit_known_is_wrong']:.1%} | |",
         f"| featurisation | {R['featurise_texts_per_s']:.0f} texts/s | |",
         "", "Risk-coverage (texts whose confidence clears the threshold):", "",
         "| threshold | coverage | accuracy |", "|---|---|---|",

@@ -217,6 +217,15 @@ class AuditReport:
         answered, which the nearest-answer votes need (the others take no part in them; :func:`audit`
         warns when there are any).
         ``None`` for an unpaired audit.
+    consistent_with : tuple of str
+        Every reference that :func:`decide_relation`, applied to it, calls ``"is"``: the texts are
+        consistent with being a fresh sample of each, in the order of ``candidates`` (``verdict``
+        first when ``relation`` is ``"is"``).  More than one: these texts do not tell them apart,
+        and ``verdict`` is only the top-ranked of them.  On the built-in set's held-out answers
+        (pools of 10, 20 and 50 of each of the 81 models, ``benchmarks/explore/robustness/is_set.py``)
+        an ``"is"`` verdict with one consistent reference was wrong in 5 of 109 pools, with several
+        in 24 of 96; it held the true model in 200 of these 205 pools, and only the true
+        model's family's references in 192.
 
     Examples
     --------
@@ -249,6 +258,7 @@ class AuditReport:
     differs_from_nearest: tuple[tuple[str, float], ...]
     evidence: str
     n_paired: int | None = None
+    consistent_with: tuple[str, ...] = ()
 
     @property
     def nearest(self) -> Candidate:
@@ -263,6 +273,7 @@ class AuditReport:
         d["paired"] = self.paired
         d["toward_nearest"] = [list(t) for t in self.toward_nearest]
         d["differs_from_nearest"] = [list(t) for t in self.differs_from_nearest]
+        d["consistent_with"] = list(self.consistent_with)
         return d
 
     def to_frame(self) -> pd.DataFrame:
@@ -280,9 +291,10 @@ class AuditReport:
         mode = "unpaired"
         if self.paired:
             mode = "paired" if self.n_paired in (None, self.n_texts) else f"paired on {self.n_paired} of them"
-        lines = [f"Audit of {self.n_texts} texts ({mode}, alpha={self.alpha}): "
-                 f"{self.evidence}", f"relation: {self.relation}" + (f" {self.verdict}" if self.verdict else ""),
-                 ""]  # fmt: skip
+        also = [m for m in self.consistent_with if m != self.verdict]
+        lines = [f"Audit of {self.n_texts} texts ({mode}, alpha={self.alpha}): {self.evidence}",
+                 f"relation: {self.relation}" + (f" {self.verdict}" if self.verdict else "")
+                 + (f" (not told apart from {', '.join(also)})" if also else ""), ""]  # fmt: skip
         head = f"{'candidate':<28} {'distance':>9} {'posterior':>9} {'p':>9} {'p(Holm)':>9} {'p(same)':>9}"
         lines.append(head + (f" {'votes':>6} {'lift':>6}" if self.paired else ""))
         for c in self.candidates:
@@ -1036,6 +1048,14 @@ def _audit_features(
     )  # fmt: skip
     evidence = _evidence(geo.models[nearest], relation, float(p_adj[nearest]), float(same_p[nearest]),
                          float(share[nearest]), float(lift[nearest]), alpha)  # fmt: skip
+    # identity is a set, not a name: several references (sibling snapshots, mostly) can each pass the
+    # "is" rule, and naming the top-ranked one alone claimed more than the texts show
+    # (benchmarks/explore/robustness/is_set.log)
+    consistent = tuple(
+        c for c in cands
+        if decide_relation(c.p_adjusted, c.same_model_p, alpha=alpha, vote_share=c.vote_share, lift=c.lift) == "is"
+    )  # fmt: skip
+    evidence += _alike(consistent, geo.models[nearest], relation, n)
     toward, differs = (), ()
     if top_features > 0:
         xbar = X.mean(axis=0)
@@ -1051,8 +1071,22 @@ def _audit_features(
         # the texts the votes used: a prompt at least 2 references answered, first answer per prompt
         n_paired=None if votes is None else int((votes.winner >= 0).sum()),
         relation=relation, texts_needed=needed, toward_nearest=toward, differs_from_nearest=differs,
-        evidence=evidence,
+        evidence=evidence, consistent_with=tuple(c.model for c in consistent),
     )  # fmt: skip
+
+
+def _alike(consistent: tuple[Candidate, ...], nearest: str, relation: str, n: int) -> str:
+    """What the verdict leaves out: other references the texts are as consistent with."""
+    others = [c for c in consistent if c.model != nearest]
+    if not others:
+        return ""
+    listed = ", ".join(f"{c.model} ({c.same_model_p:.2g})" for c in others)
+    families = {c.family for c in consistent}
+    one = len(families) == 1 and None not in families
+    family = f"; all {len(consistent)} are {families.pop()} models" if one else ""
+    if relation == "is":
+        return f", but as consistent with {listed}: {n} texts do not tell them apart{family}"
+    return f"; the texts are nonetheless consistent with being {listed} (same-model p)"
 
 
 def _evidence(model: str, relation: str, p_adj: float, same_p: float, share: float, lift: float, alpha: float) -> str:
@@ -1167,6 +1201,8 @@ def plot_similarity(references: ReferenceSet, report: AuditReport | None = None,
     title = "model distances (darker = closer)"
     if report is not None:
         title += f"\n<unknown>: {report.relation}" + (f" {report.verdict}" if report.verdict else "")
+        if len(report.consistent_with) > 1:
+            title += f" (or {len(report.consistent_with) - 1} more, not told apart)"
     ax.set_title(title)
     ax.figure.tight_layout()
     return ax

@@ -61,7 +61,40 @@ def test_planted_teacher_is_found_and_told_apart_from_identity(small_space):
     same = _run(means[3] + rng.normal(size=(150, d)), refs)  # a fresh sample of m3 itself
     assert same.verdict == "m3" and same.relation == "is"
     assert "m3" in str(same) and "AuditReport(verdict='m3'" in repr(same)
+    assert same.consistent_with == ("m3",) and r.consistent_with == ()  # one reference fits: no "not told apart"
+    assert "not told apart" not in str(same)
     assert len(same.to_frame()) == 12 and same.to_dict()["verdict"] == "m3"
+
+
+def test_an_is_verdict_names_every_reference_the_texts_cannot_tell_apart(small_space):
+    """Two snapshots of one model (same family, nearly the same mean): a fresh sample of one is
+    consistent with both, and the report says so instead of naming one alone."""
+    from fingerprint.setlevel import decide_relation, plot_similarity
+
+    rng = np.random.default_rng(11)
+    d = small_space.n_features_out_
+    means = rng.normal(0, TAU, (12, d))
+    means[1] = means[0] + rng.normal(0, 0.02, d)  # a sibling snapshot
+    fam = ["twins", "twins"] + [f"f{j}" for j in range(2, 12)]
+    fps = [
+        Fingerprint.from_features(mu + rng.normal(size=(200, d)), f"m{j}", small_space.space_id_, {"family": fam[j]})
+        for j, mu in enumerate(means)
+    ]
+    refs = ReferenceSet(fps, small_space, shrinkage=0.0)
+    r = _run(means[0] + rng.normal(size=(40, d)), refs)
+    assert r.relation == "is" and r.verdict in ("m0", "m1")
+    assert set(r.consistent_with) == {"m0", "m1"} and r.consistent_with[0] == r.verdict
+    for c in r.candidates:  # the set is exactly the references the rule calls "is"
+        rel = decide_relation(c.p_adjusted, c.same_model_p, alpha=r.alpha, vote_share=c.vote_share, lift=c.lift)
+        assert (rel == "is") == (c.model in r.consistent_with)
+    other = ({"m0", "m1"} - {r.verdict}).pop()
+    assert f"not told apart from {other}" in str(r) and "all 2 are twins models" in r.evidence
+    assert r.to_dict()["consistent_with"] == list(r.consistent_with)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert "or 1 more, not told apart" in plot_similarity(refs, r).get_title()
 
 
 def test_posterior_pools_log_likelihoods_under_the_sets_temperature(small_space):
