@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
                               "pooled_20_mode": " / ".join(_most_common(shares)),
                               "pooled_right": pooled == parent, "audit_20": unpaired.nearest.model,
                               "audit_20_relation": unpaired.relation,
+                              "audit_20_consistent": list(unpaired.consistent_with),
+                              "audit_probe_consistent": list(paired.consistent_with) if paired else [],
                               "audit_probe": paired.nearest.model if paired else None,
                               "audit_probe_relation": paired.relation if paired else "not run",
                               "probe_answers": len(on_probe)})  # fmt: skip
@@ -311,15 +313,24 @@ def markdown(R: dict) -> str:
               "`fp.audit` (nearest, relation) | probe-prompt answers, paired `fp.audit` |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip
     mark = lambda m, p: f"{m} ({'right' if m == p['parent'] else 'wrong'})"  # noqa: E731
+
+    def also(p: dict, key: str) -> str:
+        """An "is" that names another model yet cannot tell it from the parent (AuditReport.consistent_with)."""
+        alike = p.get(f"{key}_consistent", [])
+        hidden = p[key] != p["parent"] and p["parent"] in alike
+        return f"; parent not told apart ({len(alike)} consistent)" if hidden else ""
+
     lines += [f"| {p['model']} | {p['parent']} | {p['per_text']:.3f} | {p['pooled_20_share']:.2f} "
               f"({p['pooled_20_mode']}) | {mark(p['pooled_20'], p)} | "
-              f"{mark(p['audit_20'], p)}, {p['audit_20_relation']} | {mark(p['audit_probe'], p)}, "
-              f"{p['audit_probe_relation']} ({p['probe_answers']} answers) |" for p in R["prompted"]]  # fmt: skip
+              f"{mark(p['audit_20'], p)}, {p['audit_20_relation']}{also(p, 'audit_20')} | {mark(p['audit_probe'], p)}, "
+              f"{p['audit_probe_relation']}{also(p, 'audit_probe')} ({p['probe_answers']} answers) |"
+              for p in R["prompted"]]  # fmt: skip
     right = [sum(p[k] == p["parent"] for p in R["prompted"]) for k in ("pooled_20", "audit_20", "audit_probe")]
     most = sum(p["pooled_20_share"] > 0.5 for p in R["prompted"])
     lines += ["", f"Parent named by more than half of the pools of 20: {most}/{len(R['prompted'])}; by the one "
               f"pool: {right[0]} (summed log-likelihoods), {right[1]} (`fp.audit`), {right[2]} (paired "
-              f"`fp.audit`, probe prompts); target: all."]  # fmt: skip
+              f"`fp.audit`, probe prompts); target: all. \"parent not told apart\": the audit's `is` names "
+              "another model and lists the parent among the references the texts are as consistent with."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
