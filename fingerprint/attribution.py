@@ -30,6 +30,7 @@ from fingerprint.validation import (
     check_int,
     check_texts,
     in_batch,
+    pandas_index,
     peek_batches,
     renamed,
 )
@@ -461,7 +462,7 @@ def attribute(
                 family_confidence=float(F[i, top_fam[i]]),
             )
         )
-    return Attributions(results, input_index=_pandas_index(texts))
+    return Attributions(results, input_index=pandas_index(texts))
 
 
 def feature_label(name: str) -> str:
@@ -492,14 +493,10 @@ def _attribute_batches(batches: Iterator[Any], refs: ReferenceSet, **kwargs: Any
             if as_text_list(batch):
                 out = attribute(batch, references=refs, **kwargs)
             else:
-                out = Attributions(input_index=_pandas_index(batch))
+                out = Attributions(input_index=pandas_index(batch))
         yield out
 
 
-def _pandas_index(texts: Any) -> Any:
-    """The index of a pandas Series or DataFrame (what a frame of results should join on), else None."""
-    index = getattr(texts, "index", None)
-    return index if hasattr(texts, "iloc") and hasattr(index, "get_indexer") else None
 
 
 def family_index(refs: ReferenceSet, models: list[str]) -> tuple[list[str], np.ndarray]:

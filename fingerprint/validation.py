@@ -124,23 +124,42 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
     for i, t in enumerate(items):
         if not isinstance(t, str):
             what = "NaN" if isinstance(t, float) and math.isnan(t) else repr(t)[:40]
-            raise TypeError(f"text {i} is {type(t).__name__} ({what}); every text must be a str")
+            raise TypeError(f"text {_name(texts, i)} is {type(t).__name__} ({what}); every text must be a str")
         if is_blank(t):
             raise ValueError(
-                f"text {i} is empty or whitespace only (invisible characters such as zero-width spaces count as "
-                "whitespace); drop it first"
+                f"text {_name(texts, i)} is empty or whitespace only (invisible characters such as zero-width "
+                "spaces count as whitespace); drop it first"
             )
         bad = _SURROGATE.search(t)
         if bad:
             raise ValueError(
-                f"text {i} has an unpaired surrogate (U+{ord(bad.group()):04X}) at character {bad.start()}: "
-                "it is not valid Unicode text; decode the source with errors='replace'"
+                f"text {_name(texts, i)} has an unpaired surrogate (U+{ord(bad.group()):04X}) at character "
+                f"{bad.start()}: it is not valid Unicode text; decode the source with errors='replace'"
             )
         if max_chars is not None and len(t) > max_chars:
             raise ValueError(
-                f"text {i} has {len(t):,} characters (limit {max_chars:,}); split or truncate it"
+                f"text {_name(texts, i)} has {len(t):,} characters (limit {max_chars:,}); split or truncate it"
             )
     return items
+
+
+def pandas_index(texts: Any) -> Any:
+    """The pandas index of the texts (a Series, a DataFrame, or a mapping whose ``text`` column is a
+    Series), else None: what results and error messages should name a text by."""
+    if isinstance(texts, Mapping) and "text" in texts:
+        texts = texts["text"]
+    index = getattr(texts, "index", None)
+    return index if hasattr(texts, "iloc") and hasattr(index, "get_indexer") else None
+
+
+def _name(texts: Any, i: int) -> str:
+    """Position ``i``, and the pandas index label there when it differs (``text 3 (index 'q17')``)."""
+    index = pandas_index(texts)
+    if index is None or len(index) <= i:
+        return str(i)
+    label = index[i]
+    label = label.item() if isinstance(label, np.generic) else label  # 11, not np.int64(11)
+    return str(i) if isinstance(label, int | np.integer) and label == i else f"{i} (index {label!r})"
 
 
 def check_labels(labels: Any, n: int) -> np.ndarray:

@@ -155,6 +155,8 @@ def test_attributions_slice_copy_and_frame_keep_their_type_and_the_inputs_index(
     names = set(res[0].to_dict()) | {"runner_up", "runner_up_confidence", "top_feature"}
     assert set(res.to_frame().columns) <= names
     assert fp.attribute(list(texts), references=fitted, top_features=0).to_frame().index.tolist() == [0, 1, 2, 3]
+    for table in ({"text": texts}, pd.DataFrame({"text": texts})):  # a table's Series keeps its index too
+        assert fp.attribute(table, references=fitted, top_features=0).to_frame().index.tolist() == [10, 20, 30, 40]
     # list.index still works (the input's index is input_index), and a reordered list keeps its labels
     assert res.index(res[2]) == 2 and res.input_index.tolist() == [10, 20, 30, 40]
     res.sort(key=lambda a: a.confidence)

@@ -34,6 +34,18 @@ def test_bad_texts(bad, err, msg):
         check_texts(bad)
 
 
+@pytest.mark.parametrize("wrap", [lambda s: s, lambda s: {"text": s}, lambda s: pd.DataFrame({"text": s})])
+def test_errors_name_a_pandas_text_by_its_index_label_too(wrap):
+    texts = pd.Series(["fine text", "   ", "x"], index=["q1", "q2", "q3"])
+    with pytest.raises(ValueError, match=r"text 1 \(index 'q2'\) is empty"):
+        check_texts(wrap(texts))
+    shifted = pd.Series(["fine text", None], index=[10, 11])
+    with pytest.raises(TypeError, match=r"text 1 \(index 11\) is "):
+        check_texts(wrap(shifted))
+    with pytest.raises(TypeError, match=r"text 1 is "):  # a default index adds nothing
+        check_texts(wrap(pd.Series(["fine text", None])))
+
+
 def test_accepted_containers():
     assert check_texts("one") == ["one"]
     assert check_texts(("a", "b")) == ["a", "b"]
