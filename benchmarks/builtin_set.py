@@ -22,7 +22,10 @@ built-in model, in one run:
   the share of 200 random pools of 20 answers whose summed log-likelihoods name it (the target's
   reading: named by more than half); and for one such pool, its summed log-likelihoods,
   ``fp.audit`` of the same 20 answers (its nearest reference), and ``fp.audit`` of the variant's
-  answers to the shipped probe prompts, paired with the references' answers.
+  answers to the shipped probe prompts, paired with the references' answers; and 100 random pools
+  of 20 paired with the 81 models' own answers to the same `dev` prompts (``reference_texts=``; those
+  answers are not in the fingerprints): the share whose top candidate is the parent, and whose
+  ``consistent_with`` holds it.
 
 Writes ``benchmarks/results/builtin-set.{md,json}``.  ``--only-load`` remeasures the size and cold load
 alone and updates them in the existing report (dated), after a change to loading only.
@@ -51,9 +54,11 @@ import fingerprint as fp
 from fingerprint import references
 from fingerprint.attribution import family_index, family_probabilities
 from fingerprint.calibration import expected_calibration_error, softmax_t
+from fingerprint.setlevel import ReferenceAnswers
 
 HERE = Path(__file__).resolve().parent
 POOLS = 200  # random pools of 20 per prompted variant: a share to +-0.035 (binomial sd at 0.5)
+PAIRED_POOLS = 100  # paired audits cost ~0.5 s each: a share to +-0.05
 DATA = HERE.parent.parent / "shared" / "data"
 
 
@@ -205,6 +210,12 @@ def main(argv: list[str] | None = None) -> dict:
     prompted = {m: v["parent"] for m, v in lineage.items() if v.get("role") == "prompted" and v["parent"] in classes}
     R["prompted"] = []
     probe = set(references.probe_prompts()["prompt_id"])
+    # the known models' own answers to the `dev` prompts (never in the fingerprints, built on `train`
+    # prompts), featurised once: a pool paired with them is what a user gets who has the references'
+    # answers to the prompts the audited model answered (reference_texts=)
+    answers = ReferenceAnswers(refs, {k: [v for v, keep in zip(col, known, strict=True) if keep]
+                                      for k, col in rows.items()})  # fmt: skip
+    rng_paired = np.random.default_rng(4)  # its own stream: the other draws stay as they were
     for m, parent in sorted(prompted.items()):
         idx = np.flatnonzero(models == m)
         Pm = lda.proba(X[idx])
@@ -221,7 +232,17 @@ def main(argv: list[str] | None = None) -> dict:
         on_probe = [i for i in idx if rows["prompt_id"][i] in probe]
         paired = fp.audit([rows["text"][i] for i in on_probe], references=refs, top_features=0,
                           groups=[rows["prompt_id"][i] for i in on_probe]) if len(on_probe) >= 2 else None  # fmt: skip
+        paired_top, paired_alike = [], []
+        for _ in range(PAIRED_POOLS):
+            sub_idx = rng_paired.choice(idx, min(20, len(idx)), replace=False)
+            rep = fp.audit([rows["text"][i] for i in sub_idx], references=refs, top_features=0,
+                           groups=[rows["prompt_id"][i] for i in sub_idx], reference_texts=answers)  # fmt: skip
+            paired_top.append(rep.nearest.model)
+            paired_alike.append(parent in rep.consistent_with)
         R["prompted"].append({"model": m, "parent": parent, "per_text": per_text, "pooled_20": pooled,
+                              "paired_20_share": float(np.mean([c == parent for c in paired_top])),
+                              "paired_20_mode": " / ".join(_most_common(paired_top)),
+                              "paired_20_consistent": float(np.mean(paired_alike)),
                               "pooled_20_share": float(np.mean([c == parent for c in shares])),
                               "pooled_20_mode": " / ".join(_most_common(shares)),
                               "pooled_right": pooled == parent, "audit_20": unpaired.nearest.model,
@@ -310,8 +331,10 @@ def markdown(R: dict) -> str:
     lines += ["", "Prompted variants (told to be concise or verbose), attributed to their parent:", "",
               f"| variant | parent | per-text accuracy | pools of 20 naming the parent, summed log-likelihoods "
               f"(of {POOLS}; most named) | one pool of 20, summed log-likelihoods | the same pool, "
-              "`fp.audit` (nearest, relation) | probe-prompt answers, paired `fp.audit` |",
-              "|---|---|---|---|---|---|---|"]  # fmt: skip
+              "`fp.audit` (nearest, relation) | probe-prompt answers, paired `fp.audit` | pools of 20 paired with "
+              f"the references' answers to the same `dev` prompts: parent on top (of {PAIRED_POOLS}; most on top; "
+              "parent in `consistent_with`) |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     mark = lambda m, p: f"{m} ({'right' if m == p['parent'] else 'wrong'})"  # noqa: E731
 
     def also(p: dict, key: str) -> str:
@@ -323,11 +346,14 @@ def markdown(R: dict) -> str:
     lines += [f"| {p['model']} | {p['parent']} | {p['per_text']:.3f} | {p['pooled_20_share']:.2f} "
               f"({p['pooled_20_mode']}) | {mark(p['pooled_20'], p)} | "
               f"{mark(p['audit_20'], p)}, {p['audit_20_relation']}{also(p, 'audit_20')} | {mark(p['audit_probe'], p)}, "
-              f"{p['audit_probe_relation']}{also(p, 'audit_probe')} ({p['probe_answers']} answers) |"
+              f"{p['audit_probe_relation']}{also(p, 'audit_probe')} ({p['probe_answers']} answers) | "
+              f"{p['paired_20_share']:.2f} ({p['paired_20_mode']}; {p['paired_20_consistent']:.2f}) |"
               for p in R["prompted"]]  # fmt: skip
     right = [sum(p[k] == p["parent"] for p in R["prompted"]) for k in ("pooled_20", "audit_20", "audit_probe")]
     most = sum(p["pooled_20_share"] > 0.5 for p in R["prompted"])
-    lines += ["", f"Parent named by more than half of the pools of 20: {most}/{len(R['prompted'])}; by the one "
+    paired = sum(p["paired_20_share"] > 0.5 for p in R["prompted"])
+    lines += ["", f"Parent named by more than half of the pools of 20: {most}/{len(R['prompted'])} unpaired, "
+              f"{paired}/{len(R['prompted'])} paired with the references' answers to the same prompts; by the one "
               f"pool: {right[0]} (summed log-likelihoods), {right[1]} (`fp.audit`), {right[2]} (paired "
               f"`fp.audit`, probe prompts); target: all. \"parent not told apart\": the audit's `is` names "
               "another model and lists the parent among the references the texts are as consistent with."]  # fmt: skip
