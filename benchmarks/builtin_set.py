@@ -153,6 +153,11 @@ def main(argv: list[str] | None = None) -> dict:
     original = np.isin(models[known], list(refs.metadata["space_models"]))
     R["top1_originals"], R["top1_others"] = float(ok[original].mean()), float(ok[~original].mean())
     R["n_originals"] = len(np.unique(models[known][original]))
+    # the two groups' calibration apart: the space models' own training rows are in sample for the
+    # space (spread wider than new texts), the others' are not, and one temperature serves both
+    R["calibration_groups"] = [{"group": g, "gap": float(ok[r].mean() - conf[r].mean()),
+                                "ece": expected_calibration_error(P[r], y[r])}
+                               for g, r in (("originals", original), ("others", ~original))]  # fmt: skip
     R["family_ece"] = expected_calibration_error(F, fam[y])
     R["reliability"] = reliability(conf, ok)
     R["risk_coverage"] = [{"threshold": th, "coverage": float(np.mean(conf >= th)),
@@ -193,18 +198,17 @@ def main(argv: list[str] | None = None) -> dict:
         auroc_audit.append(roc_auc_score(labels, scores))
     unknown_pools = [a for a in audits if not a["known"]]
     known_pools = [a for a in audits if a["known"]]
+    wrong_is = [a for a in known_pools if a["relation"] == "is" and a["verdict"] != a["model"]]
     R["lofo"] = {"families": len(names), "unknown_confident_share": float(np.mean(high)),
                  "auroc_text": float(np.mean(auroc_text)), "auroc_pool10": float(np.mean(auroc_pool)),
                  "auroc_pool10_audit": float(np.mean(auroc_audit)), "audited_pools": len(audits),
                  "audit_unknown_is": float(np.mean([a["relation"] == "is" for a in unknown_pools])),
                  "audit_known_is_right": float(np.mean([a["relation"] == "is" and a["verdict"] == a["model"]
                                                         for a in known_pools])),
-                 "audit_known_is_wrong": float(np.mean([a["relation"] == "is" and a["verdict"] != a["model"]
-                                                        for a in known_pools])),
-                 # the wrong "is" verdicts whose consistent_with still holds the true model
-                 "audit_known_is_wrong_covered": float(np.mean([a["model"] in a["consistent_with"] for a in known_pools
-                                                                if a["relation"] == "is" and a["verdict"] != a["model"]]
-                                                               or [np.nan]))}  # fmt: skip
+                 "audit_known_is_wrong": len(wrong_is) / len(known_pools),
+                 # of those wrong "is" verdicts, how many list the true model in consistent_with
+                 "audit_known_is_wrong_n": len(wrong_is),
+                 "audit_known_is_wrong_covered": sum(a["model"] in a["consistent_with"] for a in wrong_is)}  # fmt: skip
 
     # prompted variants: attributed to their parent?
     prompted = {m: v["parent"] for m, v in lineage.items() if v.get("role") == "prompted" and v["parent"] in classes}
@@ -305,6 +309,9 @@ def markdown(R: dict) -> str:
         f"| ECE (15 bins), models / families | {R['ece']:.3f} / {R['family_ece']:.3f} | <= 0.03 "
         f"({yes(R['ece'] <= 0.03)}) |",
         f"| ECE with the temperature alone (no confidence map) | {R['ece_temperature_only']:.3f} | |",
+        "| ECE (accuracy - confidence): the {} space models / the other {} | {} | |".format(
+            R["n_originals"], R["models"] - R["n_originals"],
+            " / ".join(f"{g['ece']:.3f} ({g['gap']:+.3f})" for g in R["calibration_groups"])),
         f"| largest accuracy - confidence gap over answer lengths (table below; temperature slope "
         f"{R['length_slope']:+.3f}) | {R['max_length_gap']:.3f} | |",
         f"| left-out family answered with confidence >= 0.9 | {L['unknown_confident_share']:.1%} | <= 5 % "
@@ -317,7 +324,8 @@ def markdown(R: dict) -> str:
         f"| `fp.audit` of a left-out model's 10 answers says `is` some reference | {L['audit_unknown_is']:.1%} | |",
         f"| `fp.audit` of a known model's 10 answers says `is` that model | {L['audit_known_is_right']:.1%} | |",
         f"| ... says `is` another model (its `consistent_with` holding the true one in "
-        f"{L['audit_known_is_wrong_covered']:.0%} of these) | {L['audit_known_is_wrong']:.1%} | |",
+        f"{L['audit_known_is_wrong_covered']} of these {L['audit_known_is_wrong_n']}) | "
+        f"{L['audit_known_is_wrong']:.1%} | |",
         f"| featurisation | {R['featurise_texts_per_s']:.0f} texts/s | |",
         "", "Risk-coverage (texts whose confidence clears the threshold):", "",
         "| threshold | coverage | accuracy |", "|---|---|---|",
@@ -338,7 +346,7 @@ def markdown(R: dict) -> str:
     mark = lambda m, p: f"{m} ({'right' if m == p['parent'] else 'wrong'})"  # noqa: E731
 
     def also(p: dict, key: str) -> str:
-        """An "is" that names another model yet cannot tell it from the parent (AuditReport.consistent_with)."""
+        """An "is" that names another model yet cannot tell it from the parent (consistent_with, only of an "is")."""
         alike = p.get(f"{key}_consistent", [])
         hidden = p[key] != p["parent"] and p["parent"] in alike
         return f"; parent not told apart ({len(alike)} consistent)" if hidden else ""

@@ -497,8 +497,6 @@ def _attribute_batches(batches: Iterator[Any], refs: ReferenceSet, **kwargs: Any
         yield out
 
 
-
-
 def family_index(refs: ReferenceSet, models: list[str]) -> tuple[list[str], np.ndarray]:
     """The families of ``models`` (fingerprint metadata ``family``; a model without one is its own).
 

@@ -29,6 +29,7 @@ from fingerprint.validation import (
     check_n_jobs,
     check_texts,
     in_batch,
+    pandas_index,
     peek_batches,
     progress_bar,
     table_columns,
@@ -474,15 +475,17 @@ def _build_streaming(
     stats, grouped = FoldedStatistics(space.space_id_, max_calibration=MAX_CALIBRATION_TEXTS), None
     bar = progress_bar(None, "building", verbose=verbose)
     for i, batch in enumerate(batches):
-        texts, models, groups = _batch_columns(batch, i)
-        texts = as_text_list(texts)  # once: a generator of texts in a (texts, models) tuple is read here
+        column, models, groups = _batch_columns(batch, i)
+        texts = as_text_list(column)  # once: a generator of texts in a (texts, models) tuple is read here
         if not texts:  # an empty batch (a filter emptied it) adds nothing, as an empty Dask partition
             continue
         if grouped is not None and grouped != (groups is not None):
             raise ValueError(f"batch {i} {'lacks' if grouped else 'has'} prompt ids, unlike the first batch")
         grouped = groups is not None
         with in_batch(i):
-            part = batch_statistics(texts, models, groups, space, calibrate=calibrate, n_folds=n_folds,
+            # a pandas column goes in as it is, so that an error names a text by its index label too
+            named = column if pandas_index(column) is not None else texts
+            part = batch_statistics(named, models, groups, space, calibrate=calibrate, n_folds=n_folds,
                                     random_state=random_state)  # fmt: skip
         stats = stats.merge(part)
         bar.update(sum(f.n_texts for f in part.models.values()))

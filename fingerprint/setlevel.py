@@ -218,14 +218,11 @@ class AuditReport:
         warns when there are any).
         ``None`` for an unpaired audit.
     consistent_with : tuple of str
-        Every reference that :func:`decide_relation`, applied to it, calls ``"is"``: the texts are
-        consistent with being a fresh sample of each, in the order of ``candidates`` (``verdict``
-        first when ``relation`` is ``"is"``).  More than one: these texts do not tell them apart,
-        and ``verdict`` is only the top-ranked of them.  On the built-in set's held-out answers
-        (pools of 10, 20 and 50 of each of the 81 models, ``benchmarks/explore/robustness/is_set.py``)
-        an ``"is"`` verdict with one consistent reference was wrong in 5 of 109 pools, with several
-        in 24 of 96; it held the true model in 200 of these 205 pools, and only the true
-        model's family's references in 192.
+        When ``relation`` is ``"is"``: every reference that :func:`decide_relation`, applied to
+        it, also calls ``"is"`` (the texts are consistent with being a fresh sample of each), in the
+        order of ``candidates``, ``verdict`` first.  More than one: these texts do not tell them
+        apart, and ``verdict`` is only the top-ranked of them (how often that mattered, measured:
+        the audit guide, section '"is" names a set').  Empty for any other relation.
 
     Examples
     --------
@@ -611,7 +608,8 @@ def decide_relation(
     learned_min_lift: float = LEARNED_MIN_LIFT,
     learned_min_share: float = LEARNED_MIN_SHARE,
 ) -> str:
-    """The relation of an audited model to its top-ranked candidate.
+    """The relation of an audited model to a candidate: the top-ranked one (``relation``), or each
+    in turn (``consistent_with``).
 
     Parameters
     ----------
@@ -1048,14 +1046,15 @@ def _audit_features(
     )  # fmt: skip
     evidence = _evidence(geo.models[nearest], relation, float(p_adj[nearest]), float(same_p[nearest]),
                          float(share[nearest]), float(lift[nearest]), alpha)  # fmt: skip
-    # identity is a set, not a name: several references (sibling snapshots, mostly) can each pass the
-    # "is" rule, and naming the top-ranked one alone claimed more than the texts show
-    # (benchmarks/explore/robustness/is_set.log)
+    # an "is" verdict is a set, not a name: several references (sibling snapshots, mostly) can each
+    # pass the "is" rule, and naming the top-ranked one alone claimed more than the texts show
+    # (benchmarks/explore/robustness/is_set.log). Only for an "is": another relation is about the
+    # top-ranked candidate, and a lower-ranked one passing "is" was never seen there
     consistent = tuple(
         c for c in cands
         if decide_relation(c.p_adjusted, c.same_model_p, alpha=alpha, vote_share=c.vote_share, lift=c.lift) == "is"
-    )  # fmt: skip
-    evidence += _alike(consistent, geo.models[nearest], relation, n)
+    ) if relation == "is" else ()  # fmt: skip
+    evidence += _alike(consistent, geo.models[nearest], n)
     toward, differs = (), ()
     if top_features > 0:
         xbar = X.mean(axis=0)
@@ -1075,18 +1074,15 @@ def _audit_features(
     )  # fmt: skip
 
 
-def _alike(consistent: tuple[Candidate, ...], nearest: str, relation: str, n: int) -> str:
-    """What the verdict leaves out: other references the texts are as consistent with."""
+def _alike(consistent: tuple[Candidate, ...], nearest: str, n: int) -> str:
+    """What an "is" verdict leaves out: the other references the texts are also consistent with."""
     others = [c for c in consistent if c.model != nearest]
     if not others:
         return ""
     listed = ", ".join(f"{c.model} ({c.same_model_p:.2g})" for c in others)
-    families = {c.family for c in consistent}
-    one = len(families) == 1 and None not in families
-    family = f"; all {len(consistent)} are {families.pop()} models" if one else ""
-    if relation == "is":
-        return f", but as consistent with {listed}: {n} texts do not tell them apart{family}"
-    return f"; the texts are nonetheless consistent with being {listed} (same-model p)"
+    families = {c.family for c in consistent}  # a model without a family is its own (family_index)
+    family = f"; all {len(consistent)} are {families.pop()} models" if len(families) == 1 else ""
+    return f", but also consistent with {listed} (same-model p): {n} texts do not tell them apart{family}"
 
 
 def _evidence(model: str, relation: str, p_adj: float, same_p: float, share: float, lift: float, alpha: float) -> str:
@@ -1201,7 +1197,7 @@ def plot_similarity(references: ReferenceSet, report: AuditReport | None = None,
     title = "model distances (darker = closer)"
     if report is not None:
         title += f"\n<unknown>: {report.relation}" + (f" {report.verdict}" if report.verdict else "")
-        if len(report.consistent_with) > 1:
+        if len(report.consistent_with) > 1:  # only an "is" has one, led by the verdict
             title += f" (or {len(report.consistent_with) - 1} more, not told apart)"
     ax.set_title(title)
     ax.figure.tight_layout()

@@ -157,9 +157,16 @@ def _name(texts: Any, i: int) -> str:
     index = pandas_index(texts)
     if index is None or len(index) <= i:
         return str(i)
-    label = index[i]
-    label = label.item() if isinstance(label, np.generic) else label  # 11, not np.int64(11)
-    return str(i) if isinstance(label, int | np.integer) and label == i else f"{i} (index {label!r})"
+    label = _plain(index[i])
+    same = isinstance(label, int) and not isinstance(label, bool) and label == i  # a default RangeIndex
+    return str(i) if same else f"{i} (index {label!r})"
+
+
+def _plain(label: Any) -> Any:
+    """A label as Python writes it: 11, not np.int64(11); a MultiIndex tuple element by element."""
+    if isinstance(label, tuple):
+        return tuple(_plain(v) for v in label)
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def check_labels(labels: Any, n: int) -> np.ndarray:

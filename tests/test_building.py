@@ -88,9 +88,9 @@ def test_empty_batches_are_skipped_and_errors_name_the_batch(outputs):
     assert [len(p) for p in parts] == [3, 0, 2] and parts[1].to_frame().empty
     bad = outputs.iloc[20:40].copy()
     bad.loc[bad.index[7], "text"] = "   "
-    with pytest.raises(ValueError, match=r"batch 1: text 7 is empty or whitespace only"):
+    with pytest.raises(ValueError, match=r"batch 1: text 7 \(index 27\) is empty or whitespace only"):
         fp.build_references(iter([chunks[0], bad]), space="default")
-    with pytest.raises(ValueError, match=r"batch 1: text 7 is empty"):
+    with pytest.raises(ValueError, match=r"batch 1: text 7 \(index 27\) is empty"):  # the Series' own label
         list(fp.attribute(iter([outputs["text"][:2], bad["text"]]), references=refs, top_features=0))
     with pytest.raises(TypeError, match="batch 1 is a str"):
         list(fp.attribute(iter([outputs["text"][:2], "one text"]), references=refs, top_features=0))

@@ -44,6 +44,11 @@ def test_errors_name_a_pandas_text_by_its_index_label_too(wrap):
         check_texts(wrap(shifted))
     with pytest.raises(TypeError, match=r"text 1 is "):  # a default index adds nothing
         check_texts(wrap(pd.Series(["fine text", None])))
+    with pytest.raises(ValueError, match=r"text 1 \(index True\) is empty"):  # True == 1, yet not position 1
+        check_texts(wrap(pd.Series(["fine text", " "], index=[False, True])))
+    multi = pd.MultiIndex.from_tuples([("x", 1), ("y", 2)])
+    with pytest.raises(ValueError, match=r"text 1 \(index \('y', 2\)\) is empty"):
+        check_texts(wrap(pd.Series(["fine text", " "], index=multi)))
 
 
 def test_accepted_containers():

@@ -7,7 +7,8 @@ whole built-in set. Reported per N:
 * ``AuditReport.consistent_with`` (every reference the relation rule, applied to it, calls "is"):
   for the "is" verdicts, how often it holds one reference or several, how often the verdict is wrong
   in each case, whether the true model is in it, whether all of it is of the true model's family;
-  how often a pool whose relation is not "is" still has a consistent reference (a contradiction);
+  how often a pool whose relation is not "is" has a reference the rule calls "is" (a contradiction,
+  which is why ``consistent_with`` is kept for "is" verdicts only);
 * the alternative of naming the most likely (largest pooled posterior) consistent reference instead
   of the top-ranked (smallest p-value) one;
 * the same-model test inverted into a confidence set (every reference with same-model p >= alpha,
@@ -26,6 +27,7 @@ import numpy as np
 
 import fingerprint as fp
 from fingerprint import references
+from fingerprint.setlevel import decide_relation
 
 from common import dev_answers
 
@@ -52,7 +54,10 @@ for m in refs.models:
             single=is_ and len(alike) == 1, wrong_single=is_ and len(alike) == 1 and rep.verdict != m,
             several=is_ and len(alike) > 1, wrong_several=is_ and len(alike) > 1 and rep.verdict != m,
             true_in=is_ and m in alike, family=is_ and {cand[k].family for k in alike} == {cand[m].family},
-            contradiction=(not is_) and len(alike) > 0, wrong_likeliest=is_ and likeliest != m,
+            contradiction=(not is_) and any(  # consistent_with is empty then: ask the rule directly
+                decide_relation(c.p_adjusted, c.same_model_p, alpha=ALPHA, vote_share=c.vote_share, lift=c.lift) == "is"
+                for c in rep.candidates),
+            wrong_likeliest=is_ and likeliest != m,
             cover=cand[m].same_model_p >= ALPHA, size=sum(c.same_model_p >= ALPHA for c in rep.candidates),
         ))
 R = {k: np.array([r[k] for r in rows]) for k in rows[0]}

@@ -43,7 +43,8 @@ for c in CORPORA:
         dev[k] += list(d[k])
 M = np.array(dev["model"], dtype=object)
 known = np.isin(M, refs.models)
-answers = ReferenceAnswers(refs, {k: [v for v, keep in zip(col, known) if keep] for k, col in dev.items()})
+answers = ReferenceAnswers(refs, {k: [v for v, keep in zip(col, known, strict=True) if keep]
+                                  for k, col in dev.items()})
 rng = np.random.default_rng(3)
 variants = sorted(m for m, v in lineage.items() if v.get("role") == "prompted" and v.get("parent") in refs)
 total = collections.Counter()
