@@ -14,7 +14,6 @@ Usage: python benchmarks/explore/robustness/paired_variants.py [N] [P]  (~4 min 
 """
 
 import collections
-import json
 import os
 import sys
 import warnings
@@ -26,21 +25,16 @@ import fingerprint as fp
 from fingerprint import references
 from fingerprint.setlevel import ReferenceAnswers
 
-from common import CORPORA, DATA
+from common import dev_columns
+from common import lineage as read_lineage
 
 warnings.simplefilter("ignore")
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 P = int(sys.argv[2]) if len(sys.argv) > 2 else 40
 
 refs = references.builtin()
-lineage = {}
-for c in CORPORA:
-    lineage.update(json.loads((DATA / c / "lineage.json").read_text()))
-dev = {"text": [], "model": [], "prompt_id": []}
-for c in CORPORA:
-    d = fp.load_corpus(DATA / c, split="dev")
-    for k in dev:
-        dev[k] += list(d[k])
+lineage = read_lineage()
+dev = dev_columns()
 M = np.array(dev["model"], dtype=object)
 known = np.isin(M, refs.models)
 answers = ReferenceAnswers(refs, {k: [v for v, keep in zip(col, known, strict=True) if keep]

@@ -14,7 +14,6 @@ Usage: python benchmarks/explore/robustness/probe_size.py  (~10 min)
 """
 
 import collections
-import json
 import os
 import time
 import warnings
@@ -26,18 +25,13 @@ import fingerprint as fp
 from fingerprint import references
 from fingerprint.setlevel import ReferenceAnswers
 
-from common import CORPORA, DATA
+from common import dev_columns
+from common import lineage as read_lineage
 
 warnings.simplefilter("ignore")
 refs_all = references.builtin()
-lineage = {}
-for c in CORPORA:
-    lineage.update(json.loads((DATA / c / "lineage.json").read_text()))
-dev = {"text": [], "model": [], "prompt_id": []}
-for c in CORPORA:
-    d = fp.load_corpus(DATA / c, split="dev")
-    for k in dev:
-        dev[k] += list(d[k])
+lineage = read_lineage()
+dev = dev_columns()
 probe20 = list(references.probe_prompts()["prompt_id"])
 rng = np.random.default_rng(0)
 others = [p for p in sorted(set(dev["prompt_id"])) if p not in set(probe20)]
