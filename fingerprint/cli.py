@@ -98,10 +98,8 @@ def _cmd_audit(a: argparse.Namespace) -> int:
     # paired by default: audit() pairs a table on its prompt_id column when the references answered those
     # prompts (the built-in set and the probe prompts of `fingerprint probe`); --unpaired passes the texts alone
     texts = ds["text"] if (paired or a.unpaired) else ds
+    # a table whose prompts the references did not answer is audited unpaired, with a warning from audit()
     report = fp.audit(texts, references=refs, alpha=a.alpha, top_features=a.top_features, **paired)
-    if texts is ds and "prompt_id" in ds.column_names and not report.paired:
-        print("note: the references answered too few of the input's prompts; auditing unpaired (answer the "
-              "prompts of `fingerprint probe` for a paired audit against the built-in set)", file=sys.stderr)
     print(json.dumps(report.to_dict()) if a.json else report)
     if a.plot:
         from fingerprint.setlevel import plot_similarity
@@ -272,6 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output piped into a reader that stopped early (`| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second traceback at exit
+        return 0
     finally:
         warnings.formatwarning = format_before
 

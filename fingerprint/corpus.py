@@ -190,7 +190,7 @@ def _load_corpus(
             raise ValueError(
                 f"corpus has no {src!r} column (columns: {ds.column_names}); "
                 f"pass text_column=/model_column= to name yours (model_column=None: the outputs of one "
-                "unknown model, e.g. for fp.audit)"
+                "unknown model, e.g. for fp.audit; on the command line --text-column)"
             )
         if src != dst:
             if dst in ds.column_names:

@@ -124,7 +124,8 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
     for i, t in enumerate(items):
         if not isinstance(t, str):
             what = "NaN" if isinstance(t, float) and math.isnan(t) else repr(t)[:40]
-            raise TypeError(f"text {_name(texts, i)} is {type(t).__name__} ({what}); every text must be a str")
+            fix = "; drop missing rows first (e.g. df.dropna(subset=['text']))" if t is None or what == "NaN" else ""
+            raise TypeError(f"text {_name(texts, i)} is {type(t).__name__} ({what}); every text must be a str{fix}")
         if is_blank(t):
             raise ValueError(
                 f"text {_name(texts, i)} is empty or whitespace only (invisible characters such as zero-width "

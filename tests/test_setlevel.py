@@ -88,13 +88,18 @@ def test_an_is_verdict_names_every_reference_the_texts_cannot_tell_apart(small_s
         rel = decide_relation(c.p_adjusted, c.same_model_p, alpha=r.alpha, vote_share=c.vote_share, lift=c.lift)
         assert (rel == "is") == (c.model in r.consistent_with)
     other = ({"m0", "m1"} - {r.verdict}).pop()
-    assert f"not told apart from {other}" in str(r) and "all 2 are twins models" in r.evidence
+    assert f"not told apart from {other}" in str(r)
     assert r.to_dict()["consistent_with"] == list(r.consistent_with)
 
     import matplotlib
 
     matplotlib.use("Agg")
-    assert "or 1 more, not told apart" in plot_similarity(refs, r).get_title()
+    assert f"not told apart from {other})" in plot_similarity(refs, r).get_title()
+    assert f"consistent_with={r.consistent_with!r}" in repr(r) and "both are twins models" in r.evidence
+    stranger = Fingerprint.from_features(rng.normal(size=(200, d)), "m99", small_space.space_id_, {"family": "f99"})
+    other_refs = ReferenceSet([*fps[:5], stranger], small_space, shrinkage=0.0)  # m99 was never audited against
+    with pytest.raises(ValueError, match="audited against other references"):
+        plot_similarity(other_refs, r)
 
 
 def test_posterior_pools_log_likelihoods_under_the_sets_temperature(small_space):
@@ -276,8 +281,15 @@ def test_a_table_of_texts_pairs_on_its_prompt_ids_and_must_hold_one_model(fitted
     by_hand = fp.audit(table["text"], references=refs, groups=table["prompt_id"], reference_texts=ref_texts,
                        n_bootstrap=50, top_features=0)  # fmt: skip
     assert by_table.paired and by_table.to_dict() == by_hand.to_dict()
-    # no answers to pair with (a user's own set, no reference_texts): unpaired, no error
-    assert not fp.audit(table, references=refs, n_bootstrap=50, top_features=0).paired
+    # groups= may name the table's column
+    by_name = fp.audit(table, references=refs, groups="prompt_id", reference_texts=ref_texts, n_bootstrap=50,
+                       top_features=0)  # fmt: skip
+    assert by_name.to_dict() == by_hand.to_dict()
+    with pytest.raises(ValueError, match="is a string: pass the prompt id of each text, or the name of a column"):
+        fp.audit(table, references=refs, groups="prompt", reference_texts=ref_texts)
+    # no answers to pair with (a user's own set, no reference_texts): unpaired, no error, and it says so
+    with pytest.warns(UserWarning, match="auditing unpaired: the references answered fewer than 2"):
+        assert not fp.audit(table, references=refs, n_bootstrap=50, top_features=0).paired
     several = {"text": heldout[0][:6], "model": heldout[1][:6]}
     with pytest.raises(ValueError, match=r"ONE model; the texts' model column names 3"):
         fp.audit(several, references=refs)
@@ -291,12 +303,14 @@ def test_builtin_audit_of_a_table_on_probe_prompts_is_paired():
     assert fp.audit(alpaca, n_bootstrap=20, top_features=0).paired
     assert not fp.audit(alpaca["text"], n_bootstrap=20, top_features=0).paired  # the text column alone
     other_ids = {"text": alpaca["text"], "prompt_id": [f"mine-{i}" for i in range(len(alpaca))]}
-    assert not fp.audit(other_ids, n_bootstrap=20, top_features=0).paired  # ids that are not probe prompts
+    with pytest.warns(UserWarning, match="auditing unpaired"):  # ids that are not probe prompts
+        assert not fp.audit(other_ids, n_bootstrap=20, top_features=0).paired
     # a set of the user's own models in the built-in space answered no probe prompt: unpaired, no error
     refs = references.builtin()
     mine = ReferenceSet([Fingerprint(f"mine-{i}", f.n_texts, f.mean, f.scatter, f.space_id, {})
                          for i, f in enumerate(list(refs)[:5])], refs.space)  # fmt: skip
-    assert not fp.audit(alpaca, references=mine, n_bootstrap=20, top_features=0).paired
+    with pytest.warns(UserWarning, match="auditing unpaired"):
+        assert not fp.audit(alpaca, references=mine, n_bootstrap=20, top_features=0).paired
 
 
 def test_paired_audit_says_how_many_texts_it_paired(fitted, heldout, corpus):

@@ -14,7 +14,7 @@ from fingerprint.validation import check_labels, check_texts
         ([], ValueError, "empty sequence"),
         ([""], ValueError, "empty or whitespace"),
         (["ok", "   \n"], ValueError, "text 1 is empty"),
-        (["ok", None], TypeError, "text 1 is NoneType"),
+        (["ok", None], TypeError, r"text 1 is NoneType \(None\); every text must be a str; drop missing rows"),
         (["ok", math.nan], TypeError, "NaN"),
         ([3], TypeError, "every text must be a str"),
         (b"bytes", TypeError, "decode"),
