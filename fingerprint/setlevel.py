@@ -780,6 +780,15 @@ def audit(
                 "are needed (are groups= the same prompt ids as the references' answers?)"
             )
         pairing = (prompts, answers, answers.weigh(Z))
+        copied = _own_answers(prompts, X, answers, references.models)
+        if copied:
+            m, k = copied
+            warnings.warn(
+                f"paired audit: {k} of the texts are {m}'s own answers in the reference answers (identical "
+                f"features): this audits {m} against itself; remove it from the references "
+                f"(refs.remove({m!r})) to audit these texts as an unknown model's", UserWarning,
+                stacklevel=caller_stacklevel(),
+            )  # fmt: skip
     report = _audit_features(
         X, zbar, references, alpha=alpha, exclude_family=exclude_family, n_bootstrap=n_bootstrap,
         top_features=top_features, random_state=random_state, paired=pairing,
@@ -792,6 +801,21 @@ def audit(
             "all texts, unpaired)", UserWarning, stacklevel=caller_stacklevel(),
         )  # fmt: skip
     return report
+
+
+def _own_answers(
+    prompts: list[Any], X: np.ndarray, answers: ReferenceAnswers, models: list[str]
+) -> tuple[str, int] | None:
+    """The reference whose answers most of the paired texts are, verbatim, and how many (at least
+    half of them), else None: auditing the shipped sample against the built-in set that holds its model."""
+    best, count = None, 0
+    for m in models:
+        own = answers.features.get(m, {})
+        k = sum(1 for i, p in enumerate(prompts) if p in own and np.array_equal(own[p], X[i]))
+        if k > count:
+            best, count = m, k
+    paired = sum(1 for p in prompts if any(answers.has(m, p) for m in models))
+    return (best, count) if best is not None and count >= max(2, paired / 2) else None
 
 
 def _default_groups(prompt_ids: Any, refs: ReferenceSet, reference_texts: Any) -> Any:

@@ -300,8 +300,15 @@ def test_builtin_audit_of_a_table_on_probe_prompts_is_paired():
 
     sample = references.load_sample()
     alpaca = sample.filter(lambda r: r["model"] == "alpaca-7b")
-    assert fp.audit(alpaca, n_bootstrap=20, top_features=0).paired
+    with pytest.warns(UserWarning, match="20 of the texts are alpaca-7b's own answers"):  # the sample is them
+        assert fp.audit(alpaca, n_bootstrap=20, top_features=0).paired
     assert not fp.audit(alpaca["text"], n_bootstrap=20, top_features=0).paired  # the text column alone
+    without = references.builtin()
+    without.remove("alpaca-7b")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # audited as an unknown model: nothing to warn about
+        warnings.filterwarnings("ignore", message="the reference set's calibration")  # removing marks it stale
+        assert fp.audit(alpaca, references=without, n_bootstrap=20, top_features=0).paired
     other_ids = {"text": alpaca["text"], "prompt_id": [f"mine-{i}" for i in range(len(alpaca))]}
     with pytest.warns(UserWarning, match="auditing unpaired"):  # ids that are not probe prompts
         assert not fp.audit(other_ids, n_bootstrap=20, top_features=0).paired
@@ -319,7 +326,9 @@ def test_paired_audit_says_how_many_texts_it_paired(fitted, heldout, corpus):
     refs, ref_texts, a = _paired_setup(fitted, heldout, corpus)
     texts, groups = [t for t, _ in a], [p for _, p in a]
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # all paired: no warning
+        warnings.simplefilter("error")  # all paired: no warning about unpaired texts
+        # (the fixture's reference answers hold model-a's own: that warning is tested elsewhere)
+        warnings.filterwarnings("ignore", message="paired audit: .* own answers")
         whole = fp.audit(texts, references=refs, groups=groups, reference_texts=ref_texts, n_bootstrap=20)
     assert whole.n_paired == whole.n_texts == len(texts) and "(paired," in str(whole)
     extra = ["An answer to a prompt no reference saw.", "Another one, elsewhere."]
