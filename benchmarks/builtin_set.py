@@ -34,6 +34,7 @@ alone and updates them in the existing report (dated), after a change to loading
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
 import itertools
 import json
@@ -266,8 +267,9 @@ def main(argv: list[str] | None = None) -> dict:
 
 def _most_common(names: list[str]) -> list[str]:
     """Every most frequent name, sorted (max over a set broke ties by hash order, which varies by run)."""
-    top = max(map(names.count, names))
-    return sorted({c for c in names if names.count(c) == top})
+    counts = collections.Counter(names)
+    top = max(counts.values())
+    return sorted(c for c, n in counts.items() if n == top)
 
 
 def size_mb() -> tuple[float, int]:

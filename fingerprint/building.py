@@ -50,6 +50,7 @@ __all__ = [
     "fixed_space",
     "heldout_spread_for",
     "load_references",
+    "references_from_texts",
     "resolve_groups",
     "resolve_space",
     "text_keys",
@@ -385,14 +386,31 @@ def build_references(
     groups, how = resolve_groups(
         groups, source, texts, y, space=space, calibrate=calibrate, n_folds=n_folds, random_state=random_state
     )
-    requested = space
-    space, X = resolve_space(
-        space, texts, y, groups, verbose=verbose, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state
-    )
+    return references_from_texts(
+        texts, y, groups, space=space, calibrate=calibrate, n_folds=n_folds, shrinkage=shrinkage, metadata=metadata,
+        random_state=random_state, groups_source=how, verbose=verbose, n_jobs=n_jobs,
+    )  # fmt: skip
+
+
+def references_from_texts(
+    texts: list[str], y: np.ndarray, groups: np.ndarray | None, *, space: FeatureSpace | str, calibrate: bool,
+    n_folds: int, shrinkage: float, metadata: Mapping[str, Mapping[str, Any]] | None, random_state: int,
+    groups_source: str | None = None, verbose: bool | None = False, n_jobs: int | None = None, **space_params: Any,
+) -> ReferenceSet:  # fmt: skip
+    """The in-memory build of checked training data: :func:`resolve_space`, then :func:`fit_references`,
+    whose calibration is corrected (:func:`heldout_spread_for`) when the space was fitted on these texts.
+
+    What :func:`build_references` and :meth:`FingerprintClassifier.fit
+    <fingerprint.FingerprintClassifier.fit>` share once their inputs are validated; ``space_params`` go
+    to a space fitted here.
+    """
+    fitted, X = resolve_space(
+        space, texts, y, groups, verbose=verbose, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state,
+        **space_params,
+    )  # fmt: skip
     return fit_references(
-        X, y, space, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage,
-        heldout_spread=heldout_spread_for(requested, space),
-        metadata=metadata, random_state=random_state, groups_source=how,
+        X, y, fitted, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage, metadata=metadata,
+        random_state=random_state, groups_source=groups_source, heldout_spread=heldout_spread_for(space, fitted),
     )  # fmt: skip
 
 

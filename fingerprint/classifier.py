@@ -1,7 +1,7 @@
 """A scikit-learn classifier built on fingerprints.
 
-It composes the layers below it: :func:`~fingerprint.building.resolve_space` and
-:func:`~fingerprint.building.fit_references` to fit, the reference set's
+It composes the layers below it: :func:`~fingerprint.building.references_from_texts` (the space,
+then the fingerprints and their calibration) to fit, the reference set's
 :class:`~fingerprint.lda.LDAModel` to predict, and :func:`~fingerprint.attribution.attribute`
 for explained attributions.
 """
@@ -19,13 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from fingerprint.attribution import Attributions, attribute
-from fingerprint.building import (
-    check_training_data,
-    fit_references,
-    heldout_spread_for,
-    resolve_groups,
-    resolve_space,
-)
+from fingerprint.building import check_training_data, references_from_texts, resolve_groups
 from fingerprint.features.space import FeatureSpace
 from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
 from fingerprint.refset import ReferenceSet
@@ -213,15 +207,11 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         texts, models = check_training_data(texts, [lookup[lab] for lab in labels.tolist()])
         groups, how = resolve_groups(groups, X, texts, models, space=self.space, calibrate=self.calibrate,
                                      n_folds=self.n_folds, random_state=self.random_state)  # fmt: skip
-        space, feats = resolve_space(
-            self.space, texts, models, groups, n_char=self.n_char, n_word=self.n_word,
-            n_components=self.n_components, n_score_features=self.n_score_features, n_folds=self.n_folds,
-            n_jobs=self.n_jobs, random_state=self.random_state,
-        )  # fmt: skip
-        self.references_ = fit_references(
-            feats, models, space, calibrate=self.calibrate, groups=groups, n_folds=self.n_folds,
+        self.references_ = references_from_texts(
+            texts, models, groups, space=self.space, calibrate=self.calibrate, n_folds=self.n_folds,
             shrinkage=self.shrinkage, metadata=None, random_state=self.random_state, groups_source=how,
-            heldout_spread=heldout_spread_for(self.space, space),
+            n_jobs=self.n_jobs, n_char=self.n_char, n_word=self.n_word, n_components=self.n_components,
+            n_score_features=self.n_score_features,
         )  # fmt: skip
         self._set_fitted(classes, names)
         return self

@@ -289,7 +289,7 @@ class AuditReport:
         mode = "unpaired"
         if self.paired:
             mode = "paired" if self.n_paired in (None, self.n_texts) else f"paired on {self.n_paired} of them"
-        also = [m for m in self.consistent_with if m != self.verdict]
+        also = self.consistent_with[1:]  # led by the verdict (an "is"), as the plot's title reads it
         lines = [f"Audit of {self.n_texts} texts ({mode}, alpha={self.alpha}): {self.evidence}",
                  f"relation: {self.relation}" + (f" {self.verdict}" if self.verdict else "")
                  + (f" (not told apart from {', '.join(also)})" if also else ""), ""]  # fmt: skip
@@ -780,7 +780,7 @@ def audit(
                 "are needed (are groups= the same prompt ids as the references' answers?)"
             )
         pairing = (prompts, answers, answers.weigh(Z))
-        copied = _own_answers(prompts, X, answers, references.models)
+        copied = _own_answers(prompts, X, answers, references.models, len(shared))
         if copied:
             m, k = copied
             warnings.warn(
@@ -804,18 +804,18 @@ def audit(
 
 
 def _own_answers(
-    prompts: list[Any], X: np.ndarray, answers: ReferenceAnswers, models: list[str]
+    prompts: list[Any], X: np.ndarray, answers: ReferenceAnswers, models: list[str], n_shared: int
 ) -> tuple[str, int] | None:
-    """The reference whose answers most of the paired texts are, verbatim, and how many (at least
-    half of them), else None: auditing the shipped sample against the built-in set that holds its model."""
+    """The reference whose answers the texts are, verbatim, and how many, when that is at least half of
+    the ``n_shared`` prompts the references answered; else None: auditing the shipped sample against the
+    built-in set that holds its model."""
     best, count = None, 0
     for m in models:
         own = answers.features.get(m, {})
         k = sum(1 for i, p in enumerate(prompts) if p in own and np.array_equal(own[p], X[i]))
         if k > count:
             best, count = m, k
-    paired = sum(1 for p in prompts if any(answers.has(m, p) for m in models))
-    return (best, count) if best is not None and count >= max(2, paired / 2) else None
+    return (best, count) if best is not None and count >= max(2, n_shared / 2) else None
 
 
 def _default_groups(prompt_ids: Any, refs: ReferenceSet, reference_texts: Any) -> Any:
