@@ -21,9 +21,12 @@ from sklearn.utils.validation import check_is_fitted
 from fingerprint.attribution import Attributions, attribute
 from fingerprint.building import check_training_data, references_from_texts, resolve_groups
 from fingerprint.features.space import FeatureSpace
-from fingerprint.io import FingerprintFileError, read_bundle, write_bundle
+from fingerprint.io import FingerprintFileError, read_bundle
 from fingerprint.refset import ReferenceSet
 from fingerprint.validation import check_float, check_int, check_texts, encode_labels
+
+#: Where :meth:`FingerprintClassifier.save` keeps its parameters and labels: the saved set's metadata.
+_SAVED_KEY = "fingerprint_classifier"
 
 __all__ = ["FingerprintClassifier"]
 
@@ -301,23 +304,39 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         return attribute(X, self, **kwargs)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
-        """Save the fitted classifier (its reference set, parameters and labels), without pickle."""
+        """Save the fitted classifier (its reference set, parameters and labels), without pickle.
+
+        All or nothing, as :meth:`ReferenceSet.save`: the parameters and labels travel in the set's
+        index (its metadata, under ``"fingerprint_classifier"``), so a crash or a concurrent save
+        never pairs one fit's set with another's parameters.
+        """
         check_is_fitted(self, "references_", msg=_NOT_FITTED)
         directory = Path(directory)
-        self.references_.save(directory)
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "space"}
         classes = self.classes_.tolist()
         meta = {"params": params, "classes": classes if _json_exact(classes) else None,
                 "classes_dtype": self.classes_.dtype.str if self.classes_.dtype.kind in "biuf" else None,
                 "space": _space_param(self.space)}  # fmt: skip
-        write_bundle(directory / "classifier.npz", "classifier", meta, {})
+        tagged = self.references_.copy()  # the fitted set itself keeps its metadata as it was
+        tagged.metadata[_SAVED_KEY] = meta
+        tagged.save(directory)
+        (directory / "classifier.npz").unlink(missing_ok=True)  # a save by an earlier version: now stale
         return directory
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> FingerprintClassifier:
-        """Load a classifier saved with :meth:`save`."""
-        meta, _ = read_bundle(Path(directory) / "classifier.npz", "classifier")
+        """Load a classifier saved with :meth:`save` (also by earlier versions, which wrote ``classifier.npz``)."""
         refs = ReferenceSet.load(directory)
+        meta = refs.metadata.pop(_SAVED_KEY, None)
+        if meta is None:
+            legacy = Path(directory) / "classifier.npz"
+            if not legacy.is_file():
+                raise FingerprintFileError(
+                    f"{directory}: a reference set, not a saved FingerprintClassifier (load it with fp.load_references)"
+                )
+            meta, _ = read_bundle(legacy, "classifier")
+        if not isinstance(meta, dict) or not isinstance(meta.get("params"), dict):
+            raise FingerprintFileError(f"{directory}: malformed classifier parameters")
         space = meta.get("space") or {"kind": "fitted"}  # saved before the parameter was kept: the set's space
         try:
             if space.get("kind") in ("fit", "default"):
@@ -330,13 +349,16 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         except (TypeError, AttributeError, KeyError) as e:
             raise FingerprintFileError(f"{directory}: unknown classifier parameters ({e})") from e
         clf.references_ = refs
-        if meta.get("classes") is not None and meta.get("classes_dtype"):
-            classes = np.asarray(meta["classes"], dtype=np.dtype(meta["classes_dtype"]))  # numbers keep their dtype
-        elif meta.get("classes") is not None:
-            classes = np.empty(len(meta["classes"]), dtype=object)
-            classes[:] = meta["classes"]
-        else:
-            classes = np.array(refs.models, dtype=object)
+        try:
+            if meta.get("classes") is not None and meta.get("classes_dtype"):
+                classes = np.asarray(meta["classes"], dtype=np.dtype(meta["classes_dtype"]))  # numbers keep their dtype
+            elif meta.get("classes") is not None:
+                classes = np.empty(len(meta["classes"]), dtype=object)
+                classes[:] = meta["classes"]
+            else:
+                classes = np.array(refs.models, dtype=object)
+        except (TypeError, ValueError) as e:
+            raise FingerprintFileError(f"{directory}: malformed classifier labels ({e})") from e
         names = np.array([str(c) for c in classes], dtype=object)
         if sorted(names) != refs.models:
             raise FingerprintFileError(f"{directory}: classifier labels do not match the reference set's models")

@@ -121,8 +121,12 @@ class Fingerprint:
             raise ValueError(f"mean must be a vector, got shape {mean.shape}")
         if not np.all(np.isfinite(mean)):
             raise ValueError(f"fingerprint of {self.model!r} has non-finite statistics")
-        if int(self.n_texts) < 1:
-            raise ValueError(f"n_texts must be >= 1, got {self.n_texts}")
+        n = self.n_texts
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, float, np.integer, np.floating)) \
+                or not float(n).is_integer() or n < 1:  # fmt: skip
+            raise ValueError(f"n_texts must be a whole number >= 1, got {n!r}")
+        if not isinstance(self.space_id, str) or not self.space_id:
+            raise ValueError(f"space_id must be the id of a fitted FeatureSpace (a string), got {self.space_id!r}")
         mean.setflags(write=False)
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "n_texts", int(self.n_texts))
@@ -303,6 +307,8 @@ class Fingerprint:
         try:
             d = int(meta["dim"])
             packed = arr["scatter"]
+            if packed.dtype.kind not in "fi" or arr["mean"].dtype.kind not in "fi":  # not complex, text or objects
+                raise ValueError(f"statistics must be real numbers, got {arr['mean'].dtype} and {packed.dtype}")
             if packed.shape != (d * (d + 1) // 2,):
                 raise ValueError(f"packed scatter has {packed.shape} values, expected {d * (d + 1) // 2} for d={d}")
             sd = None
@@ -314,6 +320,10 @@ class Fingerprint:
                     raise ValueError("non-finite scatter (standard deviations too large to square)")
             elif not np.all(np.isfinite(packed)) or not np.isfinite(float(np.abs(packed).max(initial=0)) * scale):
                 raise ValueError("non-finite scatter")
+            else:  # a sum of squares: its diagonal (row i starts at i*d - i*(i-1)/2 in the triangle) is >= 0
+                i = np.arange(d)
+                if (packed[i * d - i * (i - 1) // 2] < 0).any():
+                    raise ValueError("scatter with a negative variance")
             mean = arr["mean"].astype(np.float64)
             if mean.shape != (d,):
                 raise ValueError(f"mean {mean.shape} and scatter of dimension {d} do not agree")

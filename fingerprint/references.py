@@ -88,7 +88,7 @@ def info() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``model``, ``n_texts`` and the lineage keys present (``family``, ``role``,
-        ``teacher``, ``teacher_line``, ``base_model``, ``confidence``).
+        ``teacher``, ``teacher_line``, ``base_model``, ``confidence``, ``line``, ``parent``).
 
     Examples
     --------

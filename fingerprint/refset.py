@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
+import difflib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -78,14 +81,20 @@ def _member_name(model: str, taken: set[str]) -> str:
     if len(stem.encode()) > 100:
         stem = f"{stem[:80]}-{hashlib.sha256(model.encode()).hexdigest()[:12]}"
     name, k = f"{stem}.fingerprint.npz", len(taken)
-    while name in taken:  # a cut or cleaned name met another's: number it until it is free
+    # a cut or cleaned name met another's: number it until it is free; compared without case, because
+    # "GPT-4" and "gpt-4" are one file on macOS and Windows file systems
+    folded = {t.casefold() for t in taken}
+    while name.casefold() in folded:
         name, k = f"{stem}-{k}.fingerprint.npz", k + 1
     return name
 
 
 def _check_confidence_map(knots: Any) -> np.ndarray:
     """A (2, m) array of finite knots, confidences increasing, values in [0, 1] (a file may hold anything)."""
-    k = np.asarray(knots, dtype=np.float64)
+    try:
+        k = np.array(knots, dtype=np.float64)  # a copy: the caller's array (or another set's) stays its own
+    except (TypeError, ValueError):
+        k = np.empty(0)
     if (
         k.ndim != 2
         or k.shape[0] != 2
@@ -96,6 +105,67 @@ def _check_confidence_map(knots: Any) -> np.ndarray:
     ):
         raise ValueError("confidence_map must be 2 x m finite knots in [0, 1] with increasing confidences")
     return k
+
+
+def _check_distance_quantiles(q: Any) -> np.ndarray:
+    """The calibration's own-distance percentiles: at least 2 finite, non-negative, non-decreasing values."""
+    try:
+        a = np.array(q, dtype=np.float64)  # a copy: the caller's array (or another set's) stays its own
+    except (TypeError, ValueError):
+        a = np.empty(0)
+    if a.ndim != 1 or a.size < 2 or not np.isfinite(a).all() or (a < 0).any() or (np.diff(a) < 0).any():
+        raise ValueError(
+            "distance_quantiles must be a vector of at least 2 finite, non-negative, non-decreasing distances"
+        )
+    return a
+
+
+def _check_json(metadata: Mapping[str, Any]) -> None:
+    """A set's metadata as the index stores it: JSON, with string keys (JSON would turn 1 into "1")."""
+
+    def keys_are_str(v: Any) -> bool:
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and keys_are_str(x) for k, x in v.items())
+        return all(keys_are_str(x) for x in v) if isinstance(v, (list, tuple)) else True
+
+    try:
+        json.dumps(metadata, allow_nan=False)
+        if not keys_are_str(metadata):
+            raise TypeError("keys must be strings")
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"ReferenceSet.metadata must be JSON (string keys; str, numbers, lists, dicts): {e}") from None
+
+
+def _check_index(meta: dict[str, Any], path: Path) -> None:
+    """A set's index names its parts with the right types (a hand-edited index with a recomputed
+    checksum reads as any other file): a damaged one is a :class:`FingerprintFileError`, not a
+    ``KeyError`` or ``TypeError`` deep in the loading."""
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    members, sums = meta.get("members"), meta.get("member_sha256")
+    problems = [
+        what for what, ok in (
+            ("members (model -> file name)", isinstance(members, dict)
+             and all(isinstance(k, str) and isinstance(v, str) for k, v in members.items())),
+            ("member_sha256 (a checksum per member)", isinstance(sums, dict) and isinstance(members, dict)
+             and set(sums) == set(members) and all(isinstance(v, str) for v in sums.values())),
+            ("member file names (each once)", not isinstance(members, dict)
+             or len({Path(v).name.casefold() for v in members.values()}) == len(members)),
+            ("space_id", isinstance(meta.get("space_id"), str)),
+            ("generation", meta.get("generation") is None or isinstance(meta.get("generation"), str)),
+            ("temperature", meta.get("temperature") is None or number(meta.get("temperature"))),
+            ("shrinkage", number(meta.get("shrinkage", 0.3))),
+            ("length_slope", number(meta.get("length_slope", 0.0))),
+            ("metadata", meta.get("metadata") is None or isinstance(meta.get("metadata"), dict)),
+            ("calibrated_models", meta.get("calibrated_models") is None or (
+                isinstance(meta.get("calibrated_models"), list)
+                and all(isinstance(m, str) for m in meta["calibrated_models"]))),
+        ) if not ok
+    ]  # fmt: skip
+    if problems:
+        raise FingerprintFileError(f"{path}: malformed reference-set index ({', '.join(problems)})")
 
 
 def builtin_dir() -> Path:
@@ -202,12 +272,13 @@ class ReferenceSet:
         self.space = space if space is not None else FeatureSpace.default()
         self.temperature = check_float(temperature, "temperature", low=0, low_open=True, allow_none=True)
         self.shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1, owner="ReferenceSet")
-        self.distance_quantiles = distance_quantiles
+        self.distance_quantiles = None if distance_quantiles is None else _check_distance_quantiles(distance_quantiles)
         self.confidence_map = None if confidence_map is None else _check_confidence_map(confidence_map)
         self.length_slope = check_float(length_slope, "length_slope", low=-MAX_LENGTH_SLOPE, high=MAX_LENGTH_SLOPE)
         if self.length_slope and temperature is None:
             raise ValueError("length_slope is part of a calibration: it needs a temperature")
-        self.metadata: dict[str, Any] = dict(metadata or {})
+        # a deep copy: a set's metadata is its own (the built-in set's copies share nothing mutable)
+        self.metadata: dict[str, Any] = copy.deepcopy(dict(metadata or {}))
         self._fps: dict[str, Fingerprint] = {}
         self._lda: tuple[float, LDAModel] | None = None
         self._scatter_sum: np.ndarray | None = None  # within_scatter(), computed on first use
@@ -298,7 +369,7 @@ class ReferenceSet:
             self._scatter_sum = total
 
     def remove(self, model: str) -> ReferenceSet:
-        """Drop a model; raises ``KeyError`` naming the known models if absent.
+        """Drop a model; raises ``KeyError`` (with the nearest names, or the known ones) if absent.
 
         The calibration is then stale, as after :meth:`add`.
         """
@@ -379,7 +450,9 @@ class ReferenceSet:
         try:
             return self._fps[model]
         except KeyError:
-            raise KeyError(f"unknown model {model!r}; known: {self.models}") from None
+            close = difflib.get_close_matches(str(model), self.models, n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else f"; known: {self.models}"
+            raise KeyError(f"unknown model {model!r}{hint}") from None
 
     def __contains__(self, model: object) -> bool:
         return model in self._fps
@@ -504,9 +577,11 @@ class ReferenceSet:
     def save(self, directory: str | os.PathLike[str], *, precision: str = "float64") -> Path:
         """Save to a directory, all or nothing: the fingerprints, the space and an index.
 
-        ``precision`` is passed to :meth:`Fingerprint.save`.  At ``"float16"`` or ``"int8"`` the
-        index also keeps :meth:`within_scatter` in float32, so the loaded set's LDA is the
-        full-precision one (the built-in set is saved at ``"int8"``).
+        ``precision`` is passed to :meth:`Fingerprint.save`.  The index also keeps
+        :meth:`within_scatter` (float64 at ``"float64"``, else float32), so the loaded set's LDA is the
+        one in memory, also when the fingerprints are stored rounded or were loaded rounded (the
+        built-in set is saved at ``"int8"``).  ``metadata`` must be JSON: it is checked before
+        anything is written.
 
         The files go to a new *generation* folder (``.gen-…``) beside the current one; the index
         ``references.npz``, which names the generation and the checksum of every file in it, is
@@ -526,9 +601,12 @@ class ReferenceSet:
         True
         """
         directory = Path(directory)
+        _check_json(self.metadata)  # before anything is written: a failure after the members left a bare lock
         directory.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(directory):
             previous, flat = self._current_layout(directory)
+            # an index that exists but cannot be read: keep every generation, one may be what it named
+            unreadable = previous is None and not flat and (directory / "references.npz").exists()
             gen = fresh_directory(directory, ".gen-")
             try:
                 members = {}
@@ -546,7 +624,7 @@ class ReferenceSet:
                 raise
             keep = {gen.name, previous}
             for old in directory.glob(".gen-*"):  # earlier generations and crashed saves' leftovers
-                if old.is_dir() and old.name not in keep:
+                if old.is_dir() and old.name not in keep and not unreadable:
                     shutil.rmtree(old, ignore_errors=True)
             for name in flat:  # the files of a set saved in the flat layout of earlier versions
                 (directory / name).unlink(missing_ok=True)
@@ -557,8 +635,9 @@ class ReferenceSet:
         arrays = {} if self.distance_quantiles is None else {"distance_quantiles": self.distance_quantiles}
         if self.confidence_map is not None:
             arrays["confidence_map"] = self.confidence_map
-        if precision in ("float16", "int8") and len(self):
-            arrays["scatter_sum"] = pack_symmetric(self.within_scatter(), np.float32)
+        if len(self):  # kept whatever the precision: a set loaded from rounded files has a finer sum than its members
+            dtype = np.float64 if precision == "float64" else np.float32
+            arrays["scatter_sum"] = pack_symmetric(self.within_scatter(), dtype)
         meta = {
             "generation": gen.name,
             "members": members,
@@ -588,6 +667,7 @@ class ReferenceSet:
     def _read_index(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], Path]:
         """The index's metadata and arrays, and the folder its files are in (its generation, or the flat layout)."""
         meta, arrays = read_bundle(directory / "references.npz", "reference_set")
+        _check_index(meta, directory / "references.npz")
         return meta, arrays, generation_folder(directory, meta.get("generation"))
 
     @staticmethod
@@ -598,6 +678,7 @@ class ReferenceSet:
         """
         try:
             meta, _ = read_bundle(directory / "references.npz", "reference_set")
+            _check_index(meta, directory / "references.npz")
         except (OSError, ValueError):
             return None, []
         gen = meta.get("generation")
@@ -664,7 +745,10 @@ class ReferenceSet:
             check_file_size(p)  # before hashing: a huge (or sparse) file is refused at once
             if file_sha256(p) != meta["member_sha256"].get(model):
                 raise FingerprintFileError(f"{p}: checksum differs from the index (modified or replaced)")
-            return Fingerprint.load(p)
+            f = Fingerprint.load(p)
+            if f.model != model:  # the index's entry and the file must name one model: no file counts twice
+                raise FingerprintFileError(f"{p}: holds {f.model!r}, but the index lists it as {model!r}")
+            return f
 
         # threads: zlib, hashing and numpy release the GIL, so reading the ~80 built-in files and the
         # space on 2 cores takes about half the time of one after another (measured 0.36 vs 0.71 s)
@@ -678,13 +762,16 @@ class ReferenceSet:
             fps = list(members)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # on an error, the members not yet read are not
-        with _loading():
-            refs = cls(
-                fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
-                distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
-                confidence_map=arr.get("confidence_map"), length_slope=meta.get("length_slope", 0.0),
-                calibrated_models=meta.get("calibrated_models"),
-            )  # fmt: skip
+        try:
+            with _loading():
+                refs = cls(
+                    fps, space, temperature=meta.get("temperature"), shrinkage=meta.get("shrinkage", 0.3),
+                    distance_quantiles=arr.get("distance_quantiles"), metadata=meta.get("metadata"),
+                    confidence_map=arr.get("confidence_map"), length_slope=meta.get("length_slope", 0.0),
+                    calibrated_models=meta.get("calibrated_models"),
+                )  # fmt: skip
+        except (TypeError, ValueError) as e:  # values a save never writes: a damaged or hand-made index
+            raise FingerprintFileError(f"{directory}: malformed reference set ({e})") from e
         if "scatter_sum" in arr and fps:
             total = unpack_symmetric(arr["scatter_sum"], fps[0].dim)
             if not np.all(np.isfinite(total)):
@@ -732,22 +819,33 @@ class ReferenceSet:
         True
         """
         refs = _load_builtin()
-        new = cls(
-            list(refs), refs.space, temperature=refs.temperature, shrinkage=refs.shrinkage,
-            distance_quantiles=refs.distance_quantiles, metadata=refs.metadata,
-            calibrated_models=refs.calibrated_models, confidence_map=refs.confidence_map,
-            length_slope=refs.length_slope,
-        )  # fmt: skip
-        new._lda = refs._lda_shared()
-        new._scatter_sum = refs._scatter_sum  # read-only, replaced (never changed in place) by add/remove
-        return new
+        refs.lda()  # fitted once per process, shared by every copy until it changes its models
+        return refs.copy()
 
-    def _lda_shared(self) -> tuple[float, LDAModel]:
-        # the cached built-in set's LDA is shared by its copies (fingerprints are immutable; a copy that
-        # changes its models drops the reference and fits its own)
-        self.lda()
-        assert self._lda is not None
-        return self._lda
+    def copy(self) -> ReferenceSet:
+        """An independent copy: add, remove, merge or recalibrate either without changing the other.
+
+        Cheap: fingerprints are immutable and shared, as are the fitted LDA and the scatter sum (a set
+        that changes its models replaces them, never edits them); the metadata and the calibration's
+        arrays are copied.
+
+        Examples
+        --------
+        >>> from fingerprint import ReferenceSet
+        >>> refs = ReferenceSet.default()
+        >>> mine = refs.copy()
+        >>> mine.metadata["note"] = "mine"
+        >>> "note" in refs.metadata
+        False
+        """
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._fps = dict(self._fps)
+        new.metadata = copy.deepcopy(self.metadata)
+        for name in ("distance_quantiles", "confidence_map"):
+            value = getattr(self, name)
+            setattr(new, name, None if value is None else np.array(value))
+        return new
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

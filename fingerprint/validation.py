@@ -13,6 +13,7 @@ import math
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -185,7 +186,24 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
             raise ValueError(f"label {i} is {lab!r}; every text needs the model that wrote it (a non-empty name)")
         if not isinstance(lab, str):
             raise TypeError(f"label {i} is {lab!r}; every label must be a non-empty model name (str)")
+    _warn_near_duplicate_names(items)
     return np.asarray(items, dtype=object)
+
+
+def _warn_near_duplicate_names(names: list[str]) -> None:
+    """Two model names that differ only in case or surrounding spaces ("GPT-4", "gpt-4 ") are kept as two
+    models, as given; almost always a typo in the labels, so say so."""
+    seen: dict[str, str] = {}
+    for name in dict.fromkeys(names):  # each distinct name once, in order
+        key = name.strip().casefold()
+        if key in seen:
+            warnings.warn(
+                f"model names {seen[key]!r} and {name!r} differ only in case or surrounding spaces; they are "
+                "fitted as two models (normalise the labels if they are one)", UserWarning,
+                stacklevel=caller_stacklevel(),
+            )  # fmt: skip
+            return
+        seen[key] = name
 
 
 def is_missing(label: Any) -> bool:

@@ -137,10 +137,8 @@ def test_import_graph_is_acyclic():
 SAME_CLASS_ACCESS = {
     ("fingerprint.classifier", "clf._set_fitted"),  # FingerprintClassifier builds itself in from_references/load
     ("fingerprint.classifier", "new._metadata_request"),  # __sklearn_clone__ copies routing as sklearn's clone does
-    ("fingerprint.refset", "new._lda"),  # ReferenceSet.default() shares the cached built-in set's LDA
-    ("fingerprint.refset", "refs._lda_shared"),
-    ("fingerprint.refset", "refs._scatter_sum"),  # load() and default() keep the stored exact scatter sum
-    ("fingerprint.refset", "new._scatter_sum"),
+    ("fingerprint.refset", "new._fps"),  # ReferenceSet.copy(): its own dict of the shared (immutable) fingerprints
+    ("fingerprint.refset", "refs._scatter_sum"),  # load() keeps the stored exact scatter sum
     ("fingerprint.refset", "ReferenceSet._load"),  # the built-in set is loaded with the default space it shares
     ("fingerprint.lda", "model._set_calibration"),  # LDAModel.with_calibration sets a copy's calibration, checked
 }

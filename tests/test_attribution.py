@@ -176,6 +176,31 @@ def test_classifier_save_load(fitted, heldout, tmp_path):
     assert clf.get_params() == fitted.get_params() and repr(clf) == repr(fitted)
 
 
+def test_classifier_save_is_all_or_nothing(fitted, heldout, tmp_path, monkeypatch):
+    """Probe finding: the set and the classifier's parameters were two writes; a crash between them left
+    a directory pairing the new set with the old parameters (or unloadable). Both are now one index."""
+    import fingerprint.refset as refset_module
+
+    out = fitted.save(tmp_path / "clf")
+    assert not (out / "classifier.npz").exists() and "fingerprint_classifier" not in fitted.references_.metadata
+    other = FingerprintClassifier.load(out).set_params(shrinkage=0.9)  # set and parameters both differ
+    other.references_.shrinkage = 0.9
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(refset_module, "write_bundle", crash)  # the index write: the save's atomic switch
+    with pytest.raises(OSError, match="disk full"):
+        other.save(out)
+    monkeypatch.undo()
+    back = FingerprintClassifier.load(out)
+    assert back.get_params()["shrinkage"] == fitted.shrinkage == back.references_.shrinkage
+    assert "fingerprint_classifier" not in back.references_.metadata
+    np.testing.assert_allclose(back.predict_proba(heldout[0]), fitted.predict_proba(heldout[0]))
+    with pytest.raises(fp.FingerprintFileError, match="not a saved FingerprintClassifier"):
+        FingerprintClassifier.load(fitted.references_.save(tmp_path / "plain"))
+
+
 def test_classifier_save_load_keeps_int_labels_and_a_space_template(corpus, heldout, tmp_path):
     texts, models, prompts = corpus
     ids = {m: i for i, m in enumerate(sorted(set(models)))}

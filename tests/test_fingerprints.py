@@ -314,3 +314,25 @@ def test_a_loaded_int8_fingerprint_pickles_at_its_stored_size(tmp_path):
     packed = len(pickle.dumps(g))
     _ = g.scatter
     assert packed < len(pickle.dumps(g)) / 4
+
+
+def test_crafted_fields_are_refused_at_load(tmp_path):
+    """Probe finding: a rewritten file with a valid checksum loaded complex or text statistics, n_texts 2.7
+    (as 2) or True (as 1), a missing space id and a negative variance."""
+    from fingerprint.io import read_bundle, write_bundle
+
+    f = _fp(np.random.default_rng(1).normal(size=(20, 4)))
+    meta, arrays = read_bundle(f.save(tmp_path / "a.npz"), "fingerprint")
+    scatter = arrays["scatter"].copy()
+    scatter[4] = -1.0  # row 1's diagonal in the packed triangle of a 4 x 4 matrix
+    for m, a, message in (
+        ({**meta, "n_texts": 2.7}, arrays, "whole number"),
+        ({**meta, "n_texts": True}, arrays, "whole number"),
+        ({**meta, "space_id": None}, arrays, "space_id"),
+        (meta, {**arrays, "mean": arrays["mean"].astype(complex)}, "real numbers"),
+        (meta, {**arrays, "mean": arrays["mean"].astype(str)}, "real numbers"),
+        (meta, {**arrays, "scatter": scatter}, "negative variance"),
+    ):
+        write_bundle(tmp_path / "b.npz", "fingerprint", m, a)
+        with pytest.raises(FingerprintFileError, match=message):
+            Fingerprint.load(tmp_path / "b.npz")

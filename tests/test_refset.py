@@ -271,3 +271,138 @@ def test_review_fixes_for_saving_and_loading(small_space, tmp_path, monkeypatch)
         refs.save(tmp_path / "names")
     monkeypatch.undo()
     assert len(list((tmp_path / "names").glob(".gen-*"))) == 1 and ReferenceSet.load(tmp_path / "names").models
+
+
+def test_a_copy_shares_nothing_mutable(small_space):
+    """Probe finding: the built-in set's copies shared its metadata and calibration arrays, so editing one
+    changed every later ``fp.attribute()``; ``copy()`` (which ``default()`` returns) owns its own."""
+    refs = _set(small_space, "c", 3, 1)
+    refs.distance_quantiles = np.linspace(0, 5, 101)
+    refs.confidence_map = np.array([[0.0, 1.0], [0.0, 0.9]])
+    refs.metadata["lineage"] = {"c-0": {"family": "x"}}
+    mine = refs.copy()
+    mine.metadata["lineage"]["c-0"]["family"] = "changed"
+    mine.distance_quantiles[:] = 0
+    mine.confidence_map[1, :] = 0
+    mine.remove("c-0")
+    assert refs.metadata["lineage"]["c-0"]["family"] == "x" and refs.distance_quantiles[-1] == 5
+    assert refs.confidence_map[1, 1] == 0.9 and refs.models == ["c-0", "c-1", "c-2"]
+    given = np.linspace(0, 5, 101)
+    held = ReferenceSet(list(refs), small_space, distance_quantiles=given, metadata={"a": [1]})
+    given[:] = 0  # the caller's array stays the caller's
+    assert held.distance_quantiles[-1] == 5
+
+
+def test_builtin_copies_are_independent():
+    mine = ReferenceSet.default()
+    mine.metadata["calibration"] = "edited"
+    mine.confidence_map[1, :] = 0
+    again = ReferenceSet.default()
+    assert again.metadata.get("calibration") != "edited" and again.confidence_map[1].max() > 0
+
+
+@pytest.mark.parametrize("bad", [[0.1, np.nan, 0.3], [[0.1, 0.2]], [0.3, 0.2, 0.1], [-1.0, 0.0], ["a", "b"], [1.0]])
+def test_distance_quantiles_are_checked(small_space, bad):
+    with pytest.raises(ValueError, match="distance_quantiles"):
+        ReferenceSet(list(_set(small_space, "q", 2, 0)), small_space, distance_quantiles=np.array(bad, dtype=object))
+
+
+def test_a_float64_save_of_a_rounded_set_keeps_its_exact_scatter_sum(small_space, tmp_path):
+    """Probe finding: a set loaded from int8 files, saved again at float64, lost its exact pooled scatter
+    (the index kept it only at float16/int8) and attributed differently after the round trip."""
+    refs = _set(small_space, "r", 4, seed=5)
+    exact = refs.within_scatter().copy()
+    rounded = ReferenceSet.load(refs.save(tmp_path / "int8", precision="int8"))
+    again = ReferenceSet.load(rounded.save(tmp_path / "f64", precision="float64"))
+    np.testing.assert_allclose(again.within_scatter(), rounded.within_scatter(), rtol=0, atol=0)
+    np.testing.assert_allclose(again.within_scatter(), exact, rtol=1e-6, atol=1e-6 * np.abs(exact).max())
+
+
+def _rewrite_index(d, edit):
+    """Rewrite a saved set's index with ``edit(meta)`` applied and a valid checksum (a hand-made file)."""
+    from fingerprint.io import read_bundle, write_bundle
+
+    meta, arrays = read_bundle(d / "references.npz", "reference_set")
+    edit(meta)
+    write_bundle(d / "references.npz", "reference_set", meta, arrays)
+
+
+def test_an_index_entry_must_name_the_model_in_its_file(small_space, tmp_path):
+    """Probe finding: two index entries pointing at one file loaded it twice (its texts counted twice)."""
+    d = _set(small_space, "m", 3, 2).save(tmp_path / "s")
+
+    def alias(meta):
+        meta["members"]["m-1"] = meta["members"]["m-0"]
+        meta["member_sha256"]["m-1"] = meta["member_sha256"]["m-0"]
+
+    _rewrite_index(d, alias)
+    with pytest.raises(fp.FingerprintFileError, match="each once"):
+        ReferenceSet.load(d)
+    d2 = _set(small_space, "n", 3, 2).save(tmp_path / "s2")
+
+    def rename(meta):
+        meta["members"]["evil"] = meta["members"].pop("n-0")
+        meta["member_sha256"]["evil"] = meta["member_sha256"].pop("n-0")
+
+    _rewrite_index(d2, rename)
+    with pytest.raises(fp.FingerprintFileError, match="holds 'n-0', but the index lists it as 'evil'"):
+        ReferenceSet.load(d2)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m.pop("members"),
+    lambda m: m.update(members=list(m["members"].values())),
+    lambda m: m.update(temperature="hot"),
+    lambda m: m.update(calibrated_models="abc"),
+    lambda m: m.update(metadata=[1]),
+    lambda m: m.update(shrinkage=None),
+    lambda m: m.update(temperature=-1.0),
+])  # fmt: skip
+def test_a_malformed_index_is_a_file_error(small_space, tmp_path, edit):
+    """Probe finding: a hand-edited index with a recomputed checksum raised KeyError/TypeError, or read
+    ``calibrated_models="abc"`` as ('a', 'b', 'c')."""
+    refs = _set(small_space, "x", 2, 4)
+    refs.temperature, refs.calibrated_models = 2.0, tuple(refs.models)
+    d = refs.save(tmp_path / "s")
+    _rewrite_index(d, edit)
+    with pytest.raises(fp.FingerprintFileError, match="malformed"):
+        ReferenceSet.load(d)
+
+
+def test_metadata_that_is_not_json_is_refused_before_anything_is_written(small_space, tmp_path):
+    refs = _set(small_space, "j", 2, 6)
+    refs.metadata[1] = "x"
+    with pytest.raises(TypeError, match="metadata must be JSON"):
+        refs.save(tmp_path / "s")
+    refs.metadata.pop(1)
+    refs.metadata["n"] = np.int64(3)
+    with pytest.raises(TypeError, match="metadata must be JSON"):
+        refs.save(tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
+def test_an_unreadable_index_keeps_every_generation(small_space, tmp_path):
+    """Probe finding: saving over a set whose index could not be read removed all its generation folders,
+    one of which the damaged index had named."""
+    d = _set(small_space, "u", 2, 7).save(tmp_path / "s")
+    old = [p.name for p in d.glob(".gen-*")]
+    (d / "references.npz").write_bytes(b"garbage")
+    _set(small_space, "v", 2, 8).save(d)
+    assert set(old) <= {p.name for p in d.glob(".gen-*")}
+    assert ReferenceSet.load(d).models == ["v-0", "v-1"]
+
+
+def test_model_names_differing_in_case_get_distinct_files(small_space, tmp_path):
+    """On macOS and Windows "GPT-4" and "gpt-4" would be one file; their files differ in more than case."""
+    rng = np.random.default_rng(9)
+    d = small_space.n_features_out_
+    fps = [Fingerprint.from_features(rng.normal(size=(20, d)), m, small_space.space_id_) for m in ("GPT-4", "gpt-4")]
+    out = ReferenceSet(fps, small_space).save(tmp_path / "s")
+    names = [p.name.casefold() for p in ReferenceSet.files(out)]
+    assert len(set(names)) == 2
+
+
+def test_unknown_model_suggests_the_nearest_names(small_space):
+    refs = _set(small_space, "gpt-4-0314", 2, 1)
+    with pytest.raises(KeyError, match=r"did you mean 'gpt-4-0314-\d' or 'gpt-4-0314-\d'\?"):
+        refs["gpt-4-0314"]

@@ -203,3 +203,11 @@ def test_errors_name_our_parameters_and_nothing_is_silently_ignored(corpus, fitt
             fp.sample_per_model(sample, k)
     with pytest.raises(TypeError, match="texts must be ordered"):
         fp.attribute({"a set of texts"}, references=fitted)
+
+
+def test_model_names_differing_only_in_case_or_spaces_warn(corpus):
+    texts, models, prompts = corpus
+    odd = [m.upper() if i % 2 else m for i, m in enumerate(models)]  # "model-a" and "MODEL-A"
+    with pytest.warns(UserWarning, match="differ only in case or surrounding spaces"):
+        fp.build_references(texts, odd, groups=prompts, calibrate=False,
+                            space=fp.FeatureSpace(n_char=300, n_word=150, n_components=16))  # fmt: skip
