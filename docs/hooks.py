@@ -159,7 +159,7 @@ def cli_help() -> str:
         return buf.getvalue().rstrip()
 
     parts = ["```console\n$ fingerprint --help\n" + run(["--help"]) + "\n```\n"]
-    for cmd in ("build", "attribute", "audit", "inspect", "demo"):
+    for cmd in ("build", "attribute", "audit", "probe", "inspect", "demo"):
         usage = run([cmd, "--help"])
         parts.append(f"### `fingerprint {cmd}`\n\n```console\n$ fingerprint {cmd} --help\n{usage}\n```\n")
     return "\n".join(parts)

@@ -174,7 +174,9 @@ class Attribution:
         return (
             f"Attribution(model={self.model!r}, confidence={self.confidence:.3f}"
             + (f", runner_up=({ru[0]!r}, {ru[1]:.3f})" if ru else "")
-            + f", family=({self.family!r}, {self.family_confidence:.3f}){typ})"
+            # abstained ("none of these"): no family is named, so no family confidence is shown beside it
+            + (", family=None" if self.family is None else f", family=({self.family!r}, {self.family_confidence:.3f})")
+            + f"{typ})"
         )
 
 
@@ -389,7 +391,7 @@ def attribute(
     alpha : float, default=0.0
         Answer ``model=None`` ("none of these") when the text's typicality (a
         p-value of "this text fits its nearest reference") is below ``alpha``,
-        e.g. 0.01.  0 never abstains.
+        e.g. 0.01.  0 never abstains; above 0 it needs a calibrated set (else ``ValueError``).
     none_below : float
         Deprecated name of ``alpha``.
     verbose : bool or None, default=None
@@ -425,6 +427,12 @@ def attribute(
     alpha = check_float(alpha, "alpha", low=0, high=1)
     top_features = check_int(top_features, "top_features", low=0)
     refs = resolve_references(references)
+    if alpha > 0 and refs.distance_quantiles is None:  # no typicality to compare: alpha would be ignored
+        raise ValueError(
+            f"alpha={alpha} needs a calibrated reference set (typicality is a percentile of its models' own "
+            "held-out distances); this one is uncalibrated: call refs.calibrate(texts, models) on held-out texts "
+            "of its models, or pass alpha=0"
+        )
     batches = peek_batches(texts)
     if batches is not None:
         return _attribute_batches(batches, refs, top_features=top_features, alpha=alpha, verbose=verbose)

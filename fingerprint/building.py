@@ -28,6 +28,7 @@ from fingerprint.validation import (
     check_labels,
     check_n_jobs,
     check_texts,
+    groups_column,
     in_batch,
     pandas_index,
     peek_batches,
@@ -532,7 +533,7 @@ def resolve_groups(
     how : {"given", "prompt_id column", "inferred", "none"}
     """
     if groups is not None:
-        return check_groups(groups, len(texts)), "given"
+        return check_groups(groups_column(groups, source), len(texts)), "given"
     if "prompt_id" in (table_columns(source) or []):
         return check_groups(source["prompt_id"], len(texts)), "prompt_id column"
     fixed = (isinstance(space, FeatureSpace) and space.is_fitted()) or (isinstance(space, str) and space == "default")

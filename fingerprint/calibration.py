@@ -200,18 +200,30 @@ def fit_confidence_map(proba: np.ndarray, y_idx: np.ndarray) -> np.ndarray:
     ndarray of shape (2, m)
         Knots: confidences (increasing) and the calibrated confidence at each; linear in between.
 
+    Notes
+    -----
+    The most confident texts form the map's top block; if all of them were right, a plain
+    isotonic fit maps them to 1.0, a certainty no finite sample shows (and a probability of 0 for
+    every other model, so a log-loss of infinity when one is wrong).  One right and one wrong
+    pseudo-text at the highest confidence give that block Laplace's rule of succession,
+    ``(k + 1) / (n + 2)`` for ``k`` right of ``n``; the isotonic fit pools it with the blocks below
+    if that breaks the order, and leaves every other block as it was.
+
     Examples
     --------
     >>> import numpy as np
     >>> P = np.array([[0.6, 0.4], [0.6, 0.4], [0.9, 0.1], [0.9, 0.1]])
-    >>> fit_confidence_map(P, np.array([0, 1, 0, 0])).round(2).tolist()
-    [[0.6, 0.9], [0.5, 1.0]]
+    >>> fit_confidence_map(P, np.array([0, 1, 0, 0])).round(2).tolist()  # 2 of 2 right at 0.9: 3/4
+    [[0.6, 0.9], [0.5, 0.75]]
     """
     from sklearn.isotonic import IsotonicRegression
 
     proba = np.asarray(proba, dtype=np.float64)
+    c = proba.max(axis=1)
+    right = (proba.argmax(axis=1) == np.asarray(y_idx)).astype(float)
+    top = c.max(initial=0.0)
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    iso.fit(proba.max(axis=1), (proba.argmax(axis=1) == np.asarray(y_idx)).astype(float))
+    iso.fit(np.append(c, [top, top]), np.append(right, [1.0, 0.0]))
     return np.stack([iso.X_thresholds_, iso.y_thresholds_])
 
 
@@ -238,10 +250,18 @@ def apply_confidence_map(proba: np.ndarray, knots: np.ndarray | None) -> np.ndar
     h = np.interp(c, knots[0], knots[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         # keep the ranking: the rescaled runner-up must stay below (strictly, so ties cannot flip argmax)
-        h = np.maximum(h, np.where(1 - c + second > 0, second / (1 - c + second) + 1e-9, c))
+        h = np.maximum(h, np.where(1 - c + second > 0, second / (1 - c + second) + 1e-9, 0.0))
+        h = np.minimum(h, 1.0)
         scale = np.where(1 - c > 1e-12, (1 - h) / (1 - c), 0.0)
     out = P * scale[:, None]
-    out[rows, top] = np.where(1 - c > 1e-12, h, 1.0)  # a certain row stays certain (its rest is 0)
+    out[rows, top] = h
+    # a saturated row (its untempered rest underflowed to 0): the map's confidence still holds, and its
+    # rest goes to the other models equally, not to none (which would say the top model is certain)
+    flat = np.flatnonzero(1 - c <= 1e-12)
+    if len(flat) and P.shape[1] > 1:
+        rest = (1 - h[flat]) / (P.shape[1] - 1)
+        out[flat] = rest[:, None]
+        out[flat, top[flat]] = h[flat]
     return out
 
 

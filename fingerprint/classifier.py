@@ -68,7 +68,9 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
     space : FeatureSpace, "fit" or "default", default="fit"
         ``"fit"`` fits a new space on the training texts with ``n_char``,
         ``n_word``, ``n_components`` and ``n_score_features``; ``"default"``
-        uses the shipped space; an *unfitted* ``FeatureSpace`` is a template
+        uses the shipped space (fitted, its score block's SVMs included, on the ``train``-prompt
+        answers of the 81 built-in models: evaluating it on those AlpacaEval answers is leaky,
+        score it on other prompts); an *unfitted* ``FeatureSpace`` is a template
         (cloned and fitted, so every space parameter is reachable, e.g.
         ``space__score_C`` in a grid search); a *fitted* one is a frozen
         component, used as is and kept as is by :func:`sklearn.base.clone`.

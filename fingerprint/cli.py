@@ -1,4 +1,4 @@
-"""Command-line interface: ``fingerprint build | attribute | inspect | demo``."""
+"""Command-line interface: ``fingerprint build | attribute | audit | probe | inspect | demo``."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _cmd_build(a: argparse.Namespace) -> int:
         raise ValueError(f"--out {out} is a non-empty directory without a reference set; refusing to write into it")
     if (out / "references.npz").is_file():
         print(f"note: replacing the reference set in {out} (saved all or nothing)", file=sys.stderr)
-    ds = fp.load_corpus(a.corpus, split=a.split)
+    ds = fp.load_corpus(a.corpus, split=a.split, text_column=a.text_column, model_column=a.model_column)
     groups = ds["prompt_id"] if "prompt_id" in ds.column_names else None
     t = time.perf_counter()
     refs = fp.build_references(ds["text"], ds["model"], groups=groups, space=a.space, n_jobs=a.jobs)
@@ -65,10 +65,11 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
     if a.text:
         texts = [a.input]
     elif a.input == "-":
-        texts = [sys.stdin.read()]
+        text = sys.stdin.read()  # without the newline `echo` and most editors end the input with
+        texts = [text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text]
     else:
         p = Path(a.input)
-        if not p.is_file():
+        if not a.input.strip() or not p.exists():  # a file, or a corpus directory as build and audit take ("": no)
             raise FileNotFoundError(
                 f"no such file: {a.input!r} (to attribute a literal text, pass --text; to read one from stdin, pass -)"
             )
@@ -88,13 +89,22 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
 def _cmd_audit(a: argparse.Namespace) -> int:
     import fingerprint as fp
 
+    plot = None
+    if a.plot:  # checked before the audit, not after it; matplotlib adds ".png" to a name without a suffix
+        plot = Path(a.plot) if Path(a.plot).suffix else Path(a.plot + ".png")
+        if Path(a.plot).is_dir() or plot.is_dir():
+            raise ValueError(f"--plot {a.plot} is a directory; give a file name such as {Path(a.plot) / 'audit.png'}")
     refs = fp.load_references(a.references, embedding_model=a.embedding_model) if a.references else None
     ds = fp.load_corpus(a.input, text_column=a.text_column, model_column=None)
     paired = {}
     if a.reference_corpus:
         if "prompt_id" not in ds.column_names:
             raise ValueError("paired mode (--reference-corpus) needs a prompt_id column in the input")
-        paired = {"groups": ds["prompt_id"], "reference_texts": fp.load_corpus(a.reference_corpus)}
+        try:
+            reference_texts = fp.load_corpus(a.reference_corpus)
+        except ValueError as e:
+            raise ValueError(f"--reference-corpus needs text, model and prompt_id columns: {e}") from e
+        paired = {"groups": ds["prompt_id"], "reference_texts": reference_texts}
     # paired by default: audit() pairs a table on its prompt_id column when the references answered those
     # prompts (the built-in set and the probe prompts of `fingerprint probe`); --unpaired passes the texts alone
     texts = ds["text"] if (paired or a.unpaired) else ds
@@ -104,8 +114,8 @@ def _cmd_audit(a: argparse.Namespace) -> int:
     if a.plot:
         from fingerprint.setlevel import plot_similarity
 
-        plot_similarity(refs if refs is not None else fp.references.builtin(), report).figure.savefig(a.plot, dpi=150)
-        print(f"similarity plot written to {a.plot}", file=sys.stderr)
+        plot_similarity(refs if refs is not None else fp.references.builtin(), report).figure.savefig(plot, dpi=150)
+        print(f"similarity plot written to {plot}", file=sys.stderr)
     return 0
 
 
@@ -118,6 +128,8 @@ def _cmd_probe(a: argparse.Namespace) -> int:
     if a.out:
         from fingerprint.io import atomic_write_bytes
 
+        if Path(a.out).is_dir():
+            raise ValueError(f"--out {a.out} is a directory; give a file name such as {Path(a.out) / 'probes.jsonl'}")
         atomic_write_bytes(a.out, lines.encode())
         print(f"{len(rows['prompt_id'])} probe prompts written to {a.out}", file=sys.stderr)
     else:
@@ -201,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fit a feature space on the corpus, or use the shipped one",
     )  # fmt: skip
     b.add_argument("--jobs", type=int, default=None, help="worker processes for the score block (-1: all cores)")
+    b.add_argument("--text-column", default="text", help="column holding the texts")
+    b.add_argument("--model-column", default="model", help="column naming the model of each text")
     b.set_defaults(func=_cmd_build)
 
     t = sub.add_parser("attribute", help="attribute a text or a corpus file")
@@ -230,11 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     u.add_argument("--alpha", type=float, default=0.05, help="significance level of the verdict")
     u.add_argument("--top-features", type=int, default=DEFAULT_TOP_FEATURES, help="features to show")
     u.add_argument("--plot", help="write a model-similarity heatmap (PNG) here")
-    u.add_argument(
+    mode = u.add_mutually_exclusive_group()
+    mode.add_argument(
         "--reference-corpus",
         help="outputs of the reference models (text, model, prompt_id): compare answers to the same prompts",
     )
-    u.add_argument(
+    mode.add_argument(
         "--unpaired", action="store_true",
         help="compare set means only, even when the input's prompt_id column names probe prompts",
     )  # fmt: skip
@@ -267,12 +282,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for used, name in getattr(args, "renamed_options", []):
             warnings.warn(f"{used} is deprecated; use {name}", FutureWarning, stacklevel=1)
         return int(args.func(args))
-    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, KeyError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # the output piped into a reader that stopped early (`| head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second traceback at exit
         return 0
+    except (ValueError, TypeError, KeyError, OSError) as e:  # a user's error (or a full disk): one line, no traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:  # another process saving to the same directory (io is loaded if it raised that)
+        io = sys.modules.get("fingerprint.io")
+        if io is None or not isinstance(e, io.DirectoryLockedError):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     finally:
         warnings.formatwarning = format_before
 

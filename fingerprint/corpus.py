@@ -175,8 +175,12 @@ def _load_corpus(
                 load_kwargs = {"keep_default_na": False, **load_kwargs}
             try:
                 ds = datasets.load_dataset(builder, data_files=files, split="train", **load_kwargs)
-            except Exception as e:  # datasets raises many types; say which file and why
-                raise ValueError(f"could not read {path} as {builder}: {type(e).__name__}: {e}") from e
+            except Exception as e:  # datasets raises many types; say which file and why (the root cause:
+                # datasets wraps the parser's "Expected 1 fields in line 7, saw 8" in a generic error)
+                root = e
+                while root.__cause__ is not None or root.__context__ is not None:
+                    root = root.__cause__ or root.__context__  # type: ignore[assignment]
+                raise ValueError(f"could not read {path} as {builder}: {type(root).__name__}: {root}") from e
         elif isinstance(source, str) and source.count("/") == 1 and not source.startswith((".", "/")) and (
             Path(source).suffix not in _BUILDERS
         ):  # "owner/name": a hub dataset, its "train" split (load other splits yourself and pass the Dataset)
@@ -190,7 +194,7 @@ def _load_corpus(
             raise ValueError(
                 f"corpus has no {src!r} column (columns: {ds.column_names}); "
                 f"pass text_column=/model_column= to name yours (model_column=None: the outputs of one "
-                "unknown model, e.g. for fp.audit; on the command line --text-column)"
+                "unknown model, e.g. for fp.audit; on the command line --text-column / --model-column)"
             )
         if src != dst:
             if dst in ds.column_names:
@@ -292,6 +296,11 @@ def _check_utf8(path: Path) -> None:
             dec.decode(b"", final=True)
         except UnicodeDecodeError as e:
             raise ValueError(f"could not read {path}: truncated UTF-8 sequence at the end") from e
+    if path.suffix == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as fh:  # a header and at least one row
+            filled = (line for line in fh if line.strip())
+            if next(filled, None) is None or next(filled, None) is None:
+                raise ValueError(f"could not read {path}: it holds no rows (a header line, then one row per text)")
 
 
 def _int64(digits: str) -> int:
@@ -305,9 +314,11 @@ def _int64(digits: str) -> int:
 
 def _check_json_lines(path: Path) -> None:
     """Fail with the file and line (or byte) of invalid UTF-8 or a malformed JSON Lines row (datasets names neither)."""
-    offset = 0
+    offset, rows = 0, 0
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, 1):
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark (Windows tools write one)
+                raw, offset = raw[3:], 3
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
@@ -331,6 +342,9 @@ def _check_json_lines(path: Path) -> None:
                 ) from e
             if not isinstance(row, dict):
                 raise ValueError(f"could not read {path}: line {lineno} is a {type(row).__name__}, not a JSON object")
+            rows += 1
+    if not rows:
+        raise ValueError(f"could not read {path}: it holds no rows (one JSON object per line)")
 
 
 def _prompt_table(prompts_file: Path | None) -> dict[str, str]:

@@ -130,6 +130,7 @@ def build_references(
     -------
     ReferenceSet
     """
+    _check_dask_frame(ddf, "build_references")
     check_int(n_folds, "n_folds", low=2)
     shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)
     check_int(max_calibration_texts, "max_calibration_texts", low=1)
@@ -155,6 +156,18 @@ def build_references(
     return finish_statistics(stats, space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, info=info)
 
 
+def _check_dask_frame(ddf: Any, fn: str) -> None:
+    """A dask DataFrame, or a TypeError that says what to pass (a Bag or a pandas frame has no partitions of rows
+    to featurise here)."""
+    if isinstance(ddf, dd.DataFrame):
+        return
+    if isinstance(ddf, pd.DataFrame):
+        hint = f"for a pandas DataFrame, call fingerprint.{fn} itself, or wrap it: dd.from_pandas(df, npartitions=4)"
+    else:
+        hint = "e.g. bag.to_dataframe(), or dd.read_parquet(...)"
+    raise TypeError(f"fingerprint.dask.{fn} needs a dask.dataframe.DataFrame, got {type(ddf).__name__} ({hint})")
+
+
 def _empty_result(index: Any = None) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in RESULT_COLUMNS.items()}, index=index)
 
@@ -162,7 +175,8 @@ def _empty_result(index: Any = None) -> pd.DataFrame:
 def _attribute_partition(df: pd.DataFrame, refs: ReferenceSet, text: str, alpha: float) -> pd.DataFrame:
     if not len(df):
         return _empty_result(df.index)
-    out = _attribute_local(list(df[text]), references=refs, top_features=0, alpha=alpha).to_frame()
+    # the Series, not a list: an error names the text by its index label, as build's do
+    out = _attribute_local(df[text], references=refs, top_features=0, alpha=alpha).to_frame()
     out = out[list(RESULT_COLUMNS)].astype(RESULT_COLUMNS)
     out.index = df.index
     return out
@@ -189,6 +203,7 @@ def attribute(ddf: dd.DataFrame, references: Any = None, text: str = "text", *, 
         ``runner_up``, ``runner_up_confidence``, ``typicality`` (the names of
         ``Attributions.to_frame()``), on ``ddf``'s index; the values of the local call.
     """
+    _check_dask_frame(ddf, "attribute")
     alpha = check_float(alpha, "alpha", low=0, high=1)
     refs = resolve_references(references)
     if text not in ddf.columns:

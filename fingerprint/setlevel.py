@@ -90,6 +90,7 @@ from fingerprint.validation import (
     check_int,
     check_one_model,
     check_texts,
+    groups_column,
     is_blank,
     renamed,
     table_columns,
@@ -736,11 +737,7 @@ def audit(
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
     columns = table_columns(texts) or []
     check_one_model(texts, "an audit")
-    if isinstance(groups, str):  # a column's name, as a table user might write it
-        if groups not in columns:
-            raise ValueError(f"groups={groups!r} is a string: pass the prompt id of each text, or the name of a "
-                             f"column of the table (columns: {columns[:10]})")  # fmt: skip
-        groups = texts[groups]
+    groups = groups_column(groups, texts)  # a column's name, as a table user might write it
     if groups is None and "prompt_id" in columns:
         groups = _default_groups(texts["prompt_id"], references, reference_texts)
         if groups is None:

@@ -69,6 +69,18 @@ def table_columns(texts: Any) -> list[str] | None:
     return None
 
 
+
+def groups_column(groups: Any, texts: Any) -> Any:
+    """``groups`` named as a column of the table ``texts`` (``groups="prompt_id"``): that column; any
+    other value as given.  A string that names no column is refused, not read as one group per character."""
+    if not isinstance(groups, str):
+        return groups
+    columns = table_columns(texts) or []
+    if groups not in columns:
+        raise ValueError(f"groups={groups!r} is a string: pass the prompt id of each text, or the name of a "
+                         f"column of the table passed as the texts (columns: {columns[:10]})")  # fmt: skip
+    return texts[groups]
+
 def as_text_list(texts: Any) -> list[Any]:
     """Turn a str / list / tuple / ndarray / pandas Series / datasets column into a list.
 

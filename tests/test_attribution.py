@@ -176,6 +176,16 @@ def test_classifier_save_load(fitted, heldout, tmp_path):
     assert clf.get_params() == fitted.get_params() and repr(clf) == repr(fitted)
 
 
+def test_alpha_on_an_uncalibrated_set_is_refused_not_ignored(fitted, heldout, tmp_path):
+    """Probe finding: with no typicality to compare, alpha=0.99 abstained on nothing, silently."""
+    paths = [f.save(tmp_path / f"{f.model}.npz") for f in fitted.references_]
+    with pytest.warns(UserWarning, match="uncalibrated"):
+        refs = fp.load_references(paths, space=fitted.space_)
+        fp.attribute(heldout[0][:2], references=refs)
+    with pytest.raises(ValueError, match=r"alpha=0\.99 needs a calibrated reference set"):
+        fp.attribute(heldout[0][:2], references=refs, alpha=0.99)
+
+
 def test_classifier_save_is_all_or_nothing(fitted, heldout, tmp_path, monkeypatch):
     """Probe finding: the set and the classifier's parameters were two writes; a crash between them left
     a directory pairing the new set with the old parameters (or unloadable). Both are now one index."""
@@ -232,6 +242,7 @@ def test_family_confidence_sums_the_family_and_may_outvote_the_top_model(corpus,
     ]
     none = fp.attribute(heldout[0][:3], references=refs, alpha=1.0)  # everything atypical: no family either
     assert all(a.model is None and a.family is None and a.family_confidence > 0 for a in none)
+    assert "family=None" in repr(none[0])  # abstained: no confidence shown for a family not named
     assert json.dumps(res[0].to_dict())  # strict JSON
 
 

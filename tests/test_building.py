@@ -126,6 +126,17 @@ def test_a_table_carries_its_models_in_memory_too(outputs):
         fp.build_references(outputs[["text"]], None, space="default")
 
 
+def test_groups_may_name_a_column_as_in_audit(outputs):
+    """Probe finding: fp.audit took groups="prompt_id" but build and fit said '40 texts but 1 groups'."""
+    shuffled = outputs.assign(other=outputs["prompt_id"].sample(frac=1, random_state=0).to_numpy())
+    named = fp.build_references(shuffled, None, space="default", groups="other")
+    _same_sets(named, fp.build_references(shuffled, None, space="default", groups=shuffled["other"]))
+    clf = fp.FingerprintClassifier(space="default").fit(shuffled, shuffled["model"], groups="other")
+    assert clf.references_.metadata["calibration"]["groups"] == "given"
+    with pytest.raises(ValueError, match=r"groups='prompt_ids' is a string.*columns"):
+        fp.build_references(shuffled, None, space="default", groups="prompt_ids")
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(1, 59), st.integers(1, 59), st.integers(0, 3))
 def test_statistics_of_any_split_merge_to_those_of_the_whole(a, b, seed):

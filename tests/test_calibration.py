@@ -290,3 +290,25 @@ def test_calibration_inputs_are_checked():
         fit_length_temperature(np.full((3, 2), np.nan), y, np.zeros(3))
     with pytest.raises(ValueError, match="length_feature"):
         length_temperatures(2.0, -0.3, np.array([0.0, np.nan]))
+
+
+def test_no_confidence_is_certain():
+    """Probe finding: an isotonic map whose top block was all right mapped it to 1.0, and a saturated row
+    kept 1.0 with every other model at 0 (log-probability -inf for the true model when it was wrong)."""
+    from fingerprint.calibration import apply_confidence_map, fit_confidence_map
+
+    rng = np.random.default_rng(0)
+    n, k = 400, 4
+    P = rng.dirichlet(np.ones(k) * 0.3, size=n)
+    y = np.where(P.max(axis=1) > 0.9, P.argmax(axis=1), rng.integers(0, k, n))  # every confident row right
+    knots = fit_confidence_map(P, y)
+    top = P.max(axis=1) >= knots[0][np.searchsorted(knots[1], knots[1][-1])]  # the rows of the top block
+    n_top, k_top = int(top.sum()), int((P.argmax(axis=1) == y)[top].sum())
+    assert knots[1][-1] == pytest.approx((k_top + 1) / (n_top + 2)) and knots[1][-1] < 1
+    saturated = np.array([[1.0, 0.0, 0.0, 0.0], [0.6, 0.4, 0.0, 0.0]])
+    out = apply_confidence_map(saturated, knots)
+    assert (out[0] > 0).all() and out[0, 0] < 1 and out[0].argmax() == 0
+    np.testing.assert_allclose(out.sum(axis=1), 1.0)
+    # a map fitted before the pseudo-texts (top knot 1.0) still gives a certain row 1.0: nothing made up
+    old = np.array([[0.0, 1.0], [0.0, 1.0]])
+    assert apply_confidence_map(saturated, old)[0].tolist() == [1.0, 0.0, 0.0, 0.0]

@@ -183,3 +183,37 @@ def test_deprecated_options_warn_and_misleading_errors_are_clear(tmp_path, capsy
     f = next(iter(references.builtin())).save(tmp_path / "one.fingerprint.npz")
     assert main(["attribute", "--text", "Hi there, friend.", "--references", str(f)]) == 2
     assert "is a file, not a reference-set directory" in capsys.readouterr().err
+
+
+def test_cli_probe_findings(tmp_path, corpus, capsys, monkeypatch):
+    """Probe findings: build could not rename columns though its error said --text-column; --unpaired was
+    ignored beside --reference-corpus; --plot without a suffix named a file matplotlib did not write;
+    attribute refused a corpus directory; an OSError (probe --out a directory) was a traceback."""
+    import io
+
+    texts, models, prompts = corpus
+    (tmp_path / "t.jsonl").write_text("\n".join(
+        json.dumps({"answer": t, "system": m, "prompt_id": p}) for t, m, p in zip(texts, models, prompts, strict=True)
+    ))  # fmt: skip
+    assert main(["build", str(tmp_path / "t.jsonl"), "--out", str(tmp_path / "refs"),
+                 "--text-column", "answer", "--model-column", "system"]) == 0  # fmt: skip
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["audit", str(tmp_path / "t.jsonl"), "--unpaired", "--reference-corpus", str(tmp_path / "t.jsonl")])
+    assert "not allowed with argument" in capsys.readouterr().err
+    (tmp_path / "u").mkdir()
+    _write(tmp_path / "u" / "u.jsonl", texts[:12], ["?"] * 12, prompts[:12])
+    with pytest.warns(UserWarning, match="auditing unpaired"):
+        rc = main(["audit", str(tmp_path / "u" / "u.jsonl"), "--plot", str(tmp_path / "sim")])  # the built-in set
+    assert rc == 0 and (tmp_path / "sim.png").is_file()
+    assert f"written to {tmp_path / 'sim.png'}" in capsys.readouterr().err
+    assert main(["audit", str(tmp_path / "u" / "u.jsonl"), "--plot", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["attribute", str(tmp_path / "u"), "--references", str(tmp_path / "refs"), "--json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 12
+    assert main(["probe", "--out", str(tmp_path)]) == 2 and "is a directory" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(texts[0] + "\n"))
+    assert main(["attribute", "-", "--references", str(tmp_path / "refs"), "--json"]) == 0
+    piped = json.loads(capsys.readouterr().out)
+    assert main(["attribute", "--text", texts[0], "--references", str(tmp_path / "refs"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["confidence"] == piped["confidence"]  # echo's newline dropped

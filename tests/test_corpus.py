@@ -271,3 +271,16 @@ def test_dropped_rows_warning_names_the_callers_line(tmp_path):
     with pytest.warns(UserWarning, match="dropped 1 of 2 rows") as rec:
         fp.load_corpus(path)
     assert rec[0].filename == __file__  # not the library's own line
+
+
+def test_empty_files_a_bom_and_parser_errors_say_what_is_wrong(tmp_path):
+    """Probe findings: an empty JSONL said 'StopIteration', an empty or header-only CSV datasets' generic
+    error, a semicolon CSV hid the parser's line; a JSONL with a byte-order mark was refused."""
+    for name, content, message in (("e.jsonl", "", "holds no rows"), ("blank.jsonl", "\n\n", "holds no rows"),
+                                   ("e.csv", "", "holds no rows"), ("h.csv", "text,model\n", "holds no rows"),
+                                   ("s.csv", "text;model\nhi;a\nho,ha,hu;b\n", r"ParserError.*line 3")):  # fmt: skip
+        (tmp_path / name).write_text(content)
+        with pytest.raises(ValueError, match=message):
+            fp.load_corpus(tmp_path / name)
+    (tmp_path / "bom.jsonl").write_bytes(b'\xef\xbb\xbf{"text": "hello there", "model": "a"}\n')
+    assert fp.load_corpus(tmp_path / "bom.jsonl")["text"] == ["hello there"]

@@ -79,3 +79,7 @@ def test_clear_errors(client, outputs):
         fpd.build_references(ddf, space="fit")
     with pytest.raises(ValueError, match="at least 5 texts"):
         fpd.build_references(dd.from_pandas(outputs.iloc[:23], npartitions=2), calibrate=False)
+    with pytest.raises(TypeError, match=r"needs a dask\.dataframe\.DataFrame, got DataFrame.*dd\.from_pandas"):
+        fpd.build_references(outputs)
+    with pytest.raises(TypeError, match=r"needs a dask\.dataframe\.DataFrame, got Bag"):
+        fpd.attribute(ddf.to_bag())
