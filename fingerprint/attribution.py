@@ -234,6 +234,17 @@ class Attributions(list[Attribution]):
     def copy(self) -> Attributions:
         return Attributions(self, self._labels())
 
+    def __repr__(self) -> str:
+        # a list's repr, cut like pandas' beyond 10 results: 200 results printed 28 KB into a notebook cell
+        if len(self) <= 10:
+            return super().__repr__()
+        head, tail = ", ".join(map(repr, self[:3])), ", ".join(map(repr, self[-3:]))
+        return f"[{head}, ... {len(self) - 6} more ..., {tail}]  ({len(self)} texts; .to_frame() has them all)"
+
+    def _repr_html_(self) -> str | None:
+        """A notebook shows the results as their :meth:`to_frame` table."""
+        return self.to_frame()._repr_html_()  # type: ignore[operator,no-any-return]
+
     def to_dict(self) -> list[dict[str, Any]]:
         """One :meth:`Attribution.to_dict` per text, in order (JSON-serialisable)."""
         return [a.to_dict() for a in self]

@@ -40,6 +40,9 @@ def _cmd_build(a: argparse.Namespace) -> int:
         raise ValueError(f"--out {out} is a file; give a directory for the reference set")
     if out.is_dir() and any(out.iterdir()) and not (out / "references.npz").is_file():
         raise ValueError(f"--out {out} is a non-empty directory without a reference set; refusing to write into it")
+    existing = next(q for q in (out, *out.absolute().parents) if q.exists())  # what the save will write into
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"--out {out}: {existing} is not writable")
     if (out / "references.npz").is_file():
         print(f"note: replacing the reference set in {out} (saved all or nothing)", file=sys.stderr)
     ds = fp.load_corpus(a.corpus, split=a.split, text_column=a.text_column, model_column=a.model_column)
@@ -55,7 +58,9 @@ def _cmd_build(a: argparse.Namespace) -> int:
 def _throughput(what: str, n: int, seconds: float) -> None:
     """One line on stderr (stdout stays the result): how many texts, how long, how fast."""
     texts = "text" if n == 1 else "texts"
-    print(f"{what} {n:,} {texts} in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} texts/s)", file=sys.stderr)
+    rate = n / max(seconds, 1e-9)
+    speed = f"{rate:,.0f} texts/s" if rate >= 10 else f"{seconds / max(n, 1):.2f} s per text"  # not "(0 texts/s)"
+    print(f"{what} {n:,} {texts} in {seconds:.1f} s ({speed})", file=sys.stderr)
 
 
 def _cmd_attribute(a: argparse.Namespace) -> int:

@@ -513,6 +513,13 @@ class ReferenceSet:
                 f"{MIN_CALIBRATION_TEXTS} texts, got {len(y)} of {len(set(y))}; a few hundred texts over many "
                 "models calibrate well, and a length-dependent temperature needs about 400"
             )  # fmt: skip
+        covered = len(set(y))
+        if covered < len(self) / 2:  # the temperature and the map learn these models' texts, and apply to all
+            warnings.warn(
+                f"calibrating on texts of {covered} of the set's {len(self)} models: confidences for the other "
+                f"{len(self) - covered} are calibrated on theirs only; give held-out texts of most models",
+                UserWarning, stacklevel=caller_stacklevel(),
+            )  # fmt: skip
         lda = self.lda()
         X = self.space.transform(texts)
         idx = np.searchsorted(lda.classes, y)

@@ -309,3 +309,11 @@ def test_explanations_over_the_memory_budget_and_with_nan_are_the_same(fitted, h
     w, mid = np.ones_like(x), np.zeros_like(x)
     out = space.explain_linear(w, x, mid, None, len(x))
     assert len(out) == len(x) and np.isnan(out[-1][1])
+
+
+def test_many_results_print_short_and_show_as_a_table_in_a_notebook(fitted, heldout):
+    res = fp.attribute(heldout[0][:12], references=fitted, top_features=0)
+    text = repr(res)
+    assert "... 6 more ..." in text and "(12 texts; .to_frame() has them all)" in text
+    assert repr(res[:10]) == repr(list(res[:10]))  # ten or fewer: a list's repr
+    assert "<table" in res._repr_html_()

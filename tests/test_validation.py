@@ -211,3 +211,14 @@ def test_model_names_differing_only_in_case_or_spaces_warn(corpus):
     with pytest.warns(UserWarning, match="differ only in case or surrounding spaces"):
         fp.build_references(texts, odd, groups=prompts, calibrate=False,
                             space=fp.FeatureSpace(n_char=300, n_word=150, n_components=16))  # fmt: skip
+
+
+def test_calibrating_a_large_set_on_few_of_its_models_warns(fitted, heldout):
+    texts, models, _ = heldout
+    refs = fp.ReferenceSet(list(fitted.references_), fitted.space_)
+    for k in range(3):  # three more models: 6 in all, calibrated on texts of 2
+        refs.add(fp.Fingerprint.from_features(np.random.default_rng(k).normal(size=(20, refs.space.n_features_out_)),
+                                              f"extra-{k}", refs.space.space_id_))  # fmt: skip
+    two = [i for i, m in enumerate(models) if m in ("model-a", "model-b")][:24]
+    with pytest.warns(UserWarning, match="calibrating on texts of 2 of the set's 6 models"):
+        refs.calibrate([texts[i] for i in two], [models[i] for i in two])
