@@ -21,7 +21,8 @@ def test_build_attribute_inspect(tmp_path, corpus, heldout, capsys):
     src = _write(tmp_path / "train.jsonl", *corpus)
     assert main(["build", str(src), "--out", str(tmp_path / "refs")]) == 0
     out = capsys.readouterr()
-    assert "3 models" in out.out and "built references from" in out.err and "texts/s)" in out.err
+    assert "3 models" in out.out and "built references from" in out.err
+    assert "texts/s)" in out.err or "s per text)" in out.err  # per text below 10 texts/s (a slow machine)
     test = _write(tmp_path / "test.jsonl", *heldout)
     assert main(["attribute", str(test), "--references", str(tmp_path / "refs"), "--json"]) == 0
     out = capsys.readouterr()
