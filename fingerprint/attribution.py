@@ -441,8 +441,8 @@ def attribute(
     if alpha > 0 and refs.distance_quantiles is None:  # no typicality to compare: alpha would be ignored
         raise ValueError(
             f"alpha={alpha} needs a calibrated reference set (typicality is a percentile of its models' own "
-            "held-out distances); this one is uncalibrated: call refs.calibrate(texts, models) on held-out texts "
-            "of its models, or pass alpha=0"
+            "held-out distances); this one has no such distances: call refs.calibrate(texts, models) on held-out "
+            "texts of its models, or pass alpha=0"
         )
     batches = peek_batches(texts)
     if batches is not None:

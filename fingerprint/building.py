@@ -326,8 +326,9 @@ def build_references(
         Cross-fit (``n_folds`` folds, grouped by ``groups`` such as prompt
         ids when given) to learn the confidence temperature and the
         "none of these" distances without scoring texts a fingerprint saw.
-    groups : sequence, optional
-        Group label per text (e.g. ``prompt_id``) so folds split by prompt.  Default: the
+    groups : sequence or str, optional
+        Group label per text (e.g. ``prompt_id``) so folds split by prompt, or the name of a
+        column of the table passed as ``texts`` (``groups="prompt_id"``).  Default: the
         ``prompt_id`` column of a table passed as ``texts``, else groups inferred from the
         answers' shared content (:func:`resolve_groups`).
     n_folds : int, default=4

@@ -259,6 +259,7 @@ def apply_confidence_map(proba: np.ndarray, knots: np.ndarray | None) -> np.ndar
     # rest goes to the other models equally, not to none (which would say the top model is certain)
     flat = np.flatnonzero(1 - c <= 1e-12)
     if len(flat) and P.shape[1] > 1:
+        h[flat] = np.maximum(h[flat], 1 / P.shape[1] + 1e-9)  # still the top, as the ranking promises
         rest = (1 - h[flat]) / (P.shape[1] - 1)
         out[flat] = rest[:, None]
         out[flat, top[flat]] = h[flat]

@@ -196,9 +196,10 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
             Texts.
         y : sequence of hashable
             Model of each text (names, integers ...).
-        groups : sequence, optional
+        groups : sequence or str, optional
             Prompt id (or other group) per text, so cross-fitting folds never
-            split one prompt's answers; default: a ``prompt_id`` column of ``X``, else
+            split one prompt's answers, or the name of a column of the table ``X``;
+            default: a ``prompt_id`` column of ``X``, else
             inferred from the texts (see Notes).
 
         Returns
@@ -314,7 +315,9 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "references_", msg=_NOT_FITTED)
         directory = Path(directory)
-        params = {k: v for k, v in self.get_params(deep=False).items() if k != "space"}
+        # numpy scalars (a grid search over np.arange) as plain numbers: the index is JSON
+        params = {k: v.item() if isinstance(v, np.generic) else v
+                  for k, v in self.get_params(deep=False).items() if k != "space"}  # fmt: skip
         classes = self.classes_.tolist()
         meta = {"params": params, "classes": classes if _json_exact(classes) else None,
                 "classes_dtype": self.classes_.dtype.str if self.classes_.dtype.kind in "biuf" else None,

@@ -166,20 +166,27 @@ def _load_corpus(
         prompts_file = path / "prompts.jsonl" if path.is_dir() else None
         if path.exists():
             builder, files = _data_files(path)
+            rows = 0  # an empty shard (Spark and Dask write them) is fine; no rows at all is not
             for f in map(Path, files):  # one pass per file: JSON Lines are checked line by line, others as UTF-8
                 if f.suffix == ".jsonl":
-                    _check_json_lines(f)
+                    rows += _check_json_lines(f)
                 elif builder != "parquet":
-                    _check_utf8(f)
+                    rows += _check_utf8(f)
+                else:
+                    rows += 1  # parquet: counted by datasets
+            if not rows:
+                raise ValueError(f"could not read {path}: it holds no rows" + (
+                    " (one JSON object per line)" if builder == "json" else
+                    " (a header line, then one row per text)" if builder == "csv" else ""))
             if builder == "csv":  # keep "NA", "nan", "null" as the texts they are, not missing values
                 load_kwargs = {"keep_default_na": False, **load_kwargs}
             try:
                 ds = datasets.load_dataset(builder, data_files=files, split="train", **load_kwargs)
             except Exception as e:  # datasets raises many types; say which file and why (the root cause:
                 # datasets wraps the parser's "Expected 1 fields in line 7, saw 8" in a generic error)
-                root = e
-                while root.__cause__ is not None or root.__context__ is not None:
-                    root = root.__cause__ or root.__context__  # type: ignore[assignment]
+                root: BaseException = e
+                while (nxt := root.__cause__ or (None if root.__suppress_context__ else root.__context__)) is not None:
+                    root = nxt
                 raise ValueError(f"could not read {path} as {builder}: {type(root).__name__}: {root}") from e
         elif isinstance(source, str) and source.count("/") == 1 and not source.startswith((".", "/")) and (
             Path(source).suffix not in _BUILDERS
@@ -277,8 +284,9 @@ def sample_per_model(
     return ds.iloc[keep] if hasattr(ds, "iloc") else ds.select(keep)
 
 
-def _check_utf8(path: Path) -> None:
-    """Fail early, naming the file and byte, on invalid UTF-8 (datasets fails late and vaguely)."""
+def _check_utf8(path: Path) -> int:
+    """Fail early, naming the file and byte, on invalid UTF-8 (datasets fails late and vaguely); 1 if the
+    file holds a row (for a CSV: a header and a filled line after it), else 0."""
     import codecs
 
     dec = codecs.getincrementaldecoder("utf-8")()
@@ -296,11 +304,11 @@ def _check_utf8(path: Path) -> None:
             dec.decode(b"", final=True)
         except UnicodeDecodeError as e:
             raise ValueError(f"could not read {path}: truncated UTF-8 sequence at the end") from e
-    if path.suffix == ".csv":
-        with open(path, encoding="utf-8-sig", newline="") as fh:  # a header and at least one row
-            filled = (line for line in fh if line.strip())
-            if next(filled, None) is None or next(filled, None) is None:
-                raise ValueError(f"could not read {path}: it holds no rows (a header line, then one row per text)")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        filled = (line for line in fh if line.strip())
+        if path.suffix != ".csv":  # a JSON document: any content (datasets says if it holds no rows)
+            return int(next(filled, None) is not None)
+        return int(next(filled, None) is not None and next(filled, None) is not None)  # a header, then a row
 
 
 def _int64(digits: str) -> int:
@@ -312,7 +320,7 @@ def _int64(digits: str) -> int:
     return value
 
 
-def _check_json_lines(path: Path) -> None:
+def _check_json_lines(path: Path) -> int:
     """Fail with the file and line (or byte) of invalid UTF-8 or a malformed JSON Lines row (datasets names neither)."""
     offset, rows = 0, 0
     with open(path, "rb") as fh:
@@ -343,8 +351,7 @@ def _check_json_lines(path: Path) -> None:
             if not isinstance(row, dict):
                 raise ValueError(f"could not read {path}: line {lineno} is a {type(row).__name__}, not a JSON object")
             rows += 1
-    if not rows:
-        raise ValueError(f"could not read {path}: it holds no rows (one JSON object per line)")
+    return rows
 
 
 def _prompt_table(prompts_file: Path | None) -> dict[str, str]:

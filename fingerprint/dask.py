@@ -206,6 +206,8 @@ def attribute(ddf: dd.DataFrame, references: Any = None, text: str = "text", *, 
     _check_dask_frame(ddf, "attribute")
     alpha = check_float(alpha, "alpha", low=0, high=1)
     refs = resolve_references(references)
+    if alpha > 0 and refs.distance_quantiles is None:  # here, not on the workers at compute()
+        raise ValueError(f"alpha={alpha} needs a calibrated reference set (refs.calibrate(texts, models)), or alpha=0")
     if text not in ddf.columns:
         raise ValueError(f"ddf has no column {text!r}; its columns: {list(ddf.columns)}")
     return ddf.map_partitions(_attribute_partition, dask.delayed(refs), text, alpha, meta=_empty_result())

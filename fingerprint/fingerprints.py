@@ -109,6 +109,8 @@ class Fingerprint:
             raise ValueError(f"mean {self.mean.shape} and scatter {scatter.shape} do not agree")
         if not np.all(np.isfinite(scatter)):
             raise ValueError(f"fingerprint of {self.model!r} has non-finite statistics")
+        if (np.diagonal(scatter) < 0).any():  # a sum of squares; Fingerprint.load refuses one too
+            raise ValueError(f"fingerprint of {self.model!r} has a scatter with a negative variance")
         scatter.setflags(write=False)
         object.__setattr__(self, "scatter", scatter)
 

@@ -129,7 +129,7 @@ def _check_json(metadata: Mapping[str, Any]) -> None:
         return all(keys_are_str(x) for x in v) if isinstance(v, (list, tuple)) else True
 
     try:
-        json.dumps(metadata, allow_nan=False)
+        json.dumps(metadata)  # NaN as the files have always written it
         if not keys_are_str(metadata):
             raise TypeError("keys must be strings")
     except (TypeError, ValueError) as e:
@@ -151,8 +151,10 @@ def _check_index(meta: dict[str, Any], path: Path) -> None:
              and all(isinstance(k, str) and isinstance(v, str) for k, v in members.items())),
             ("member_sha256 (a checksum per member)", isinstance(sums, dict) and isinstance(members, dict)
              and set(sums) == set(members) and all(isinstance(v, str) for v in sums.values())),
+            # exact names: a set saved on Linux may hold "GPT-4" and "gpt-4" (new saves keep them apart
+            # without case too, _member_name); two entries naming one file are caught by the model check
             ("member file names (each once)", not isinstance(members, dict)
-             or len({Path(v).name.casefold() for v in members.values()}) == len(members)),
+             or len({Path(v).name for v in members.values()}) == len(members)),
             ("space_id", isinstance(meta.get("space_id"), str)),
             ("generation", meta.get("generation") is None or isinstance(meta.get("generation"), str)),
             ("temperature", meta.get("temperature") is None or number(meta.get("temperature"))),
@@ -427,10 +429,10 @@ class ReferenceSet:
     def within_scatter(self) -> np.ndarray:
         """Sum of the fingerprints' scatter matrices: the within-model scatter the LDA pools (read-only).
 
-        A set saved with ``precision="float16"`` or ``"int8"`` stores this sum exactly (float32)
-        beside its rounded fingerprints, and keeps it exact through :meth:`add` and :meth:`remove`
-        (only the added or removed fingerprint's rounding enters), so the built-in set's LDA is
-        the one its full-precision statistics give.
+        A saved set's index stores this sum (float64 at ``precision="float64"``, else float32)
+        beside its possibly rounded fingerprints, and a loaded set keeps it exact through
+        :meth:`add` and :meth:`remove` (only the added or removed fingerprint's rounding enters),
+        so the built-in set's LDA is the one its full-precision statistics give.
         """
         if self._scatter_sum is None:
             fps = list(self)
@@ -586,9 +588,9 @@ class ReferenceSet:
 
         ``precision`` is passed to :meth:`Fingerprint.save`.  The index also keeps
         :meth:`within_scatter` (float64 at ``"float64"``, else float32), so the loaded set's LDA is the
-        one in memory, also when the fingerprints are stored rounded or were loaded rounded (the
-        built-in set is saved at ``"int8"``).  ``metadata`` must be JSON: it is checked before
-        anything is written.
+        one in memory (to float32 rounding below ``"float64"``), also when the fingerprints are stored
+        rounded or were loaded rounded (the built-in set is saved at ``"int8"``).  ``metadata`` must
+        be JSON with string keys: it is checked before anything is written.
 
         The files go to a new *generation* folder (``.gen-…``) beside the current one; the index
         ``references.npz``, which names the generation and the checksum of every file in it, is

@@ -69,10 +69,22 @@ def table_columns(texts: Any) -> list[str] | None:
     return None
 
 
-
 def groups_column(groups: Any, texts: Any) -> Any:
-    """``groups`` named as a column of the table ``texts`` (``groups="prompt_id"``): that column; any
-    other value as given.  A string that names no column is refused, not read as one group per character."""
+    """``groups`` named as a column of the table ``texts``: that column; any other value as given.
+
+    Parameters
+    ----------
+    groups : str, sequence or None
+        A column name (``"prompt_id"``), or the groups themselves.
+    texts : Any
+        What the caller was given as texts: a ``datasets.Dataset``, DataFrame or mapping of columns
+        has columns, anything else none.
+
+    Returns
+    -------
+    The column, or ``groups`` unchanged.  A string that names no column raises ``ValueError``
+    (rather than being read as one group per character).
+    """
     if not isinstance(groups, str):
         return groups
     columns = table_columns(texts) or []
@@ -80,6 +92,7 @@ def groups_column(groups: Any, texts: Any) -> Any:
         raise ValueError(f"groups={groups!r} is a string: pass the prompt id of each text, or the name of a "
                          f"column of the table passed as the texts (columns: {columns[:10]})")  # fmt: skip
     return texts[groups]
+
 
 def as_text_list(texts: Any) -> list[Any]:
     """Turn a str / list / tuple / ndarray / pandas Series / datasets column into a list.

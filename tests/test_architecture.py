@@ -141,6 +141,7 @@ SAME_CLASS_ACCESS = {
     ("fingerprint.refset", "refs._scatter_sum"),  # load() keeps the stored exact scatter sum
     ("fingerprint.refset", "ReferenceSet._load"),  # the built-in set is loaded with the default space it shares
     ("fingerprint.lda", "model._set_calibration"),  # LDAModel.with_calibration sets a copy's calibration, checked
+    ("fingerprint.attribution", "self.to_frame()._repr_html_"),  # the notebook display protocol, pandas' own
 }
 
 

@@ -211,6 +211,21 @@ def test_classifier_save_is_all_or_nothing(fitted, heldout, tmp_path, monkeypatc
         FingerprintClassifier.load(fitted.references_.save(tmp_path / "plain"))
 
 
+def test_a_classifier_saved_by_an_earlier_version_loads_and_resaves(fitted, heldout, tmp_path):
+    """Earlier versions wrote the parameters to classifier.npz beside the set; such a directory loads, and
+    saving it again moves them into the index and removes the file."""
+    from fingerprint.io import read_bundle, write_bundle
+
+    out = fitted.save(tmp_path / "clf")
+    meta, arrays = read_bundle(out / "references.npz", "reference_set")
+    write_bundle(out / "classifier.npz", "classifier", meta["metadata"].pop("fingerprint_classifier"), {})
+    write_bundle(out / "references.npz", "reference_set", meta, arrays)
+    old = FingerprintClassifier.load(out)
+    np.testing.assert_allclose(old.predict_proba(heldout[0]), fitted.predict_proba(heldout[0]))
+    old.save(out)
+    assert not (out / "classifier.npz").exists() and FingerprintClassifier.load(out).get_params() == fitted.get_params()
+
+
 def test_classifier_save_load_keeps_int_labels_and_a_space_template(corpus, heldout, tmp_path):
     texts, models, prompts = corpus
     ids = {m: i for i, m in enumerate(sorted(set(models)))}

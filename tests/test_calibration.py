@@ -312,3 +312,11 @@ def test_no_confidence_is_certain():
     # a map fitted before the pseudo-texts (top knot 1.0) still gives a certain row 1.0: nothing made up
     old = np.array([[0.0, 1.0], [0.0, 1.0]])
     assert apply_confidence_map(saturated, old)[0].tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_a_saturated_row_keeps_its_top_model_under_any_map():
+    """Review finding: a weak map (top value 0.364 for 2 models) flipped a saturated row's winner."""
+    from fingerprint.calibration import apply_confidence_map
+
+    out = apply_confidence_map(np.array([[1.0, 0.0]]), np.array([[0.6, 0.99], [0.364, 0.364]]))
+    assert out[0].argmax() == 0 and out[0].sum() == pytest.approx(1.0)

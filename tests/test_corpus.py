@@ -284,3 +284,12 @@ def test_empty_files_a_bom_and_parser_errors_say_what_is_wrong(tmp_path):
             fp.load_corpus(tmp_path / name)
     (tmp_path / "bom.jsonl").write_bytes(b'\xef\xbb\xbf{"text": "hello there", "model": "a"}\n')
     assert fp.load_corpus(tmp_path / "bom.jsonl")["text"] == ["hello there"]
+
+
+def test_an_empty_shard_is_fine_when_others_hold_rows(tmp_path):
+    """Review finding: Spark and Dask write empty partitions; one empty file of a directory is no error."""
+    (tmp_path / "part-0.jsonl").write_text('{"text": "hello there", "model": "a"}\n')
+    (tmp_path / "part-1.jsonl").write_text("")
+    assert fp.load_corpus(tmp_path).num_rows == 1
+    (tmp_path / "arr.json").write_text('[{"text": "hi you", "model": "a"}]')  # a JSON document on one line
+    assert fp.load_corpus(tmp_path / "arr.json").num_rows == 1

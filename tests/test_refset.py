@@ -406,3 +406,24 @@ def test_unknown_model_suggests_the_nearest_names(small_space):
     refs = _set(small_space, "gpt-4-0314", 2, 1)
     with pytest.raises(KeyError, match=r"did you mean 'gpt-4-0314-\d' or 'gpt-4-0314-\d'\?"):
         refs["gpt-4-0314"]
+
+
+def test_a_set_saved_with_names_differing_in_case_still_loads(small_space, tmp_path):
+    """Review finding: the index check compared file names without case and refused a set an earlier
+    version saved on Linux as GPT-4.fingerprint.npz and gpt-4.fingerprint.npz."""
+    rng = np.random.default_rng(9)
+    d = small_space.n_features_out_
+    fps = [Fingerprint.from_features(rng.normal(size=(20, d)), m, small_space.space_id_) for m in ("GPT-4", "gpt-4")]
+    out = ReferenceSet(fps, small_space).save(tmp_path / "s")
+
+    def as_before(meta):  # the names an earlier version gave them
+        gen = out / meta["generation"]
+        for model in ("GPT-4", "gpt-4"):
+            (gen / meta["members"][model]).rename(gen / f"{model}.fingerprint.npz")
+            meta["members"][model] = f"{model}.fingerprint.npz"
+
+    _rewrite_index(out, as_before)
+    assert ReferenceSet.load(out).models == ["GPT-4", "gpt-4"]
+    refs = _set(small_space, "nan", 2, 3)
+    refs.metadata["score"] = float("nan")  # as earlier versions wrote it: still saves
+    assert np.isnan(ReferenceSet.load(refs.save(tmp_path / "n")).metadata["score"])
