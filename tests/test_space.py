@@ -253,3 +253,21 @@ def test_heldout_spread_is_one_without_folds(small_space):
     # an unsupervised fit has no cross-fitting folds to estimate it with
     np.testing.assert_array_equal(small_space.heldout_spread_, 1.0)
     assert small_space.heldout_spread_.shape == (small_space.n_features_out_,)
+
+
+def test_set_params_after_fit_changes_nothing_until_a_refit(corpus, tmp_path):
+    """Probe finding: set_params(ngram_scale=/score_scale=/score_words=) on a fitted space made save() write
+    a file its own id check refused, and score_words changed transform's output under the same space_id_."""
+    from sklearn.base import clone
+
+    texts, models, prompts = corpus
+    space = FeatureSpace(n_char=300, n_word=150, n_components=16, n_score_features=500).fit(texts, models,
+                                                                                          groups=prompts)  # fmt: skip
+    before, sid = space.transform(texts[:5]), space.space_id_
+    space.set_params(ngram_scale=2.0, score_scale=3.0, score_words="lowercase")
+    np.testing.assert_array_equal(space.transform(texts[:5]), before)
+    back = FeatureSpace.load(space.save(tmp_path / "s.npz"))
+    assert back.space_id_ == sid and back.get_params()["score_words"] == "cased"  # the file says what was fitted
+    np.testing.assert_array_equal(back.transform(texts[:5]), before)
+    refit = clone(space).fit(texts, models, groups=prompts)  # the new parameters take effect at the next fit
+    assert refit.space_id_ != sid

@@ -339,3 +339,11 @@ def test_the_markers_leading_assertions_are_rewritten():
         assert s.split is not None, pattern.pattern
         assert (s.split_lowered is not None) is (s.lowered is not None), pattern.pattern
     assert style._Search(style._FIRST_SING).split_lowered is not None
+
+
+def test_a_text_past_max_chars_keeps_its_ending():
+    """Probe finding: the cut kept the first max_chars characters, so a long answer's closer read as absent."""
+    long = "Intro. " + "Words fill this paragraph. " * 5000 + "I hope this helps! Let me know if you have questions?"
+    assert len(long) > 100_000
+    row = dict(zip(STYLE_MARKER_NAMES, StyleMarkers().fit(["x"]).transform([long])[0], strict=True))
+    assert row["closer_hope_helps"] == 1 and row["ends_with_punctuation"] == 1

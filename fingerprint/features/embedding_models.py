@@ -81,10 +81,10 @@ def missing_extra_error(what: str) -> ImportError:
     Examples
     --------
     >>> print(missing_extra_error("sentence-transformers and torch"))
-    EmbeddingFeatures needs sentence-transformers and torch, which is not installed:
+    EmbeddingFeatures needs sentence-transformers and torch, not installed here:
     pip install "fingerprint[embeddings]"
     """
-    return ImportError(f"EmbeddingFeatures needs {what}, which is not installed: {INSTALL_HINT}")
+    return ImportError(f"EmbeddingFeatures needs {what}, not installed here: {INSTALL_HINT}")
 
 
 def default_model_dir() -> Path:

@@ -244,6 +244,7 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         check_texts(X)
         self.n_features_in_ = 1
         self.model_hash_ = self.model_hash() if self._cache_root() is not None else None
+        self._hashed_source = self._hash_key()
         cache = self._cache(record_size=False)  # before the size is known: no stale size from an earlier fit
         dim = cache.dim() if cache is not None else None
         if dim is None:
@@ -479,6 +480,10 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
     def _cache_root(self) -> Path | None:
         return cache_root(self.cache_dir)
 
+    def _hash_key(self) -> tuple[str, str]:
+        """Which model computes the vectors (what :meth:`model_hash` hashes was computed for)."""
+        return (self._model_source(), str(self.backend))
+
     def _settings(self) -> dict[str, Any]:
         """What changes the numbers: the cache namespace is keyed by a hash of this."""
         return {
@@ -498,8 +503,11 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         root = self._cache_root()
         if root is None:
             return None
-        if getattr(self, "model_hash_", None) is None:  # cache_dir set after fit
+        # cache_dir set after fit, or model= changed by set_params after it: the cache is keyed by the model
+        # that computes the vectors now (a stale hash stored another model's vectors under the old one's key)
+        if getattr(self, "model_hash_", None) is None or getattr(self, "_hashed_source", None) != self._hash_key():
             self.model_hash_ = self.model_hash()
+            self._hashed_source = self._hash_key()
         meta = {"model": str(self.model) if self.model is not None else DEFAULT_MODEL}
         cache = EmbeddingCache(root, self._settings(), meta=meta)
         if record_size and hasattr(self, "n_features_out_"):

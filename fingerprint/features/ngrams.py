@@ -52,7 +52,8 @@ class _Ngrams(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         owner = type(self).__name__
         rng = self.ngram_range
-        if not (isinstance(rng, tuple | list) and len(rng) == 2 and all(isinstance(v, int) for v in rng)):
+        if not (isinstance(rng, tuple | list) and len(rng) == 2
+                and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in rng)):  # fmt: skip
             raise TypeError(f"{owner}: ngram_range must be a pair of integers (min_n, max_n), got {rng!r}")
         if not 1 <= rng[0] <= rng[1]:
             raise ValueError(f"{owner}: ngram_range must satisfy 1 <= min_n <= max_n, got {rng!r}")
@@ -87,6 +88,10 @@ class _Ngrams(TransformerMixin, BaseEstimator):
 
     def _fit(self, texts: list[str]) -> sp.csr_matrix:
         self._check_params()
+        learns_vocabulary = self.n_features is None and self.vocabulary is None
+        if learns_vocabulary and isinstance(self.min_df, int) and self.min_df > len(texts):
+            # scikit-learn's own message blames max_df, which the user never set
+            raise ValueError(f"{type(self).__name__}: min_df={self.min_df} is above the {len(texts)} texts fitted on")
         kw = self._vectorizer_kwargs()
         spans = self._spans(texts, kw)
         counted = None

@@ -538,6 +538,10 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return oof * (self.score_scale / self.score_unit_), side, main
 
     def _finish(self) -> None:
+        # the parameters as fitted: transform, the id and save read these, so set_params after a fit
+        # changes nothing until the next fit (a saved file then failed its own id check, and score_words
+        # changed the features under an unchanged id)
+        self._fitted_params = {k: v for k, v in self.get_params(deep=False).items() if k != "embeddings"}
         k = self.components_.shape[0]
         ns = len(STYLE_MARKER_NAMES)
         nsc = self.score_coef_.shape[1] if self.score_coef_.size else 0
@@ -551,11 +555,11 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             n += ne
         self.blocks_ = tuple(blocks)
         self.n_features_out_ = n
-        self._score_factor = self.score_scale / self.score_unit_
-        self._embedding_factor = self.embedding_scale / self.embedding_unit_
+        self._score_factor = self._fitted_params["score_scale"] / self.score_unit_
+        self._embedding_factor = self._fitted_params["embedding_scale"] / self.embedding_unit_
         self.n_features_in_ = 1
         self.space_id_ = self._hash()
-        self._ngram_factor = self.ngram_scale / self.ngram_unit_
+        self._ngram_factor = self._fitted_params["ngram_scale"] / self.ngram_unit_
         self._derive()
 
     #: Caches derived from the fitted arrays: not pickled (they would double what a worker receives).
@@ -588,6 +592,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         if "space_id_" in state:
+            if "_fitted_params" not in state:  # pickled before the fitted parameters were kept: its own
+                self._fitted_params = {k: v for k, v in self.get_params(deep=False).items() if k != "embeddings"}
             self._derive()
 
     def _hash(self) -> str:
@@ -600,14 +606,15 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             a = np.ascontiguousarray(a)
             h.update(a.dtype.str.encode())
             h.update(a.tobytes())
-        h.update(repr(float(self.ngram_scale)).encode())
+        fitted = self._fitted_params
+        h.update(repr(float(fitted["ngram_scale"])).encode())
         if self.score_coef_.size:
-            h.update(repr(float(self.score_scale)).encode())
-            if self.score_words != "lowercase":  # spaces saved before the choice keep their ids
-                h.update(f"score_words={self.score_words}".encode())
+            h.update(repr(float(fitted["score_scale"])).encode())
+            if fitted["score_words"] != "lowercase":  # spaces saved before the choice keep their ids
+                h.update(f"score_words={fitted['score_words']}".encode())
         if self.embeddings_ is not None:
             h.update(json.dumps(self._embedding_meta(), sort_keys=True).encode())
-            h.update(repr(float(self.embedding_scale)).encode())
+            h.update(repr(float(fitted["embedding_scale"])).encode())
         return h.hexdigest()[:16]
 
     # -- transforming -------------------------------------------------------
@@ -707,7 +714,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return out
 
     def _transform_chunk(self, texts: list[str], return_ngrams: bool) -> tuple[np.ndarray, Any]:
-        spans = _analyse(texts, self.score_words if self.score_coef_.size else None)
+        spans = _analyse(texts, self._fitted_params["score_words"] if self.score_coef_.size else None)
         # dense: ~20 % of the columns are non-zero, where BLAS beats the sparse product ~3x (and the
         # counts go straight into the dense matrix); the values of _ngram_matrix exactly
         Z = fastgrams.dense_weighted_counts([(spans[0], self._char_index), (spans[1], self._word_index)])
@@ -914,7 +921,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save atomically as a checksummed ``.npz`` (no pickle)."""
         check_is_fitted(self, "space_id_")
-        params = self.get_params(deep=False)
+        params = {**self.get_params(deep=False), **self._fitted_params}  # as fitted: what the arrays are
         params["embeddings"] = None  # stored below, as plain JSON
         meta = {
             "params": params,
@@ -1011,7 +1018,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         """The space shipped with the package (fitted on many LLMs' answers).
 
         Fingerprints built in the default space are interoperable with each
-        other and with the built-in references.
+        other and with the built-in references.  One object per process, shared with the
+        built-in set: like any fitted space it keeps the parameters it was fitted with, so
+        ``set_params`` on it changes nothing (fit a ``clone`` instead).
 
         Raises
         ------

@@ -147,8 +147,10 @@ _HEDGES: dict[str, tuple[str, re.Pattern[str]]] = {
 }
 
 # --- self-identification ----------------------------------------------------
-# A vendor name counts only in an identity context ("I am ChatGPT",
-# "trained by Anthropic"), so a text *about* Google search is not a self-ID.
+# A vendor name counts only after an identity cue ("I am ChatGPT", "trained by Anthropic").  The bare
+# "as" and "from" also let texts *about* a vendor through ("such as Google", "a post from OpenAI"):
+# a known limitation (docs/guide/features.md), kept because narrowing a marker changes every fitted
+# space's features, the built-in set's included.
 _ID_CONTEXT = (
     r"(?:\bi am\b|\bi'm\b|\bmy name is\b|\bas\b|\bdeveloped by\b|\bcreated by\b|"
     r"\btrained by\b|\bbuilt by\b|\bmade by\b|\bfrom\b)"
@@ -725,9 +727,9 @@ class StyleMarkers(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     max_chars : int >= 1 or None, default=100_000
-        Texts are cut to this many characters before measuring (``log_chars``
-        still sees the full length).  Bounds time on huge inputs.  Checked at
-        :meth:`fit`.
+        Longer texts are measured on this many characters: their beginning and
+        their last 200 (what the closers read); ``log_chars`` still sees the full
+        length.  Bounds time on huge inputs.  Checked at :meth:`fit`.
 
     Attributes
     ----------
@@ -794,7 +796,10 @@ class StyleMarkers(TransformerMixin, BaseEstimator):
         for i, t in enumerate(texts):
             full_len = len(t)
             if max_chars is not None and full_len > max_chars:
-                t = t[:max_chars]
+                # its head and its ending: closers and "ends with punctuation" read the last 200 characters
+                # (_TAIL), which a plain cut lost (a 119k-character answer's "I hope this helps!" read as absent)
+                keep = min(200, max_chars // 2)
+                t = t[: max_chars - keep] + t[full_len - keep :]
             c = _Text(t, full_len)
             out[i] = [f(c) for f in _COMPUTES]
         return out
