@@ -872,3 +872,21 @@ def test_set_params_model_after_fit_does_not_reuse_the_old_models_cache(fitted, 
     est.transform(SHORT)
     assert est.cache_info_["hits"] == 0 and est.cache_info_["misses"] == 3
     assert est.model_hash_ == emb_models.model_content_hash(other)
+
+
+def test_a_fused_space_refuses_an_embedding_block_changed_after_the_fit(fused, tmp_path):
+    """Review finding: embeddings_.set_params(max_tokens=16) after a fit changed transform's output under the
+    same space id, and save() wrote a file its own id check refused."""
+    import copy as copy_module
+
+    import fingerprint as fp
+
+    space, _, texts, *_ = fused
+    changed = copy_module.deepcopy(space)
+    changed.embeddings_.set_params(max_tokens=16, batch_size=3)  # batch_size is no computing parameter
+    with pytest.raises(ValueError, match="embedding block's max_tokens changed since the space was fitted"):
+        changed.transform(texts[:2])
+    changed.embeddings_.set_params(max_tokens=space.embeddings_.max_tokens)
+    np.testing.assert_allclose(changed.transform(texts[:2]), space.transform(texts[:2]), atol=1e-6)
+    back = fp.FeatureSpace.load(changed.save(tmp_path / "s.npz"))
+    assert back.space_id_ == space.space_id_

@@ -89,7 +89,7 @@ class _Ngrams(TransformerMixin, BaseEstimator):
     def _fit(self, texts: list[str]) -> sp.csr_matrix:
         self._check_params()
         learns_vocabulary = self.n_features is None and self.vocabulary is None
-        if learns_vocabulary and isinstance(self.min_df, int) and self.min_df > len(texts):
+        if learns_vocabulary and isinstance(self.min_df, int | np.integer) and self.min_df > len(texts):
             # scikit-learn's own message blames max_df, which the user never set
             raise ValueError(f"{type(self).__name__}: min_df={self.min_df} is above the {len(texts)} texts fitted on")
         kw = self._vectorizer_kwargs()

@@ -542,6 +542,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         # changes nothing until the next fit (a saved file then failed its own id check, and score_words
         # changed the features under an unchanged id)
         self._fitted_params = {k: v for k, v in self.get_params(deep=False).items() if k != "embeddings"}
+        # the embedding block's computing parameters likewise: transform refuses if they change before a refit
+        self._embedding_fitted = None if self.embeddings_ is None else self._embedding_computing()
         k = self.components_.shape[0]
         ns = len(STYLE_MARKER_NAMES)
         nsc = self.score_coef_.shape[1] if self.score_coef_.size else 0
@@ -592,7 +594,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         if "space_id_" in state:
-            if "_fitted_params" not in state:  # pickled before the fitted parameters were kept: its own
+            if "_fitted_params" not in state:  # pickled before the fitted parameters were kept: take the
+                # parameters it carries, which were the fitted ones unless changed after the fit
                 self._fitted_params = {k: v for k, v in self.get_params(deep=False).items() if k != "embeddings"}
             self._derive()
 
@@ -730,8 +733,20 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             parts.append(self.embeddings_.transform(texts) * self._embedding_factor)
         return np.hstack(parts), (sp.csr_matrix(Z) if return_ngrams else None)
 
+    def _embedding_computing(self) -> dict[str, Any]:
+        """What of the fitted embedding block changes its vectors (not batch size, cache or device)."""
+        params = self.embeddings_.get_params()
+        return {k: v for k, v in params.items() if k not in self._EMBEDDING_RUNTIME}
+
     def _check_embeddings(self) -> None:
         if self.embeddings_ is not None:
+            fitted = getattr(self, "_embedding_fitted", None)
+            if fitted is not None and self._embedding_computing() != fitted:
+                changed = sorted(k for k, v in self._embedding_computing().items() if fitted.get(k) != v)
+                raise ValueError(
+                    f"the embedding block's {', '.join(changed)} changed since the space was fitted (its id and "
+                    "saved file describe the fitted block): set them back, or fit the space again"
+                )
             missing = getattr(self, "_embedding_missing", None)
             if missing is not None:
                 raise ValueError(
@@ -922,6 +937,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         """Save atomically as a checksummed ``.npz`` (no pickle)."""
         check_is_fitted(self, "space_id_")
         params = {**self.get_params(deep=False), **self._fitted_params}  # as fitted: what the arrays are
+        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}  # JSON numbers
         params["embeddings"] = None  # stored below, as plain JSON
         meta = {
             "params": params,
@@ -1020,7 +1036,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         Fingerprints built in the default space are interoperable with each
         other and with the built-in references.  One object per process, shared with the
         built-in set: like any fitted space it keeps the parameters it was fitted with, so
-        ``set_params`` on it changes nothing (fit a ``clone`` instead).
+        ``set_params`` on it changes none of its features (only ``n_jobs`` takes effect; fit a
+        ``clone`` instead).
 
         Raises
         ------

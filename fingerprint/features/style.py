@@ -728,7 +728,7 @@ class StyleMarkers(TransformerMixin, BaseEstimator):
     ----------
     max_chars : int >= 1 or None, default=100_000
         Longer texts are measured on this many characters: their beginning and
-        their last 200 (what the closers read); ``log_chars`` still sees the full
+        their last 200 (what the closers read; half of ``max_chars`` below 400); ``log_chars`` still sees the full
         length.  Bounds time on huge inputs.  Checked at :meth:`fit`.
 
     Attributes
