@@ -14,6 +14,7 @@ That is all the Gaussian attributor needs, so:
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -104,7 +105,7 @@ class Fingerprint:
 
     def __post_init__(self) -> None:
         self._check_fields()
-        scatter = np.asarray(self.scatter, dtype=np.float64)
+        scatter = np.array(self.scatter, dtype=np.float64)  # a copy: frozen below, the caller's stays writable
         if scatter.shape != (self.mean.size, self.mean.size):
             raise ValueError(f"mean {self.mean.shape} and scatter {scatter.shape} do not agree")
         if not np.all(np.isfinite(scatter)):
@@ -118,7 +119,7 @@ class Fingerprint:
         """Validate and freeze every field but the scatter."""
         if not isinstance(self.model, str) or not self.model.strip():
             raise ValueError(f"model must be a non-empty name, got {self.model!r}")
-        mean = np.asarray(self.mean, dtype=np.float64)
+        mean = np.array(self.mean, dtype=np.float64)  # a copy: frozen below, the caller's stays writable
         if mean.ndim != 1:
             raise ValueError(f"mean must be a vector, got shape {mean.shape}")
         if not np.all(np.isfinite(mean)):
@@ -209,6 +210,10 @@ class Fingerprint:
         """
         check_one_model(texts, "a fingerprint")
         texts = check_texts(texts)
+        if isinstance(space, str) and space == "default":  # as build_references takes it
+            space = None
+        if space is not None and not isinstance(space, FeatureSpace):
+            raise TypeError(f"space must be a fitted FeatureSpace or 'default', got {space!r}")
         space = space if space is not None else FeatureSpace.default()
         return cls.from_features(space.transform(texts), model, space.space_id_, metadata)
 
@@ -348,7 +353,7 @@ class Fingerprint:
     def to_dict(self) -> dict[str, Any]:
         """Summary as plain Python types (statistics omitted)."""
         return {"model": self.model, "n_texts": self.n_texts, "dim": self.dim,
-                "space_id": self.space_id, "metadata": dict(self.metadata)}  # fmt: skip
+                "space_id": self.space_id, "metadata": copy.deepcopy(dict(self.metadata))}  # fmt: skip
 
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v!r}" for k, v in list(self.metadata.items())[:3])

@@ -63,12 +63,16 @@ class LDAModel:
         self, classes: np.ndarray, means: np.ndarray, cov: np.ndarray, temperature: float | None = None,
         confidence_map: np.ndarray | None = None, length_slope: float = 0.0, length_column: int | None = None,
     ):  # fmt: skip
-        self.classes = np.asarray(classes, dtype=object)
-        self.means = np.asarray(means, dtype=np.float64)
+        self.classes = np.array(classes, dtype=object)  # copies: they are frozen below
+        self.means = np.array(means, dtype=np.float64)
         self._set_calibration(temperature, confidence_map, length_slope, length_column)
         self.chol = cho_factor(cov, lower=True)
         self.W = cho_solve(self.chol, self.means.T)  # (d, K): precision @ means
         self.b = -0.5 * np.einsum("kd,dk->k", self.means, self.W)
+        # read-only: copies with another calibration share them, and so do every copy of the built-in set
+        # (a user's lda().W[:] = 0 changed what fp.attribute() returned in the whole process)
+        for a in (self.classes, self.means, self.W, self.b, self.chol[0]):
+            a.setflags(write=False)
 
     def _set_calibration(
         self, temperature: float | None, confidence_map: np.ndarray | None, length_slope: float,

@@ -170,6 +170,15 @@ def _check_index(meta: dict[str, Any], path: Path) -> None:
         raise FingerprintFileError(f"{path}: malformed reference-set index ({', '.join(problems)})")
 
 
+def _model_first(df: pd.DataFrame) -> pd.DataFrame:
+    """``model`` and ``n_texts`` as the frame's first columns (also for an empty set)."""
+    import pandas as pd
+
+    if df.empty:
+        return pd.DataFrame(columns=["model", "n_texts"])
+    return df[["model", "n_texts", *(c for c in df.columns if c not in ("model", "n_texts"))]]
+
+
 def builtin_dir() -> Path:
     """Directory of the built-in reference set inside the installed package.
 
@@ -296,6 +305,7 @@ class ReferenceSet:
             self.calibrated_models = (
                 tuple(sorted(calibrated_models)) if calibrated_models is not None else tuple(self.models)
             )
+        self._calibrated_shrinkage = self.shrinkage
 
     # -- container protocol ------------------------------------------------
     def add(self, fingerprint: Fingerprint, *, merge: bool = False, replace: bool = False) -> ReferenceSet:
@@ -383,9 +393,11 @@ class ReferenceSet:
 
     @property
     def calibration_stale(self) -> bool:
-        """True when models were added, merged or removed since the calibration was fitted."""
+        """True when models were added, merged or removed, or the shrinkage changed, since the calibration."""
         return self.calibrated_models is not None and (
             self.calibrated_models != tuple(self.models) or self._changed_since_calibration
+            # the temperature was fitted on scores at that shrinkage (None: a set pickled before this was kept)
+            or getattr(self, "_calibrated_shrinkage", self.shrinkage) != self.shrinkage
         )
 
     def _warn_if_stale(self) -> None:
@@ -478,7 +490,10 @@ class ReferenceSet:
         """One row per model: name, number of texts and metadata."""
         import pandas as pd
 
-        return pd.DataFrame([{"model": f.model, "n_texts": f.n_texts, **dict(f.metadata)} for f in self])
+        # the fixed columns last: a metadata key "model" or "n_texts" must not overwrite them; values deep-copied
+        # so editing the frame's cells leaves the fingerprints as they are
+        return pd.DataFrame([{**copy.deepcopy(dict(f.metadata)), "model": f.model, "n_texts": f.n_texts}
+                             for f in self]).pipe(_model_first)
 
     # -- calibration ---------------------------------------------------------
     def calibrate(self, texts: Any, models: Any = None, *, labels: Any = UNSET) -> ReferenceSet:
@@ -579,6 +594,7 @@ class ReferenceSet:
         self.confidence_map = fit_confidence_map(softmax_t(scores, t), y_idx)
         self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
         self.calibrated_models = tuple(self.models)
+        self._calibrated_shrinkage = self.shrinkage
         self._changed_since_calibration = False
         self._warned_stale = False
 

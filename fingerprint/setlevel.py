@@ -202,7 +202,7 @@ class AuditReport:
         ``"derived-from"`` (paired mode): so close that it shares ``verdict``'s weights, yet
         distinguishable from it (one of the two fine-tuned, preference-tuned or prompted from the
         other: the texts do not say which way);
-        ``"learned-from"``: closer to it than unrelated models are, yet clearly not it;
+        ``"learned-from"``: closer to it than unrelated models are, yet not it (the same-model test);
         ``"none"``: no verdict.  The rule is :func:`decide_relation`.
     texts_needed : int or None
         Smallest subset size reaching the full-set verdict in >= 80 % of random subsets.
@@ -732,9 +732,18 @@ def audit(
     alpha = check_float(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     top_features = check_int(top_features, "top_features", low=0)
+    random_state = check_int(random_state, "random_state", low=0)
     items = check_texts(texts)
     if len(items) < 2:
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
+    repeats = len(items) - len(set(items))
+    if repeats:  # the debiasing counts every text as independent: copies bias the distance and the same-model test
+        warnings.warn(
+            f"{repeats} of the {len(items)} texts repeat another verbatim: an audit treats texts as independent "
+            "answers, so copies inflate its evidence (a text given twice read 'learned-from' instead of 'is'); "
+            "drop exact duplicates",
+            UserWarning, stacklevel=caller_stacklevel(),
+        )  # fmt: skip
     columns = table_columns(texts) or []
     check_one_model(texts, "an audit")
     groups = groups_column(groups, texts)  # a column's name, as a table user might write it
@@ -1043,6 +1052,15 @@ def _audit_features(
 
     dist, p, share, lift, order = test(everything)
     p_adj = _holm(p)
+    cannot = votes.null_df == 0 if votes is not None else ~np.isfinite(null.pvalues(dist, n))
+    untested = [str(geo.models[k]) for k in np.flatnonzero(cannot)]
+    if untested:  # their p-value reads 1: they cannot be named, and the verdict's wording must not rest on them
+        warnings.warn(
+            f"{len(untested)} of the {len(refs)} candidates cannot be tested ({', '.join(untested[:5])}"
+            f"{', ...' if len(untested) > 5 else ''}): each needs at least 3 references of other families to "
+            "compare with; their p-values read 1 and they are never named; add references of other families",
+            UserWarning, stacklevel=caller_stacklevel(),
+        )  # fmt: skip
 
     # same-model test: bootstrap standard error of each debiased distance
     boots = np.stack([stat.distances(rng.integers(0, n, n)) for _ in range(n_bootstrap)])
@@ -1144,7 +1162,7 @@ def _evidence(model: str, relation: str, p_adj: float, same_p: float, share: flo
         return (f"{closer}, so close that it shares {model}'s weights, yet distinguishable from it (same-model "
                 f"p = {same_p:.2g}): one of the two was fine-tuned, preference-tuned or prompted from the other, "
                 "or both from one model (the texts cannot tell which way)")  # fmt: skip
-    return (f"{closer}, yet clearly not {model} itself (same-model p = {same_p:.2g}): consistent with a model "
+    return (f"{closer}, yet not {model} itself (same-model p = {same_p:.2g}): consistent with a model "
             "that learned from it")  # fmt: skip
 
 

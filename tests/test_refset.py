@@ -427,3 +427,31 @@ def test_a_set_saved_with_names_differing_in_case_still_loads(small_space, tmp_p
     refs = _set(small_space, "nan", 2, 3)
     refs.metadata["score"] = float("nan")  # as earlier versions wrote it: still saves
     assert np.isnan(ReferenceSet.load(refs.save(tmp_path / "n")).metadata["score"])
+
+
+def test_api_probe_findings(small_space):
+    """Probe findings (in-memory API): lda() arrays were writable and shared by every copy of a set; a
+    metadata key 'model' overwrote to_frame's column; the Fingerprint constructor froze the caller's arrays;
+    a shrinkage changed after calibration did not mark it stale; build_references took a RandomState as
+    random_state (every seed the same folds) and a malformed metadata= only after the fit."""
+    refs = _set(small_space, "a", 3, 11)
+    with pytest.raises(ValueError, match="read-only"):
+        refs.lda().W[:] = 0
+    rng = np.random.default_rng(0)
+    d = small_space.n_features_out_
+    mean, scatter = rng.normal(size=d), np.eye(d)
+    f = Fingerprint("odd", 10, mean, scatter, small_space.space_id_, {"model": "other", "n_texts": 99999})
+    assert mean.flags.writeable and scatter.flags.writeable and not np.shares_memory(f.mean, mean)
+    refs.add(f)
+    row = refs.to_frame().set_index("model").loc["odd"]
+    assert row["n_texts"] == 10 and list(refs.to_frame().columns[:2]) == ["model", "n_texts"]
+    refs.temperature, refs.calibrated_models = 2.0, tuple(refs.models)
+    refs._calibrated_shrinkage = refs.shrinkage  # as a calibration records it
+    assert not refs.calibration_stale
+    refs.shrinkage = 0.9
+    assert refs.calibration_stale
+    texts, models = ["Some text here."] * 12, ["a"] * 6 + ["b"] * 6
+    with pytest.raises(TypeError, match="random_state"):
+        fp.build_references(texts, models, space=small_space, random_state=np.random.RandomState(0))
+    with pytest.raises(TypeError, match="metadata must map each model name to a mapping"):
+        fp.build_references(texts, models, space=small_space, metadata={"a": "anthropic"})

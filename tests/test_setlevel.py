@@ -523,3 +523,22 @@ def test_audit_and_attribute_name_families_alike(fitted, heldout, corpus):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # an uncalibrated set: said once, not the point here
         assert fp.attribute(texts[:2], references=refs, top_features=0)[0].family == report.nearest.family
+
+
+def test_duplicates_and_untestable_candidates_warn():
+    """Probe findings: texts given twice read 'learned-from' instead of 'is' without a word; candidates with
+    fewer than 3 references of other families got p = 1 silently, and the report named another model."""
+    from fingerprint import references
+
+    sample = references.load_sample()
+    texts = [t for t, m in zip(sample["text"], sample["model"], strict=True) if m == "claude-2"]
+    refs = references.builtin()
+    refs.remove("claude-2")
+    with pytest.warns(UserWarning, match="20 of the 40 texts repeat another verbatim"):
+        fp.audit(texts * 2, references=refs, n_bootstrap=20)
+    small = fp.ReferenceSet([refs[m] for m in ("claude-1", "claude-2.1", "claude-instant-1.2", "gpt-4-0314")],
+                            refs.space)  # fmt: skip
+    with pytest.warns(UserWarning, match=r"3 of the 4 candidates cannot be tested \(claude-1"):
+        fp.audit(texts, references=small, n_bootstrap=20)
+    with pytest.raises(TypeError, match="random_state"):
+        fp.audit(texts, references=refs, random_state=None)
