@@ -481,7 +481,7 @@ class ReferenceSet:
         cal = (
             "uncalibrated"
             if self.temperature is None
-            else "calibrated" + (" (stale: models changed since)" if self.calibration_stale else "")
+            else "calibrated" + (" (stale: models or shrinkage changed since)" if self.calibration_stale else "")
         )
         shown = ", ".join(self.models[:5]) + (", ..." if len(self) > 5 else "")
         return f"ReferenceSet({len(self)} models: [{shown}], space={self.space.space_id_}, {cal})"
