@@ -26,6 +26,7 @@ from fingerprint.validation import (
     check_float,
     check_int,
     check_labels,
+    check_model_metadata,
     check_n_jobs,
     check_texts,
     groups_column,
@@ -377,10 +378,7 @@ def build_references(
     check_float(shrinkage, "shrinkage", low=0, high=1, owner=own)
     # an int salts the calibration folds' hash: a RandomState object printed the same for every seed
     random_state = check_int(random_state, "random_state", low=0, owner=own)
-    if metadata is not None and not (isinstance(metadata, Mapping)
-                                     and all(isinstance(v, Mapping) for v in metadata.values())):  # fmt: skip
-        raise TypeError(f"{own}: metadata must map each model name to a mapping, e.g. {{'gpt-4': {{'family': "
-                        f"'openai'}}}}, got {type(metadata).__name__}")  # fmt: skip
+    check_model_metadata(metadata, own)
     batches = peek_batches(texts)
     if batches is not None:
         if models is not None or groups is not None:

@@ -176,6 +176,8 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         # these two are used only after the space is fitted, so they are checked now
         check_float(self.shrinkage, "shrinkage", low=0, high=1, owner=own)
         check_int(self.n_folds, "n_folds", low=2, owner=own)
+        # an int salts the calibration folds' hash: a RandomState object printed the same for every seed
+        check_int(self.random_state, "random_state", low=0, owner=own)
         if not isinstance(self.calibrate, bool | np.bool_):
             raise TypeError(f"{own}: calibrate must be True or False, got {self.calibrate!r}")
         if not (isinstance(self.space, str) and self.space == "fit"):

@@ -48,7 +48,7 @@ from fingerprint.building import (
 )
 from fingerprint.features.space import FeatureSpace
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import check_float, check_int
+from fingerprint.validation import check_float, check_int, check_model_metadata
 
 __all__ = ["attribute", "build_references"]
 
@@ -132,6 +132,8 @@ def build_references(
     """
     _check_dask_frame(ddf, "build_references")
     check_int(n_folds, "n_folds", low=2)
+    random_state = check_int(random_state, "random_state", low=0)  # as fingerprint.build_references checks it
+    check_model_metadata(metadata, "fingerprint.dask.build_references()")
     shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)
     check_int(max_calibration_texts, "max_calibration_texts", low=1)
     check_int(split_every, "split_every", low=2)

@@ -160,6 +160,8 @@ def _check_index(meta: dict[str, Any], path: Path) -> None:
             ("temperature", meta.get("temperature") is None or number(meta.get("temperature"))),
             ("shrinkage", number(meta.get("shrinkage", 0.3))),
             ("length_slope", number(meta.get("length_slope", 0.0))),
+            ("calibrated_shrinkage", number(meta.get("calibrated_shrinkage", 0.3))),
+            ("changed_since_calibration", isinstance(meta.get("changed_since_calibration", False), bool)),
             ("metadata", meta.get("metadata") is None or isinstance(meta.get("metadata"), dict)),
             ("calibrated_models", meta.get("calibrated_models") is None or (
                 isinstance(meta.get("calibrated_models"), list)
@@ -672,6 +674,9 @@ class ReferenceSet:
             "shrinkage": self.shrinkage,
             "metadata": self.metadata,
             "calibrated_models": None if self.calibrated_models is None else list(self.calibrated_models),
+            # what makes a calibration stale besides its models: kept, so a loaded set still says so
+            "calibrated_shrinkage": getattr(self, "_calibrated_shrinkage", self.shrinkage),
+            "changed_since_calibration": bool(self._changed_since_calibration),
             "member_sha256": {m: file_sha256(gen / n) for m, n in members.items()},
             "space_sha256": file_sha256(gen / "space.npz"),
         }
@@ -797,6 +802,8 @@ class ReferenceSet:
                 )  # fmt: skip
         except (TypeError, ValueError) as e:  # values a save never writes: a damaged or hand-made index
             raise FingerprintFileError(f"{directory}: malformed reference set ({e})") from e
+        refs._calibrated_shrinkage = meta.get("calibrated_shrinkage", refs.shrinkage)  # saved before: as loaded
+        refs._changed_since_calibration = meta.get("changed_since_calibration", False)
         if "scatter_sum" in arr and fps:
             total = unpack_symmetric(arr["scatter_sum"], fps[0].dim)
             if not np.all(np.isfinite(total)):

@@ -736,14 +736,6 @@ def audit(
     items = check_texts(texts)
     if len(items) < 2:
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
-    repeats = len(items) - len(set(items))
-    if repeats:  # the debiasing counts every text as independent: copies bias the distance and the same-model test
-        warnings.warn(
-            f"{repeats} of the {len(items)} texts repeat another verbatim: an audit treats texts as independent "
-            "answers, so copies inflate its evidence (a text given twice read 'learned-from' instead of 'is'); "
-            "drop exact duplicates",
-            UserWarning, stacklevel=caller_stacklevel(),
-        )  # fmt: skip
     columns = table_columns(texts) or []
     check_one_model(texts, "an audit")
     groups = groups_column(groups, texts)  # a column's name, as a table user might write it
@@ -757,6 +749,17 @@ def audit(
                 "command line) to silence this",
                 UserWarning, stacklevel=caller_stacklevel(),
             )  # fmt: skip
+    # the debiasing counts every text as independent: copies bias the distance and the same-model test (one
+    # stock refusal given to two prompts is two answers, so paired texts count as copies only on one prompt)
+    keys = items if groups is None else list(zip(as_text_list(groups), items, strict=False))
+    repeats = len(keys) - len(set(map(str, keys)))
+    if repeats:
+        warnings.warn(
+            f"{repeats} of the {len(items)} texts repeat another verbatim: an audit treats texts as independent "
+            "answers, so copies inflate its evidence (a text given twice read 'learned-from' instead of 'is'); "
+            "drop exact duplicates",
+            UserWarning, stacklevel=caller_stacklevel(),
+        )  # fmt: skip
     if len(references) < 4:
         raise ValueError(f"audit needs at least 4 reference models to build a null, got {len(references)}")
     if reference_texts is not None and groups is None:
@@ -1052,13 +1055,14 @@ def _audit_features(
 
     dist, p, share, lift, order = test(everything)
     p_adj = _holm(p)
-    cannot = votes.null_df == 0 if votes is not None else ~np.isfinite(null.pvalues(dist, n))
+    cannot = votes.null_df == 0 if votes is not None else ~np.isfinite(null.L[:, 0])
     untested = [str(geo.models[k]) for k in np.flatnonzero(cannot)]
     if untested:  # their p-value reads 1: they cannot be named, and the verdict's wording must not rest on them
         warnings.warn(
             f"{len(untested)} of the {len(refs)} candidates cannot be tested ({', '.join(untested[:5])}"
-            f"{', ...' if len(untested) > 5 else ''}): each needs at least 3 references of other families to "
-            "compare with; their p-values read 1 and they are never named; add references of other families",
+            f"{', ...' if len(untested) > 5 else ''}): each needs at least 3 other references to compare with "
+            "(outside its family, which is left out); their p-values read 1 and they are never named; add "
+            "references of other families",
             UserWarning, stacklevel=caller_stacklevel(),
         )  # fmt: skip
 

@@ -69,6 +69,14 @@ def table_columns(texts: Any) -> list[str] | None:
     return None
 
 
+def check_model_metadata(metadata: Any, owner: str) -> None:
+    """``metadata=`` of a build: None, or a mapping of model name to a mapping (checked before any work)."""
+    if metadata is not None and not (isinstance(metadata, Mapping)
+                                     and all(isinstance(v, Mapping) for v in metadata.values())):  # fmt: skip
+        raise TypeError(f"{owner}: metadata must map each model name to a mapping, e.g. {{'gpt-4': {{'family': "
+                        f"'openai'}}}}, got {type(metadata).__name__}")  # fmt: skip
+
+
 def groups_column(groups: Any, texts: Any) -> Any:
     """``groups`` named as a column of the table ``texts``: that column; any other value as given.
 

@@ -139,6 +139,8 @@ SAME_CLASS_ACCESS = {
     ("fingerprint.classifier", "new._metadata_request"),  # __sklearn_clone__ copies routing as sklearn's clone does
     ("fingerprint.refset", "new._fps"),  # ReferenceSet.copy(): its own dict of the shared (immutable) fingerprints
     ("fingerprint.refset", "refs._scatter_sum"),  # load() keeps the stored exact scatter sum
+    ("fingerprint.refset", "refs._calibrated_shrinkage"),  # load() keeps what made a calibration stale
+    ("fingerprint.refset", "refs._changed_since_calibration"),
     ("fingerprint.refset", "ReferenceSet._load"),  # the built-in set is loaded with the default space it shares
     ("fingerprint.lda", "model._set_calibration"),  # LDAModel.with_calibration sets a copy's calibration, checked
     ("fingerprint.attribution", "self.to_frame()._repr_html_"),  # the notebook display protocol, pandas' own

@@ -83,3 +83,7 @@ def test_clear_errors(client, outputs):
         fpd.build_references(outputs)
     with pytest.raises(TypeError, match=r"needs a dask\.dataframe\.DataFrame, got Bag"):
         fpd.attribute(ddf.to_bag())
+    with pytest.raises(TypeError, match="random_state"):
+        fpd.build_references(ddf, random_state=np.random.RandomState(0))
+    with pytest.raises(TypeError, match="metadata must map each model name"):
+        fpd.build_references(ddf, metadata={"claude-2": "anthropic"})

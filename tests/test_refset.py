@@ -455,3 +455,21 @@ def test_api_probe_findings(small_space):
         fp.build_references(texts, models, space=small_space, random_state=np.random.RandomState(0))
     with pytest.raises(TypeError, match="metadata must map each model name to a mapping"):
         fp.build_references(texts, models, space=small_space, metadata={"a": "anthropic"})
+
+
+def test_a_saved_set_keeps_what_made_its_calibration_stale(small_space, tmp_path):
+    """Review finding: a set stale because its shrinkage changed loaded as freshly calibrated."""
+    refs = _set(small_space, "s", 3, 12)
+    refs.temperature, refs.calibrated_models = 2.0, tuple(refs.models)
+    refs.shrinkage = 0.5
+    assert refs.calibration_stale
+    assert ReferenceSet.load(refs.save(tmp_path / "a")).calibration_stale
+    fresh = _set(small_space, "t", 3, 13)
+    fresh.temperature, fresh.calibrated_models = 2.0, tuple(fresh.models)
+    assert not ReferenceSet.load(fresh.save(tmp_path / "b")).calibration_stale
+
+
+def test_the_classifier_refuses_a_random_state_object():
+    with pytest.raises(TypeError, match="random_state"):
+        fp.FingerprintClassifier(space="default", random_state=np.random.RandomState(0)).fit(
+            ["Some text here."] * 12, ["a"] * 6 + ["b"] * 6)
