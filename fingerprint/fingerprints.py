@@ -14,7 +14,6 @@ That is all the Gaussian attributor needs, so:
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -133,7 +132,10 @@ class Fingerprint:
         mean.setflags(write=False)
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "n_texts", int(self.n_texts))
-        object.__setattr__(self, "metadata", MappingProxyType(json.loads(json.dumps(dict(self.metadata)))))
+        # JSON (what a file can hold), frozen all the way down: a set's copies share their fingerprints, so an
+        # edit of a nested value (metadata["lineage"]["teacher"] = ...) reached every copy
+        plain = json.loads(json.dumps(dict(self.metadata)))
+        object.__setattr__(self, "metadata", MappingProxyType({k: _freeze(v) for k, v in plain.items()}))
 
     @classmethod
     def _deferred(
@@ -353,13 +355,46 @@ class Fingerprint:
     def to_dict(self) -> dict[str, Any]:
         """Summary as plain Python types (statistics omitted)."""
         return {"model": self.model, "n_texts": self.n_texts, "dim": self.dim,
-                "space_id": self.space_id, "metadata": copy.deepcopy(dict(self.metadata))}  # fmt: skip
+                "space_id": self.space_id, "metadata": json.loads(json.dumps(dict(self.metadata)))}  # fmt: skip
 
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v!r}" for k, v in list(self.metadata.items())[:3])
         return f"Fingerprint(model={self.model!r}, n_texts={self.n_texts}, dim={self.dim}" + (
             f", {extra})" if extra else ")"
         )
+
+
+class _FrozenDict(dict):  # type: ignore[type-arg]
+    """A read-only dict inside a fingerprint's metadata (a dict still: JSON and ``==`` work as for one)."""
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a fingerprint's metadata is read-only; make a new Fingerprint (or pass metadata= when "
+                        "building) to change it")  # fmt: skip
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenDict, (dict(self),))
+
+
+class _FrozenList(list):  # type: ignore[type-arg]
+    """A read-only list inside a fingerprint's metadata (a list still: JSON and ``==`` work as for one)."""
+
+    _read_only = _FrozenDict._read_only
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenList, (list(self),))
+
+
+def _freeze(value: Any) -> Any:
+    """A JSON value with its dicts and lists made read-only, all the way down."""
+    if isinstance(value, dict):
+        return _FrozenDict({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return _FrozenList(_freeze(v) for v in value)
+    return value
 
 
 def _unpack_scatter(packed: np.ndarray, d: int, sd: np.ndarray | None, scale: float) -> np.ndarray:

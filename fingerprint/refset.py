@@ -494,7 +494,7 @@ class ReferenceSet:
 
         # the fixed columns last: a metadata key "model" or "n_texts" must not overwrite them; values deep-copied
         # so editing the frame's cells leaves the fingerprints as they are
-        return pd.DataFrame([{**copy.deepcopy(dict(f.metadata)), "model": f.model, "n_texts": f.n_texts}
+        return pd.DataFrame([{**json.loads(json.dumps(dict(f.metadata))), "model": f.model, "n_texts": f.n_texts}
                              for f in self]).pipe(_model_first)
 
     # -- calibration ---------------------------------------------------------

@@ -336,3 +336,25 @@ def test_crafted_fields_are_refused_at_load(tmp_path):
         write_bundle(tmp_path / "b.npz", "fingerprint", m, a)
         with pytest.raises(FingerprintFileError, match=message):
             Fingerprint.load(tmp_path / "b.npz")
+
+
+def test_nested_metadata_is_read_only_and_handed_out_as_copies():
+    """Probe finding: MappingProxyType froze only the top level, so metadata["lin"]["t"] = ... edited a
+    fingerprint every copy of its set shares, and to_dict() handed out the same inner dicts."""
+    import copy
+    import json
+    import pickle
+
+    f = Fingerprint("x", 10, np.zeros(3), np.eye(3), "sid", {"lin": {"t": "a", "l": [1, 2]}})
+    with pytest.raises(TypeError, match="read-only"):
+        f.metadata["lin"]["t"] = "X"
+    with pytest.raises(TypeError, match="read-only"):
+        f.metadata["lin"]["l"].append(3)
+    d = f.to_dict()
+    d["metadata"]["lin"]["t"] = "Y"  # a copy: the user's to edit
+    assert f.metadata["lin"] == {"t": "a", "l": [1, 2]} and json.dumps(f.to_dict())
+    merged = f.merge(Fingerprint("x", 5, np.ones(3), np.eye(3), "sid"))
+    for g in (pickle.loads(pickle.dumps(f)), copy.deepcopy(f), merged):
+        assert g.metadata["lin"] == {"t": "a", "l": [1, 2]}
+        with pytest.raises(TypeError, match="read-only"):
+            g.metadata["lin"]["t"] = "Z"
