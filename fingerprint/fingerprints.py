@@ -364,12 +364,13 @@ class Fingerprint:
         )
 
 
+def _read_only(self: Any, *args: Any, **kwargs: Any) -> Any:
+    raise TypeError("a fingerprint's metadata is read-only; make a new Fingerprint (or pass metadata= when "
+                    "building) to change it")  # fmt: skip
+
+
 class _FrozenDict(dict):  # type: ignore[type-arg]
     """A read-only dict inside a fingerprint's metadata (a dict still: JSON and ``==`` work as for one)."""
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError("a fingerprint's metadata is read-only; make a new Fingerprint (or pass metadata= when "
-                        "building) to change it")  # fmt: skip
 
     __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
 
@@ -380,7 +381,6 @@ class _FrozenDict(dict):  # type: ignore[type-arg]
 class _FrozenList(list):  # type: ignore[type-arg]
     """A read-only list inside a fingerprint's metadata (a list still: JSON and ``==`` work as for one)."""
 
-    _read_only = _FrozenDict._read_only
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only  # type: ignore[assignment]
     append = extend = insert = pop = remove = clear = sort = reverse = _read_only  # type: ignore[assignment]
 
