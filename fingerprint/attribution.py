@@ -350,6 +350,19 @@ def resolve_references(references: ReferenceSet | HasReferences | None) -> Refer
     )
 
 
+def check_alpha(alpha: Any, refs: ReferenceSet) -> float:
+    """``alpha`` of :func:`attribute`, checked against the set it abstains with: above 0 it needs the set's
+    typicality (its calibration's held-out distances), or it would be ignored."""
+    alpha = check_float(alpha, "alpha", low=0, high=1)
+    if alpha > 0 and refs.distance_quantiles is None:
+        raise ValueError(
+            f"alpha={alpha} needs a calibrated reference set (typicality is a percentile of its models' own "
+            "held-out distances); this one has no such distances: call refs.calibrate(texts, models) on held-out "
+            "texts of its models, or pass alpha=0"
+        )
+    return alpha
+
+
 #: Uncalibrated sets already warned about (once per set, as for a stale calibration).
 _WARNED_UNCALIBRATED: weakref.WeakSet[ReferenceSet] = weakref.WeakSet()
 
@@ -435,15 +448,9 @@ def attribute(
     (5, True)
     """
     alpha = renamed(alpha, none_below, new="alpha", old="none_below", owner="attribute()", default=0.0)
-    alpha = check_float(alpha, "alpha", low=0, high=1)
     top_features = check_int(top_features, "top_features", low=0)
     refs = resolve_references(references)
-    if alpha > 0 and refs.distance_quantiles is None:  # no typicality to compare: alpha would be ignored
-        raise ValueError(
-            f"alpha={alpha} needs a calibrated reference set (typicality is a percentile of its models' own "
-            "held-out distances); this one has no such distances: call refs.calibrate(texts, models) on held-out "
-            "texts of its models, or pass alpha=0"
-        )
+    alpha = check_alpha(alpha, refs)
     batches = peek_batches(texts)
     if batches is not None:
         return _attribute_batches(batches, refs, top_features=top_features, alpha=alpha, verbose=verbose)

@@ -23,7 +23,7 @@ from fingerprint.building import check_training_data, references_from_texts, res
 from fingerprint.features.space import FeatureSpace
 from fingerprint.io import FingerprintFileError, read_bundle
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import check_float, check_int, check_texts, encode_labels
+from fingerprint.validation import check_float, check_int, check_texts, encode_labels, plain_value
 
 #: Where :meth:`FingerprintClassifier.save` keeps its parameters and labels: the saved set's metadata.
 _SAVED_KEY = "fingerprint_classifier"
@@ -318,8 +318,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "references_", msg=_NOT_FITTED)
         directory = Path(directory)
         # numpy scalars (a grid search over np.arange) as plain numbers: the index is JSON
-        params = {k: v.item() if isinstance(v, np.generic) else v
-                  for k, v in self.get_params(deep=False).items() if k != "space"}  # fmt: skip
+        params = {k: plain_value(v) for k, v in self.get_params(deep=False).items() if k != "space"}
         classes = self.classes_.tolist()
         meta = {"params": params, "classes": classes if _json_exact(classes) else None,
                 "classes_dtype": self.classes_.dtype.str if self.classes_.dtype.kind in "biuf" else None,

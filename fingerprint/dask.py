@@ -38,7 +38,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError('fingerprint.dask needs Dask: pip install "fingerprint[dask]"') from e
 
 from fingerprint.attribution import attribute as _attribute_local
-from fingerprint.attribution import resolve_references
+from fingerprint.attribution import check_alpha, resolve_references
 from fingerprint.building import (
     MAX_CALIBRATION_TEXTS,
     FoldedStatistics,
@@ -206,10 +206,8 @@ def attribute(ddf: dd.DataFrame, references: Any = None, text: str = "text", *, 
         ``Attributions.to_frame()``), on ``ddf``'s index; the values of the local call.
     """
     _check_dask_frame(ddf, "attribute")
-    alpha = check_float(alpha, "alpha", low=0, high=1)
     refs = resolve_references(references)
-    if alpha > 0 and refs.distance_quantiles is None:  # here, not on the workers at compute()
-        raise ValueError(f"alpha={alpha} needs a calibrated reference set (refs.calibrate(texts, models)), or alpha=0")
+    alpha = check_alpha(alpha, refs)  # here, not on the workers at compute()
     if text not in ddf.columns:
         raise ValueError(f"ddf has no column {text!r}; its columns: {list(ddf.columns)}")
     return ddf.map_partitions(_attribute_partition, dask.delayed(refs), text, alpha, meta=_empty_result())

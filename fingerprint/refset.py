@@ -172,15 +172,6 @@ def _check_index(meta: dict[str, Any], path: Path) -> None:
         raise FingerprintFileError(f"{path}: malformed reference-set index ({', '.join(problems)})")
 
 
-def _model_first(df: pd.DataFrame) -> pd.DataFrame:
-    """``model`` and ``n_texts`` as the frame's first columns (also for an empty set)."""
-    import pandas as pd
-
-    if df.empty:
-        return pd.DataFrame(columns=["model", "n_texts"])
-    return df[["model", "n_texts", *(c for c in df.columns if c not in ("model", "n_texts"))]]
-
-
 def builtin_dir() -> Path:
     """Directory of the built-in reference set inside the installed package.
 
@@ -398,8 +389,7 @@ class ReferenceSet:
         """True when models were added, merged or removed, or the shrinkage changed, since the calibration."""
         return self.calibrated_models is not None and (
             self.calibrated_models != tuple(self.models) or self._changed_since_calibration
-            # the temperature was fitted on scores at that shrinkage (None: a set pickled before this was kept)
-            or getattr(self, "_calibrated_shrinkage", self.shrinkage) != self.shrinkage
+            or self._calibrated_shrinkage != self.shrinkage  # the temperature was fitted on scores at that one
         )
 
     def _warn_if_stale(self) -> None:
@@ -492,10 +482,11 @@ class ReferenceSet:
         """One row per model: name, number of texts and metadata."""
         import pandas as pd
 
-        # the fixed columns last: a metadata key "model" or "n_texts" must not overwrite them; values deep-copied
-        # so editing the frame's cells leaves the fingerprints as they are
-        return pd.DataFrame([{**json.loads(json.dumps(dict(f.metadata))), "model": f.model, "n_texts": f.n_texts}
-                             for f in self]).pipe(_model_first)
+        fixed = ("model", "n_texts")  # a metadata key of the same name must not overwrite them
+        rows = [{"model": f.model, "n_texts": f.n_texts,
+                 **{k: v for k, v in f.to_dict()["metadata"].items() if k not in fixed}}  # plain copies
+                for f in self]  # fmt: skip
+        return pd.DataFrame(rows, columns=None if rows else list(fixed))
 
     # -- calibration ---------------------------------------------------------
     def calibrate(self, texts: Any, models: Any = None, *, labels: Any = UNSET) -> ReferenceSet:
@@ -675,7 +666,7 @@ class ReferenceSet:
             "metadata": self.metadata,
             "calibrated_models": None if self.calibrated_models is None else list(self.calibrated_models),
             # what makes a calibration stale besides its models: kept, so a loaded set still says so
-            "calibrated_shrinkage": getattr(self, "_calibrated_shrinkage", self.shrinkage),
+            "calibrated_shrinkage": self._calibrated_shrinkage,
             "changed_since_calibration": bool(self._changed_since_calibration),
             "member_sha256": {m: file_sha256(gen / n) for m, n in members.items()},
             "space_sha256": file_sha256(gen / "space.npz"),
@@ -885,5 +876,6 @@ class ReferenceSet:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # a set pickled before the length slope existed was calibrated with one temperature
-        self.__dict__.update({"length_slope": 0.0, **state})
+        # a set pickled before the length slope existed was calibrated with one temperature; one pickled before
+        # the calibration's shrinkage was kept is taken to have been calibrated at its present one
+        self.__dict__.update({"length_slope": 0.0, "_calibrated_shrinkage": state.get("shrinkage"), **state})

@@ -462,7 +462,12 @@ class _DistanceNull:
         with np.errstate(invalid="ignore", divide="ignore"):
             z = (dist[:, None] - L) / np.sqrt(var)
         p = (self.w * stats.norm.cdf(z)).sum(axis=1)
-        return np.where(np.isfinite(self.L[:, 0]) & np.isfinite(dist), np.minimum(p, 1.0), np.nan)
+        return np.where(self.testable & np.isfinite(dist), np.minimum(p, 1.0), np.nan)
+
+    @property
+    def testable(self) -> np.ndarray:
+        """Candidates with a null: at least 3 references to compare with (outside the family if left out)."""
+        return np.isfinite(self.L[:, 0])
 
 
 def _debiased(S: np.ndarray, Q: np.ndarray, m: np.ndarray, d: int) -> np.ndarray:
@@ -591,13 +596,18 @@ class _Votes:
         votes, n = self.tally(idx)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(n > 0, votes / n, np.nan)
-        ok = (self.null_df > 0) & (n > 0)
+        ok = self.testable & (n > 0)
         p = np.ones(len(share))
         s2, N = self.null_var[ok], self.null_df[ok] + 1
         var = np.maximum(s2 - 1 / (4 * self.null_prompts[ok]), 0.0) + 1 / (4 * n[ok]) + s2 / N
         z = (np.arcsin(np.sqrt(share[ok])) - self.null_mean[ok]) / np.sqrt(np.maximum(var, 1e-6))
         p[ok] = stats.t.sf(z, df=self.null_df[ok])
         return p, share, share / self.rate
+
+    @property
+    def testable(self) -> np.ndarray:
+        """Candidates with a null: other references' vote shares to compare with."""
+        return self.null_df > 0
 
 
 def decide_relation(
@@ -1055,8 +1065,7 @@ def _audit_features(
 
     dist, p, share, lift, order = test(everything)
     p_adj = _holm(p)
-    cannot = votes.null_df == 0 if votes is not None else ~np.isfinite(null.L[:, 0])
-    untested = [str(geo.models[k]) for k in np.flatnonzero(cannot)]
+    untested = [str(geo.models[k]) for k in np.flatnonzero(~(votes if votes is not None else null).testable)]
     if untested:  # their p-value reads 1: they cannot be named, and the verdict's wording must not rest on them
         warnings.warn(
             f"{len(untested)} of the {len(refs)} candidates cannot be tested ({', '.join(untested[:5])}"

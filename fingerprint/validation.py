@@ -192,16 +192,17 @@ def _name(texts: Any, i: int) -> str:
     index = pandas_index(texts)
     if index is None or len(index) <= i:
         return str(i)
-    label = _plain(index[i])
+    label = plain_value(index[i])
     same = isinstance(label, int) and not isinstance(label, bool) and label == i  # a default RangeIndex
     return str(i) if same else f"{i} (index {label!r})"
 
 
-def _plain(label: Any) -> Any:
-    """A label as Python writes it: 11, not np.int64(11); a MultiIndex tuple element by element."""
-    if isinstance(label, tuple):
-        return tuple(_plain(v) for v in label)
-    return label.item() if isinstance(label, np.generic) else label
+def plain_value(value: Any) -> Any:
+    """A value as Python (and JSON) writes it: 11, not np.int64(11); a tuple (a MultiIndex label) element by
+    element; anything else as it is."""
+    if isinstance(value, tuple):
+        return tuple(plain_value(v) for v in value)
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_labels(labels: Any, n: int) -> np.ndarray:

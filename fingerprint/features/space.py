@@ -66,6 +66,7 @@ from fingerprint.validation import (
     check_n_jobs,
     check_texts,
     encode_labels,
+    plain_value,
     progress_bar,
 )
 
@@ -541,7 +542,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         # the parameters as fitted: transform, the id and save read these, so set_params after a fit
         # changes nothing until the next fit (a saved file then failed its own id check, and score_words
         # changed the features under an unchanged id)
-        self._fitted_params = {k: v for k, v in self.get_params(deep=False).items() if k != "embeddings"}
+        self._fitted_params = self._own_params()
         # the embedding block's computing parameters likewise: transform refuses if they change before a refit
         self._embedding_fitted = None if self.embeddings_ is None else self._embedding_computing()
         k = self.components_.shape[0]
@@ -596,7 +597,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         if "space_id_" in state:
             if "_fitted_params" not in state:  # pickled before the fitted parameters were kept: take the
                 # parameters it carries, which were the fitted ones unless changed after the fit
-                self._fitted_params = {k: v for k, v in self.get_params(deep=False).items() if k != "embeddings"}
+                self._fitted_params = self._own_params()
             self._derive()
 
     def _hash(self) -> str:
@@ -733,6 +734,10 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             parts.append(self.embeddings_.transform(texts) * self._embedding_factor)
         return np.hstack(parts), (sp.csr_matrix(Z) if return_ngrams else None)
 
+    def _own_params(self) -> dict[str, Any]:
+        """This space's parameters, without the embedding extractor (whose fitted state is its own)."""
+        return {k: v for k, v in self.get_params(deep=False).items() if k != "embeddings"}
+
     def _embedding_computing(self) -> dict[str, Any]:
         """What of the fitted embedding block changes its vectors (not batch size, cache or device)."""
         params = self.embeddings_.get_params()
@@ -740,9 +745,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     def _check_embeddings(self) -> None:
         if self.embeddings_ is not None:
-            fitted = getattr(self, "_embedding_fitted", None)
-            if fitted is not None and self._embedding_computing() != fitted:
-                changed = sorted(k for k, v in self._embedding_computing().items() if fitted.get(k) != v)
+            fitted, now = getattr(self, "_embedding_fitted", None), self._embedding_computing()
+            if fitted is not None and now != fitted:
+                changed = sorted(k for k, v in now.items() if fitted.get(k) != v)
                 raise ValueError(
                     f"the embedding block's {', '.join(changed)} changed since the space was fitted (its id and "
                     "saved file describe the fitted block): set them back, or fit the space again"
@@ -925,9 +930,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         saved = getattr(self, "_embedding_saved_meta", None)
         if saved is not None:  # loaded: the file's description (and so its space id), whatever model was supplied
             return saved
-        params = self.embeddings_.get_params()
-        for k in self._EMBEDDING_RUNTIME:
-            params.pop(k, None)
+        params = self._embedding_computing()
         if params.get("model") is not None:
             params["model"] = os.fspath(params["model"])
         n = self.embeddings_.n_features_out_
@@ -937,7 +940,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         """Save atomically as a checksummed ``.npz`` (no pickle)."""
         check_is_fitted(self, "space_id_")
         params = {**self.get_params(deep=False), **self._fitted_params}  # as fitted: what the arrays are
-        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}  # JSON numbers
+        params = {k: plain_value(v) for k, v in params.items()}  # JSON numbers, not numpy scalars
         params["embeddings"] = None  # stored below, as plain JSON
         meta = {
             "params": params,

@@ -798,7 +798,7 @@ class StyleMarkers(TransformerMixin, BaseEstimator):
             if max_chars is not None and full_len > max_chars:
                 # its head and its ending: closers and "ends with punctuation" read the last 200 characters
                 # (_TAIL), which a plain cut lost (a 119k-character answer's "I hope this helps!" read as absent)
-                keep = min(200, max_chars // 2)
+                keep = min(-_TAIL.start, max_chars // 2)
                 t = t[: max_chars - keep] + t[full_len - keep :]
             c = _Text(t, full_len)
             out[i] = [f(c) for f in _COMPUTES]
