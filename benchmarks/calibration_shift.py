@@ -22,7 +22,9 @@ which no calibration fitted on ``train`` prompts can see.
 Each is scored twice from the same fit: with the library's calibration (a text's temperature
 depends on its length, then the top-label map) and with one temperature for every text (the
 calibration before 2026-12-06), fitted on the same cross-fitted scores; per calibration, the
-reliability by answer length.
+reliability by answer length.  A second classifier, ``calibration="holdout"`` (the same fingerprints,
+calibrated on a fifth of its prompts scored by the same fit without them), is scored the same way,
+and both fit times are reported.
 
 Writes ``benchmarks/results/calibration-shift.{md,json}``.
 """
@@ -92,6 +94,10 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         ReferenceSet.calibrate_from_scores = calibrate_from_scores
     assert "scores" in seen, "the fit did not calibrate through ReferenceSet.calibrate_from_scores"
+    t = time.perf_counter()
+    hold = fp.FingerprintClassifier(n_jobs=2, calibration="holdout").fit(list(texts[~held]), models[~held],
+                                                                        groups=prompts[~held])  # fmt: skip
+    hold_s = time.perf_counter() - t
     refs = clf.references_
     one = ReferenceSet(list(refs), refs.space, shrinkage=refs.shrinkage, temperature=1.0)
     one.calibrate_from_scores(seen["scores"], seen["y_idx"], seen["own_distances"])  # no length: one temperature
@@ -99,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
     assert list(lda_one.classes) == list(clf.classes_)  # y_idx below indexes both
     rng = np.random.default_rng(0)
     R = {"date": dt.date.today().isoformat(), "version": fp.__version__, "fit_texts": int((~held).sum()),
-         "fit_seconds": fit_s}  # fmt: skip
+         "fit_seconds": fit_s, "holdout_fit_seconds": hold_s}  # fmt: skip
     for name, X, y, g in (("held-out train prompts", texts[held], models[held], prompts[held]),
                           ("dev prompts", np.array(dev["text"], dtype=object), np.array(dev["model"]),
                            np.array(dev["prompt_id"]).astype(str))):  # fmt: skip
@@ -113,29 +119,37 @@ def main(argv: list[str] | None = None) -> dict:
         R[name]["one_temperature"] = measure(P1, y_idx, g, rng)
         R[name]["one_temperature"]["by_length"] = length_reliability(P1.max(axis=1), P1.argmax(axis=1) == y_idx,
                                                                      n_chars)  # fmt: skip
+        Ph = hold.predict_proba(list(X))
+        R[name]["holdout"] = measure(Ph, y_idx, g, rng)
+        R[name]["holdout"]["by_length"] = length_reliability(Ph.max(axis=1), Ph.argmax(axis=1) == y_idx, n_chars)
         print(name, json.dumps(R[name]), flush=True)
     R["temperature"], R["length_slope"], R["one_temperature"] = refs.temperature, refs.length_slope, one.temperature
+    R["holdout_temperature"], R["holdout_length_slope"] = hold.references_.temperature, hold.references_.length_slope
     out = Path(args.out)
     (out / "calibration-shift.json").write_text(json.dumps(R, indent=2))
     md = [f"# Calibration of a user-fitted classifier on two kinds of unseen prompts (issue 13)\n\n{R['date']}, "
           f"fingerprint {R['version']}. Protocol: `benchmarks/calibration_shift.py` docstring. "
           f"`FingerprintClassifier(n_jobs=2)` fitted on {R['fit_texts']:,} answers to 4/5 of the `train` prompts "
-          f"({fit_s:.0f} s), with the prompt ids as groups.\n",
+          f"({fit_s:.0f} s; with `calibration=\"holdout\"` {hold_s:.0f} s, ratio {hold_s / fit_s:.2f}), with the "
+          "prompt ids as groups.\n",
           "| scored on | texts (prompts) | top-1 | mean confidence | top-1 minus confidence (90 % interval) "
           "| ECE, 15 bins (90 % interval) |", "|---|---|---|---|---|---|"]  # fmt: skip
     md[-2] = md[-2].replace("| scored on |", "| scored on | calibration |")
     md[-1] += "---|"
     for name in ("held-out train prompts", "dev prompts"):
-        for how, r in (("length-aware temperature + map (the library's)", R[name]),
-                       ("one temperature + map", R[name]["one_temperature"])):  # fmt: skip
+        for how, r in (("length-aware temperature + map (the library's default, cross-fitted)", R[name]),
+                       ("one temperature + map", R[name]["one_temperature"]),
+                       ('`calibration="holdout"`', R[name]["holdout"])):  # fmt: skip
             md.append(f"| {name} | {how} | {r['texts']:,} ({r['prompts']}) | {r['top1']:.3f} | {r['confidence']:.3f} "
                       f"| {r['gap']:+.3f} ({r['gap_90'][0]:+.3f} to {r['gap_90'][1]:+.3f}) | {r['ece']:.3f} "
                       f"({r['ece_90'][0]:.3f} to {r['ece_90'][1]:.3f}) |")  # fmt: skip
     md += ["", f"Temperature {R['temperature']:.3f} with length slope {R['length_slope']:+.3f} (per standard "
            "deviation of the length feature, `style:log_chars`); one temperature: "
-           f"{R['one_temperature']:.3f}."]  # fmt: skip
+           f"{R['one_temperature']:.3f}; `calibration=\"holdout\"`: {R['holdout_temperature']:.3f} with slope "
+           f"{R['holdout_length_slope']:+.3f}."]  # fmt: skip
     for name in ("held-out train prompts", "dev prompts"):
-        for how, r in (("length-aware temperature", R[name]), ("one temperature", R[name]["one_temperature"])):
+        for how, r in (("length-aware temperature", R[name]), ("one temperature", R[name]["one_temperature"]),
+                       ('`calibration="holdout"`', R[name]["holdout"])):  # fmt: skip
             md += ["", f"Reliability by answer length, {name}, {how}:", "", *length_table(r["by_length"])]
     md += ["", "The intervals resample prompts; a bootstrap's ECE is biased upward (resampled bins hold fewer "
            "distinct texts), so read them for their width."]  # fmt: skip

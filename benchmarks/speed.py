@@ -190,7 +190,7 @@ def dask_scaling(dev, n_partitions: int = 8) -> dict:
                 fpd.attribute(ddf.head(4, compute=False, npartitions=1), references=refs).compute()  # warm workers
                 s, _ = timed(lambda: fpd.attribute(ddf, references=refs).compute())
                 out[f"attribute_texts_per_s_{workers}_worker{'s' if workers > 1 else ''}"] = len(dev) / s
-                s, _ = timed(fpd.build_references, ddf, space=refs.space, group="prompt_id")
+                s, _ = timed(fpd.build_references, ddf, space=refs.space, groups="prompt_id")
                 out[f"build_texts_per_s_{workers}_worker{'s' if workers > 1 else ''}"] = len(dev) / s
     for what in ("attribute", "build"):
         out[f"{what}_ratio_2_to_1_workers"] = out[f"{what}_texts_per_s_2_workers"] / out[f"{what}_texts_per_s_1_worker"]

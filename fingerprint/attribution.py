@@ -180,6 +180,14 @@ class Attribution:
         )
 
 
+#: :meth:`Attributions.to_frame`'s columns and the dtypes of an empty frame's.
+_FRAME_COLUMNS = {
+    "model": "object", "confidence": "float64", "family": "object", "family_confidence": "float64",
+    "nearest": "object", "runner_up": "object", "runner_up_confidence": "float64", "typicality": "float64",
+    "top_feature": "object", "text_preview": "object",
+}  # fmt: skip
+
+
 class Attributions(list[Attribution]):
     """A list of :class:`Attribution` that converts to a DataFrame.
 
@@ -274,7 +282,9 @@ class Attributions(list[Attribution]):
                     "text_preview": a.text_preview,
                 }
             )
-        return pd.DataFrame(rows, index=self._labels())
+        if not rows:  # the same columns as ever (a stream's empty batch): frame["model"] must not be a KeyError
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _FRAME_COLUMNS.items()}, index=self._labels())
+        return pd.DataFrame(rows, index=self._labels(), columns=list(_FRAME_COLUMNS))
 
 
 def _explain_features(

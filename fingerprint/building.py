@@ -23,6 +23,7 @@ from fingerprint.refset import MIN_TEXTS_PER_MODEL, ReferenceSet
 from fingerprint.validation import (
     as_text_list,
     caller_stacklevel,
+    check_choice,
     check_float,
     check_int,
     check_labels,
@@ -302,6 +303,7 @@ def build_references(
     n_jobs: int | None = None,
     random_state: int = 0,
     verbose: bool | None = None,
+    calibration: str = "crossfit",
 ) -> ReferenceSet:
     """Build one fingerprint per model and a calibrated reference set.
 
@@ -336,6 +338,17 @@ def build_references(
         Also the folds of the space's score block when it is fitted here (``space="fit"``; see
         :class:`~fingerprint.features.space.FeatureSpace`).
     shrinkage : float, default=0.3
+    calibration : {"crossfit", "holdout"}, default="crossfit"
+        How ``calibrate`` fits the confidences.  ``"crossfit"``: on every text, scored by fold models
+        fitted without its fold.  ``"holdout"``, for a space fitted here (``space="fit"`` or an
+        unfitted ``FeatureSpace``): the whole build is repeated without about a fifth of the groups
+        (prompts; without groups, of the texts), which that build then scores, and the calibration
+        fitted on those scores is the set's (``HOLDOUT_PARTS`` = 5).  The held-out texts are new to
+        that build in every respect (vocabulary, projection, score block, fingerprints), as a user's
+        texts are to the set, where cross-fitting can only refit the fingerprints; so its confidences
+        stop running low (numbers: ``benchmarks/results/calibration-shift.md``).  It costs a second
+        build on four fifths of the texts, so it is not the default.  In-memory builds only; with a
+        fitted or the default space it is refused (their rows are already new texts' rows).
     metadata : mapping of model name to mapping, optional
         Per-model metadata (family, teacher, ...).
     n_jobs : int, optional
@@ -379,10 +392,14 @@ def build_references(
     # an int salts the calibration folds' hash: a RandomState object printed the same for every seed
     random_state = check_int(random_state, "random_state", low=0, owner=own)
     check_model_metadata(metadata, own)
+    check_choice(calibration, "calibration", CALIBRATIONS, owner=own)
     batches = peek_batches(texts)
     if batches is not None:
         if models is not None or groups is not None:
             raise ValueError("batches carry their models (and prompt ids) as columns: pass models=None, groups=None")
+        if calibrate and calibration == "holdout":
+            raise ValueError("calibration='holdout' builds twice from the texts in memory; batches calibrate "
+                             "by cross-fitting (calibration='crossfit')")  # fmt: skip
         return _build_streaming(
             batches, fixed_space(space), calibrate=calibrate, n_folds=n_folds, shrinkage=shrinkage,
             metadata=metadata, random_state=random_state, verbose=verbose,
@@ -394,14 +411,22 @@ def build_references(
     )
     return references_from_texts(
         texts, y, groups, space=space, calibrate=calibrate, n_folds=n_folds, shrinkage=shrinkage, metadata=metadata,
-        random_state=random_state, groups_source=how, verbose=verbose, n_jobs=n_jobs,
+        random_state=random_state, groups_source=how, verbose=verbose, n_jobs=n_jobs, calibration=calibration,
     )  # fmt: skip
+
+
+#: ``calibration=`` values of :func:`build_references` and :class:`~fingerprint.FingerprintClassifier`.
+CALIBRATIONS = ("crossfit", "holdout")
+#: ``calibration="holdout"`` holds out one part in this many of the groups: the split of
+#: ``benchmarks/explore/calibration/holdout_transfer.py``, where it was measured.
+HOLDOUT_PARTS = 5
 
 
 def references_from_texts(
     texts: list[str], y: np.ndarray, groups: np.ndarray | None, *, space: FeatureSpace | str, calibrate: bool,
     n_folds: int, shrinkage: float, metadata: Mapping[str, Mapping[str, Any]] | None, random_state: int,
-    groups_source: str | None = None, verbose: bool | None = False, n_jobs: int | None = None, **space_params: Any,
+    groups_source: str | None = None, verbose: bool | None = False, n_jobs: int | None = None,
+    calibration: str = "crossfit", **space_params: Any,
 ) -> ReferenceSet:  # fmt: skip
     """The in-memory build of checked training data: :func:`resolve_space`, then :func:`fit_references`,
     whose calibration is corrected (:func:`heldout_spread_for`) when the space was fitted on these texts.
@@ -410,6 +435,11 @@ def references_from_texts(
     <fingerprint.FingerprintClassifier.fit>` share once their inputs are validated; ``space_params`` go
     to a space fitted here.
     """
+    if calibrate and calibration == "holdout":
+        return _holdout_calibrated(
+            texts, y, groups, space=space, n_folds=n_folds, shrinkage=shrinkage, metadata=metadata,
+            random_state=random_state, groups_source=groups_source, verbose=verbose, n_jobs=n_jobs, **space_params,
+        )  # fmt: skip
     fitted, X = resolve_space(
         space, texts, y, groups, verbose=verbose, n_folds=n_folds, n_jobs=n_jobs, random_state=random_state,
         **space_params,
@@ -418,6 +448,55 @@ def references_from_texts(
         X, y, fitted, calibrate=calibrate, groups=groups, n_folds=n_folds, shrinkage=shrinkage, metadata=metadata,
         random_state=random_state, groups_source=groups_source, heldout_spread=heldout_spread_for(space, fitted),
     )  # fmt: skip
+
+
+def _holdout_calibrated(
+    texts: list[str], y: np.ndarray, groups: np.ndarray | None, *, space: FeatureSpace | str, n_folds: int,
+    shrinkage: float, metadata: Mapping[str, Mapping[str, Any]] | None, random_state: int,
+    groups_source: str | None, verbose: bool | None, n_jobs: int | None, **space_params: Any,
+) -> ReferenceSet:  # fmt: skip
+    """``calibration="holdout"``: the set built on all texts, calibrated on the scores that the same
+    build without one part of the groups gives that part (its texts are new to it in every respect)."""
+    if not _fits_space(space):
+        raise ValueError(
+            "calibration='holdout' corrects for a space fitted on the texts it calibrates on (space='fit' or an "
+            "unfitted FeatureSpace); with a fitted or the default space the cross-fitted calibration's texts are "
+            "already new to it: use calibration='crossfit'"
+        )  # fmt: skip
+    y = np.asarray(y).astype(str)
+    # a hash of each group (or, without groups, of each text), salted apart from the calibration's folds
+    held = calibration_folds(texts if groups is None else groups, HOLDOUT_PARTS, random_state + 1) == 0
+    models, kept = np.unique(y[~held], return_counts=True)
+    short = sorted(set(np.unique(y)) - set(models[kept >= MIN_TEXTS_PER_MODEL].tolist()))
+    absent = sorted(set(np.unique(y)) - set(y[held].tolist()))
+    if short or absent:
+        raise ValueError(
+            f"calibration='holdout' holds out about 1/{HOLDOUT_PARTS} of the groups, which leaves "
+            + (f"{short} with fewer than {MIN_TEXTS_PER_MODEL} texts to build on" if short
+               else f"{absent} with no held-out texts")
+            + "; give more texts or groups, or use calibration='crossfit'"
+        )  # fmt: skip
+    common = dict(space=space, calibrate=False, n_folds=n_folds, shrinkage=shrinkage, random_state=random_state,
+                  verbose=verbose, n_jobs=n_jobs, **space_params)  # fmt: skip
+    rows = np.flatnonzero(~held)
+    part = references_from_texts([texts[i] for i in rows], y[rows], None if groups is None else groups[rows],
+                                 metadata=None, **common)  # fmt: skip
+    refs = references_from_texts(texts, y, groups, metadata=metadata, **common)
+    held_texts = [texts[i] for i in np.flatnonzero(held)]
+    F = part.space.transform(held_texts)
+    lda = part.lda()
+    y_idx = np.searchsorted(np.array(refs.models), y[held])  # both sets hold every model, sorted by name
+    scores = lda.scores(F)
+    own = lda.distances(F)[np.arange(len(y_idx)), y_idx]
+    # the length enters the temperature through the set's own space, as new texts' lengths will
+    lengths = (F if part.space is refs.space else refs.space.transform(held_texts))[:, refs.space.length_column]
+    refs.calibrate_from_scores(scores, y_idx, own, length_feature=lengths)
+    info: dict[str, Any] = {"n_texts": len(y_idx), "method": "holdout", "parts": HOLDOUT_PARTS,
+                            "grouped": groups is not None}  # fmt: skip
+    if groups_source is not None:
+        info["groups"] = groups_source
+    refs.metadata["calibration"] = info
+    return refs
 
 
 def fixed_space(space: FeatureSpace | str) -> FeatureSpace:
@@ -760,7 +839,7 @@ def calibration_fold_array(y: np.ndarray, groups: Any, n_folds: int, random_stat
 def load_references(
     path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
-    space: FeatureSpace | None = None,
+    space: FeatureSpace | str | None = None,
     embedding_model: str | os.PathLike[str] | None = None,
 ) -> ReferenceSet:
     """Load a reference set: a directory saved by :meth:`ReferenceSet.save`, or fingerprint files.
@@ -769,7 +848,7 @@ def load_references(
     ----------
     path : path-like or iterable of path-like
         A directory, or several ``.fingerprint.npz`` files to assemble.
-    space : FeatureSpace, optional
+    space : FeatureSpace or "default", optional
         The space of the fingerprint files (default :meth:`FeatureSpace.default`); a
         directory carries its own space, so ``space=`` is refused with one.
     embedding_model : str or path-like, optional

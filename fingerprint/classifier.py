@@ -19,11 +19,19 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from fingerprint.attribution import Attributions, attribute
-from fingerprint.building import check_training_data, references_from_texts, resolve_groups
+from fingerprint.building import CALIBRATIONS, check_training_data, references_from_texts, resolve_groups
 from fingerprint.features.space import FeatureSpace
 from fingerprint.io import FingerprintFileError, read_bundle
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import check_float, check_int, check_texts, encode_labels, plain_value
+from fingerprint.validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_n_jobs,
+    check_texts,
+    encode_labels,
+    plain_value,
+)
 
 #: Where :meth:`FingerprintClassifier.save` keeps its parameters and labels: the saved set's metadata.
 _SAVED_KEY = "fingerprint_classifier"
@@ -87,9 +95,17 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         <fingerprint.FeatureSpace>`): in sample they spread more, and the
         confidences came out too low.
     n_folds : int, default=4
+        Folds of the calibration's cross-fitting, and with ``space="fit"`` of the space's score block.
     n_jobs : int, optional
-        Worker processes for the space's score block (``-1``: all cores); results do not depend on it.
+        Worker processes for fitting the space's score block with ``space="fit"`` (``-1``: all cores);
+        results do not depend on it.  A template or fitted ``FeatureSpace`` uses its own ``n_jobs``,
+        ``n_folds`` and ``random_state``.
     random_state : int, default=0
+        Seeds the calibration folds, and with ``space="fit"`` the space's.
+    calibration : {"crossfit", "holdout"}, default="crossfit"
+        With a space fitted here, ``"holdout"`` calibrates on about a fifth of the prompts scored by
+        the same fit without them: better calibrated, at the cost of a second fit (see
+        :func:`~fingerprint.building.build_references`).
 
     Attributes
     ----------
@@ -153,6 +169,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         n_folds: int = 4,
         n_jobs: int | None = None,
         random_state: int = 0,
+        calibration: str = "crossfit",
     ) -> None:
         self.space = space
         self.n_char = n_char
@@ -164,6 +181,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         self.n_folds = n_folds
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.calibration = calibration
 
     _SPACE_SHORTHAND = ("n_char", "n_word", "n_components", "n_score_features")
 
@@ -178,6 +196,8 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         check_int(self.n_folds, "n_folds", low=2, owner=own)
         # an int salts the calibration folds' hash: a RandomState object printed the same for every seed
         check_int(self.random_state, "random_state", low=0, owner=own)
+        check_n_jobs(self.n_jobs, owner=own)  # checked whatever the space: "lots" was accepted with space="default"
+        check_choice(self.calibration, "calibration", CALIBRATIONS, owner=own)
         if not isinstance(self.calibrate, bool | np.bool_):
             raise TypeError(f"{own}: calibrate must be True or False, got {self.calibrate!r}")
         if not (isinstance(self.space, str) and self.space == "fit"):
@@ -218,8 +238,8 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         self.references_ = references_from_texts(
             texts, models, groups, space=self.space, calibrate=self.calibrate, n_folds=self.n_folds,
             shrinkage=self.shrinkage, metadata=None, random_state=self.random_state, groups_source=how,
-            n_jobs=self.n_jobs, n_char=self.n_char, n_word=self.n_word, n_components=self.n_components,
-            n_score_features=self.n_score_features,
+            n_jobs=self.n_jobs, calibration=self.calibration, n_char=self.n_char, n_word=self.n_word,
+            n_components=self.n_components, n_score_features=self.n_score_features,
         )  # fmt: skip
         self._set_fitted(classes, names)
         return self
@@ -279,6 +299,11 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Calibrated log-odds.
 
+        Parameters
+        ----------
+        X : str or sequence of str
+            Texts (a table with a ``text`` column, a ``Series`` or a ``Dataset`` column too).
+
         Returns
         -------
         ndarray of shape (n_texts, n_classes), or (n_texts,) for two classes
@@ -290,22 +315,65 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Calibrated probabilities over ``classes_``, shape ``(n_texts, n_classes)``."""
+        """Calibrated probabilities over ``classes_``.
+
+        Parameters
+        ----------
+        X : str or sequence of str
+            Texts (a table with a ``text`` column, a ``Series`` or a ``Dataset`` column too).
+
+        Returns
+        -------
+        ndarray of shape (n_texts, n_classes)
+        """
         lda, F = self._lda_features(X)
         return lda.proba(F)[:, self._columns]
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0).
+
+        Parameters
+        ----------
+        X : str or sequence of str
+            Texts (a table with a ``text`` column, a ``Series`` or a ``Dataset`` column too).
+
+        Returns
+        -------
+        ndarray of shape (n_texts, n_classes)
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Most likely model per text (an element of ``classes_``)."""
+        """Most likely model per text.
+
+        Parameters
+        ----------
+        X : str or sequence of str
+            Texts (a table with a ``text`` column, a ``Series`` or a ``Dataset`` column too).
+
+        Returns
+        -------
+        ndarray of shape (n_texts,)
+            Elements of ``classes_``.
+        """
         proba = self.predict_proba(X)  # first: it raises NotFittedError on an unfitted classifier
         return self.classes_[np.argmax(proba, axis=1)]
 
     def attribute(self, X: Any, **kwargs: Any) -> Attributions:
-        """:func:`~fingerprint.attribution.attribute` against these fingerprints (models named ``str(label)``)."""
+        """:func:`~fingerprint.attribution.attribute` against these fingerprints (models named ``str(label)``).
+
+        Parameters
+        ----------
+        X : str, sequence of str, or an iterator of batches
+            As ``texts`` of :func:`~fingerprint.attribution.attribute`.
+        **kwargs
+            Its keywords (``top_features``, ``alpha``, ``verbose``).
+
+        Returns
+        -------
+        Attributions
+        """
         return attribute(X, self, **kwargs)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
@@ -314,11 +382,23 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         All or nothing, as :meth:`ReferenceSet.save`: the parameters and labels travel in the set's
         index (its metadata, under ``"fingerprint_classifier"``), so a crash or a concurrent save
         never pairs one fit's set with another's parameters.
+
+        Parameters
+        ----------
+        directory : path-like
+            Created if missing; a set saved there before is replaced.
+
+        Returns
+        -------
+        Path
+            ``directory``.
         """
         check_is_fitted(self, "references_", msg=_NOT_FITTED)
         directory = Path(directory)
         # numpy scalars (a grid search over np.arange) as plain numbers: the index is JSON
         params = {k: plain_value(v) for k, v in self.get_params(deep=False).items() if k != "space"}
+        if params.get("calibration") == "crossfit":  # the default: left out, so earlier versions still load the file
+            del params["calibration"]
         classes = self.classes_.tolist()
         meta = {"params": params, "classes": classes if _json_exact(classes) else None,
                 "classes_dtype": self.classes_.dtype.str if self.classes_.dtype.kind in "biuf" else None,
@@ -331,7 +411,22 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> FingerprintClassifier:
-        """Load a classifier saved with :meth:`save` (also by earlier versions, which wrote ``classifier.npz``)."""
+        """Load a classifier saved with :meth:`save` (also by earlier versions, which wrote ``classifier.npz``).
+
+        Parameters
+        ----------
+        directory : path-like
+
+        Returns
+        -------
+        FingerprintClassifier
+            Fitted, with the saved parameters and labels.
+
+        Raises
+        ------
+        FingerprintFileError
+            A damaged directory, or a reference set that is not a saved classifier.
+        """
         refs = ReferenceSet.load(directory)
         meta = refs.metadata.pop(_SAVED_KEY, None)
         if meta is None:

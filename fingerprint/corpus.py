@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -267,6 +267,7 @@ def sample_per_model(
 
     random_state = renamed(random_state, seed, new="random_state", old="seed", owner="sample_per_model()", default=0)
     k = check_int(k, "k", low=1, owner="sample_per_model()")  # -1 kept all but one row, 0 none
+    check_int(random_state, "random_state", low=0, owner="sample_per_model()")  # None drew other rows every call
     columns = table_columns(ds)
     if columns is None:
         got = type(ds).__name__
@@ -348,10 +349,36 @@ def _check_json_lines(path: Path) -> int:
                     f"could not read {path}: line {lineno} holds the integer {e}, outside the 64-bit range Arrow "
                     "stores; write it as a string"
                 ) from e
+            except RecursionError as e:
+                raise ValueError(f"could not read {path}: line {lineno} is nested too deeply") from e
             if not isinstance(row, dict):
                 raise ValueError(f"could not read {path}: line {lineno} is a {type(row).__name__}, not a JSON object")
+            try:
+                strings = list(_strings(row))
+            except RecursionError as e:
+                raise ValueError(f"could not read {path}: line {lineno} is nested too deeply") from e
+            for key, value in strings:  # "\ud800" is valid JSON but no Unicode text: Arrow refuses it
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as e:
+                    raise ValueError(
+                        f"could not read {path}: line {lineno}, field {key} holds an unpaired surrogate "
+                        f"(\\u{ord(value[e.start]):04x} at character {e.start}), which is not text; fix or drop it"
+                    ) from e
             rows += 1
     return rows
+
+
+def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a parsed JSON value, with where it is (``'text'``, ``'meta'.'tags'[0]``)."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, f"{path}.{k!r}" if path else repr(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
 
 
 def _prompt_table(prompts_file: Path | None) -> dict[str, str]:

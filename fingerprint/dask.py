@@ -5,8 +5,8 @@ partition becomes per-model statistics (:class:`~fingerprint.building.FoldedStat
 in a tree.  The feature space is fitted once, beforehand (or the shipped one is used), and sent
 once to each worker.
 
-Needs the ``dask`` extra (``pip install "fingerprint[dask]"``: ``dask[dataframe]`` and
-``distributed``); importing this module imports Dask, importing :mod:`fingerprint` does not.
+Needs the ``dask`` extra (``pip install ".[dask]"`` in a checkout of this project: ``dask[dataframe]``
+and ``distributed``); importing this module imports Dask, importing :mod:`fingerprint` does not.
 
 Examples
 --------
@@ -19,7 +19,7 @@ On a local cluster (the same code runs on any cluster: ``Client("tcp://scheduler
     if __name__ == "__main__":  # in a script: the local cluster's workers re-import it (not needed in a notebook)
         client = Client(LocalCluster(n_workers=2, threads_per_worker=1))
         outputs = dd.read_parquet("outputs/")              # columns: text, model, prompt_id
-        refs = fpd.build_references(outputs, space="default", group="prompt_id")
+        refs = fpd.build_references(outputs, space="default", groups="prompt_id")
         refs.save("my-references")
         labels = fpd.attribute(dd.read_parquet("unknown/"), references=refs).compute()
 """
@@ -48,7 +48,7 @@ from fingerprint.building import (
 )
 from fingerprint.features.space import FeatureSpace
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import check_float, check_int, check_model_metadata
+from fingerprint.validation import UNSET, check_float, check_int, check_model_metadata, renamed
 
 __all__ = ["attribute", "build_references"]
 
@@ -82,9 +82,9 @@ def _merge(*parts: FoldedStatistics) -> FoldedStatistics:
 def build_references(
     ddf: dd.DataFrame,
     space: FeatureSpace | str = "default",
-    text: str = "text",
-    model: str = "model",
-    group: str | None = None,
+    text_column: str = "text",
+    model_column: str = "model",
+    groups: str | None = None,
     *,
     calibrate: bool = True,
     n_folds: int = 4,
@@ -93,6 +93,9 @@ def build_references(
     random_state: int = 0,
     max_calibration_texts: int = MAX_CALIBRATION_TEXTS,
     split_every: int = 8,
+    text: Any = UNSET,
+    model: Any = UNSET,
+    group: Any = UNSET,
 ) -> ReferenceSet:
     """:func:`fingerprint.build_references` on a Dask DataFrame, partition by partition.
 
@@ -112,11 +115,11 @@ def build_references(
         sample that you then leave out of ``ddf``), or the shipped one.  A space is never fitted
         here: fitting needs its texts in one place, and texts a space was fitted on would get
         over-confident scores in it.
-    text, model : str
-        Column names.
-    group : str, optional
+    text_column, model_column : str
+        Column names (as in :func:`~fingerprint.corpus.load_corpus`).
+    groups : str, optional
         Column of prompt ids (or other groups) that calibration folds keep together, as
-        ``groups=`` does locally.  Without it each text is its own group (folds by text hash),
+        ``groups="prompt_id"`` does locally.  Without it each text is its own group (folds by text hash),
         like ``groups=texts`` locally; answers to one prompt then fall in different folds, which
         makes the calibration slightly over-confident.
     calibrate, n_folds, shrinkage, metadata, random_state
@@ -125,11 +128,17 @@ def build_references(
         The most texts whose features are kept (and collected) to calibrate on.
     split_every : int, default=8
         Fan-in of the tree reduction.
+    text, model, group
+        Deprecated names of ``text_column``, ``model_column`` and ``groups``.
 
     Returns
     -------
     ReferenceSet
     """
+    own = "fingerprint.dask.build_references()"
+    text = renamed(text_column, text, new="text_column", old="text", owner=own, default="text")
+    model = renamed(model_column, model, new="model_column", old="model", owner=own, default="model")
+    group = renamed(groups, group, new="groups", old="group", owner=own, default=None)
     _check_dask_frame(ddf, "build_references")
     check_int(n_folds, "n_folds", low=2)
     random_state = check_int(random_state, "random_state", low=0)  # as fingerprint.build_references checks it
@@ -184,7 +193,9 @@ def _attribute_partition(df: pd.DataFrame, refs: ReferenceSet, text: str, alpha:
     return out
 
 
-def attribute(ddf: dd.DataFrame, references: Any = None, text: str = "text", *, alpha: float = 0.0) -> dd.DataFrame:
+def attribute(
+    ddf: dd.DataFrame, references: Any = None, text_column: str = "text", *, alpha: float = 0.0, text: Any = UNSET
+) -> dd.DataFrame:
     """:func:`fingerprint.attribute` on a Dask DataFrame: one result row per text, lazily.
 
     Parameters
@@ -193,10 +204,12 @@ def attribute(ddf: dd.DataFrame, references: Any = None, text: str = "text", *, 
         With a column of texts.
     references : ReferenceSet or FingerprintClassifier, optional
         Default: the built-in reference set.  Sent once to each worker.
-    text : str, default="text"
+    text_column : str, default="text"
         The column of texts.
     alpha : float, default=0.0
         As in :func:`fingerprint.attribute` ("none of these" below this typicality).
+    text
+        Deprecated name of ``text_column``.
 
     Returns
     -------
@@ -205,6 +218,8 @@ def attribute(ddf: dd.DataFrame, references: Any = None, text: str = "text", *, 
         ``runner_up``, ``runner_up_confidence``, ``typicality`` (the names of
         ``Attributions.to_frame()``), on ``ddf``'s index; the values of the local call.
     """
+    text = renamed(text_column, text, new="text_column", old="text", owner="fingerprint.dask.attribute()",
+                   default="text")  # fmt: skip
     _check_dask_frame(ddf, "attribute")
     refs = resolve_references(references)
     alpha = check_alpha(alpha, refs)  # here, not on the workers at compute()

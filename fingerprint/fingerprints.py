@@ -43,6 +43,12 @@ __all__ = ["Fingerprint"]
 _INT8_STEPS = 127
 #: the largest standard deviation whose products (times an int8 step of up to 128/127) stay finite
 _INT8_SD_MAX = float(np.sqrt(np.finfo(np.float64).max / 128 * _INT8_STEPS))
+#: The most texts a fingerprint may count: float64 holds every whole number up to 2**53 exactly.
+MAX_N_TEXTS = 2**53
+#: The largest dimension a fingerprint file may declare.  Its scatter unpacks to d x d float64 (2 GiB
+#: here), while the file holds one int8 triangle: a 200 KB file declaring d = 20,000 needed 3.2 GB on
+#: first use.  The default space has 628 dimensions; a fused space with a 1,024-d embedding about 2,000.
+MAX_DIM = 16_384
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -125,8 +131,8 @@ class Fingerprint:
             raise ValueError(f"fingerprint of {self.model!r} has non-finite statistics")
         n = self.n_texts
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, float, np.integer, np.floating)) \
-                or not float(n).is_integer() or n < 1:  # fmt: skip
-            raise ValueError(f"n_texts must be a whole number >= 1, got {n!r}")
+                or not 1 <= n <= MAX_N_TEXTS or not float(n).is_integer():  # fmt: skip
+            raise ValueError(f"n_texts must be a whole number from 1 to 2**53, got {n!r}")
         if not isinstance(self.space_id, str) or not self.space_id:
             raise ValueError(f"space_id must be the id of a fitted FeatureSpace (a string), got {self.space_id!r}")
         mean.setflags(write=False)
@@ -175,7 +181,21 @@ class Fingerprint:
     def from_features(
         cls, X: np.ndarray, model: str, space_id: str, metadata: Mapping[str, Any] | None = None
     ) -> Fingerprint:
-        """Build from an already transformed ``(n_texts, d)`` feature matrix."""
+        """Build from an already transformed ``(n_texts, d)`` feature matrix.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_texts, d)
+            The model's texts in a fitted space (:meth:`FeatureSpace.transform`).
+        model : str
+        space_id : str
+            That space's ``space_id_``.
+        metadata : mapping, optional
+
+        Returns
+        -------
+        Fingerprint
+        """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[0] < 1:
             raise ValueError(f"expected a non-empty (n_texts, d) matrix, got shape {X.shape}")
@@ -189,7 +209,7 @@ class Fingerprint:
         texts: Any,
         model: str,
         *,
-        space: FeatureSpace | None = None,
+        space: FeatureSpace | str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Fingerprint:
         """Fingerprint one model from its outputs.
@@ -200,7 +220,7 @@ class Fingerprint:
             Outputs of the model (more is better; a few hundred is typical).
         model : str
             The model's name.
-        space : FeatureSpace, optional
+        space : FeatureSpace or "default", optional
             Space to build in; default :meth:`FeatureSpace.default`. Use
             ``refs.space`` to add the fingerprint to an existing reference set.
         metadata : mapping, optional
@@ -234,6 +254,16 @@ class Fingerprint:
 
         Exact: equal to the fingerprint of the union of both text sets
         (Chan et al.'s parallel update of mean and scatter).
+
+        Parameters
+        ----------
+        other : Fingerprint
+            The same model, in the same space, from other texts.
+
+        Returns
+        -------
+        Fingerprint
+            A new one; metadata of both, this one's winning where they differ.
 
         Raises
         ------
@@ -281,6 +311,8 @@ class Fingerprint:
         """
         if precision not in ("float64", "float32", "float16", "int8"):
             raise ValueError(f"precision must be 'float64', 'float32', 'float16' or 'int8', got {precision!r}")
+        if self.dim > MAX_DIM:  # load refuses it: never write a file that cannot be read back
+            raise ValueError(f"a fingerprint file holds at most {MAX_DIM} dimensions; this one has {self.dim}")
         meta = {
             "model": self.model,
             "n_texts": self.n_texts,
@@ -308,6 +340,19 @@ class Fingerprint:
 
         The file is read and checked at once (checksum, shapes, finite values); the scatter matrix
         is unpacked from its stored triangle when first used (an audit uses it, attribution does not).
+
+        Parameters
+        ----------
+        path : path-like
+
+        Returns
+        -------
+        Fingerprint
+
+        Raises
+        ------
+        FingerprintFileError
+            A damaged, altered or malformed file, or not a fingerprint file.
         """
         meta, arr = read_bundle(path, "fingerprint")
         scale = arr.get("scatter_scale", np.array(1.0))
@@ -315,6 +360,8 @@ class Fingerprint:
             raise FingerprintFileError(f"{path}: malformed fingerprint (scatter scale {scale!r})")
         try:
             d = int(meta["dim"])
+            if not 1 <= d <= MAX_DIM:
+                raise ValueError(f"dimension {d} is outside 1 to {MAX_DIM}")
             packed = arr["scatter"]
             if packed.dtype.kind not in "fi" or arr["mean"].dtype.kind not in "fi":  # not complex, text or objects
                 raise ValueError(f"statistics must be real numbers, got {arr['mean'].dtype} and {packed.dtype}")

@@ -329,7 +329,7 @@ def read_bundle(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any]
             arrays = {k: z[k] for k in z.files if k != _META_KEY}
     except FingerprintFileError:
         raise
-    except (*_DAMAGE, KeyError) as e:
+    except (*_DAMAGE, KeyError, RecursionError) as e:  # RecursionError: JSON nested 100,000 deep
         raise FingerprintFileError(f"{path}: unreadable or truncated file ({type(e).__name__}: {e})") from e
     if not isinstance(meta, dict) or meta.get("format") != "fingerprint":
         raise FingerprintFileError(f"{path}: not a fingerprint file")

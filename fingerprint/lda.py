@@ -69,6 +69,11 @@ class LDAModel:
         self.chol = cho_factor(cov, lower=True)
         self.W = cho_solve(self.chol, self.means.T)  # (d, K): precision @ means
         self.b = -0.5 * np.einsum("kd,dk->k", self.means, self.W)
+        if not (np.all(np.isfinite(self.W)) and np.all(np.isfinite(self.b))):  # else every probability is NaN
+            raise ValueError(
+                "the discriminant is not finite: the models' statistics are too large or too many texts are claimed "
+                "(fingerprints built by this library never are; check hand-made or edited fingerprints)"
+            )
         # read-only: copies with another calibration share them, and so do every copy of the built-in set
         # (a user's lda().W[:] = 0 changed what fp.attribute() returned in the whole process)
         for a in (self.classes, self.means, self.W, self.b, self.chol[0]):

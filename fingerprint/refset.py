@@ -107,6 +107,10 @@ def _check_confidence_map(knots: Any) -> np.ndarray:
     return k
 
 
+def _same_statistics(a: Fingerprint, b: Fingerprint) -> bool:
+    return a.n_texts == b.n_texts and np.array_equal(a.mean, b.mean) and np.array_equal(a.scatter, b.scatter)
+
+
 def _check_distance_quantiles(q: Any) -> np.ndarray:
     """The calibration's own-distance percentiles: at least 2 finite, non-negative, non-decreasing values."""
     try:
@@ -211,8 +215,8 @@ class ReferenceSet:
     ----------
     fingerprints : iterable of Fingerprint
         One per model (fingerprints of the same model are merged).
-    space : FeatureSpace, optional
-        The space the fingerprints were built in; default
+    space : FeatureSpace or "default", optional
+        The space the fingerprints were built in; default (``None`` or ``"default"``)
         :meth:`FeatureSpace.default`.  Must match their ``space_id``.
     temperature : float or None
         Calibration temperature for confidences (of a text whose length feature is 0, see
@@ -261,7 +265,7 @@ class ReferenceSet:
     def __init__(
         self,
         fingerprints: Iterable[Fingerprint] = (),
-        space: FeatureSpace | None = None,
+        space: FeatureSpace | str | None = None,
         *,
         temperature: float | None = None,
         shrinkage: float = 0.3,
@@ -271,8 +275,10 @@ class ReferenceSet:
         confidence_map: np.ndarray | None = None,
         length_slope: float = 0.0,
     ) -> None:
+        if isinstance(space, str) and space == "default":  # as build_references and from_texts take it
+            space = None
         if space is not None and not isinstance(space, FeatureSpace):
-            raise TypeError(f"space must be a fitted FeatureSpace, got {type(space).__name__}")
+            raise TypeError(f"space must be a fitted FeatureSpace or 'default', got {space!r}")
         self.space = space if space is not None else FeatureSpace.default()
         self.temperature = check_float(temperature, "temperature", low=0, low_open=True, allow_none=True)
         self.shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1, owner="ReferenceSet")
@@ -319,15 +325,19 @@ class ReferenceSet:
         Notes
         -----
         The calibration (temperature, "none of these" distances) was fitted for the models the set
-        had then; after ``add`` it is kept as the best available estimate but marked stale
+        had then; after ``add`` (but for a ``replace`` with the same statistics, e.g. to change a
+        fingerprint's metadata) it is kept as the best available estimate but marked stale
         (:attr:`calibration_stale`, shown in ``repr``, and a warning once): call :meth:`calibrate`
         on held-out texts to refit it.
         """
         self._check_fingerprint(fingerprint)
-        old = self._fps.get(fingerprint.model) if merge else None
+        present = self._fps.get(fingerprint.model)
+        old = present if merge else None
         self._check_sizes({fingerprint.model: fingerprint.n_texts + (old.n_texts if old is not None else 0)})
         self._put(fingerprint, merge=merge, replace=replace)
-        self._warn_if_stale()
+        # the calibration depends on the statistics only: a replacement that changes the metadata alone keeps it
+        if merge or present is None or not _same_statistics(present, fingerprint):
+            self._warn_if_stale()
         return self
 
     @staticmethod
@@ -348,8 +358,8 @@ class ReferenceSet:
         if old is not None and not (merge or replace):
             raise ValueError(f"{fingerprint.model!r} is already in the set; pass merge=True or replace=True")
         new = old.merge(fingerprint) if (old is not None and merge) else fingerprint
+        self._update_scatter_sum(new, old)  # first: if it raises, the set is unchanged
         self._fps[fingerprint.model] = new
-        self._update_scatter_sum(new, old)
         self._lda = None
 
     def _check_fingerprint(self, fingerprint: Fingerprint) -> None:
@@ -360,6 +370,11 @@ class ReferenceSet:
                 f"fingerprint of {fingerprint.model!r} was built in feature space {fingerprint.space_id}, "
                 f"this reference set uses {self.space.space_id_}; rebuild it with space=refs.space (loading "
                 "fingerprint files: pass the space they were built in, load_references(paths, space=...))"
+            )
+        if fingerprint.dim != self.space.n_features_out_:  # an id can be copied; the size is checked as well
+            raise ValueError(
+                f"fingerprint of {fingerprint.model!r} has {fingerprint.dim} features, its feature space "
+                f"{self.space.space_id_} has {self.space.n_features_out_}"
             )
 
     def _update_scatter_sum(self, new: Fingerprint | None, old: Fingerprint | None) -> None:
@@ -377,6 +392,14 @@ class ReferenceSet:
         """Drop a model; raises ``KeyError`` (with the nearest names, or the known ones) if absent.
 
         The calibration is then stale, as after :meth:`add`.
+
+        Parameters
+        ----------
+        model : str
+
+        Returns
+        -------
+        self
         """
         self._update_scatter_sum(None, self[model])
         del self._fps[model]
@@ -609,6 +632,23 @@ class ReferenceSet:
         instead of interleaving.  The previous generation is kept (a reader may still be loading
         it); older ones are removed.
 
+        Parameters
+        ----------
+        directory : path-like
+            Created if missing.
+        precision : {"float64", "float32", "float16", "int8"}, default="float64"
+            How the fingerprints' statistics are stored (:meth:`Fingerprint.save`).
+
+        Returns
+        -------
+        Path
+            ``directory``.
+
+        Raises
+        ------
+        DirectoryLockedError
+            Another process is saving to ``directory``.
+
         Examples
         --------
         >>> import tempfile
@@ -644,6 +684,8 @@ class ReferenceSet:
             for old in directory.glob(".gen-*"):  # earlier generations and crashed saves' leftovers
                 if old.is_dir() and old.name not in keep and not unreadable:
                     shutil.rmtree(old, ignore_errors=True)
+            for tmp in directory.glob(".references.npz.*.tmp"):  # a killed save's index, never renamed (we hold
+                tmp.unlink(missing_ok=True)                       # the lock: no other writer is writing one now)
             for name in flat:  # the files of a set saved in the flat layout of earlier versions
                 (directory / name).unlink(missing_ok=True)
         return directory
@@ -680,6 +722,15 @@ class ReferenceSet:
         To share single models, or to assemble a set from them with
         :func:`~fingerprint.building.load_references` (``space=`` needed).  Checksums are verified
         when they are loaded, not here.
+
+        Parameters
+        ----------
+        directory : path-like
+            A directory written by :meth:`save`.
+
+        Returns
+        -------
+        list of Path
         """
         meta, _, base = cls._read_index(Path(directory))
         return [base / Path(name).name for name in meta["members"].values()]  # names only: never leave base
@@ -717,6 +768,20 @@ class ReferenceSet:
         Directories written before generations existed (all files beside the index) load too.
         Nothing is run or downloaded: ``embedding_model`` is passed to :meth:`FeatureSpace.load`
         (needed only for a space with an embedding block fitted with a non-default model).
+
+        Parameters
+        ----------
+        directory : path-like
+        embedding_model : str or path-like, optional
+
+        Returns
+        -------
+        ReferenceSet
+
+        Raises
+        ------
+        FingerprintFileError
+            A file is damaged, altered, missing or of another set.
         """
         return cls._load(Path(directory), embedding_model)
 
@@ -752,6 +817,8 @@ class ReferenceSet:
         def load_space() -> FeatureSpace:
             if space is not None:
                 return space if isinstance(space, FeatureSpace) else space()
+            if not (base / "space.npz").is_file():  # damage like a missing member file, not a wrong path
+                raise FingerprintFileError(f"{directory}: space.npz is missing or not a file")
             if "space_sha256" in meta and file_sha256(check_file_size(base / "space.npz")) != meta["space_sha256"]:
                 raise FingerprintFileError(
                     f"{base / 'space.npz'}: checksum differs from the index (modified or replaced)"
@@ -796,7 +863,10 @@ class ReferenceSet:
         refs._calibrated_shrinkage = meta.get("calibrated_shrinkage", refs.shrinkage)  # saved before: as loaded
         refs._changed_since_calibration = meta.get("changed_since_calibration", False)
         if "scatter_sum" in arr and fps:
-            total = unpack_symmetric(arr["scatter_sum"], fps[0].dim)
+            try:
+                total = unpack_symmetric(arr["scatter_sum"], fps[0].dim)
+            except ValueError as e:
+                raise FingerprintFileError(f"{directory}: malformed scatter sum in the index ({e})") from e
             if not np.all(np.isfinite(total)):
                 raise FingerprintFileError(f"{directory}: the index's scatter sum is not finite")
             total.setflags(write=False)
@@ -805,12 +875,26 @@ class ReferenceSet:
 
     @classmethod
     def from_files(
-        cls, paths: Iterable[str | os.PathLike[str]], space: FeatureSpace | None = None, *, shrinkage: float = 0.3
+        cls, paths: Iterable[str | os.PathLike[str]], space: FeatureSpace | str | None = None, *,
+        shrinkage: float = 0.3,
     ) -> ReferenceSet:
         """Assemble an (uncalibrated) set from fingerprint files alone (e.g. shared by others).
 
         Files of the same model are merged (shards); the same file given twice, or two files with
         identical bytes, are refused: their texts would count twice.
+
+        Parameters
+        ----------
+        paths : iterable of path-like
+            ``.fingerprint.npz`` files.
+        space : FeatureSpace or "default", optional
+            The space they were built in (default: the shipped one).
+        shrinkage : float, default=0.3
+
+        Returns
+        -------
+        ReferenceSet
+            Uncalibrated: call :meth:`calibrate` on held-out texts.
         """
         loaded = [(Path(p), Fingerprint.load(p)) for p in paths]
         for i, (p, f) in enumerate(loaded):  # an identical fingerprint is the same file (or a copy of it)

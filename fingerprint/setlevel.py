@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -183,6 +183,20 @@ class Candidate:
         d = asdict(self)
         d.update({k: None for k in ("vote_share", "lift") if np.isnan(d[k])})
         return d
+
+    # an unpaired audit's NaN fields would make a report unequal to itself after a pickle round trip
+    # (NaN != NaN once the float objects differ): compared and hashed with NaN as one value
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _nan_as_none(self) == _nan_as_none(other)
+
+    def __hash__(self) -> int:
+        return hash(_nan_as_none(self))
+
+
+def _nan_as_none(c: Candidate) -> tuple[Any, ...]:
+    return tuple(None if isinstance(v, float) and v != v else v for v in astuple(c))
 
 
 @dataclass(frozen=True)

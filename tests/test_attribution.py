@@ -332,3 +332,11 @@ def test_many_results_print_short_and_show_as_a_table_in_a_notebook(fitted, held
     assert "... 6 more ..." in text and "(12 texts; .to_frame() has them all)" in text
     assert repr(res[:10]) == repr(list(res[:10]))  # ten or fewer: a list's repr
     assert "<table" in res._repr_html_()
+
+
+def test_an_empty_batch_has_the_same_columns(fitted):
+    """Probe finding: a stream's empty batch gave a frame with no columns, so frame["model"] raised."""
+    full = fp.attribute(["Some text to attribute here."], references=fitted, top_features=0).to_frame()
+    empty = fp.Attributions([]).to_frame()
+    assert list(empty.columns) == list(full.columns) and len(empty) == 0
+    assert empty["confidence"].dtype == np.float64

@@ -316,3 +316,50 @@ def test_only_a_space_fitted_on_the_texts_shrinks_the_calibration(outputs):
     clf = fp.FingerprintClassifier(n_folds=3).fit(sub["text"], sub["model"], groups=sub["prompt_id"])
     assert clf.references_.metadata["calibration"]["heldout_spread"] is True
     assert clf.references_.temperature == pytest.approx(fitted.temperature)
+
+
+def test_holdout_calibration_is_fitted_on_the_partial_builds_scores(outputs):
+    """calibration="holdout": the fingerprints are the whole build's; the calibration is fitted on the
+    scores that the build without a fifth of the prompts gives that fifth (recomputed here by hand)."""
+    texts, models, groups = list(outputs["text"]), np.asarray(outputs["model"]), np.asarray(outputs["prompt_id"])
+    space = fp.FeatureSpace(n_char=300, n_word=150, n_components=16, n_folds=3)
+    kw = {"space": space, "groups": groups, "n_folds": 3}
+    holdout = fp.build_references(texts, models, calibration="holdout", **kw)
+    plain = fp.build_references(texts, models, calibrate=False, **kw)
+    assert holdout.models == plain.models and holdout.space.space_id_ == plain.space.space_id_
+    for m in plain.models:
+        np.testing.assert_array_equal(holdout[m].mean, plain[m].mean)
+    held = calibration_folds(groups, 5, random_state=1) == 0  # random_state + 1: not the calibration's folds
+    part = fp.build_references([t for t, h in zip(texts, held, strict=True) if not h], models[~held],
+                               calibrate=False, space=space, groups=groups[~held], n_folds=3)  # fmt: skip
+    held_texts = [t for t, h in zip(texts, held, strict=True) if h]
+    F, lda = part.space.transform(held_texts), part.lda()
+    y_idx = np.searchsorted(np.array(plain.models), models[held])
+    by_hand = plain.copy()
+    by_hand.calibrate_from_scores(lda.scores(F), y_idx, lda.distances(F)[np.arange(len(y_idx)), y_idx],
+                                  length_feature=plain.space.transform(held_texts)[:, plain.space.length_column])
+    assert holdout.temperature == pytest.approx(by_hand.temperature)
+    assert holdout.length_slope == pytest.approx(by_hand.length_slope)
+    np.testing.assert_allclose(holdout.confidence_map, by_hand.confidence_map)
+    np.testing.assert_allclose(holdout.distance_quantiles, by_hand.distance_quantiles)
+    assert holdout.metadata["calibration"] == {"n_texts": int(held.sum()), "method": "holdout", "parts": 5,
+                                               "grouped": True, "groups": "given"}  # fmt: skip
+    crossfit = fp.build_references(texts, models, **kw)
+    assert crossfit.temperature != pytest.approx(holdout.temperature)
+    clf = fp.FingerprintClassifier(space=space, n_folds=3, calibration="holdout").fit(texts, models, groups=groups)
+    assert clf.references_.temperature == pytest.approx(holdout.temperature)
+
+
+def test_holdout_calibration_refuses_what_it_cannot_do(outputs):
+    small = fp.FeatureSpace(n_char=300, n_word=150, n_components=16, n_folds=3)
+    few = fp.sample_per_model(outputs, 5)
+    with pytest.raises(ValueError, match="holds out about 1/5 of the groups, which leaves"):  # 5 less a fifth
+        fp.build_references(few["text"], few["model"], groups=few["prompt_id"], space=small, n_folds=3,
+                            calibration="holdout")  # fmt: skip
+    with pytest.raises(ValueError, match="already new to it"):  # a fixed space gains nothing from it
+        fp.build_references(outputs["text"], outputs["model"], groups=outputs["prompt_id"], space="default",
+                            calibration="holdout")  # fmt: skip
+    with pytest.raises(ValueError, match="calibration='holdout'"):
+        fp.build_references(iter([outputs]), space="default", calibration="holdout")
+    with pytest.raises(ValueError, match="calibration"):
+        fp.build_references(few["text"], few["model"], space="default", calibration="later")

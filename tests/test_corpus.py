@@ -121,6 +121,16 @@ def test_a_malformed_jsonl_line_is_named(tmp_path):
     p.write_text('{"text": "a", "model": "m"}\n["a list"]\n')
     with pytest.raises(ValueError, match=r"line 2 is a list"):
         fp.load_corpus(p)
+    # valid JSON, no text (probe finding: Arrow's "Trailing data at position 37" named neither)
+    p.write_text('{"text": "a", "model": "m"}\n{"text": "ok \\ud800 x", "model": "m"}\n')
+    with pytest.raises(ValueError, match=r"line 2, field 'text' holds an unpaired surrogate \(\\ud800"):
+        fp.load_corpus(p)
+    p.write_text('{"text": "a", "model": "m", "meta": {"tags": ["x \\udc00"]}}\n')  # nested too
+    with pytest.raises(ValueError, match=r"line 1, field 'meta'.'tags'\[0\] holds an unpaired surrogate"):
+        fp.load_corpus(p)
+    p.write_text('{"text": "a", "model": "m", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(ValueError, match="line 1 is nested too deeply"):
+        fp.load_corpus(p)
 
 
 def test_a_missing_relative_path_is_a_file_error_not_a_hub_download(tmp_path, monkeypatch):

@@ -47,7 +47,7 @@ def test_build_references_equals_the_local_call(client, outputs, tmp_path, group
     outputs.to_parquet(tmp_path / "outputs", partition_cols=None)
     ddf = dd.read_parquet(tmp_path / "outputs").repartition(npartitions=4)
     meta = {"claude-2": {"family": "anthropic"}}
-    got = fpd.build_references(ddf, space="default", group=group, metadata=meta, split_every=2)
+    got = fpd.build_references(ddf, space="default", groups=group, metadata=meta, split_every=2)
     groups = outputs["prompt_id"] if group else outputs["text"]
     want = fp.build_references(outputs["text"], outputs["model"], space="default", groups=groups, metadata=meta)
     _same_sets(got, want)
@@ -56,8 +56,8 @@ def test_build_references_equals_the_local_call(client, outputs, tmp_path, group
 
 def test_bounded_calibration_keeps_the_same_texts_whatever_the_partitions(client, outputs):
     ddf = dd.from_pandas(outputs, npartitions=3)
-    a = fpd.build_references(ddf, group="prompt_id", max_calibration_texts=40)
-    b = fpd.build_references(ddf.repartition(npartitions=5), group="prompt_id", max_calibration_texts=40)
+    a = fpd.build_references(ddf, groups="prompt_id", max_calibration_texts=40)
+    b = fpd.build_references(ddf.repartition(npartitions=5), groups="prompt_id", max_calibration_texts=40)
     assert a.metadata["calibration"]["n_texts"] == 40
     _same_sets(a, b)
 
@@ -74,7 +74,7 @@ def test_attribute_equals_the_local_call(client, outputs):
 def test_clear_errors(client, outputs):
     ddf = dd.from_pandas(outputs, npartitions=2)
     with pytest.raises(ValueError, match="no column 'answer'"):
-        fpd.build_references(ddf, text="answer")
+        fpd.build_references(ddf, text_column="answer")
     with pytest.raises(ValueError, match=r"fitted FeatureSpace or space=.default."):
         fpd.build_references(ddf, space="fit")
     with pytest.raises(ValueError, match="at least 5 texts"):
@@ -87,3 +87,17 @@ def test_clear_errors(client, outputs):
         fpd.build_references(ddf, random_state=np.random.RandomState(0))
     with pytest.raises(TypeError, match="metadata must map each model name"):
         fpd.build_references(ddf, metadata={"claude-2": "anthropic"})
+
+
+def test_old_column_keywords_still_work_with_a_warning(client, outputs):
+    """text=, model= and group= were renamed text_column=, model_column= and groups= (the names of
+    load_corpus and build_references); the old ones give the same set, with a FutureWarning."""
+    ddf = dd.from_pandas(outputs, npartitions=2)
+    new = fpd.build_references(ddf, text_column="text", model_column="model", groups="prompt_id")
+    with pytest.warns(FutureWarning, match="group= is renamed groups="):
+        old = fpd.build_references(ddf, text="text", model="model", group="prompt_id")
+    _same_sets(new, old)
+    with pytest.raises(TypeError, match="both groups= and its old name group="):
+        fpd.build_references(ddf, groups="prompt_id", group="prompt_id")
+    with pytest.warns(FutureWarning, match="text= is renamed text_column="):
+        fpd.attribute(dd.from_pandas(outputs[["text"]], npartitions=1), text="text")

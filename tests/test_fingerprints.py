@@ -329,6 +329,8 @@ def test_crafted_fields_are_refused_at_load(tmp_path):
         ({**meta, "n_texts": 2.7}, arrays, "whole number"),
         ({**meta, "n_texts": True}, arrays, "whole number"),
         ({**meta, "space_id": None}, arrays, "space_id"),
+        ({**meta, "n_texts": 10**309}, arrays, "whole number"),  # was an OverflowError
+        ({**meta, "n_texts": 2**53 + 1}, arrays, "whole number"),
         (meta, {**arrays, "mean": arrays["mean"].astype(complex)}, "real numbers"),
         (meta, {**arrays, "mean": arrays["mean"].astype(str)}, "real numbers"),
         (meta, {**arrays, "scatter": scatter}, "negative variance"),
@@ -358,3 +360,35 @@ def test_nested_metadata_is_read_only_and_handed_out_as_copies():
         assert g.metadata["lin"] == {"t": "a", "l": [1, 2]}
         with pytest.raises(TypeError, match="read-only"):
             g.metadata["lin"]["t"] = "Z"
+
+
+def test_files_that_would_unpack_huge_or_recurse_are_refused(tmp_path):
+    """Probe findings: a 200 KB file declaring d = 20,000 loaded and took 3.2 GB on first use of its
+    scatter; metadata nested 100,000 deep raised RecursionError instead of a file error."""
+    from fingerprint.fingerprints import MAX_DIM
+    from fingerprint.io import read_bundle, write_bundle
+
+    f = _fp(np.random.default_rng(1).normal(size=(20, 4)))
+    meta, _ = read_bundle(f.save(tmp_path / "a.npz"), "fingerprint")
+    d = MAX_DIM + 1
+    write_bundle(tmp_path / "big.npz", "fingerprint", {**meta, "dim": d},
+                 {"mean": np.zeros(d, np.float32), "scatter_sd": np.ones(d),
+                  "scatter": np.zeros(d * (d + 1) // 2, np.int8)})  # fmt: skip
+    with pytest.raises(FingerprintFileError, match="dimension"):
+        Fingerprint.load(tmp_path / "big.npz")
+    np.savez(tmp_path / "deep.npz", __meta__=np.array('{"x":' + "[" * 100_000 + "]" * 100_000 + "}"))
+    with pytest.raises(FingerprintFileError, match="RecursionError"):
+        Fingerprint.load(tmp_path / "deep.npz")
+
+
+def test_statistics_too_large_to_attribute_are_an_error_not_nan():
+    """Probe finding: n_texts = 10**308 (or means times 1e160) gave NaN confidences without a word."""
+    from fingerprint.lda import LDAModel
+
+    rng = np.random.default_rng(0)
+    a, b = _fp(rng.normal(size=(20, 4))), _fp(rng.normal(size=(20, 4)) + 1)
+    huge = Fingerprint("big", a.n_texts, a.mean * 1e160, a.scatter, a.space_id)
+    with pytest.raises(ValueError, match="not finite"):
+        LDAModel.from_fingerprints([huge, b], shrinkage=0.3)
+    with pytest.raises(ValueError, match="whole number"):
+        Fingerprint("many", 10**308, a.mean, a.scatter, a.space_id)

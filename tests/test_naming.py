@@ -106,3 +106,11 @@ def test_load_references_refuses_unknown_keywords(tmp_path, fitted):
     files = fp.ReferenceSet.files(d)
     assert fp.load_references(files, space=fitted.space_).models == fitted.references_.models
     assert np.isfinite(fp.load_references(d).temperature)
+
+
+def test_sample_per_model_random_state_is_an_int():
+    """Probe finding: None and RandomState were accepted silently (None drew other rows at every call)."""
+    rows = {"text": [f"t{i}" for i in range(6)], "model": ["a", "b"] * 3}
+    for bad in (None, np.random.RandomState(0)):
+        with pytest.raises(TypeError, match="random_state"):
+            fp.sample_per_model(rows, 2, random_state=bad)

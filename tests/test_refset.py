@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -473,3 +474,58 @@ def test_the_classifier_refuses_a_random_state_object():
     with pytest.raises(TypeError, match="random_state"):
         fp.FingerprintClassifier(space="default", random_state=np.random.RandomState(0)).fit(
             ["Some text here."] * 12, ["a"] * 6 + ["b"] * 6)
+
+
+def test_a_fingerprint_of_another_size_is_refused_and_leaves_the_set_unchanged(small_space, tmp_path):
+    """Probe finding: a fingerprint with the space's id but another dimension was accepted by the
+    constructor; add() raised a broadcast error yet kept it, and save() wrote a set that loaded but
+    could not attribute."""
+    refs = _set(small_space, "a", 3, 0)
+    refs.within_scatter()  # a set that keeps its scatter sum updated, as a loaded one does
+    bad = Fingerprint.from_features(np.random.default_rng(0).normal(size=(10, 3)), "bad", small_space.space_id_)
+    with pytest.raises(ValueError, match="has 3 features"):
+        refs.add(bad)
+    assert "bad" not in refs and refs.models == ["a-0", "a-1", "a-2"]
+    with pytest.raises(ValueError, match="has 3 features"):
+        ReferenceSet([*refs, bad], small_space)
+
+
+def test_a_killed_saves_temporary_index_is_removed_by_the_next_save(small_space, tmp_path):
+    """Probe finding: a save killed while writing the index left ``.references.npz.<random>.tmp`` for good."""
+    d = tmp_path / "refs"
+    _set(small_space, "a", 2, 0).save(d)
+    (d / ".references.npz.abc123.tmp").write_bytes(b"half an index")
+    _set(small_space, "b", 2, 1).save(d)
+    assert not list(d.glob("*.tmp")) and _same(ReferenceSet.load(d), _set(small_space, "b", 2, 1))
+
+
+def test_a_missing_space_file_is_a_file_error(small_space, tmp_path):
+    d = _set(small_space, "a", 2, 0).save(tmp_path / "refs")
+    (ReferenceSet.files(d)[0].parent / "space.npz").unlink()
+    with pytest.raises(fp.io.FingerprintFileError, match=r"space\.npz is missing"):
+        ReferenceSet.load(d)
+
+
+def test_space_default_is_accepted_wherever_a_space_is(tmp_path):
+    refs = fp.references.builtin()
+    first = refs[refs.models[0]]
+    assert ReferenceSet([first], "default").space is refs.space
+    p = first.save(tmp_path / "a.fingerprint.npz")
+    assert fp.load_references([p], space="default").models == [first.model]
+    with pytest.raises(TypeError, match="'default'"):
+        ReferenceSet([first], "defualt")
+
+
+def test_replacing_a_fingerprint_to_change_its_metadata_keeps_the_calibration_fresh(small_space):
+    """The docs' recipe for editing a fingerprint's metadata must not mark the calibration stale."""
+    refs = _set(small_space, "t", 3, 14)
+    refs.temperature, refs.calibrated_models = 2.0, tuple(refs.models)
+    f = refs["t-0"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "fitted for other models" warning
+        refs.add(Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, {"family": "x"}), replace=True)
+    assert refs["t-0"].metadata["family"] == "x" and not refs.calibration_stale
+    other = _set(small_space, "t", 1, 15)["t-0"]  # other statistics under the same name: stale
+    with pytest.warns(UserWarning, match="calibration"):
+        refs.add(other, replace=True)
+    assert refs.calibration_stale

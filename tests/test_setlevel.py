@@ -542,3 +542,18 @@ def test_duplicates_and_untestable_candidates_warn():
         fp.audit(texts, references=small, n_bootstrap=20)
     with pytest.raises(TypeError, match="random_state"):
         fp.audit(texts, references=refs, random_state=None)
+
+
+def test_an_unpaired_candidate_equals_its_pickled_copy():
+    """Probe finding: NaN vote_share / lift made an unpaired report unequal to itself after a pickle
+    round trip, with another hash."""
+    import pickle
+
+    from fingerprint.setlevel import AuditReport, Candidate
+
+    c = Candidate("m", 0.1, 0.5, 0.01, 0.02, 0.3, "fam", float("nan"), float("nan"))
+    r = AuditReport(10, 0.05, (c,), None, "none", None, (), (), "no verdict")
+    r2 = pickle.loads(pickle.dumps(r))
+    assert r2 == r and hash(r2) == hash(r) and r2.candidates[0] == c
+    assert c != Candidate("m", 0.1, 0.5, 0.01, 0.02, 0.3, "fam", 0.5, float("nan"))
+    assert c != "m"

@@ -262,6 +262,10 @@ def test_not_fitted_errors():
         (lambda: FingerprintClassifier(space="magic"), "space"),
         (lambda: FingerprintClassifier(n_folds=0), "n_folds"),
         (lambda: FingerprintClassifier(space="default", n_char=10), "n_char"),
+        (lambda: FingerprintClassifier(space="default", n_jobs="lots"), "n_jobs"),  # was accepted (probe)
+        (lambda: FingerprintClassifier(space="default", n_jobs=0), "n_jobs"),
+        (lambda: FingerprintClassifier(calibration="later"), "calibration"),
+        (lambda: FeatureSpace(random_state=None), "random_state"),  # another space id at every fit (probe)
         (lambda: CharNgrams(ngram_range=(3, 1)), "ngram_range"),
         (lambda: WordNgrams(max_features=0), "max_features"),
         (lambda: StyleMarkers(max_chars=-1), "max_chars"),

@@ -271,3 +271,26 @@ def test_set_params_after_fit_changes_nothing_until_a_refit(corpus, tmp_path):
     np.testing.assert_array_equal(back.transform(texts[:5]), before)
     refit = clone(space).fit(texts, models, groups=prompts)  # the new parameters take effect at the next fit
     assert refit.space_id_ != sid
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m, a: (m, {**a, "ngram_unit": np.array(0.0)}),  # was ZeroDivisionError
+        lambda m, a: ({k: v for k, v in m.items() if k != "params"}, a),  # was KeyError: 'params'
+        lambda m, a: ({**m, "params": [1, 2]}, a),  # was TypeError
+        lambda m, a: (m, {k: v for k, v in a.items() if k != "vocabulary_char"}),  # was KeyError
+        lambda m, a: (m, {**a, "ngram_unit": np.ones(3)}),  # was TypeError
+        lambda m, a: (m, {**a, "components": a["components"].ravel()}),  # was a matmul ValueError
+        lambda m, a: ({k: v for k, v in m.items() if k != "space_id"}, a),  # was KeyError
+    ],
+)
+def test_a_malformed_space_file_is_a_file_error(small_space, tmp_path, edit):
+    """Probe finding: FeatureSpace.load let a checksummed file's bad fields out as raw Python errors."""
+    from fingerprint.io import read_bundle, write_bundle
+
+    meta, arrays = read_bundle(small_space.save(tmp_path / "space.npz"), "feature_space")
+    m, a = edit(meta, arrays)
+    write_bundle(tmp_path / "bad.npz", "feature_space", m, a)
+    with pytest.raises(FingerprintFileError):
+        FeatureSpace.load(tmp_path / "bad.npz")

@@ -123,6 +123,13 @@ def _hashed_ngrams(spans: tuple[fastgrams.Spans, fastgrams.Spans, fastgrams.Span
     ).tocsr()
 
 
+def _positive_unit(a: np.ndarray) -> float:
+    """A saved block's scale: one finite positive number (blocks are divided by it)."""
+    if np.shape(a) != () or not (np.isfinite(a) and a > 0):
+        raise ValueError(f"a block's unit must be one finite positive number, got {a!r}")
+    return float(a)
+
+
 def _chunk_bounds(lengths: list[int], max_chars: int) -> list[int]:
     """Start of each chunk of texts of at most ``max_chars`` characters (a longer text alone), then the end."""
     bounds, total = [0], 0
@@ -211,8 +218,10 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
     embedding_scale : float, default=1.0
         Multiplier of the ``embedding`` block (after scaling it to unit RMS per column).
     n_jobs : int, optional
-        Worker processes for fitting the score block's cross-fitting models
-        (joblib convention: ``None`` is 1, ``-1`` all cores).  Results do not depend on it.
+        Worker processes for fitting the score block's cross-fitting models, and for
+        :meth:`transform` of inputs of 500,000 characters or more (joblib convention: ``None`` is 1,
+        ``-1`` all cores).  Results do not depend on it.  A saved space keeps it, so the built-in
+        space has the 2 it was built with; set ``space.n_jobs`` for the machine at hand.
     random_state : int, default=0
         Seed of the randomized SVD and of ungrouped folds.
 
@@ -340,6 +349,9 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         check_int(self.n_folds, "n_folds", low=2, owner=own)
         check_float(self.embedding_scale, "embedding_scale", low=0, low_open=True, owner=own)
         check_n_jobs(self.n_jobs, owner=own)
+        # an int, as everywhere in this library: None gave another space id at every fit, and a RandomState
+        # fitted, then failed to save (not JSON)
+        check_int(self.random_state, "random_state", low=0, owner=own)
         if self.embeddings is not None and not hasattr(self.embeddings, "fit_transform"):
             raise TypeError(f"{own}: embeddings must be an EmbeddingFeatures extractor, got {self.embeddings!r}")
 
@@ -866,7 +878,17 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return self._ngram_names, (self._proj @ w) * self._ngram_factor
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Column names: ``ngram_pc<i>``, ``style:<marker>``, then ``score:<model>`` (if the block exists)."""
+        """Column names: ``ngram_pc<i>``, ``style:<marker>``, then ``score:<model>`` (if the block exists).
+
+        Parameters
+        ----------
+        input_features : ignored
+            Kept for scikit-learn's API (the input is texts, not named columns).
+
+        Returns
+        -------
+        ndarray of str, shape (n_features_out_,)
+        """
         check_is_fitted(self, "space_id_")
         return self._feature_names.copy()
 
@@ -882,7 +904,23 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return np.array(names, dtype=object)
 
     def block(self, name: str) -> Block:
-        """Return the :class:`Block` called ``name``."""
+        """Return the :class:`Block` called ``name``.
+
+        Parameters
+        ----------
+        name : {"ngram", "style", "score", "embedding"}
+            One of ``blocks_``' names.
+
+        Returns
+        -------
+        Block
+            Its name and its columns ``start:stop``.
+
+        Raises
+        ------
+        KeyError
+            This space has no such block.
+        """
         for b in self.blocks_:
             if b.name == name:
                 return b
@@ -937,7 +975,17 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         return {"params": params, "model_hash": self.embedding_model_hash_, "n_features": n}
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save atomically as a checksummed ``.npz`` (no pickle)."""
+        """Save atomically as a checksummed ``.npz`` (no pickle).
+
+        Parameters
+        ----------
+        path : path-like
+
+        Returns
+        -------
+        Path
+            ``path``.
+        """
         check_is_fitted(self, "space_id_")
         params = {**self.get_params(deep=False), **self._fitted_params}  # as fitted: what the arrays are
         params = {k: plain_value(v) for k, v in params.items()}  # JSON numbers, not numpy scalars
@@ -973,6 +1021,20 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             than the packaged default; loaded with ``trust_remote_code=False``.
         """
         meta, arr = read_bundle(path, "feature_space")
+        try:
+            return cls._from_bundle(path, meta, arr, embedding_model)
+        except FingerprintFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as e:
+            # a checksummed file that a save never writes (a field missing, of the wrong type or shape)
+            raise FingerprintFileError(f"{path}: malformed feature space ({type(e).__name__}: {e})") from e
+
+    @classmethod
+    def _from_bundle(
+        cls, path: str | os.PathLike[str], meta: dict[str, Any], arr: dict[str, np.ndarray],
+        embedding_model: str | os.PathLike[str] | None,
+    ) -> FeatureSpace:  # fmt: skip
+        """:meth:`load` from a verified bundle's metadata and arrays."""
         if meta.get("style_markers") != list(STYLE_MARKER_NAMES):
             raise FingerprintFileError(
                 f"{path}: saved with a different set of style markers than this library version has"
@@ -990,13 +1052,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self.ngram_mean_ = arr["ngram_mean"]
         self.style_mean_ = arr["style_mean"]
         self.style_scale_ = arr["style_scale"]
-        self.ngram_unit_ = float(arr["ngram_unit"])
+        self.ngram_unit_ = _positive_unit(arr["ngram_unit"])
         if "score_coef" in arr:
             self.score_classes_ = arr["score_classes"]
             self.score_index_ = arr["score_index"]
             self.score_coef_ = arr["score_coef"].astype(np.float32)
             self.score_intercept_ = arr["score_intercept"]
-            self.score_unit_ = float(arr["score_unit"])
+            self.score_unit_ = _positive_unit(arr["score_unit"])
         else:  # saved before the score block existed
             self._no_scores()
         if self.score_index_.size and (
@@ -1021,7 +1083,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 self.embeddings_.n_features_out_, self.embeddings_.n_features_in_ = nf, 1
                 self.embeddings_.embedding_dim_ = nf // (2 if self.embeddings_.pooling == "mean+std" else 1)
                 self.embedding_model_hash_ = str(em["model_hash"])
-                self.embedding_unit_ = float(arr["embedding_unit"])
+                self.embedding_unit_ = _positive_unit(arr["embedding_unit"])
                 self._embedding_checked = False  # the model's content hash is checked on first use
             except (KeyError, TypeError, ValueError) as e:
                 raise FingerprintFileError(f"{path}: malformed embedding block description ({e})") from e
