@@ -71,7 +71,13 @@ class Fingerprint:
     space_id : str
         Id of the :class:`FeatureSpace` the statistics live in.
     metadata : Mapping
-        Free-form JSON-able facts: family, role, teacher, source corpus ...
+        Free-form JSON-able facts: family, role, teacher, source corpus ...  Read-only, nested
+        values too (every copy of a set shares its fingerprints).
+
+    Notes
+    -----
+    Immutable, and compared by identity: ``==`` is ``is`` (a loaded copy is another object).  Compare
+    statistics with numpy, e.g. ``np.allclose(f.mean, g.mean)``.
 
     Examples
     --------
