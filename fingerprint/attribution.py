@@ -426,6 +426,8 @@ def attribute(
         Answer ``model=None`` ("none of these") when the text's typicality (a
         p-value of "this text fits its nearest reference") is below ``alpha``,
         e.g. 0.01.  0 never abstains; above 0 it needs a calibrated set (else ``ValueError``).
+        Typicality is resolved to the calibration's percentiles: below 0.01 it is overstated, so
+        a smaller ``alpha`` abstains less often than it says (the attribution guide).
     none_below : float
         Deprecated name of ``alpha``.
     verbose : bool or None, default=None

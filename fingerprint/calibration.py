@@ -227,11 +227,16 @@ def fit_confidence_map(proba: np.ndarray, y_idx: np.ndarray) -> np.ndarray:
     return np.stack([iso.X_thresholds_, iso.y_thresholds_])
 
 
-def apply_confidence_map(proba: np.ndarray, knots: np.ndarray | None) -> np.ndarray:
-    """Give each row's top probability its mapped confidence, rescaling the others to the rest.
+def apply_confidence_map(
+    proba: np.ndarray, knots: np.ndarray | None, *, logits: np.ndarray | None = None
+) -> np.ndarray:
+    """Give each row's top probability its mapped confidence, sharing the rest among the others.
 
-    The mapped confidence is floored where the rescaled runner-up would overtake it, so the ranking
-    never changes; ``knots=None`` returns ``proba`` unchanged.
+    The others keep their proportions to one another; the mapped confidence is floored where the
+    runner-up's share would overtake it, so the ranking never changes.  ``logits`` (the tempered
+    scores ``proba`` is the softmax of) give those proportions exactly where the others' probabilities
+    underflow next to a near-certain top: without them such a row's rest is shared equally.
+    ``knots=None`` returns ``proba`` unchanged.
 
     Examples
     --------
@@ -239,30 +244,36 @@ def apply_confidence_map(proba: np.ndarray, knots: np.ndarray | None) -> np.ndar
     >>> knots = np.array([[0.0, 1.0], [0.2, 1.0]])  # confidence c -> 0.2 + 0.8 c
     >>> apply_confidence_map(np.array([[0.5, 0.3, 0.2]]), knots).round(3).tolist()
     [[0.6, 0.24, 0.16]]
+    >>> top_knot = np.array([[0.0, 1.0], [0.2, 0.99]])  # a near-certain top keeps 1 % for the others ...
+    >>> apply_confidence_map(np.array([[1.0, 0.0, 0.0]]), top_knot, logits=np.array([[900.0, 3.0, 1.0]])).round(4)
+    array([[0.99  , 0.0088, 0.0012]])
+
+    (... in their logits' proportions, though their probabilities underflowed to 0.)
     """
     if knots is None:
         return proba
     P = np.asarray(proba, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] < 2:
+        return P
     rows = np.arange(len(P))
     top = P.argmax(axis=1)
-    c = P[rows, top]
-    second = np.partition(P, -2, axis=1)[:, -2] if P.shape[1] > 1 else np.zeros(len(P))
-    h = np.interp(c, knots[0], knots[1])
+    if logits is not None:  # the others' proportions from their logits: exact where their probabilities underflow
+        W = np.asarray(logits, dtype=np.float64).copy()
+        W[rows, top] = -np.inf
+        W = np.exp(W - W.max(axis=1, keepdims=True))
+    else:
+        W = P.copy()
+    W[rows, top] = 0.0
+    rest = W.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        # keep the ranking: the rescaled runner-up must stay below (strictly, so ties cannot flip argmax)
-        h = np.maximum(h, np.where(1 - c + second > 0, second / (1 - c + second) + 1e-9, 0.0))
-        h = np.minimum(h, 1.0)
-        scale = np.where(1 - c > 1e-12, (1 - h) / (1 - c), 0.0)
-    out = P * scale[:, None]
+        # each other model's share of the rest; a row whose rest is exactly 0 shares it equally
+        share = np.where(rest[:, None] > 0, W / rest[:, None], 1.0 / (P.shape[1] - 1))
+    share[rows, top] = 0.0
+    runner_up = share.max(axis=1)
+    # h >= (1 - h) * runner_up keeps the top on top (strictly, so ties cannot flip argmax); at most 1/2 + 1e-9
+    h = np.maximum(np.interp(P[rows, top], knots[0], knots[1]), runner_up / (1 + runner_up) + 1e-9)
+    out = share * (1 - h)[:, None]  # sums to 1 with h by construction (not 1 - c, which loses digits near 1)
     out[rows, top] = h
-    # a saturated row (its untempered rest underflowed to 0): the map's confidence still holds, and its
-    # rest goes to the other models equally, not to none (which would say the top model is certain)
-    flat = np.flatnonzero(1 - c <= 1e-12)
-    if len(flat) and P.shape[1] > 1:
-        h[flat] = np.maximum(h[flat], 1 / P.shape[1] + 1e-9)  # still the top, as the ranking promises
-        rest = (1 - h[flat]) / (P.shape[1] - 1)
-        out[flat] = rest[:, None]
-        out[flat, top[flat]] = h[flat]
     return out
 
 

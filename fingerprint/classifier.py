@@ -302,7 +302,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : str or sequence of str
-            Texts (a table with a ``text`` column, a ``Series`` or a ``Dataset`` column too).
+            Texts to score, as for :meth:`predict_proba`.
 
         Returns
         -------
@@ -335,11 +335,12 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : str or sequence of str
-            Texts (a table with a ``text`` column, a ``Series`` or a ``Dataset`` column too).
+            Texts, as for :meth:`predict_proba`.
 
         Returns
         -------
         ndarray of shape (n_texts, n_classes)
+            Log-probabilities over ``classes_``.
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
@@ -350,7 +351,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : str or sequence of str
-            Texts (a table with a ``text`` column, a ``Series`` or a ``Dataset`` column too).
+            Texts to label, as for :meth:`predict_proba`.
 
         Returns
         -------

@@ -21,6 +21,10 @@ _EMBEDDING_MODEL_HELP = (
 )
 
 
+#: Image formats matplotlib writes without extra backends (its savefig's common formats).
+_PLOT_FORMATS = frozenset({".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff", ".webp"})
+
+
 def _offline() -> None:
     offline = {
         "HF_HUB_OFFLINE": "1",
@@ -100,6 +104,11 @@ def _cmd_audit(a: argparse.Namespace) -> int:
         plot = Path(a.plot) if Path(a.plot).suffix else Path(a.plot + ".png")
         if Path(a.plot).is_dir() or plot.is_dir():
             raise ValueError(f"--plot {a.plot} is a directory; give a file name such as {Path(a.plot) / 'audit.png'}")
+        if not plot.parent.is_dir():
+            raise ValueError(f"--plot {a.plot}: no such directory {plot.parent}")
+        if plot.suffix.lower() not in _PLOT_FORMATS:
+            formats = ", ".join(sorted(_PLOT_FORMATS))
+            raise ValueError(f"--plot {a.plot}: unknown image format {plot.suffix!r}; use one of {formats}")
     refs = fp.load_references(a.references, embedding_model=a.embedding_model) if a.references else None
     ds = fp.load_corpus(a.input, text_column=a.text_column, model_column=None)
     paired = {}

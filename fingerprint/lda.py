@@ -66,7 +66,13 @@ class LDAModel:
         self.classes = np.array(classes, dtype=object)  # copies: they are frozen below
         self.means = np.array(means, dtype=np.float64)
         self._set_calibration(temperature, confidence_map, length_slope, length_column)
-        self.chol = cho_factor(cov, lower=True)
+        try:
+            self.chol = cho_factor(cov, lower=True)
+        except np.linalg.LinAlgError as e:  # scipy's "N-th leading minor ..." said neither why nor what to do
+            raise ValueError(
+                "the pooled within-model covariance is singular (a feature constant over every text, or fewer "
+                "texts than dimensions): use shrinkage > 0 (the default is 0.3)"
+            ) from e
         self.W = cho_solve(self.chol, self.means.T)  # (d, K): precision @ means
         self.b = -0.5 * np.einsum("kd,dk->k", self.means, self.W)
         if not (np.all(np.isfinite(self.W)) and np.all(np.isfinite(self.b))):  # else every probability is NaN
@@ -169,7 +175,9 @@ class LDAModel:
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         """Calibrated probabilities over ``classes``: tempered softmax, then the top-label confidence map."""
-        return apply_confidence_map(softmax_t(self.scores(X), self.temperatures(X)), self.confidence_map)
+        scores, t = self.scores(X), self.temperatures(X)
+        tempered = scores / t[:, None]
+        return apply_confidence_map(softmax_t(scores, t), self.confidence_map, logits=tempered)
 
     def distances(self, X: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distance of each row to each class mean, divided by d."""

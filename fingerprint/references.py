@@ -8,7 +8,7 @@ metadata.  Its feature space, the package's default space (:meth:`FeatureSpace.d
 fitted on the 44 original models' answers, so any ``Fingerprint.from_texts(texts, model=...)``
 can join it as the students did.
 
-Rebuild it (about 30 minutes on 2 cores), and the shipped sample corpus::
+Rebuild it (16.5 to 25 minutes on 2 cores, about 10 GB of memory), and the shipped sample corpus::
 
     python -m fingerprint.references build --data ../shared/data/alpaca_eval_train \\
         ../shared/data/alpaca_eval_wide --out fingerprint/data/builtin_references
@@ -140,7 +140,7 @@ def build(
 
     Examples
     --------
-    Needs the shared corpora (about 30 minutes on 2 cores)::
+    Needs the shared corpora (16.5 to 25 minutes on 2 cores)::
 
         from fingerprint import references
         references.build(["../shared/data/alpaca_eval_train", "../shared/data/alpaca_eval_wide"], "my_refs/")

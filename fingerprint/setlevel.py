@@ -764,13 +764,11 @@ def audit(
     check_one_model(texts, "an audit")
     groups = groups_column(groups, texts)  # a column's name, as a table user might write it
     if groups is None and "prompt_id" in columns:
-        groups = _default_groups(texts["prompt_id"], references, reference_texts)
+        groups, why = _default_groups(texts["prompt_id"], references, reference_texts)
         if groups is None:
             warnings.warn(
-                "auditing unpaired: the references answered fewer than 2 of the table's prompts (answer the probe "
-                "prompts of fingerprint.references.probe_prompts() for a paired audit against the built-in set, or "
-                "pass the references' answers as reference_texts=); pass the text column alone (--unpaired on the "
-                "command line) to silence this",
+                f"auditing unpaired: {why}; or pass the references' answers as reference_texts=. Pass the text "
+                "column alone (--unpaired on the command line) to silence this",
                 UserWarning, stacklevel=caller_stacklevel(),
             )  # fmt: skip
     # the debiasing counts every text as independent: copies bias the distance and the same-model test (one
@@ -830,8 +828,9 @@ def audit(
         n, k = report.n_texts, report.n_paired
         warnings.warn(
             f"paired audit: {k} of {n} texts answer prompts that at least 2 references answered; the other "
-            f"{n - k} (other prompts, or repeats of a prompt) take no part in it (audit without groups= to use "
-            "all texts, unpaired)", UserWarning, stacklevel=caller_stacklevel(),
+            f"{n - k} (other prompts, or repeats of a prompt) take no part in its paired distances and votes, "
+            f"though the pooled posterior and texts_needed still count all {n} (audit them separately, or "
+            "without groups= to use all texts unpaired)", UserWarning, stacklevel=caller_stacklevel(),
         )  # fmt: skip
     return report
 
@@ -851,25 +850,35 @@ def _own_answers(
     return (best, count) if best is not None and count >= max(2, n_shared / 2) else None
 
 
-def _default_groups(prompt_ids: Any, refs: ReferenceSet, reference_texts: Any) -> Any:
-    """A table's ``prompt_id`` column as ``groups`` when the audit can pair on it, else None (unpaired).
+def _default_groups(prompt_ids: Any, refs: ReferenceSet, reference_texts: Any) -> tuple[Any, str]:
+    """A table's ``prompt_id`` column as ``groups`` when the audit can pair on it, else None (unpaired)
+    and why.
 
     Paired by default when prompts are known: with ``reference_texts``; or when at least 2 of the
-    ids are probe prompts, at least 2 of the set's models answered them (the built-in sample) and
-    the set lives in the built-in space, as ``fingerprint audit`` does.  Checked from the files'
-    indexes, before featurising the built-in answers; an installation without them audits unpaired.
+    ids are probe prompts, every model of the set answered them (the built-in sample) and the set
+    lives in the built-in space, as ``fingerprint audit`` does.  Checked from the files' indexes,
+    before featurising the built-in answers; an installation without them audits unpaired.
     """
     if reference_texts is not None:
-        return prompt_ids
+        return prompt_ids, ""
     try:
         ids, answered_by = _probe_index()
         builtin_space = _builtin_space_id()
     except (OSError, ValueError):  # no built-in data shipped: nothing to pair with
-        return None
+        return None, "this installation ships no probe answers"
     shared = ids & {str(p) for p in as_text_list(prompt_ids)}
-    if len(shared) < 2 or sum(m in answered_by for m in refs.models) < 2 or refs.space.space_id_ != builtin_space:
-        return None
-    return prompt_ids
+    if refs.space.space_id_ != builtin_space:
+        return None, "the references live in another feature space than the built-in probe answers"
+    if len(shared) < 2:
+        return None, ("the references answered fewer than 2 of the table's prompts (answer the probe "
+                      "prompts of fingerprint.references.probe_prompts() for a paired audit against the built-in "
+                      "set)")  # fmt: skip
+    without = [m for m in refs.models if m not in answered_by]
+    if without:  # a model you added: the shipped probe answers have none of its answers to compare with
+        return None, (f"the shipped probe answers have none from {without[:5]}{' ...' if len(without) > 5 else ''} "
+                      f"({len(without)} of the references; pass reference_texts= with every reference's answers to "
+                      "pair)")  # fmt: skip
+    return prompt_ids, ""
 
 
 @lru_cache(maxsize=1)
@@ -956,6 +965,13 @@ class ReferenceAnswers:
         for t, m, p in zip(cols["text"], cols["model"], cols["prompt_id"], strict=True):
             if m in references and (m, p) not in first and isinstance(t, str) and not is_blank(t):
                 first[(m, p)] = t
+        if cols["model"] and not first and not any(m in references for m in cols["model"]):
+            # else the audit blamed the prompt ids ("share 0 prompts with groups=")
+            names = sorted({str(m) for m in cols["model"]})
+            raise ValueError(
+                f"reference_texts names none of the references' models: it has {names[:5]}"
+                f"{' ...' if len(names) > 5 else ''}, the references are {list(references.models)[:5]} ..."
+            )
         keys = list(first)
         if keys:
             X, Z = references.space.transform_with_ngrams([first[k] for k in keys])
@@ -1015,7 +1031,12 @@ class ReferenceAnswers:
         out = {m: {p: x for p, x in self.features.get(m, {}).items() if p in wanted} for m in refs.models}
         missing = sorted(m for m, v in out.items() if not v)
         if missing:
-            raise ValueError(f"reference_texts has no answers to these prompts from: {missing}")
+            raise ValueError(
+                f"the reference answers have none to these prompts from {missing[:5]}"
+                f"{' ...' if len(missing) > 5 else ''} ({len(missing)} of the references): a paired audit compares "
+                "with every reference's answers. Pass reference_texts= with their answers too, remove them "
+                "(refs.remove), or audit unpaired (the text column alone; --unpaired on the command line)"
+            )  # fmt: skip
         return out
 
 

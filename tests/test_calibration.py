@@ -155,7 +155,8 @@ def test_a_set_carries_its_length_slope_through_lda_save_and_load(tmp_path, fitt
     lda = refs.lda()
     t = length_temperatures(2.0, -0.3, X[:, refs.space.length_column])
     np.testing.assert_allclose(lda.temperatures(X), t)
-    np.testing.assert_allclose(lda.proba(X), apply_confidence_map(softmax_t(lda.scores(X), t), refs.confidence_map))
+    np.testing.assert_allclose(lda.proba(X), apply_confidence_map(softmax_t(lda.scores(X), t), refs.confidence_map,
+                                                                  logits=lda.scores(X) / t[:, None]))  # fmt: skip
     assert len(np.unique(t.round(9))) > 1  # the fixture's texts differ in length
     loaded = fp.load_references(refs.save(tmp_path / "r"))
     assert loaded.length_slope == -0.3
@@ -320,3 +321,37 @@ def test_a_saturated_row_keeps_its_top_model_under_any_map():
 
     out = apply_confidence_map(np.array([[1.0, 0.0]]), np.array([[0.6, 0.99], [0.364, 0.364]]))
     assert out[0].argmax() == 0 and out[0].sum() == pytest.approx(1.0)
+
+
+def test_near_certain_rows_keep_their_runner_up_and_sum_to_one():
+    """Probe findings (2026-12-07): a top of exactly 1.0 beside a tiny runner-up got confidence 1.0 (the
+    ranking floor reached 1); a rest below 1e-12 was shared equally, so the runner-up was named by column
+    order; rows summed to 1 only within 3e-8 (the rest was scaled by 1 - c, which loses digits near 1)."""
+    from fingerprint.calibration import apply_confidence_map
+    from fingerprint.lda import LDAModel
+
+    knots = np.array([[0.0, 0.5, 1.0], [0.1, 0.6, 0.99]])
+    out = apply_confidence_map(np.array([[1.0, 1e-30, 0.0], [1 - 1e-13, 1e-13, 0.0], [1 - 3e-10, 1e-10, 2e-10]]),
+                               knots)  # fmt: skip
+    assert (out[:, 0] < 1).all() and out[0, 1] > out[0, 2] and out[1, 1] > out[1, 2] and out[2, 2] > out[2, 1]
+    assert np.abs(out.sum(axis=1) - 1).max() < 1e-12
+    # the library passes the tempered scores: the others' order survives their underflow to exactly 0
+    lda = LDAModel(np.array(["a", "b", "c"]), np.array([[0.0, 0.0], [40.0, 0.0], [0.0, 60.0]]), np.eye(2),
+                   temperature=1.0, confidence_map=knots)  # fmt: skip
+    x = np.array([[-30.0, -5.0]])  # far nearer a (score 0; b -2000, c -2100): b nearer than c
+    raw = lda.scores(x)[0]
+    assert raw[1] > raw[2] and np.exp(raw[1] - raw[0]) == 0.0  # underflows
+    p = lda.proba(x)[0]
+    assert p[0] == pytest.approx(0.99) and p[1] > p[2] > 0 and p.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_a_singular_covariance_without_shrinkage_says_what_to_do():
+    """Probe finding: shrinkage=0 with fewer texts than dimensions raised scipy's bare LinAlgError."""
+    from fingerprint.fingerprints import Fingerprint
+    from fingerprint.lda import LDAModel
+
+    rng = np.random.default_rng(0)
+    fps = [Fingerprint.from_features(rng.normal(size=(5, 12)), m, "s") for m in ("a", "b")]  # 10 texts, 12 dims
+    with pytest.raises(ValueError, match=r"singular.*shrinkage > 0"):
+        LDAModel.from_fingerprints(fps, shrinkage=0.0)
+    assert LDAModel.from_fingerprints(fps, shrinkage=0.3).dim == 12

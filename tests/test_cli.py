@@ -210,6 +210,12 @@ def test_cli_probe_findings(tmp_path, corpus, capsys, monkeypatch):
     assert f"written to {tmp_path / 'sim.png'}" in capsys.readouterr().err
     assert main(["audit", str(tmp_path / "u" / "u.jsonl"), "--plot", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
+    # refused before the audit runs (probe finding: both failed only after the whole audit had printed)
+    assert main(["audit", str(tmp_path / "u" / "u.jsonl"), "--plot", str(tmp_path / "nowhere" / "x.png")]) == 2
+    captured = capsys.readouterr()
+    assert "no such directory" in captured.err and "Audit of" not in captured.out
+    assert main(["audit", str(tmp_path / "u" / "u.jsonl"), "--plot", str(tmp_path / "x.xyz")]) == 2
+    assert "unknown image format '.xyz'" in capsys.readouterr().err
     assert main(["attribute", str(tmp_path / "u"), "--references", str(tmp_path / "refs"), "--json"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 12
     assert main(["probe", "--out", str(tmp_path)]) == 2 and "is a directory" in capsys.readouterr().err

@@ -262,7 +262,7 @@ def test_paired_mode_on_texts(fitted, heldout, corpus):
         fp.audit(heldout[0][:4], references=refs, groups=["a"] * 4)
     with pytest.raises(ValueError, match=r"needs groups= \(the prompt id of each text\)"):
         fp.audit(heldout[0][:4], references=refs, reference_texts=ref_texts)
-    with pytest.raises(ValueError, match="no answers to these prompts from"):
+    with pytest.raises(ValueError, match="have none to these prompts from"):
         fp.audit(
             [t for t, _ in a],
             references=refs,
@@ -288,7 +288,7 @@ def test_a_table_of_texts_pairs_on_its_prompt_ids_and_must_hold_one_model(fitted
     with pytest.raises(ValueError, match="is a string: pass the prompt id of each text, or the name of a column"):
         fp.audit(table, references=refs, groups="prompt", reference_texts=ref_texts)
     # no answers to pair with (a user's own set, no reference_texts): unpaired, no error, and it says so
-    with pytest.warns(UserWarning, match="auditing unpaired: the references answered fewer than 2"):
+    with pytest.warns(UserWarning, match="auditing unpaired: the references live in another feature space"):
         assert not fp.audit(table, references=refs, n_bootstrap=50, top_features=0).paired
     several = {"text": heldout[0][:6], "model": heldout[1][:6]}
     with pytest.raises(ValueError, match=r"ONE model; the texts' model column names 3"):
@@ -557,3 +557,27 @@ def test_an_unpaired_candidate_equals_its_pickled_copy():
     assert r2 == r and hash(r2) == hash(r) and r2.candidates[0] == c
     assert c != Candidate("m", 0.1, 0.5, 0.01, 0.02, 0.3, "fam", 0.5, float("nan"))
     assert c != "m"
+
+
+def test_a_model_added_to_the_builtin_set_makes_probe_audits_unpaired_or_says_what_to_do():
+    """Probe finding: after refs.add(my fingerprint), as the references guide shows, every paired probe
+    audit failed with "reference_texts has no answers ..." (an option the user never passed), a table
+    too; and reference_texts naming none of the references' models blamed the prompt ids."""
+    from fingerprint import references
+
+    sample = references.load_sample()
+    alpaca = sample.filter(lambda r: r["model"] == "alpaca-7b")
+    refs = references.builtin()
+    refs.remove("alpaca-7b")
+    gemini = sample.filter(lambda r: r["model"] == "gemini-pro")["text"]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="the reference set's calibration")
+        refs.add(fp.Fingerprint.from_texts(gemini, model="mine"))
+    with pytest.warns(UserWarning, match=r"auditing unpaired: the shipped probe answers have none from \['mine'\]"):
+        assert not fp.audit(alpaca, references=refs, n_bootstrap=20, top_features=0).paired
+    with pytest.raises(ValueError, match=r"none to these prompts from \['mine'\].*reference_texts= with their"):
+        fp.audit(alpaca["text"], references=refs, groups=alpaca["prompt_id"], n_bootstrap=20, top_features=0)
+    renamed = {"text": sample["text"], "model": [m.upper() for m in sample["model"]], "prompt_id": sample["prompt_id"]}
+    with pytest.raises(ValueError, match="reference_texts names none of the references' models"):
+        fp.audit(alpaca["text"], references=refs, groups=alpaca["prompt_id"], reference_texts=renamed,
+                 n_bootstrap=20, top_features=0)  # fmt: skip

@@ -294,3 +294,16 @@ def test_a_malformed_space_file_is_a_file_error(small_space, tmp_path, edit):
     write_bundle(tmp_path / "bad.npz", "feature_space", m, a)
     with pytest.raises(FingerprintFileError):
         FeatureSpace.load(tmp_path / "bad.npz")
+
+
+def test_the_shared_default_space_cannot_be_edited_or_refitted():
+    """Probe finding: references.builtin() copies share the default space, whose arrays could be edited
+    in place (every later default attribution changed) and which fit() refitted in place."""
+    from sklearn.base import clone
+
+    space = FeatureSpace.default()
+    with pytest.raises(ValueError, match="read-only"):
+        space.components_ *= 0
+    with pytest.raises(ValueError, match="shared default space"):
+        space.fit(["one text here", "another text there"])
+    assert not clone(space).is_fitted()  # a clone is the way to fit one with its parameters

@@ -356,6 +356,11 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             raise TypeError(f"{own}: embeddings must be an EmbeddingFeatures extractor, got {self.embeddings!r}")
 
     def _fit(self, texts: list[str], y: Any = None, groups: Any = None) -> np.ndarray:
+        if _is_shared_default(self):
+            raise ValueError(
+                "this is the shared default space (FeatureSpace.default(), the built-in set's): fitting it would "
+                "change every default attribution in this process; fit a clone: sklearn.base.clone(space).fit(...)"
+            )
         self._check_params()
         if len(texts) < 2:
             raise ValueError(f"FeatureSpace.fit needs at least 2 texts, got n_samples={len(texts)}")
@@ -1148,4 +1153,15 @@ def _load_default() -> FeatureSpace:
             "this installation ships no default feature space; fit one with "
             "FeatureSpace().fit(texts) or pass space=refs.space"
         )
-    return FeatureSpace.load(p)
+    space = FeatureSpace.load(p)
+    # one object shared by every copy of the built-in set and every default attribute() in the process:
+    # its arrays read-only (an in-place edit through one "copy" changed them all; probe, 2026-12-07)
+    for a in vars(space).values():
+        if isinstance(a, np.ndarray):
+            a.setflags(write=False)
+    return space
+
+
+def _is_shared_default(space: FeatureSpace) -> bool:
+    """Whether ``space`` is the process's :meth:`FeatureSpace.default` object (never refitted in place)."""
+    return _load_default.cache_info().currsize > 0 and space is _load_default()
