@@ -219,7 +219,8 @@ class AuditReport:
         ``"learned-from"``: closer to it than unrelated models are, yet not it (the same-model test);
         ``"none"``: no verdict.  The rule is :func:`decide_relation`.
     texts_needed : int or None
-        Smallest subset size reaching the full-set verdict in >= 80 % of random subsets.
+        Smallest subset size reaching the full-set verdict in >= 80 % of random subsets (paired
+        mode: subsets of the ``n_paired`` texts that take part in the votes).
     toward_nearest : tuple of (str, float)
         Features that bring the unknown model closer to its nearest candidate
         than to the other references (contribution to that margin).
@@ -828,9 +829,9 @@ def audit(
         n, k = report.n_texts, report.n_paired
         warnings.warn(
             f"paired audit: {k} of {n} texts answer prompts that at least 2 references answered; the other "
-            f"{n - k} (other prompts, or repeats of a prompt) take no part in its paired distances and votes, "
-            f"though the pooled posterior and texts_needed still count all {n} (audit them separately, or "
-            "without groups= to use all texts unpaired)", UserWarning, stacklevel=caller_stacklevel(),
+            f"{n - k} (other prompts, or repeats of a prompt) take no part in its paired distances, votes and "
+            f"texts_needed, though the pooled posterior counts all {n} (audit without groups= to use all texts "
+            "unpaired)", UserWarning, stacklevel=caller_stacklevel(),
         )  # fmt: skip
     return report
 
@@ -1137,7 +1138,9 @@ def _audit_features(
                               lift=float(lift_sub[k]))  # fmt: skip
         return None if rel == "none" else k
 
-    needed = _texts_needed(n, k_best, verdict, rng)
+    # paired: subsets of the texts that take part in the votes (the others would only dilute them)
+    pool = everything if votes is None else np.flatnonzero(votes.winner >= 0)
+    needed = _texts_needed(pool, k_best, verdict, rng)
     cands = tuple(
         Candidate(
             model=geo.models[k], distance=float(dist[k]), posterior=float(post[k]), p_value=float(p[k]),
@@ -1160,7 +1163,7 @@ def _audit_features(
         c for c in cands
         if decide_relation(c.p_adjusted, c.same_model_p, alpha=alpha, vote_share=c.vote_share, lift=c.lift) == "is"
     ) if relation == "is" else ()  # fmt: skip
-    evidence += _alike(consistent, geo.models[nearest], n)
+    evidence += _alike(consistent, geo.models[nearest], len(pool))  # paired: the texts that were compared
     toward, differs = (), ()
     if top_features > 0:
         xbar = X.mean(axis=0)
@@ -1214,11 +1217,15 @@ def _evidence(model: str, relation: str, p_adj: float, same_p: float, share: flo
             "that learned from it")  # fmt: skip
 
 
-def _texts_needed(n: int, k_full: int | None, verdict: Any, rng: np.random.Generator, draws: int = 30) -> int | None:
+def _texts_needed(
+    pool: np.ndarray, k_full: int | None, verdict: Any, rng: np.random.Generator, draws: int = 30
+) -> int | None:
+    """The smallest subset of ``pool`` (text indices) reaching verdict ``k_full`` in >= 80 % of random draws."""
     if k_full is None:
         return None
+    n = len(pool)
     for size in [s for s in _SUBSET_SIZES if s < n] + [n]:
-        hits = sum(verdict(rng.choice(n, size, replace=False)) == k_full for _ in range(draws if size < n else 1))
+        hits = sum(verdict(rng.choice(pool, size, replace=False)) == k_full for _ in range(draws if size < n else 1))
         if hits >= 0.8 * (draws if size < n else 1):
             return size
     return n

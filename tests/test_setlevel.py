@@ -581,3 +581,20 @@ def test_a_model_added_to_the_builtin_set_makes_probe_audits_unpaired_or_says_wh
     with pytest.raises(ValueError, match="reference_texts names none of the references' models"):
         fp.audit(alpaca["text"], references=refs, groups=alpaca["prompt_id"], reference_texts=renamed,
                  n_bootstrap=20, top_features=0)  # fmt: skip
+
+
+def test_texts_needed_draws_from_the_texts_that_take_part():
+    """Probe finding: 10 paired texts among 70 read "texts_needed=70" and "70 texts do not tell them apart":
+    subsets were drawn from all texts, the 60 unpaired ones diluting them."""
+    from fingerprint.setlevel import _texts_needed
+
+    pool = np.arange(60, 70)
+    seen = []
+
+    def verdict(idx):
+        seen.append(np.asarray(idx))
+        return 3 if len(idx) >= 5 else None
+
+    assert _texts_needed(pool, 3, verdict, np.random.default_rng(0)) == 5
+    assert all(set(s.tolist()) <= set(pool.tolist()) for s in seen)
+    assert _texts_needed(pool, None, verdict, np.random.default_rng(0)) is None
