@@ -1,3 +1,4 @@
+import copy
 import json
 import warnings
 
@@ -174,6 +175,12 @@ def test_classifier_save_load(fitted, heldout, tmp_path):
     # the space *parameter* survives too: a refit of the loaded classifier learns a new space, as the
     # saved one would (it came back as the old fitted space, a frozen component reused by clone)
     assert clf.get_params() == fitted.get_params() and repr(clf) == repr(fitted)
+    # the default calibration is left out of the file, so the previous version (which has no such
+    # parameter and refused unknown ones) still loads it; a non-default one is kept
+    saved = fp.load_references(tmp_path / "clf").metadata["fingerprint_classifier"]["params"]
+    assert "calibration" not in saved and clf.calibration == "crossfit"
+    holdout = copy.deepcopy(fitted).set_params(calibration="holdout")  # its parameters are what is saved
+    assert FingerprintClassifier.load(holdout.save(tmp_path / "h")).calibration == "holdout"
 
 
 def test_alpha_on_an_uncalibrated_set_is_refused_not_ignored(fitted, heldout, tmp_path):

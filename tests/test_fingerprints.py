@@ -362,7 +362,7 @@ def test_nested_metadata_is_read_only_and_handed_out_as_copies():
             g.metadata["lin"]["t"] = "Z"
 
 
-def test_files_that_would_unpack_huge_or_recurse_are_refused(tmp_path):
+def test_files_that_would_unpack_huge_or_recurse_are_refused(tmp_path, monkeypatch):
     """Probe findings: a 200 KB file declaring d = 20,000 loaded and took 3.2 GB on first use of its
     scatter; metadata nested 100,000 deep raised RecursionError instead of a file error."""
     from fingerprint.fingerprints import MAX_DIM
@@ -376,6 +376,13 @@ def test_files_that_would_unpack_huge_or_recurse_are_refused(tmp_path):
                   "scatter": np.zeros(d * (d + 1) // 2, np.int8)})  # fmt: skip
     with pytest.raises(FingerprintFileError, match="dimension"):
         Fingerprint.load(tmp_path / "big.npz")
+    # and never written: a fingerprint wider than files may be is refused by save (MAX_DIM lowered to 3 here)
+    import fingerprint.fingerprints as fingerprints_module
+
+    monkeypatch.setattr(fingerprints_module, "MAX_DIM", 3)
+    with pytest.raises(ValueError, match="at most 3 dimensions"):
+        f.save(tmp_path / "wide.npz")
+    assert not (tmp_path / "wide.npz").exists()
     np.savez(tmp_path / "deep.npz", __meta__=np.array('{"x":' + "[" * 100_000 + "]" * 100_000 + "}"))
     with pytest.raises(FingerprintFileError, match="RecursionError"):
         Fingerprint.load(tmp_path / "deep.npz")
