@@ -30,6 +30,7 @@ from fingerprint.validation import (
     check_model_metadata,
     check_n_jobs,
     check_texts,
+    first_few,
     groups_column,
     in_batch,
     pandas_index,
@@ -264,7 +265,7 @@ class FoldedStatistics:
         if unknown:  # a typo in a model name dropped its metadata silently; a lineage file for more models is fine
             warnings.warn(
                 f"metadata= names {len(unknown)} model(s) that have no texts, whose metadata is not used: "
-                f"{unknown[:5]}{' ...' if len(unknown) > 5 else ''}; models: {sorted(self.models)[:10]}",
+                f"{first_few(unknown)}; models: {sorted(self.models)[:10]}",
                 UserWarning, stacklevel=caller_stacklevel(),
             )  # fmt: skip
         fps = [Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, {**dict(f.metadata), **meta.get(m, {})})
@@ -491,14 +492,12 @@ def _holdout_calibrated(
     y_idx = np.searchsorted(np.array(refs.models), y[held])  # both sets hold every model, sorted by name
     scores = lda.scores(F)
     own = lda.distances(F)[np.arange(len(y_idx)), y_idx]
-    # the length enters the temperature through the set's own space, as new texts' lengths will
-    lengths = (F if part.space is refs.space else refs.space.transform(held_texts))[:, refs.space.length_column]
+    # the length enters the temperature through the set's own space (a space fitted on all the texts), as
+    # new texts' lengths will
+    lengths = refs.space.transform(held_texts)[:, refs.space.length_column]
     refs.calibrate_from_scores(scores, y_idx, own, length_feature=lengths)
-    info: dict[str, Any] = {"n_texts": len(y_idx), "method": "holdout", "parts": HOLDOUT_PARTS,
-                            "grouped": groups is not None}  # fmt: skip
-    if groups_source is not None:
-        info["groups"] = groups_source
-    refs.metadata["calibration"] = info
+    refs.metadata["calibration"] = {"n_texts": len(y_idx), "method": "holdout", "parts": HOLDOUT_PARTS,
+                                    **_groups_info(groups, groups_source)}  # fmt: skip
     return refs
 
 
@@ -799,13 +798,16 @@ def fit_references(
     y = np.asarray(y).astype(str)
     folds = calibration_fold_array(y, groups, n_folds, random_state) if calibrate else np.zeros(len(y), dtype=np.int64)
     stats = FoldedStatistics.from_features(X, y, folds, space.space_id_, keep_calibration=calibrate)
-    info = {"n_folds": n_folds, "grouped": groups is not None}
-    if groups_source is not None:
-        info["groups"] = groups_source
+    info = {"n_folds": n_folds, **_groups_info(groups, groups_source)}
     if heldout_spread is not None:
         info["heldout_spread"] = True
     return stats.to_references(space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata,
                                calibration_info=info, heldout_spread=heldout_spread)  # fmt: skip
+
+
+def _groups_info(groups: Any, groups_source: str | None) -> dict[str, Any]:
+    """What a calibration's metadata says of its groups: whether folds were grouped, and how groups were found."""
+    return {"grouped": groups is not None, **({} if groups_source is None else {"groups": groups_source})}
 
 
 def check_fold_sizes(smallest: int, n_folds: int) -> None:

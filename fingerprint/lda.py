@@ -175,9 +175,8 @@ class LDAModel:
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         """Calibrated probabilities over ``classes``: tempered softmax, then the top-label confidence map."""
-        scores, t = self.scores(X), self.temperatures(X)
-        tempered = scores / t[:, None]
-        return apply_confidence_map(softmax_t(scores, t), self.confidence_map, logits=tempered)
+        tempered = self.scores(X) / self.temperatures(X)[:, None]
+        return apply_confidence_map(softmax_t(tempered, None), self.confidence_map, logits=tempered)
 
     def distances(self, X: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distance of each row to each class mean, divided by d."""

@@ -90,6 +90,7 @@ from fingerprint.validation import (
     check_int,
     check_one_model,
     check_texts,
+    first_few,
     groups_column,
     is_blank,
     renamed,
@@ -876,9 +877,8 @@ def _default_groups(prompt_ids: Any, refs: ReferenceSet, reference_texts: Any) -
                       "set)")  # fmt: skip
     without = [m for m in refs.models if m not in answered_by]
     if without:  # a model you added: the shipped probe answers have none of its answers to compare with
-        return None, (f"the shipped probe answers have none from {without[:5]}{' ...' if len(without) > 5 else ''} "
-                      f"({len(without)} of the references; pass reference_texts= with every reference's answers to "
-                      "pair)")  # fmt: skip
+        return None, (f"the shipped probe answers have none from {first_few(without)} ({len(without)} of the "
+                      "references; pass reference_texts= with every reference's answers to pair)")  # fmt: skip
     return prompt_ids, ""
 
 
@@ -970,8 +970,8 @@ class ReferenceAnswers:
             # else the audit blamed the prompt ids ("share 0 prompts with groups=")
             names = sorted({str(m) for m in cols["model"]})
             raise ValueError(
-                f"reference_texts names none of the references' models: it has {names[:5]}"
-                f"{' ...' if len(names) > 5 else ''}, the references are {list(references.models)[:5]} ..."
+                f"reference_texts names none of the references' models: it has {first_few(names)}, the references "
+                f"are {first_few(references.models)}"
             )
         keys = list(first)
         if keys:
@@ -1033,8 +1033,8 @@ class ReferenceAnswers:
         missing = sorted(m for m, v in out.items() if not v)
         if missing:
             raise ValueError(
-                f"the reference answers have none to these prompts from {missing[:5]}"
-                f"{' ...' if len(missing) > 5 else ''} ({len(missing)} of the references): a paired audit compares "
+                f"the reference answers have none to these prompts from {first_few(missing)} "
+                f"({len(missing)} of the references): a paired audit compares "
                 "with every reference's answers. Pass reference_texts= with their answers too, remove them "
                 "(refs.remove), or audit unpaired (the text column alone; --unpaired on the command line)"
             )  # fmt: skip
@@ -1177,7 +1177,7 @@ def _audit_features(
     return AuditReport(
         n_texts=n, alpha=alpha, candidates=cands, verdict=None if k_best is None else geo.models[k_best],
         # the texts the votes used: a prompt at least 2 references answered, first answer per prompt
-        n_paired=None if votes is None else int((votes.winner >= 0).sum()),
+        n_paired=None if votes is None else len(pool),
         relation=relation, texts_needed=needed, toward_nearest=toward, differs_from_nearest=differs,
         evidence=evidence, consistent_with=tuple(c.model for c in consistent),
     )  # fmt: skip

@@ -240,6 +240,18 @@ def _warn_near_duplicate_names(names: list[str]) -> None:
         seen[key] = name
 
 
+def first_few(names: Any, k: int = 5) -> str:
+    """``names`` for an error message: the first ``k`` as a list, then `` ...`` if there are more.
+
+    Examples
+    --------
+    >>> first_few(["a", "b", "c"], 2), first_few(["a"])
+    ("['a', 'b'] ...", "['a']")
+    """
+    names = list(names)
+    return f"{names[:k]}{' ...' if len(names) > k else ''}"
+
+
 def is_missing(label: Any) -> bool:
     """A label that names no model: ``None`` or NaN."""
     return label is None or (isinstance(label, float) and math.isnan(label))
@@ -340,7 +352,7 @@ def check_one_model(texts: Any, what: str) -> None:
     if len(named) > 1:
         raise ValueError(
             f"{what} takes the outputs of ONE model; the texts' model column names {len(named)} models: "
-            f"{named[:5]}{' ...' if len(named) > 5 else ''}; use each model's rows on their own"
+            f"{first_few(named)}; use each model's rows on their own"
         )
 
 
