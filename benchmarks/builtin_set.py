@@ -12,12 +12,15 @@ built-in model, in one run:
   (accuracy of the texts whose confidence clears a threshold, and their share);
 * leave-one-family-out ("none of these"): each family is removed from the set in turn (the other
   fingerprints and the calibration kept) and its models' answers are attributed: the share given
-  confidence >= 0.9 (target <= 5 %), and the AUROC of known-vs-unknown by confidence per text
-  (target >= 0.80) and by the mean confidence of pools of 10 answers of one model (target >= 0.95);
+  confidence >= 0.9 (target <= 5 %), and the AUROC of known-vs-unknown per text by confidence and
+  by typicality (target >= 0.80) and by the mean confidence of pools of 10 answers of one model (target >= 0.95);
   pools of 10 are also audited with ``fp.audit`` against the set without the family (scored by the
   largest same-model p-value over the references: "could these be one of them?"), for the left-out
   family's models and 12 other models drawn per family (auditing all 81 for each of 29 families
   would take half an hour), 2 pools each;
+* "none of these" (``fp.attribute(alpha=)``): the share of texts whose typicality is below alpha
+  (0.05, 0.01, 0.001), for the known models' texts against the whole set (at most alpha if
+  typicality is a p-value) and, leaving each family out, for its texts and the others';
 * the prompted variants (told to be concise or verbose): per-text accuracy of naming the parent;
   the share of 200 random pools of 20 answers whose summed log-likelihoods name it (the target's
   reading: named by more than half); and for one such pool, its summed log-likelihoods,
@@ -44,6 +47,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -99,6 +103,18 @@ def length_table(rows: list[dict]) -> list[str]:
     out = ["| characters | texts | mean confidence | accuracy | accuracy - confidence |", "|---|---|---|---|---|"]
     return out + [f"| {r['chars']} | {r['n']:,} | {r['confidence']:.3f} | {r['accuracy']:.3f} | "
                   f"{r['accuracy'] - r['confidence']:+.3f} |" for r in rows]  # fmt: skip
+
+
+#: the ``alpha`` of ``fp.attribute(alpha=)`` whose "none of these" rates the report shows
+ALPHAS = (0.05, 0.01, 0.001)
+
+
+def typicality(refs: fp.ReferenceSet, lda: Any, X: np.ndarray) -> np.ndarray:
+    """What ``fp.attribute`` reports as ``typicality``: the share of the calibration's own-model distances
+    beyond the text's distance to its top model."""
+    D, top = lda.distances(X), lda.proba(X).argmax(axis=1)
+    q = refs.distance_quantiles
+    return 1.0 - np.interp(D[np.arange(len(X)), top], q, np.linspace(0, 1, len(q)))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -165,9 +181,15 @@ def main(argv: list[str] | None = None) -> dict:
                            "accuracy": float(ok[conf >= th].mean()) if (conf >= th).any() else None}
                           for th in (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95)]  # fmt: skip
 
+    # "none of these" (attribute(alpha=)): a text is atypical when its distance to its top model lies
+    # beyond all but a share alpha of the calibration's own-model distances; on known models' texts
+    # the share flagged should be at most alpha
+    R["typicality_known"] = {str(a): float(np.mean(typicality(refs, lda, X[known]) < a)) for a in ALPHAS}
+
     # leave one family out: its answers are "unknown"; every other family's are "known"
     rng = np.random.default_rng(0)
     high, auroc_text, auroc_pool, auroc_audit, audits = [], [], [], [], []
+    auroc_typ, flagged = [], {a: ([], []) for a in ALPHAS}  # per alpha: (unknown, known) shares
     X_known, models_known = X[known], models[known]
     texts_known = [t for t, k in zip(rows["text"], known, strict=True) if k]
     rows_of = {m: np.flatnonzero(models_known == m) for m in np.unique(models_known)}
@@ -180,6 +202,11 @@ def main(argv: list[str] | None = None) -> dict:
         unknown = np.isin(models_known, gone)
         high.append(float(np.mean(conf_all[unknown] >= 0.9)))
         auroc_text.append(roc_auc_score(~unknown, conf_all))
+        typ = typicality(sub, sub.lda(), X_known)
+        auroc_typ.append(roc_auc_score(~unknown, typ))
+        for a in ALPHAS:
+            flagged[a][0].append(float(np.mean(typ[unknown] < a)))
+            flagged[a][1].append(float(np.mean(typ[~unknown] < a)))
         pools, labels = [], []
         for m, idx in rows_of.items():
             for _ in range(5):
@@ -202,6 +229,9 @@ def main(argv: list[str] | None = None) -> dict:
     wrong_is = [a for a in known_pools if a["relation"] == "is" and a["verdict"] != a["model"]]
     R["lofo"] = {"families": len(names), "unknown_confident_share": float(np.mean(high)),
                  "auroc_text": float(np.mean(auroc_text)), "auroc_pool10": float(np.mean(auroc_pool)),
+                 "auroc_text_typicality": float(np.mean(auroc_typ)),
+                 "flagged": {str(a): {"unknown": float(np.mean(u)), "known": float(np.mean(k))}
+                             for a, (u, k) in flagged.items()},
                  "auroc_pool10_audit": float(np.mean(auroc_audit)), "audited_pools": len(audits),
                  "audit_unknown_is": float(np.mean([a["relation"] == "is" for a in unknown_pools])),
                  "audit_known_is_right": float(np.mean([a["relation"] == "is" and a["verdict"] == a["model"]
@@ -319,6 +349,8 @@ def markdown(R: dict) -> str:
         f"| left-out family answered with confidence >= 0.9 | {L['unknown_confident_share']:.1%} | <= 5 % "
         f"({yes(L['unknown_confident_share'] <= 0.05)}) |",
         f"| AUROC known vs unknown, per text | {L['auroc_text']:.3f} | >= 0.80 ({yes(L['auroc_text'] >= 0.8)}) |",
+        f"| AUROC known vs unknown, per text, by typicality | {L['auroc_text_typicality']:.3f} | >= 0.80 "
+        f"({yes(L['auroc_text_typicality'] >= 0.8)}) |",
         f"| AUROC known vs unknown, pools of 10, by mean confidence | {L['auroc_pool10']:.3f} | >= 0.95 "
         f"({yes(L['auroc_pool10'] >= 0.95)}) |",
         f"| AUROC known vs unknown, pools of 10, by `fp.audit` (largest same-model p) | "
@@ -334,6 +366,12 @@ def markdown(R: dict) -> str:
     ]  # fmt: skip
     lines += [f"| {r['threshold']} | {r['coverage']:.1%} | {r['accuracy']:.3f} |" if r["accuracy"] is not None
               else f"| {r['threshold']} | 0 % | – |" for r in R["risk_coverage"]]  # fmt: skip
+    lines += ["", "\"None of these\" (`fp.attribute(alpha=)`): share of texts abstained on, typicality below alpha "
+              "(known models: the shipped set, `dev` answers; left-out family: mean over families, as above):", "",
+              "| alpha | known models' texts (should be <= alpha) | left-out family's texts | the other families' "
+              "texts, same sets |", "|---|---|---|---|"]
+    lines += [f"| {a} | {R['typicality_known'][a]:.2%} | {f['unknown']:.2%} | {f['known']:.2%} |"
+              for a, f in L["flagged"].items()]  # fmt: skip
     lines += ["", "Reliability (15 bins):", "", "| bin | texts | mean confidence | accuracy |", "|---|---|---|---|"]
     lines += [f"| {b['bin']} | {b['n']} | {b['confidence']:.3f} | {b['accuracy']:.3f} |" for b in R["reliability"]]
     lines += ["", "Reliability by answer length (a text's temperature depends on its length; "

@@ -49,7 +49,10 @@ from fingerprint.validation import UNSET, caller_stacklevel, check_float, check_
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MIN_CALIBRATION_TEXTS", "MIN_TEXTS_PER_MODEL", "ReferenceSet", "builtin_dir", "builtin_sample_path"]
+__all__ = [
+    "DISTANCE_LEVELS", "MIN_CALIBRATION_TEXTS", "MIN_TEXTS_PER_MODEL", "ReferenceSet", "builtin_dir",
+    "builtin_sample_path",
+]
 
 
 #: Set while a saved set is read (:func:`_loading`): a too-small model then warns, not raises.
@@ -68,6 +71,12 @@ def _loading() -> Iterator[None]:
 
 #: Fewer texts than this give a mean too noisy to attribute against: no model of a set has fewer.
 MIN_TEXTS_PER_MODEL = 5
+
+#: Percentiles of the calibration's own-model distances a set keeps (levels 0, 1/1000, ..., 1), so
+#: typicality resolves to 0.001.  With 101 (before 2026-12-07) the tail beyond the 99th percentile
+#: was a straight line to the largest distance, and typicality below 0.01 was overstated (built-in set,
+#: `dev` answers: 0.0098 at a distance beyond which 0.0044 of them lay).  8 KB per set.
+DISTANCE_LEVELS = 1001
 
 #: Fewest held-out texts :meth:`ReferenceSet.calibrate` accepts: typicality is a percentile of their
 #: distances, and its 5 % tail (``alpha=0.05``) is not one text below 20.
@@ -225,8 +234,9 @@ class ReferenceSet:
     shrinkage : float, default=0.3
         Covariance shrinkage toward the identity used by the attributor.
     distance_quantiles : ndarray or None
-        Held-out distances of known models' texts to their own fingerprint
-        (used to say "none of these"); set by calibration.
+        Held-out distances of known models' texts to their own fingerprint at evenly spaced
+        levels from 0 to 1 (``DISTANCE_LEVELS`` of them when set by calibration; a set saved
+        with 101 still loads), used to say "none of these".
     metadata : mapping, optional
         JSON-able facts about the set (corpus, split, licence ...).
     calibrated_models : iterable of str, optional
@@ -608,7 +618,7 @@ class ReferenceSet:
             self.temperature, self.length_slope = fit_length_temperature(scores, y_idx, length_feature)
             t = length_temperatures(self.temperature, self.length_slope, length_feature)
         self.confidence_map = fit_confidence_map(softmax_t(scores, t), y_idx)
-        self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, 101))
+        self.distance_quantiles = np.quantile(own_distances, np.linspace(0, 1, DISTANCE_LEVELS))
         self.calibrated_models = tuple(self.models)
         self._calibrated_shrinkage = self.shrinkage
         self._changed_since_calibration = False
