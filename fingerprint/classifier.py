@@ -31,6 +31,7 @@ from fingerprint.validation import (
     check_texts,
     encode_labels,
     plain_value,
+    user_path,
 )
 
 #: Where :meth:`FingerprintClassifier.save` keeps its parameters and labels: the saved set's metadata.
@@ -395,7 +396,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
             ``directory``.
         """
         check_is_fitted(self, "references_", msg=_NOT_FITTED)
-        directory = Path(directory)
+        directory = user_path(directory)
         # numpy scalars (a grid search over np.arange) as plain numbers: the index is JSON
         params = {k: plain_value(v) for k, v in self.get_params(deep=False).items() if k != "space"}
         if params.get("calibration") == "crossfit":  # the default: left out, so earlier versions still load the file
@@ -431,7 +432,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         refs = ReferenceSet.load(directory)
         meta = refs.metadata.pop(_SAVED_KEY, None)
         if meta is None:
-            legacy = Path(directory) / "classifier.npz"
+            legacy = user_path(directory) / "classifier.npz"
             if not legacy.is_file():
                 raise FingerprintFileError(
                     f"{directory}: a reference set, not a saved FingerprintClassifier (load it with fp.load_references)"

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fingerprint.validation import UNSET, caller_stacklevel, check_int, is_blank, renamed, table_columns
+from fingerprint.validation import UNSET, caller_stacklevel, check_int, is_blank, renamed, table_columns, user_path
 
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
@@ -162,7 +162,7 @@ def _load_corpus(
         ds = source
         prompts_file = None
     else:
-        path = Path(source)
+        path = user_path(source)
         prompts_file = path / "prompts.jsonl" if path.is_dir() else None
         if path.exists():
             builder, files = _data_files(path)

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from fingerprint.validation import user_path
+
 __all__ = [
     "SCHEMA_VERSION", "DirectoryLockedError", "FingerprintFileError", "atomic_write_bytes", "check_file_size",
     "exclusive_lock", "file_sha256", "fresh_directory", "generation_folder", "pack_symmetric", "read_bundle",
@@ -249,6 +251,7 @@ def write_bundle(
     for name, a in arrays.items():
         if name == _META_KEY or np.asarray(a).dtype == object:
             raise TypeError(f"array {name!r} cannot be stored (reserved name or object dtype)")
+    path = user_path(path)
     body = {"format": "fingerprint", "kind": kind, "schema_version": SCHEMA_VERSION, **meta}
     arrays = {k: np.asarray(v) for k, v in arrays.items()}
     body["sha256"] = _digest(body, arrays)
@@ -260,7 +263,7 @@ def write_bundle(
 
 def check_file_size(path: str | os.PathLike[str]) -> Path:
     """Refuse a missing file, or one larger than any valid file, before reading (or hashing) it."""
-    path = Path(path)
+    path = user_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     size = path.stat().st_size

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fingerprint.refset import ReferenceSet, builtin_dir, builtin_sample_path
-from fingerprint.validation import UNSET, renamed
+from fingerprint.validation import UNSET, renamed, user_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -188,7 +188,7 @@ def load_corpora(
 
 
 def _corpus_dirs(data: Any) -> list[Path]:
-    return [Path(data)] if isinstance(data, str | os.PathLike) else [Path(d) for d in data]
+    return [user_path(data)] if isinstance(data, str | os.PathLike) else [user_path(d) for d in data]
 
 
 def _read_json(dirs: list[Path], name: str) -> dict[str, Any]:

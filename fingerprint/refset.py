@@ -44,7 +44,15 @@ from fingerprint.io import (
     write_bundle,
 )  # fmt: skip
 from fingerprint.lda import LDAModel
-from fingerprint.validation import UNSET, caller_stacklevel, check_float, check_labels, check_texts, renamed
+from fingerprint.validation import (
+    UNSET,
+    caller_stacklevel,
+    check_float,
+    check_labels,
+    check_texts,
+    renamed,
+    user_path,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -668,7 +676,7 @@ class ReferenceSet:
         >>> ReferenceSet.load(d).models == list(references.builtin().models)[:3]
         True
         """
-        directory = Path(directory)
+        directory = user_path(directory)
         _check_json(self.metadata)  # before anything is written: a failure after the members left a bare lock
         directory.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(directory):
@@ -742,7 +750,7 @@ class ReferenceSet:
         -------
         list of Path
         """
-        meta, _, base = cls._read_index(Path(directory))
+        meta, _, base = cls._read_index(user_path(directory))
         return [base / Path(name).name for name in meta["members"].values()]  # names only: never leave base
 
     @staticmethod
@@ -793,7 +801,7 @@ class ReferenceSet:
         FingerprintFileError
             A file is damaged, altered, missing or of another set.
         """
-        return cls._load(Path(directory), embedding_model)
+        return cls._load(user_path(directory), embedding_model)
 
     @classmethod
     def _load(

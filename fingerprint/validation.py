@@ -15,6 +15,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -239,6 +240,20 @@ def _warn_near_duplicate_names(names: list[str]) -> None:
             return
         seen[key] = name
 
+
+
+def user_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, a leading ``~`` expanded to the home directory.
+
+    What a shell does for a command line and pandas does for ``read_csv``; without it, ``save("~/refs")``
+    in a notebook wrote a folder named ``~`` in the working directory.
+
+    Examples
+    --------
+    >>> user_path("~/refs") == Path.home() / "refs", user_path("refs").as_posix()
+    (True, 'refs')
+    """
+    return Path(os.fspath(path)).expanduser()
 
 def first_few(names: Any, k: int = 5) -> str:
     """``names`` for an error message: the first ``k`` as a list, then `` ...`` if there are more.

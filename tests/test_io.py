@@ -167,3 +167,27 @@ def test_a_damaged_bundle_is_refused_or_reads_back_unchanged(tmp_path_factory, d
     assert m == meta and sorted(a) == ["a", "s"]  # damage outside the data (zip padding, timestamps)
     np.testing.assert_array_equal(a["a"], arrays["a"])
     np.testing.assert_array_equal(a["s"], arrays["s"])
+
+
+def test_a_leading_tilde_is_the_home_directory(tmp_path, monkeypatch, fitted, corpus):
+    """Probe finding: ``save("~/refs")`` in a notebook wrote a folder named ``~`` in the working
+    directory (only a shell expands ``~``).  Every public path is expanded, as pandas does."""
+    import fingerprint as fp
+
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir(), work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    refs = fitted.references_
+    refs.save("~/refs")
+    refs["model-a"].save("~/a.fingerprint.npz")
+    refs.space.save("~/space.npz")
+    fitted.save("~/clf")
+    (home / "texts.jsonl").write_text(json.dumps({"text": corpus[0][0], "model": corpus[1][0]}) + "\n")
+    assert list(work.iterdir()) == []
+    assert fp.load_references("~/refs").models == refs.models == fp.ReferenceSet.load("~/refs").models
+    assert fp.ReferenceSet.files("~/refs")[0].is_relative_to(home)
+    assert fp.Fingerprint.load("~/a.fingerprint.npz").model == "model-a"
+    assert fp.FeatureSpace.load("~/space.npz").space_id_ == refs.space.space_id_
+    assert fp.FingerprintClassifier.load("~/clf").references_.models == refs.models
+    assert list(fp.load_corpus("~/texts.jsonl")["model"]) == [corpus[1][0]]
