@@ -39,9 +39,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "DEFAULT_TOP_FEATURES", "EXPLAIN_BUDGET", "Attribution", "Attributions", "HasReferences", "attribute",
-    "family_index",
-    "family_probabilities", "feature_label", "resolve_references",
+    "DEFAULT_TOP_FEATURES", "EXPLAIN_BUDGET", "FRAME_COLUMNS", "Attribution", "Attributions", "HasReferences",
+    "attribute", "family_index", "family_probabilities", "feature_label", "resolve_references",
 ]  # fmt: skip
 
 #: Features reported per explanation by default (attribution and audit alike).
@@ -181,7 +180,7 @@ class Attribution:
 
 
 #: :meth:`Attributions.to_frame`'s columns and the dtypes of an empty frame's.
-_FRAME_COLUMNS = {
+FRAME_COLUMNS = {
     "model": "object", "confidence": "float64", "family": "object", "family_confidence": "float64",
     "nearest": "object", "runner_up": "object", "runner_up_confidence": "float64", "typicality": "float64",
     "top_feature": "object", "text_preview": "object",
@@ -283,8 +282,8 @@ class Attributions(list[Attribution]):
                 }
             )
         if not rows:  # the same columns as ever (a stream's empty batch): frame["model"] must not be a KeyError
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _FRAME_COLUMNS.items()}, index=self._labels())
-        return pd.DataFrame(rows, index=self._labels(), columns=list(_FRAME_COLUMNS))
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in FRAME_COLUMNS.items()}, index=self._labels())
+        return pd.DataFrame(rows, index=self._labels(), columns=list(FRAME_COLUMNS))
 
 
 def _explain_features(

@@ -35,10 +35,13 @@ try:
     import dask
     import dask.dataframe as dd
 except ImportError as e:  # pragma: no cover - exercised only without the extra
-    raise ImportError('fingerprint.dask needs Dask: pip install "fingerprint[dask]"') from e
+    raise ImportError(
+        'fingerprint.dask needs Dask: pip install "dask[dataframe]" distributed (or, in a checkout of this '
+        'project, pip install ".[dask]")'
+    ) from e
 
+from fingerprint.attribution import FRAME_COLUMNS, check_alpha, resolve_references
 from fingerprint.attribution import attribute as _attribute_local
-from fingerprint.attribution import check_alpha, resolve_references
 from fingerprint.building import (
     MAX_CALIBRATION_TEXTS,
     FoldedStatistics,
@@ -53,10 +56,8 @@ from fingerprint.validation import UNSET, check_float, check_int, check_model_me
 __all__ = ["attribute", "build_references"]
 
 #: Columns of :func:`attribute`'s result (those of ``Attributions.to_frame()`` that need no text).
-RESULT_COLUMNS = {
-    "model": "str", "confidence": "float64", "family": "str", "family_confidence": "float64",
-    "nearest": "str", "runner_up": "str", "runner_up_confidence": "float64", "typicality": "float64",
-}  # fmt: skip
+RESULT_COLUMNS = {c: "str" if t == "object" else t for c, t in FRAME_COLUMNS.items()
+                  if c not in ("top_feature", "text_preview")}  # fmt: skip
 
 
 def _partition_statistics(

