@@ -294,6 +294,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.set_defaults(func=_cmd_demo)
 
     args = ap.parse_args(argv)
+    # a shell leaves ~ alone after "--out=" or in quotes; the Python API expands it, so the checks here
+    # (a non-empty --out refused, --plot's directory) look where the command will write
+    for name in _PATH_OPTIONS:
+        value = getattr(args, name, None)
+        literal = name == "input" and getattr(args, "text", False)  # attribute --text: INPUT is the text
+        if isinstance(value, str) and value.startswith("~") and not literal:
+            setattr(args, name, os.path.expanduser(value))
     # a warning is a message to the user here, not a pointer into this module's source; only its
     # formatting changes, so callers that record warnings (pytest, logging.captureWarnings) still do
     format_before = warnings.formatwarning
@@ -316,6 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         warnings.formatwarning = format_before
+
+
+#: The options and arguments that name files or directories.
+_PATH_OPTIONS = ("corpus", "out", "input", "references", "plot", "reference_corpus", "path")
 
 
 class _Renamed(argparse.Action):

@@ -129,7 +129,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bo
     ``durable=False`` skips the fsync: still never a half-written file, but a crash may lose the
     write — right for caches that write one small file per entry and can recompute it.
     """
-    path = Path(path)
+    path = user_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

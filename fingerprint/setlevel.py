@@ -1001,10 +1001,11 @@ class ReferenceAnswers:
     def _set(self, space_id: str, keys: list[tuple[str, Any]], X: np.ndarray, Z: Any) -> None:
         self.space_id = space_id
         Z = sp.csr_matrix(Z)
-        self._keys, self._X, self._Z = keys, X, Z  # kept for restricted()
+        # the raw rows, weighed per prompt when asked (ngrams): weighing is row by row, so a restricted
+        # copy's rows get the same values as answers featurised for its prompts alone
+        self._keys, self._X, self._Z = keys, X, Z
         df = np.asarray((Z != 0).sum(axis=0)).ravel()
         self.idf = np.log((1 + len(keys)) / (1 + df)) + 1.0
-        self._ngrams = self.weigh(Z)
         self.features: dict[str, dict[Any, np.ndarray]] = {}
         self._row: dict[tuple[str, Any], int] = {}
         for i, ((m, p), x) in enumerate(zip(keys, X, strict=True)):
@@ -1030,8 +1031,9 @@ class ReferenceAnswers:
         Parameters
         ----------
         models : iterable of str
+            Models whose answers are kept (an audit's references).
         prompts : iterable
-            Prompt ids.
+            Prompt ids whose answers are kept (an audit's texts' prompts).
 
         Returns
         -------
@@ -1051,7 +1053,7 @@ class ReferenceAnswers:
 
     def ngrams(self, models: list[str], prompt: Any) -> sp.csr_matrix:
         """The weighted n-gram rows of ``models``' answers to ``prompt`` (each must exist)."""
-        return self._ngrams[[self._row[(m, prompt)] for m in models]]
+        return self.weigh(self._Z[[self._row[(m, prompt)] for m in models]])
 
     def check_space(self, refs: ReferenceSet) -> ReferenceAnswers:
         """``self``, if featurised in ``refs``'s feature space; else a ValueError."""

@@ -241,7 +241,6 @@ def _warn_near_duplicate_names(names: list[str]) -> None:
         seen[key] = name
 
 
-
 def user_path(path: str | os.PathLike[str]) -> Path:
     """``path`` as a :class:`~pathlib.Path`, a leading ``~`` expanded to the home directory.
 
@@ -254,6 +253,7 @@ def user_path(path: str | os.PathLike[str]) -> Path:
     (True, 'refs')
     """
     return Path(os.fspath(path)).expanduser()
+
 
 def first_few(names: Any, k: int = 5) -> str:
     """``names`` for an error message: the first ``k`` as a list, then `` ...`` if there are more.

@@ -191,3 +191,8 @@ def test_a_leading_tilde_is_the_home_directory(tmp_path, monkeypatch, fitted, co
     assert fp.FeatureSpace.load("~/space.npz").space_id_ == refs.space.space_id_
     assert fp.FingerprintClassifier.load("~/clf").references_.models == refs.models
     assert list(fp.load_corpus("~/texts.jsonl")["model"]) == [corpus[1][0]]
+    # the command line too, where a shell leaves it alone ("--out=~/x", quotes)
+    from fingerprint.cli import main
+
+    assert main(["inspect", "~/refs"]) == 0 and main(["probe", "--out=~/probes.jsonl"]) == 0
+    assert (home / "probes.jsonl").is_file() and list(work.iterdir()) == []

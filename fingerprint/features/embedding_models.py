@@ -136,7 +136,11 @@ def model_source(model: str | os.PathLike[str] | None) -> str:
     >>> model_source(None) == str(default_model_dir())
     True
     """
-    return str(default_model_dir()) if model is None else os.fspath(model)
+    if model is None:
+        return str(default_model_dir())
+    source = os.fspath(model)
+    # a local directory under the home directory; no hub name starts with "~"
+    return os.path.expanduser(source) if source.startswith("~") else source
 
 
 def _model_files(root: Path) -> list[Path]:
@@ -173,7 +177,7 @@ def model_content_hash(model_dir: str | os.PathLike[str]) -> str:
     >>> model_content_hash(d) == h
     True
     """
-    root = Path(model_dir).resolve()
+    root = Path(model_dir).expanduser().resolve()
     files = _model_files(root)
     stats = [(p, p.stat()) for p in files]
     stamp = tuple((p.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns) for p, st in stats)
