@@ -807,7 +807,7 @@ def audit(
     pairing = None
     if paired:
         prompts = _first_per_prompt(list(as_text_list(groups)), len(items))
-        answers = _reference_answers(references, reference_texts, prompts)
+        answers = _reference_answers(references, reference_texts)
         shared = {p for p in prompts if any(answers.has(m, p) for m in references.models)}
         if len(shared) < 2:
             raise ValueError(
@@ -949,9 +949,8 @@ class ReferenceAnswers:
     idf : ndarray
         Inverse document frequency of each n-gram over these answers (``log((1+N)/(1+df)) + 1``,
         scikit-learn's smooth idf), which weights the n-gram vectors the votes compare.  An audit
-        weighs with the idf of the answers it pairs with (its references' answers to its texts'
-        prompts, :meth:`restricted`), so it gets the same result from these answers as from the
-        texts they were made from, whatever other prompts or models they hold.
+        weighs with the idf of its references' answers (:meth:`restricted`) to every prompt these
+        answers hold, so it gets the same result from them as from the texts they were made from.
 
     Examples
     --------
@@ -1019,29 +1018,27 @@ class ReferenceAnswers:
         norms = np.sqrt(np.asarray(W.multiply(W).sum(axis=1)).ravel())
         return sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ W)
 
-    def restricted(self, models: Iterable[str], prompts: Iterable[Any]) -> ReferenceAnswers:
-        """These answers limited to ``models``' answers to ``prompts``, the idf recomputed over them.
+    def restricted(self, models: Iterable[str]) -> ReferenceAnswers:
+        """These answers limited to ``models``' answers (to every prompt), the idf recomputed over them.
 
-        What an audit pairs with: :func:`audit` restricts the answers it is given to its references
-        and its texts' prompts, so that a corpus given directly (featurised for those prompts only)
-        and a :class:`ReferenceAnswers` made once from a larger corpus weigh the n-grams alike.  A
-        probe (2026-12-07) found the top candidate changing in 7 of 18 audits of 4-12 probe prompts
-        between the two before they were made to agree.
+        :func:`audit` restricts the answers it is given to its references, as it keeps only their
+        answers of a corpus given directly, so that both weigh the n-grams alike.  The idf stays
+        over every prompt's answers, not only those the audited texts answer: over the answers to 2
+        prompts it is noise, and paired audits of 2 texts gave false verdicts in 9.8 % of
+        ``benchmarks/audit_validity.py``'s audits (3.3 % with the idf over all prompts; 2026-12-07).
 
         Parameters
         ----------
         models : iterable of str
             Models whose answers are kept (an audit's references).
-        prompts : iterable
-            Prompt ids whose answers are kept (an audit's texts' prompts).
 
         Returns
         -------
         ReferenceAnswers
             ``self`` when nothing is left out.
         """
-        models, prompts = set(models), set(prompts)
-        keep = [i for i, (m, p) in enumerate(self._keys) if m in models and p in prompts]
+        models = set(models)
+        keep = [i for i, (m, _) in enumerate(self._keys) if m in models]
         if len(keep) == len(self._keys):
             return self
         return ReferenceAnswers.from_features(self.space_id, [self._keys[i] for i in keep], self._X[keep],
@@ -1089,13 +1086,12 @@ def _answer_columns(reference_texts: Any) -> dict[str, list[Any]]:
     return {c: list(reference_texts[c]) for c in ("text", "model", "prompt_id")}
 
 
-def _reference_answers(refs: ReferenceSet, corpus: Any, prompts: Any) -> ReferenceAnswers:
+def _reference_answers(refs: ReferenceSet, corpus: Any) -> ReferenceAnswers:
+    """The references' answers an audit pairs with: all of them, whatever prompts the texts answer (the
+    idf is weighed over every prompt's answers, :meth:`ReferenceAnswers.restricted`)."""
     if isinstance(corpus, ReferenceAnswers):
-        return corpus.check_space(refs).restricted(refs.models, prompts)
-    wanted = set(prompts)
-    cols = _answer_columns(corpus)
-    keep = [i for i, p in enumerate(cols["prompt_id"]) if p in wanted]  # featurise only what this audit pairs
-    return ReferenceAnswers(refs, {c: [v[i] for i in keep] for c, v in cols.items()})
+        return corpus.check_space(refs).restricted(refs.models)
+    return ReferenceAnswers(refs, corpus)  # keeps the references' answers only
 
 
 def _audit_features(

@@ -364,9 +364,12 @@ def test_reference_answers_featurised_once_give_the_same_audit(fitted, heldout, 
 
 
 def test_reference_answers_agree_with_the_corpus_on_some_prompts_and_fewer_references(fitted, heldout, corpus):
-    """Texts answering only some of the corpus's prompts, against a set without one of its models: the
-    answers made once weigh n-grams over what the audit pairs with, as the corpus given directly does
-    (before, over all their answers: a probe found the top candidate changing in 7 of 18 audits)."""
+    """Texts answering only some of the corpus's prompts, against a set without one of its models: answers
+    made once and the corpus given directly weigh n-grams (idf) over the same answers, the references'
+    answers to every prompt (before, a corpus given directly was weighed over the texts' prompts only: a
+    probe found the top candidate changing in 7 of 18 audits)."""
+    from fingerprint.setlevel import _reference_answers
+
     refs, ref_texts, a = _paired_setup(fitted, heldout, corpus)
     more = ReferenceSet(list(refs), refs.space)  # answers made with a fifth reference the audits leave out
     more.add(Fingerprint.from_texts([t.lower() for t in corpus[0][:30]], model="quiet", space=refs.space))
@@ -376,13 +379,15 @@ def test_reference_answers_agree_with_the_corpus_on_some_prompts_and_fewer_refer
     some = a[: max(4, len(a) // 3)]
     assert len({p for _, p in some}) < len(answers.prompts)
     for references in (more, refs):
+        assert np.array_equal(_reference_answers(references, answers).idf,
+                              _reference_answers(references, ref_texts).idf)  # fmt: skip
         kw = {"references": references, "groups": [p for _, p in some], "n_bootstrap": 50, "top_features": 0}
         direct = fp.audit([t for t, _ in some], reference_texts=ref_texts, **kw)
         assert fp.audit([t for t, _ in some], reference_texts=answers, **kw).to_dict() == direct.to_dict()
-    part = answers.restricted(["model-a", "shouty"], [p for _, p in some])
-    assert set(part.features) == {"model-a", "shouty"} and len(part.prompts) <= len(some)
+    part = answers.restricted(["model-a", "shouty"])
+    assert set(part.features) == {"model-a", "shouty"} and part.prompts == answers.prompts
     assert not np.allclose(part.idf, answers.idf)
-    assert answers.restricted(more.models, answers.prompts) is answers
+    assert answers.restricted(more.models) is answers
 
 
 def _paired_world(rng, d, k=20, n_prompts=120):
