@@ -425,9 +425,9 @@ def attribute(
         Answer ``model=None`` ("none of these") when the text's typicality (a
         p-value of "this text fits its nearest reference") is below ``alpha``,
         e.g. 0.01.  0 never abstains; above 0 it needs a calibrated set (else ``ValueError``).
-        Typicality is read off the calibration's percentiles (levels 1/1000 apart): below
-        0.001 it is overstated, so a smaller ``alpha`` abstains less often than it says (the
-        attribution guide).
+        Typicality is read off the calibration's percentiles (levels 1/1000 apart).  On the
+        built-in set's held-out answers, 0.05 abstains on fewer known texts than it says (3.1 %),
+        0.01 on as many, 0.001 on about 5 times more (the attribution guide).
     none_below : float
         Deprecated name of ``alpha``.
     verbose : bool or None, default=None

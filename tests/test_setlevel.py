@@ -387,7 +387,7 @@ def test_reference_answers_agree_with_the_corpus_on_some_prompts_and_fewer_refer
     part = answers.restricted(["model-a", "shouty"])
     assert set(part.features) == {"model-a", "shouty"} and part.prompts == answers.prompts
     assert not np.allclose(part.idf, answers.idf)
-    assert answers.restricted(more.models) is answers
+    assert answers.restricted(more.models) is answers and answers.restricted(["shouty", "model-a"]) is part
 
 
 def _paired_world(rng, d, k=20, n_prompts=120):
