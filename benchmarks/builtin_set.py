@@ -110,11 +110,9 @@ ALPHAS = (0.05, 0.01, 0.001)
 
 
 def typicality(refs: fp.ReferenceSet, lda: Any, X: np.ndarray) -> np.ndarray:
-    """What ``fp.attribute`` reports as ``typicality``: the share of the calibration's own-model distances
-    beyond the text's distance to its top model."""
-    D, top = lda.distances(X), lda.proba(X).argmax(axis=1)
-    q = refs.distance_quantiles
-    return 1.0 - np.interp(D[np.arange(len(X)), top], q, np.linspace(0, 1, len(q)))
+    """What ``fp.attribute`` reports as ``typicality``: :meth:`ReferenceSet.typicality` of each text's
+    distance to its top model."""
+    return refs.typicality(lda.distances(X)[np.arange(len(X)), lda.proba(X).argmax(axis=1)])
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -325,13 +325,6 @@ def _explain_features(
     return out
 
 
-def _typicality(refs: ReferenceSet, dist: float) -> float | None:
-    q = refs.distance_quantiles
-    if q is None:
-        return None
-    return float(1.0 - np.interp(dist, q, np.linspace(0, 1, len(q))))
-
-
 def resolve_references(references: ReferenceSet | HasReferences | None) -> ReferenceSet:
     """The reference set to work against: the given set, a fitted classifier's, or the built-in one.
 
@@ -474,8 +467,8 @@ def attribute(
     else:
         X, Z = refs.space.transform(items, verbose=verbose), None
     P = lda.proba(X)
-    D = lda.distances(X)
     orders = np.argsort(-P, axis=1)
+    typicality = refs.typicality(lda.distances(X)[np.arange(len(items)), orders[:, 0]])
     fam_names, F = family_probabilities(refs, [str(c) for c in lda.classes], P)
     top_fam = F.argmax(axis=1)
     pairs = [(int(o[0]), int(o[1]) if len(o) > 1 else int(o[0])) for o in orders]
@@ -484,7 +477,7 @@ def attribute(
     results = []
     for i, text in enumerate(items):
         order, a = orders[i], pairs[i][0]
-        typ = _typicality(refs, float(D[i, a]))
+        typ = None if typicality is None else float(typicality[i])
         nearest = str(lda.classes[a])
         abstain = typ is not None and typ < alpha
         results.append(

@@ -299,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in _PATH_OPTIONS:
         value = getattr(args, name, None)
         literal = name == "input" and getattr(args, "text", False)  # attribute --text: INPUT is the text
-        if isinstance(value, str) and value.startswith("~") and not literal:
+        if isinstance(value, str) and not literal:
             setattr(args, name, os.path.expanduser(value))
     # a warning is a message to the user here, not a pointer into this module's source; only its
     # formatting changes, so callers that record warnings (pytest, logging.captureWarnings) still do

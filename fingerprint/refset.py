@@ -578,6 +578,27 @@ class ReferenceSet:
                                    length_feature=X[:, self.space.length_column])  # fmt: skip
         return self
 
+    def typicality(self, distances: Any) -> np.ndarray | None:
+        """Share of the calibration's own-model distances beyond each of ``distances``: a p-value of
+        "this text fits the references" (``None`` for an uncalibrated set).
+
+        Read off :attr:`distance_quantiles` (``DISTANCE_LEVELS`` percentiles, linear between them).
+
+        Parameters
+        ----------
+        distances : float or array-like
+            A text's distance to its top model (:meth:`LDAModel.distances`).
+
+        Returns
+        -------
+        ndarray or None
+            Same shape as ``distances``.
+        """
+        q = self.distance_quantiles
+        if q is None:
+            return None
+        return 1.0 - np.interp(distances, q, np.linspace(0, 1, len(q)))
+
     def calibrate_from_scores(
         self, scores: np.ndarray, y_idx: np.ndarray, own_distances: np.ndarray, *,
         length_feature: np.ndarray | None = None,

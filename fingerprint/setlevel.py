@@ -1002,7 +1002,7 @@ class ReferenceAnswers:
         Z = sp.csr_matrix(Z)
         # the raw rows, weighed per prompt when asked (ngrams): weighing is row by row, so a restricted
         # copy's rows get the same values as answers featurised for its prompts alone
-        self._keys, self._X, self._Z = keys, X, Z
+        self._X, self._Z = X, Z
         self._last_restricted: tuple[frozenset[str], ReferenceAnswers] | None = None
         df = np.asarray((Z != 0).sum(axis=0)).ravel()
         self.idf = np.log((1 + len(keys)) / (1 + df)) + 1.0
@@ -1039,16 +1039,17 @@ class ReferenceAnswers:
             ``self`` when nothing is left out.
         """
         models = set(models)
-        keep = [i for i, (m, _) in enumerate(self._keys) if m in models]
-        if len(keep) == len(self._keys):
+        keys = list(self._row)  # in row order
+        keep = [i for i, (m, _) in enumerate(keys) if m in models]
+        if len(keep) == len(keys):
             return self
         # the last restriction is kept: audits of several models against one set of references (a
         # probe set, a benchmark) restrict alike, and a copy costs about as much as an audit's votes
-        key = frozenset(self._keys[i][0] for i in keep)
+        key = frozenset(keys[i][0] for i in keep)
         last = self._last_restricted
         if last is not None and last[0] == key:
             return last[1]
-        part = ReferenceAnswers.from_features(self.space_id, [self._keys[i] for i in keep], self._X[keep],
+        part = ReferenceAnswers.from_features(self.space_id, [keys[i] for i in keep], self._X[keep],
                                               self._Z[keep])  # fmt: skip
         self._last_restricted = (key, part)
         return part

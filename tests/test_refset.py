@@ -535,7 +535,6 @@ def test_typicality_is_resolved_to_a_thousandth(small_space):
     """Probe finding: a set kept 101 percentiles of its calibration distances, so beyond the 99th
     typicality was a straight line to the largest distance and overstated the tail (at the true 0.003
     tail of an exponential, 20,000 texts: 0.008).  It keeps DISTANCE_LEVELS (1,001) now."""
-    from fingerprint.attribution import _typicality
     from fingerprint.refset import DISTANCE_LEVELS
 
     refs = _set(small_space, "t", 3, 2)
@@ -546,4 +545,4 @@ def test_typicality_is_resolved_to_a_thousandth(small_space):
     refs.calibrate_from_scores(scores, y, rng.exponential(size=len(y)))
     assert len(refs.distance_quantiles) == DISTANCE_LEVELS == 1001
     for tail in (0.05, 0.01, 0.003):
-        assert _typicality(refs, -np.log(tail)) == pytest.approx(tail, rel=0.25)
+        assert refs.typicality(-np.log(tail)) == pytest.approx(tail, rel=0.25)

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from fingerprint.io import atomic_write_bytes
+from fingerprint.validation import user_path
 
 __all__ = ["EmbeddingCache", "cache_root", "default_cache_dir", "namespace_key", "text_key"]
 
@@ -92,7 +93,7 @@ def cache_root(cache_dir: str | os.PathLike[str] | bool | None) -> Path | None:
         return None
     if cache_dir is True:
         return default_cache_dir()
-    return Path(os.fspath(cache_dir)).expanduser()
+    return user_path(cache_dir)
 
 
 def text_key(text: str) -> str:

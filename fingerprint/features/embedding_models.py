@@ -36,6 +36,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from fingerprint.validation import user_path
+
 __all__ = [
     "DEFAULT_MODEL",
     "INSTALL_HINT",
@@ -138,9 +140,7 @@ def model_source(model: str | os.PathLike[str] | None) -> str:
     """
     if model is None:
         return str(default_model_dir())
-    source = os.fspath(model)
-    # a local directory under the home directory; no hub name starts with "~"
-    return os.path.expanduser(source) if source.startswith("~") else source
+    return os.path.expanduser(os.fspath(model))  # only a leading "~" changes; no hub name has one
 
 
 def _model_files(root: Path) -> list[Path]:
@@ -177,7 +177,7 @@ def model_content_hash(model_dir: str | os.PathLike[str]) -> str:
     >>> model_content_hash(d) == h
     True
     """
-    root = Path(model_dir).expanduser().resolve()
+    root = user_path(model_dir).resolve()
     files = _model_files(root)
     stats = [(p, p.stat()) for p in files]
     stamp = tuple((p.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns) for p, st in stats)
