@@ -582,7 +582,7 @@ class ReferenceSet:
         """Share of the calibration's own-model distances beyond each of ``distances``: a p-value of
         "this text fits the references" (``None`` for an uncalibrated set).
 
-        Read off :attr:`distance_quantiles` (``DISTANCE_LEVELS`` percentiles, linear between them).
+        Read off ``distance_quantiles`` (``DISTANCE_LEVELS`` percentiles, linear between them).
 
         Parameters
         ----------
