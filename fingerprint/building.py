@@ -23,8 +23,10 @@ from fingerprint.refset import MIN_TEXTS_PER_MODEL, ReferenceSet
 from fingerprint.validation import (
     as_text_list,
     caller_stacklevel,
+    check_bool,
     check_choice,
     check_float,
+    check_groups,
     check_int,
     check_labels,
     check_model_metadata,
@@ -394,6 +396,7 @@ def build_references(
     random_state = check_int(random_state, "random_state", low=0, owner=own)
     check_model_metadata(metadata, own)
     check_choice(calibration, "calibration", CALIBRATIONS, owner=own)
+    calibrate = check_bool(calibrate, "calibrate", owner=own)
     batches = peek_batches(texts)
     if batches is not None:
         if models is not None or groups is not None:
@@ -704,16 +707,6 @@ def heldout_spread_for(requested: FeatureSpace | str, space: FeatureSpace) -> np
     """
     spread = getattr(space, "heldout_spread_", None) if _fits_space(requested) else None
     return spread if spread is not None and np.any(spread < 1) else None
-
-
-def check_groups(groups: Any, n: int) -> np.ndarray | None:
-    """Validate ``groups`` (one prompt id or other group label per text): an array, or None."""
-    if groups is None:
-        return None
-    g = np.asarray(as_text_list(groups), dtype=object)
-    if len(g) != n:
-        raise ValueError(f"got {n} texts but {len(g)} groups; pass one group (e.g. prompt id) per text")
-    return g
 
 
 def check_training_data(texts: Any, models: Any) -> tuple[list[str], np.ndarray]:

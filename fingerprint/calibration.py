@@ -33,6 +33,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
+from fingerprint.validation import check_int
+
 __all__ = [
     "LENGTH_SLOPE_LR", "MAX_LENGTH_FEATURE", "MAX_LENGTH_SLOPE", "apply_confidence_map", "brier_score",
     "expected_calibration_error", "fit_confidence_map", "fit_length_temperature", "fit_temperature",
@@ -298,7 +300,8 @@ def expected_calibration_error(proba: np.ndarray, y_idx: np.ndarray, n_bins: int
     >>> expected_calibration_error(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1]))
     0.15
     """
-    proba, y_idx = _checked(proba, y_idx)
+    proba, y_idx = _checked_probabilities(proba, y_idx)
+    n_bins = check_int(n_bins, "n_bins", low=1, owner="expected_calibration_error()")  # 0 bins read as 0.0 (perfect)
     conf = proba.max(axis=1)
     correct = proba.argmax(axis=1) == y_idx
     bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
@@ -330,10 +333,21 @@ def brier_score(proba: np.ndarray, y_idx: np.ndarray) -> float:
     >>> round(brier_score(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1])), 6)
     0.05
     """
-    proba, y_idx = _checked(proba, y_idx)
+    proba, y_idx = _checked_probabilities(proba, y_idx)
     onehot = np.zeros_like(proba)
     onehot[np.arange(len(y_idx)), y_idx] = 1.0
     return float(((proba - onehot) ** 2).sum(axis=1).mean())
+
+
+def _checked_probabilities(proba: Any, y_idx: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_checked`, and the values probabilities: finite and in [0, 1] (scores or logits passed by
+    mistake gave an ECE of 3.0, a NaN one a number and a RuntimeWarning)."""
+    proba, y_idx = _checked(proba, y_idx)
+    if not np.all(np.isfinite(proba)) or proba.min() < 0 or proba.max() > 1:
+        raise ValueError("proba must hold probabilities (finite, in [0, 1]), e.g. clf.predict_proba(texts); got "
+                         f"values from {np.nanmin(proba):g} to {np.nanmax(proba):g}"
+                         + (" and non-finite ones" if not np.all(np.isfinite(proba)) else ""))  # fmt: skip
+    return proba, y_idx
 
 
 def _checked(proba: Any, y_idx: Any, name: str = "proba") -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,7 @@ from fingerprint.features.space import FeatureSpace
 from fingerprint.io import FingerprintFileError, read_bundle
 from fingerprint.refset import ReferenceSet
 from fingerprint.validation import (
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -199,8 +200,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         check_int(self.random_state, "random_state", low=0, owner=own)
         check_n_jobs(self.n_jobs, owner=own)  # checked whatever the space: "lots" was accepted with space="default"
         check_choice(self.calibration, "calibration", CALIBRATIONS, owner=own)
-        if not isinstance(self.calibrate, bool | np.bool_):
-            raise TypeError(f"{own}: calibrate must be True or False, got {self.calibrate!r}")
+        check_bool(self.calibrate, "calibrate", owner=own)
         if not (isinstance(self.space, str) and self.space == "fit"):
             defaults = type(self)().get_params()
             changed = [k for k in self._SPACE_SHORTHAND if getattr(self, k) != defaults[k]]

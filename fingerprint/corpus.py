@@ -15,7 +15,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fingerprint.validation import UNSET, caller_stacklevel, check_int, is_blank, renamed, table_columns, user_path
+from fingerprint.validation import (
+    UNSET,
+    caller_stacklevel,
+    check_int,
+    check_labels,
+    is_blank,
+    renamed,
+    table_columns,
+    user_path,
+)
 
 if TYPE_CHECKING:  # datasets is heavy: import it only when a corpus is loaded
     import datasets
@@ -50,13 +59,13 @@ def _data_files(path: Path) -> tuple[str, list[str]]:
     return kinds.pop() or "json", files
 
 
-def prompt_split(prompt_id: str, dev_fraction_inverse: int = 5) -> str:
+def prompt_split(prompt_id: str | int, dev_fraction_inverse: int = 5) -> str:
     """The shared corpora's fixed split: ``'dev'`` when sha256(prompt_id) % 5 == 0.
 
     Parameters
     ----------
-    prompt_id : str
-        The prompt's identifier.
+    prompt_id : str or int
+        The prompt's identifier (an integer splits as its decimal string: 7 as ``"7"``).
     dev_fraction_inverse : int, default=5
         One prompt in this many goes to ``dev``.
 
@@ -70,8 +79,21 @@ def prompt_split(prompt_id: str, dev_fraction_inverse: int = 5) -> str:
     >>> prompt_split("ae-000")
     'dev'
     """
-    h = int(hashlib.sha256(prompt_id.encode()).hexdigest(), 16)
+    dev_fraction_inverse = check_int(dev_fraction_inverse, "dev_fraction_inverse", low=1, owner="prompt_split()")
+    h = int(hashlib.sha256(_prompt_key(prompt_id).encode()).hexdigest(), 16)
     return "dev" if h % dev_fraction_inverse == 0 else "train"
+
+
+def _prompt_key(prompt_id: Any) -> str:
+    """A prompt id as the split hashes it: a string, or an integer's decimal string (JSON and CSV readers
+    give integer ids as int); anything else (a missing id, a float) is refused rather than guessed."""
+    if isinstance(prompt_id, str):
+        return prompt_id
+    import numpy as np
+
+    if isinstance(prompt_id, int | np.integer) and not isinstance(prompt_id, bool):
+        return str(int(prompt_id))
+    raise TypeError(f"a prompt_id must be a string or an integer to be split by, got {prompt_id!r}")
 
 
 def load_corpus(
@@ -215,7 +237,7 @@ def _load_corpus(
             ds = ds.filter(lambda r: r["split"] == split)
         elif "prompt_id" in ds.column_names:
             table = _prompt_table(prompts_file)
-            ds = ds.filter(lambda r: table.get(r["prompt_id"], prompt_split(r["prompt_id"])) == split)
+            ds = ds.filter(lambda r: (table.get(_prompt_key(r["prompt_id"])) or prompt_split(r["prompt_id"])) == split)
         else:
             raise ValueError("split= needs a 'split' or 'prompt_id' column in the corpus")
 
@@ -275,9 +297,16 @@ def sample_per_model(
     if "model" not in columns:
         raise ValueError(f"sample_per_model() needs a 'model' column; the columns are {columns}: rename the one "
                          "that names each row's model, e.g. df.rename(columns={'llm': 'model'})")  # fmt: skip
+    if isinstance(ds, Mapping) and len({len(v) for v in ds.values()}) > 1:
+        lengths = {c: len(v) for c, v in ds.items()}
+        raise ValueError(f"sample_per_model(): the columns must be of one length (one value per row), got {lengths}")
+    model_column = list(ds["model"])
+    # model names as fitting takes them (non-empty strings): a missing model is an error, not a row to drop,
+    # and 1 and "1" are not folded into one model by numpy's string conversion
+    models = check_labels(model_column, len(model_column))
     rng = np.random.default_rng(random_state)
-    models = np.asarray(ds["model"])
-    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(models == m))[:k] for m in np.unique(models)]))
+    per_model = [rng.permutation(np.flatnonzero(models == m))[:k] for m in sorted(set(model_column))]
+    keep = np.sort(np.concatenate(per_model)) if per_model else np.zeros(0, dtype=int)
     if isinstance(ds, Mapping):  # each column by position: list() of a pandas Series is its values in order
         columns_in_order = {c: list(v) for c, v in ds.items()}
         return {c: [v[i] for i in keep.tolist()] for c, v in columns_in_order.items()}
@@ -389,7 +418,7 @@ def _prompt_table(prompts_file: Path | None) -> dict[str, str]:
         for line in fh:
             if line.strip():
                 row = json.loads(line)
-                table[row["prompt_id"]] = row["split"]
+                table[_prompt_key(row["prompt_id"])] = row["split"]
     return table
 
 

@@ -72,7 +72,8 @@ class Fingerprint:
         Id of the :class:`FeatureSpace` the statistics live in.
     metadata : Mapping
         Free-form JSON-able facts: family, role, teacher, source corpus ...  Read-only, nested
-        values too (every copy of a set shares its fingerprints).
+        values too (every copy of a set shares its fingerprints).  ``family``, which attribution and
+        audit group models by, must be a non-empty string (or absent, or None: the model is its own family).
 
     Notes
     -----
@@ -147,6 +148,12 @@ class Fingerprint:
         # JSON (what a file can hold), frozen all the way down: a set's copies share their fingerprints, so an
         # edit of a nested value (metadata["lineage"]["teacher"] = ...) reached every copy
         plain = json.loads(json.dumps(dict(self.metadata)))
+        family = plain.get("family")
+        if family is not None and (not isinstance(family, str) or not family.strip()):
+            # every attribution and audit groups models by it: a list or a number failed there, far from here
+            raise TypeError(
+                f"metadata['family'] of {self.model!r} must be a non-empty name (str) or None, got {family!r}"
+            )
         object.__setattr__(self, "metadata", MappingProxyType({k: _freeze(v) for k, v in plain.items()}))
 
     @classmethod

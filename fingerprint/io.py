@@ -264,6 +264,8 @@ def write_bundle(
 def check_file_size(path: str | os.PathLike[str]) -> Path:
     """Refuse a missing file, or one larger than any valid file, before reading (or hashing) it."""
     path = user_path(path)
+    if path.is_dir():  # a reference set's directory given to Fingerprint.load, say
+        raise IsADirectoryError(f"{path} is a directory, not a file (a reference set's directory: load_references)")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     size = path.stat().st_size

@@ -298,11 +298,11 @@ class ReferenceSet:
         if space is not None and not isinstance(space, FeatureSpace):
             raise TypeError(f"space must be a fitted FeatureSpace or 'default', got {space!r}")
         self.space = space if space is not None else FeatureSpace.default()
-        self.temperature = check_float(temperature, "temperature", low=0, low_open=True, allow_none=True)
-        self.shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1, owner="ReferenceSet")
+        self.temperature = temperature  # the three checked by their setters, here and when a user sets them
+        self.shrinkage = shrinkage
         self.distance_quantiles = None if distance_quantiles is None else _check_distance_quantiles(distance_quantiles)
         self.confidence_map = None if confidence_map is None else _check_confidence_map(confidence_map)
-        self.length_slope = check_float(length_slope, "length_slope", low=-MAX_LENGTH_SLOPE, high=MAX_LENGTH_SLOPE)
+        self.length_slope = length_slope
         if self.length_slope and temperature is None:
             raise ValueError("length_slope is part of a calibration: it needs a temperature")
         # a deep copy: a set's metadata is its own (the built-in set's copies share nothing mutable)
@@ -323,6 +323,37 @@ class ReferenceSet:
                 tuple(sorted(calibrated_models)) if calibrated_models is not None else tuple(self.models)
             )
         self._calibrated_shrinkage = self.shrinkage
+
+    # -- checked parameters ------------------------------------------------
+    # Properties, not plain attributes: a user may set them (calibration_stale follows a changed shrinkage),
+    # and a value the constructor and load() refuse (shrinkage 1.5, temperature -1 or NaN) must be refused
+    # when set too, not scored silently or saved into a set that no longer loads.
+    @property
+    def temperature(self) -> float | None:
+        """The calibration temperature (``None``: uncalibrated, confidences at temperature 1); a number > 0."""
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, value: float | None) -> None:
+        self._temperature = check_float(value, "temperature", low=0, low_open=True, allow_none=True)
+
+    @property
+    def shrinkage(self) -> float:
+        """Covariance shrinkage toward the identity used by the attributor, in [0, 1]."""
+        return self._shrinkage
+
+    @shrinkage.setter
+    def shrinkage(self, value: float) -> None:
+        self._shrinkage = check_float(value, "shrinkage", low=0, high=1, owner="ReferenceSet")
+
+    @property
+    def length_slope(self) -> float:
+        """The calibration's length slope (see the class's parameters), within ``±MAX_LENGTH_SLOPE``."""
+        return self._length_slope
+
+    @length_slope.setter
+    def length_slope(self, value: float) -> None:
+        self._length_slope = check_float(value, "length_slope", low=-MAX_LENGTH_SLOPE, high=MAX_LENGTH_SLOPE)
 
     # -- container protocol ------------------------------------------------
     def add(self, fingerprint: Fingerprint, *, merge: bool = False, replace: bool = False) -> ReferenceSet:
@@ -375,6 +406,14 @@ class ReferenceSet:
         old = self._fps.get(fingerprint.model)
         if old is not None and not (merge or replace):
             raise ValueError(f"{fingerprint.model!r} is already in the set; pass merge=True or replace=True")
+        if old is not None and merge and old is not fingerprint and _same_statistics(old, fingerprint):
+            # a copy (a set's member loaded again, a set's fingerprints passed with the set), as from_files
+            # refuses the same file twice; Fingerprint.merge, which cannot tell, takes two equal shards
+            raise ValueError(
+                f"refusing to merge {fingerprint.model!r} with an identical copy of itself (the same statistics): "
+                "that counts the same texts twice; texts that are not the same but give these statistics to the "
+                "last bit (duplicates): merge them with Fingerprint.merge and add(..., replace=True)"
+            )
         new = old.merge(fingerprint) if (old is not None and merge) else fingerprint
         self._update_scatter_sum(new, old)  # first: if it raises, the set is unchanged
         self._fps[fingerprint.model] = new
@@ -698,7 +737,17 @@ class ReferenceSet:
         True
         """
         directory = user_path(directory)
-        _check_json(self.metadata)  # before anything is written: a failure after the members left a bare lock
+        if directory.exists() and not directory.is_dir():
+            raise FileExistsError(f"{directory} is a file; a reference set is saved to a directory")
+        # before anything is written (a failure after the members left a bare lock): what load() checks of
+        # the set's own values, which a user may have set since the constructor checked them
+        _check_json(self.metadata)
+        if self.distance_quantiles is not None:
+            _check_distance_quantiles(self.distance_quantiles)
+        if self.confidence_map is not None:
+            _check_confidence_map(self.confidence_map)
+        if self.length_slope and self.temperature is None:
+            raise ValueError("length_slope is part of a calibration: it needs a temperature (set both, or neither)")
         directory.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(directory):
             previous, flat = self._current_layout(directory)
@@ -1001,4 +1050,8 @@ class ReferenceSet:
     def __setstate__(self, state: dict[str, Any]) -> None:
         # a set pickled before the length slope existed was calibrated with one temperature; one pickled before
         # the calibration's shrinkage was kept is taken to have been calibrated at its present one
-        self.__dict__.update({"length_slope": 0.0, "_calibrated_shrinkage": state.get("shrinkage"), **state})
+        state = dict(state)
+        for name in ("temperature", "shrinkage", "length_slope"):  # plain attributes in sets pickled before 12-07
+            if name in state:
+                state[f"_{name}"] = state.pop(name)
+        self.__dict__.update({"_length_slope": 0.0, "_calibrated_shrinkage": state.get("_shrinkage"), **state})

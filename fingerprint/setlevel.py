@@ -86,7 +86,9 @@ from fingerprint.validation import (
     UNSET,
     as_text_list,
     caller_stacklevel,
+    check_bool,
     check_float,
+    check_groups,
     check_int,
     check_one_model,
     check_texts,
@@ -761,6 +763,7 @@ def audit(
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     top_features = check_int(top_features, "top_features", low=0)
     random_state = check_int(random_state, "random_state", low=0)
+    exclude_family = check_bool(exclude_family, "exclude_family")
     items = check_texts(texts)
     if len(items) < 2:
         raise ValueError(f"audit needs at least 2 texts of the unknown model, got {len(items)}")
@@ -806,7 +809,7 @@ def audit(
         X, Z, zbar = references.space.transform(items), None, None
     pairing = None
     if paired:
-        prompts = _first_per_prompt(list(as_text_list(groups)), len(items))
+        prompts = _first_per_prompt(list(check_groups(groups, len(items))), len(items))
         answers = _reference_answers(references, reference_texts)
         shared = {p for p in prompts if any(answers.has(m, p) for m in references.models)}
         if len(shared) < 2:
@@ -1038,7 +1041,9 @@ class ReferenceAnswers:
         ReferenceAnswers
             ``self`` when nothing is left out.
         """
-        models = set(models)
+        if isinstance(models, str):  # a set of its characters would keep no answers, silently
+            raise TypeError(f"models must be a collection of model names, not one str; use [{models!r}]")
+        models = set(models)  # a model without answers here keeps none (an audit's references need not all have)
         keys = list(self._row)  # in row order
         keep = [i for i, (m, _) in enumerate(keys) if m in models]
         if len(keep) == len(keys):

@@ -267,6 +267,39 @@ def first_few(names: Any, k: int = 5) -> str:
     return f"{names[:k]}{' ...' if len(names) > k else ''}"
 
 
+def check_groups(groups: Any, n: int) -> np.ndarray | None:
+    """Validate ``groups`` (one prompt id or other group label per text): an object array, or None.
+
+    A group is a string or a number (a prompt id as a file or a table gives it); a missing one
+    (``None``, NaN) is refused rather than made the group ``"None"`` of every text without one, and a
+    list or other object rather than failing inside numpy.
+
+    Examples
+    --------
+    >>> check_groups(["p1", 2, "p1"], 3).tolist()
+    ['p1', 2, 'p1']
+    >>> check_groups(["p1", None], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: group 1 is None: every text needs its group (e.g. its prompt id), or pass groups=None
+    """
+    if groups is None:
+        return None
+    items = as_text_list(groups)
+    if len(items) != n:
+        raise ValueError(f"got {n} texts but {len(items)} groups; pass one group (e.g. prompt id) per text")
+    for i, g in enumerate(items):
+        if is_missing(g) or (isinstance(g, np.floating) and not np.isfinite(g)):
+            raise ValueError(
+                f"group {i} is {g!r}: every text needs its group (e.g. its prompt id), or pass groups=None"
+            )
+        if isinstance(g, bool | np.bool_) or not isinstance(g, str | int | float | np.integer | np.floating):
+            raise TypeError(f"group {i} is {g!r}; a group (e.g. a prompt id) must be a string or a number")
+    out = np.empty(len(items), dtype=object)  # element by element: equal-length lists would become a 2-D array
+    out[:] = items
+    return out
+
+
 def is_missing(label: Any) -> bool:
     """A label that names no model: ``None`` or NaN."""
     return label is None or (isinstance(label, float) and math.isnan(label))
@@ -388,6 +421,23 @@ def check_n_jobs(value: Any, owner: str | None = None) -> int | None:
         raise ValueError(f"{_where(owner, 'n_jobs')} must be None, a positive number of processes or -1 (all CPUs), "
                          f"-2 (all but one) ..., got {value!r}")  # fmt: skip
     return n
+
+
+def check_bool(value: Any, name: str, *, owner: str | None = None) -> bool:
+    """Return ``value`` as a bool, or raise naming the parameter (``calibrate="no"`` is truthy: it calibrated).
+
+    Examples
+    --------
+    >>> check_bool(False, "calibrate")
+    False
+    >>> check_bool("no", "calibrate", owner="build_references()")
+    Traceback (most recent call last):
+    ...
+    TypeError: build_references(): calibrate must be True or False, got 'no'
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{_where(owner, name)} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_float(

@@ -205,11 +205,15 @@ def test_a_set_pickled_before_the_length_slope_unpickles_with_one_temperature(fi
 
     refs = fitted.references_
     state = refs.__getstate__()
-    del state["length_slope"]  # what an earlier version pickled
+    # what an earlier version pickled: plain temperature and shrinkage attributes (properties since 12-07),
+    # no length slope
+    del state["_length_slope"]
+    state["temperature"], state["shrinkage"] = state.pop("_temperature"), state.pop("_shrinkage")
     old = object.__new__(type(refs))
     old.__setstate__(state)
     X = refs.space.transform(heldout[0][:3])
-    assert old.length_slope == 0.0
+    assert old.length_slope == 0.0 and (old.temperature, old.shrinkage) == (refs.temperature, refs.shrinkage)
+    assert not old.calibration_stale
     np.testing.assert_allclose(old.lda().temperatures(X), refs.temperature)
     again = pickle.loads(pickle.dumps(refs))
     assert again.length_slope == refs.length_slope
@@ -355,3 +359,16 @@ def test_a_singular_covariance_without_shrinkage_says_what_to_do():
     with pytest.raises(ValueError, match=r"singular.*shrinkage > 0"):
         LDAModel.from_fingerprints(fps, shrinkage=0.0)
     assert LDAModel.from_fingerprints(fps, shrinkage=0.3).dim == 12
+
+
+def test_calibration_metrics_refuse_what_is_not_probabilities():
+    """Review finding (12-07): n_bins=0 returned 0.0 (perfect), logits an ECE of 3.0, a NaN a number."""
+    P, y = np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1])
+    for bins in (0, -3, 1.5):
+        with pytest.raises((ValueError, TypeError), match="n_bins"):
+            expected_calibration_error(P, y, n_bins=bins)
+    for bad in (P * 3, P - 0.5, np.array([[np.nan, 0.1], [0.2, 0.8]])):
+        for metric in (expected_calibration_error, brier_score):
+            with pytest.raises(ValueError, match="probabilities"):
+                metric(bad, y)
+    assert expected_calibration_error(P, y, n_bins=1) == pytest.approx(abs(1.0 - 0.85))

@@ -303,3 +303,34 @@ def test_an_empty_shard_is_fine_when_others_hold_rows(tmp_path):
     assert fp.load_corpus(tmp_path).num_rows == 1
     (tmp_path / "arr.json").write_text('[{"text": "hi you", "model": "a"}]')  # a JSON document on one line
     assert fp.load_corpus(tmp_path / "arr.json").num_rows == 1
+
+
+def test_integer_and_missing_prompt_ids_under_split(tmp_path):
+    """Review finding (12-07): integer prompt ids (what a JSON or CSV reader gives) crashed split= with
+    AttributeError ('int' object has no attribute 'encode'), which the CLI printed as a traceback."""
+    rows = [{"text": f"answer {i}", "model": "a", "prompt_id": i} for i in range(40)]
+    (tmp_path / "ints.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    train = fp.load_corpus(tmp_path / "ints.jsonl", split="train")
+    assert list(train["prompt_id"]) == [i for i in range(40) if fp.prompt_split(str(i)) == "train"]
+    assert 0 < len(train) < 40 and fp.prompt_split(7) == fp.prompt_split("7")
+    rows[3]["prompt_id"] = None
+    (tmp_path / "none.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(TypeError, match="prompt_id must be a string or an integer"):
+        fp.load_corpus(tmp_path / "none.jsonl", split="dev")
+    for bad in (0, -5):
+        with pytest.raises(ValueError, match="dev_fraction_inverse"):
+            fp.prompt_split("x", bad)
+
+
+def test_sample_per_model_refuses_what_would_lose_rows():
+    """Review finding (12-07): a missing model gave numpy's "'<' not supported", an empty table "need at
+    least one array to concatenate", ragged columns an IndexError, and models 1 and "1" became one."""
+    assert fp.sample_per_model({"model": [], "text": []}, 2) == {"model": [], "text": []}
+    with pytest.raises(ValueError, match="label 1 is None"):
+        fp.sample_per_model({"model": ["a", None], "text": ["x", "y"]}, 1)
+    with pytest.raises(ValueError, match="one length"):
+        fp.sample_per_model({"model": ["a", "b"], "text": ["x"]}, 1)
+    with pytest.raises(TypeError, match="label 0 is 1"):
+        fp.sample_per_model({"model": [1, "1"], "text": ["x", "y"]}, 1)
+    df = pd.DataFrame({"model": ["b", "a", "b"], "text": ["1", "2", "3"]}, index=[5, 6, 7])
+    assert sorted(fp.sample_per_model(df, 1)["model"]) == ["a", "b"]

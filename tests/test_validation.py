@@ -222,3 +222,25 @@ def test_calibrating_a_large_set_on_few_of_its_models_warns(fitted, heldout):
     two = [i for i, m in enumerate(models) if m in ("model-a", "model-b")][:24]
     with pytest.warns(UserWarning, match="calibrating on texts of 2 of the set's 6 models"):
         refs.calibrate([texts[i] for i in two], [models[i] for i in two])
+
+
+def test_flags_and_groups_are_checked_not_coerced(corpus):
+    """Review finding (12-07): build_references(calibrate="no") calibrated (a truthy string), audit's
+    exclude_family was not checked, None groups became one group "None", and a list per text failed
+    inside numpy."""
+    from fingerprint.validation import check_groups
+
+    texts, models, prompts = corpus
+    with pytest.raises(TypeError, match="calibrate must be True or False"):
+        fp.build_references(texts, models, space="default", calibrate="no")
+    with pytest.raises(TypeError, match="exclude_family must be True or False"):
+        fp.audit(texts[:5], exclude_family="no")
+    with pytest.raises(ValueError, match="group 1 is None"):
+        check_groups(["p", None, "q"], 3)
+    with pytest.raises(ValueError, match="group 0 is .*nan"):
+        check_groups([np.float32("nan")], 1)
+    with pytest.raises(TypeError, match="string or a number"):
+        check_groups([["p", 1], ["q", 2]], 2)
+    with pytest.raises(ValueError, match="group 2 is None"):
+        fp.build_references(texts, models, space="default", groups=[*prompts[:2], None, *prompts[3:]])
+    assert check_groups(pd.Series(["p", 2], index=[7, 8]), 2).tolist() == ["p", 2]
