@@ -94,7 +94,7 @@ class Attribution:
     >>> import fingerprint as fp
     >>> a = fp.attribute("Certainly! Here is a short list:\\n\\n- one\\n- two\\n\\nI hope this helps!")[0]
     >>> a  # doctest: +ELLIPSIS
-    Attribution(model='...', confidence=0..., runner_up=('...', 0...), family=('...', 0...), typicality=...)
+    Attribution(model='...', confidence=0..., runner_up=(...), family='...', family_confidence=0..., typicality=...)
     >>> a.model == a.ranking[0][0] == a.nearest
     True
     >>> a.family_confidence >= a.confidence
@@ -174,7 +174,9 @@ class Attribution:
             f"Attribution(model={self.model!r}, confidence={self.confidence:.3f}"
             + (f", runner_up=({ru[0]!r}, {ru[1]:.3f})" if ru else "")
             # abstained ("none of these"): no family is named, so no family confidence is shown beside it
-            + (", family=None" if self.family is None else f", family=({self.family!r}, {self.family_confidence:.3f})")
+            # named as the attributes they show (family is a name; a tuple here read as one)
+            + (", family=None" if self.family is None
+               else f", family={self.family!r}, family_confidence={self.family_confidence:.3f}")
             + f"{typ})"
         )
 
@@ -442,7 +444,7 @@ def attribute(
     >>> from fingerprint import references
     >>> res = fp.attribute("Certainly! Here is a concise overview of the topic.")
     >>> res[0]  # doctest: +ELLIPSIS
-    Attribution(model='...', confidence=0..., runner_up=('...', 0...), family=('...', 0...), typicality=...)
+    Attribution(model='...', confidence=0..., runner_up=(...), family='...', family_confidence=0..., typicality=...)
 
     A batch, with "none of these" for texts atypical of every reference:
 

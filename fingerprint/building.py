@@ -35,6 +35,7 @@ from fingerprint.validation import (
     first_few,
     groups_column,
     in_batch,
+    models_or_column,
     pandas_index,
     peek_batches,
     progress_bar,
@@ -711,14 +712,7 @@ def heldout_spread_for(requested: FeatureSpace | str, space: FeatureSpace) -> np
 
 def check_training_data(texts: Any, models: Any) -> tuple[list[str], np.ndarray]:
     """Validate labelled training texts: at least 2 models, each with :data:`MIN_TEXTS_PER_MODEL` texts."""
-    if models is None:
-        if "model" in (table_columns(texts) or []):
-            models = as_text_list(texts["model"])
-        else:
-            raise ValueError(
-                "models=None needs a table with a 'model' column as texts (datasets.Dataset, DataFrame or mapping "
-                "of columns)"
-            )
+    models = models_or_column(texts, models)
     texts = check_texts(texts)
     y = check_labels(models, len(texts))
     classes, counts = np.unique(y, return_counts=True)

@@ -120,7 +120,9 @@ def load_corpus(
         rows have one, else the directory's ``prompts.jsonl``, else the
         corpus rule :func:`prompt_split` on ``prompt_id``.
     **load_kwargs
-        Passed to :func:`datasets.load_dataset` (e.g. ``revision=``).
+        Passed to :func:`datasets.load_dataset` (e.g. ``revision=``).  Files are read into memory and
+        nothing is written to disk, unless ``cache_dir=`` is given: datasets then keeps its Arrow copy
+        there (memory-mapped, and reused by the next load of the same files).
 
     Returns
     -------
@@ -174,6 +176,21 @@ def load_corpus(
             datasets.enable_progress_bars()
 
 
+def _read_files(builder: str, files: list[str], load_kwargs: dict[str, Any]) -> datasets.Dataset:
+    """The files as one Dataset, read into memory: datasets would otherwise leave an Arrow copy of every
+    corpus under ~/.cache/huggingface/datasets, and the library writes nothing to disk unless asked
+    (``cache_dir=`` asks: the Arrow copy is then kept there, memory-mapped, as datasets does)."""
+    import tempfile
+
+    import datasets
+
+    if "cache_dir" in load_kwargs:
+        return datasets.load_dataset(builder, data_files=files, split="train", **load_kwargs)
+    with tempfile.TemporaryDirectory(prefix="fingerprint-corpus-") as tmp:
+        kwargs = {**load_kwargs, "cache_dir": tmp, "keep_in_memory": True}  # the copy in tmp is read, then gone
+        return datasets.load_dataset(builder, data_files=files, split="train", **kwargs)
+
+
 def _load_corpus(
     source: str | os.PathLike[str] | datasets.Dataset, *, text_column: str, model_column: str | None,
     split: str | None, **load_kwargs: Any,
@@ -203,7 +220,7 @@ def _load_corpus(
             if builder == "csv":  # keep "NA", "nan", "null" as the texts they are, not missing values
                 load_kwargs = {"keep_default_na": False, **load_kwargs}
             try:
-                ds = datasets.load_dataset(builder, data_files=files, split="train", **load_kwargs)
+                ds = _read_files(builder, files, load_kwargs)
             except Exception as e:  # datasets raises many types; say which file and why (the root cause:
                 # datasets wraps the parser's "Expected 1 fields in line 7, saw 8" in a generic error)
                 root: BaseException = e

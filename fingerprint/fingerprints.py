@@ -34,9 +34,13 @@ from fingerprint.io import (
     unpack_symmetric,
     write_bundle,
 )  # fmt: skip
-from fingerprint.validation import check_one_model, check_texts
+from fingerprint.validation import check_choice, check_one_model, check_texts
 
-__all__ = ["Fingerprint"]
+__all__ = ["PRECISIONS", "Fingerprint"]
+
+#: How :meth:`Fingerprint.save` (and :meth:`ReferenceSet.save <fingerprint.refset.ReferenceSet.save>`) can
+#: store the statistics.
+PRECISIONS = ("float64", "float32", "float16", "int8")
 
 
 #: int8 storage: correlations rounded to multiples of 1/127 (so |error| <= 1/254 ~ 0.004).
@@ -322,8 +326,7 @@ class Fingerprint:
             sum of its fingerprints' scatters beside them.  The mean is kept in float32
             by both ``"float16"`` and ``"int8"``.
         """
-        if precision not in ("float64", "float32", "float16", "int8"):
-            raise ValueError(f"precision must be 'float64', 'float32', 'float16' or 'int8', got {precision!r}")
+        check_choice(precision, "precision", PRECISIONS)
         if self.dim > MAX_DIM:  # load refuses it: never write a file that cannot be read back
             raise ValueError(f"a fingerprint file holds at most {MAX_DIM} dimensions; this one has {self.dim}")
         meta = {

@@ -85,6 +85,12 @@ class LDAModel:
         for a in (self.classes, self.means, self.W, self.b, self.chol[0]):
             a.setflags(write=False)
 
+    def __repr__(self) -> str:
+        cal = "uncalibrated" if self.temperature is None else f"temperature={self.temperature:.3g}"
+        if self.length_slope:
+            cal += f", length_slope={self.length_slope:.3g}"
+        return f"LDAModel({len(self.classes)} models, {self.means.shape[1]} features, {cal})"
+
     def _set_calibration(
         self, temperature: float | None, confidence_map: np.ndarray | None, length_slope: float,
         length_column: int | None,

@@ -30,7 +30,7 @@ import numpy as np
 
 from fingerprint.calibration import MAX_LENGTH_SLOPE
 from fingerprint.features.space import FeatureSpace
-from fingerprint.fingerprints import Fingerprint
+from fingerprint.fingerprints import PRECISIONS, Fingerprint
 from fingerprint.io import (
     FingerprintFileError,
     check_file_size,
@@ -47,9 +47,11 @@ from fingerprint.lda import LDAModel
 from fingerprint.validation import (
     UNSET,
     caller_stacklevel,
+    check_choice,
     check_float,
     check_labels,
     check_texts,
+    models_or_column,
     renamed,
     user_path,
 )
@@ -556,7 +558,8 @@ class ReferenceSet:
             else "calibrated" + (" (stale: models or shrinkage changed since)" if self.calibration_stale else "")
         )
         shown = ", ".join(self.models[:5]) + (", ..." if len(self) > 5 else "")
-        return f"ReferenceSet({len(self)} models: [{shown}], space={self.space.space_id_}, {cal})"
+        models = "1 model" if len(self) == 1 else f"{len(self)} models"
+        return f"ReferenceSet({models}: [{shown}], space={self.space.space_id_}, {cal})"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per model: name, number of texts and metadata."""
@@ -578,10 +581,11 @@ class ReferenceSet:
 
         Parameters
         ----------
-        texts : sequence of str
-            At least ``MIN_CALIBRATION_TEXTS`` (20), of at least 2 of the set's models.
-        models : sequence of str
-            True model of each text; all must be in the set.
+        texts : sequence of str, or a table
+            At least ``MIN_CALIBRATION_TEXTS`` (20), of at least 2 of the set's models; or a table
+            (``datasets.Dataset``, DataFrame or mapping of columns) with ``text`` and ``model`` columns.
+        models : sequence of str, optional
+            True model of each text; all must be in the set.  Default: the table's ``model`` column.
         labels : sequence of str
             Deprecated name of ``models``.
 
@@ -590,6 +594,7 @@ class ReferenceSet:
         self
         """
         models = renamed(models, labels, new="models", old="labels", owner="ReferenceSet.calibrate()")
+        models = models_or_column(texts, models)
         texts = check_texts(texts)
         y = check_labels(models, len(texts))
         unknown = sorted(set(y) - set(self._fps))
@@ -739,6 +744,7 @@ class ReferenceSet:
         directory = user_path(directory)
         if directory.exists() and not directory.is_dir():
             raise FileExistsError(f"{directory} is a file; a reference set is saved to a directory")
+        check_choice(precision, "precision", PRECISIONS)  # before the lock: a bad one left a bare .lock behind
         # before anything is written (a failure after the members left a bare lock): what load() checks of
         # the set's own values, which a user may have set since the constructor checked them
         _check_json(self.metadata)

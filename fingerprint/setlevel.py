@@ -330,8 +330,9 @@ class AuditReport:
     def __repr__(self) -> str:
         c = self.nearest
         return (
-            f"AuditReport(verdict={self.verdict!r}, relation={self.relation!r}, nearest={c.model!r}, "
-            f"p_adjusted={c.p_adjusted:.2g}, n_texts={self.n_texts}, texts_needed={self.texts_needed}"
+            # nearest is a Candidate: its fields shown by their paths, not as if nearest were a name
+            f"AuditReport(verdict={self.verdict!r}, relation={self.relation!r}, nearest.model={c.model!r}, "
+            f"nearest.p_adjusted={c.p_adjusted:.2g}, n_texts={self.n_texts}, texts_needed={self.texts_needed}"
             + (f", consistent_with={self.consistent_with!r}" if len(self.consistent_with) > 1 else "") + ")"
         )
 
@@ -1016,6 +1017,10 @@ class ReferenceAnswers:
             self._row[(m, p)] = i
         self.prompts = sorted({p for _, p in keys}, key=str)
 
+    def __repr__(self) -> str:
+        return (f"ReferenceAnswers({len(self._row)} answers of {len(self.features)} models to "
+                f"{len(self.prompts)} prompts, space={self.space_id})")  # fmt: skip
+
     def weigh(self, Z: Any) -> sp.csr_matrix:
         """n-gram rows (from :meth:`FeatureSpace.transform_with_ngrams`) idf-weighted and scaled to unit length."""
         W = sp.csr_matrix(Z) @ sp.diags(self.idf)
@@ -1078,10 +1083,10 @@ class ReferenceAnswers:
         self.check_space(refs)
         wanted = set(prompts)
         out = {m: {p: x for p, x in self.features.get(m, {}).items() if p in wanted} for m in refs.models}
-        missing = sorted(m for m, v in out.items() if not v)
+        missing = sorted(m for m, v in out.items() if len(v) < 2)  # paired distances need 2 shared prompts
         if missing:
             raise ValueError(
-                f"the reference answers have none to these prompts from {first_few(missing)} "
+                f"the reference answers have fewer than 2 to these prompts from {first_few(missing)} "
                 f"({len(missing)} of the references): a paired audit compares "
                 "with every reference's answers. Pass reference_texts= with their answers too, remove them "
                 "(refs.remove), or audit unpaired (the text column alone; --unpaired on the command line)"

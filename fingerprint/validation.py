@@ -122,6 +122,9 @@ def as_text_list(texts: Any) -> list[Any]:
                 "e.g. table['<column>']"
             )
         texts = texts["text"]
+        if isinstance(texts, str | bytes):  # one record ({"text": "...", ...}), not a column: list() split it
+            raise TypeError("got a mapping whose 'text' is one string: a table needs a list per column; pass the "
+                            "text itself, or [record['text']], or {'text': [...], ...}")  # fmt: skip
         return list(texts.tolist()) if hasattr(texts, "tolist") else list(texts)
     if hasattr(texts, "tolist") and not isinstance(texts, np.ndarray | list):
         return list(texts.tolist())  # pandas Series / Index
@@ -204,6 +207,23 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(plain_value(v) for v in value)
     return value.item() if isinstance(value, np.generic) else value
+
+
+def models_or_column(texts: Any, models: Any) -> Any:
+    """``models``, or with ``models=None`` the ``model`` column of the table passed as ``texts``.
+
+    What :func:`~fingerprint.building.build_references`, :meth:`FingerprintClassifier.fit
+    <fingerprint.FingerprintClassifier.fit>` and :meth:`ReferenceSet.calibrate
+    <fingerprint.refset.ReferenceSet.calibrate>` take; otherwise ``models=None`` is refused, naming it.
+    """
+    if models is not None:
+        return models
+    if "model" in (table_columns(texts) or []):
+        return as_text_list(texts["model"])
+    raise ValueError(
+        "models= is missing: pass the model of each text, or a table with a 'model' column as texts "
+        "(datasets.Dataset, DataFrame or mapping of columns)"
+    )
 
 
 def check_labels(labels: Any, n: int) -> np.ndarray:

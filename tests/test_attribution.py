@@ -257,7 +257,7 @@ def test_family_confidence_sums_the_family_and_may_outvote_the_top_model(corpus,
         sums = {"lab-1": probs["model-a"] + probs["model-b"], "model-c": probs["model-c"]}
         assert a.family == max(sums, key=sums.get)
         assert a.family_confidence == pytest.approx(sums[a.family]) and a.family_confidence >= a.confidence - 1e-12
-        assert f"family: {a.family}" in a.explain() and f"family=({a.family!r}" in repr(a)
+        assert f"family: {a.family}" in a.explain() and f"family={a.family!r}, family_confidence=" in repr(a)
     df = res.to_frame()
     assert list(df[["family", "family_confidence"]].itertuples(index=False, name=None)) == [
         (a.family, a.family_confidence) for a in res

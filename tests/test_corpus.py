@@ -334,3 +334,25 @@ def test_sample_per_model_refuses_what_would_lose_rows():
         fp.sample_per_model({"model": [1, "1"], "text": ["x", "y"]}, 1)
     df = pd.DataFrame({"model": ["b", "a", "b"], "text": ["1", "2", "3"]}, index=[5, 6, 7])
     assert sorted(fp.sample_per_model(df, 1)["model"]) == ["a", "b"]
+
+
+def test_load_corpus_writes_nothing_unless_asked(tmp_path, monkeypatch):
+    """Review finding (12-07): load_corpus left an Arrow copy of every corpus under
+    ~/.cache/huggingface/datasets, though the library writes nothing to disk unless asked."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for var in ("HOME", "XDG_CACHE_HOME", "HF_HOME", "HF_DATASETS_CACHE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr("datasets.config.HF_DATASETS_CACHE", home / ".cache" / "huggingface" / "datasets")
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"text": f"answer {i}", "model": "a", "prompt_id": str(i)}) + "\n"
+                            for i in range(30)))  # fmt: skip
+    scratch = tmp_path / "tmp"  # datasets' copy is read from a temporary directory, removed after
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    ds = fp.load_corpus(data, split="dev")
+    assert len(ds) == sum(fp.prompt_split(str(i)) == "dev" for i in range(30)) and ds.cache_files == []
+    assert list(home.rglob("*")) == [] and list(scratch.iterdir()) == []
+    cached = fp.load_corpus(data, cache_dir=str(tmp_path / "cache"))  # asked: datasets keeps its copy there
+    assert len(cached) == 30 and any((tmp_path / "cache").rglob("*.arrow"))

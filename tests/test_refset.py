@@ -588,3 +588,22 @@ def test_an_identical_copy_of_a_fingerprint_is_not_merged_as_more_texts(fitted, 
     X = refs.space.transform(["One more answer about bread and water.", "A second one about rivers."])
     more = fp.Fingerprint.from_features(X, half.model, refs.space.space_id_)
     assert mine.copy().add(more, merge=True)[half.model].n_texts == half.n_texts + 2  # other texts still merge
+
+
+def test_calibrate_takes_a_table_and_names_a_missing_models_argument(fitted, heldout):
+    """Review finding (12-07): the label error told the user to pass the table alone, which calibrate()
+    refused; calibrate(texts) without models said "got NoneType"."""
+    refs = fitted.references_.copy()
+    texts, models, _ = heldout
+    with pytest.raises(ValueError, match="models= is missing"):
+        refs.calibrate(texts)
+    t_table = refs.calibrate({"text": texts, "model": models}).temperature
+    assert t_table == refs.copy().calibrate(texts, models).temperature
+
+
+def test_a_bad_precision_leaves_no_lock(fitted, tmp_path):
+    """Review finding (12-07): save(precision="float8") raised after taking the directory's lock, and the
+    bare .lock then made `fingerprint build --out` refuse the directory as not a reference set."""
+    with pytest.raises(ValueError, match="precision"):
+        fitted.references_.save(tmp_path / "r", precision="float8")
+    assert not (tmp_path / "r").exists() or list((tmp_path / "r").iterdir()) == []

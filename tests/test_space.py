@@ -151,7 +151,7 @@ def test_score_block_bad_input(corpus):
     texts, models, prompts = corpus
     with pytest.raises(ValueError, match="at least 2 models"):
         FeatureSpace(n_char=50, n_word=20, n_components=2).fit(texts, ["m"] * len(texts))
-    with pytest.raises(ValueError, match="groups has"):
+    with pytest.raises(ValueError, match="got 90 texts but 89 groups"):
         FeatureSpace(n_char=50, n_word=20, n_components=2).fit(texts, models, groups=prompts[:-1])
     with pytest.raises(ValueError, match="at least 2 groups"):
         FeatureSpace(n_char=50, n_word=20, n_components=2).fit(texts, models, groups=["g"] * len(texts))
@@ -307,3 +307,18 @@ def test_the_shared_default_space_cannot_be_edited_or_refitted():
     with pytest.raises(ValueError, match="shared default space"):
         space.fit(["one text here", "another text there"])
     assert not clone(space).is_fitted()  # a clone is the way to fit one with its parameters
+
+
+def test_fit_takes_groups_as_a_column_name_of_a_table(corpus):
+    """Review finding (12-07): FeatureSpace.fit(table, models, groups="prompt_id") failed with "len() of
+    unsized object"; build_references and the classifier take a column name."""
+    import pandas as pd
+
+    texts, models, prompts = corpus
+    table = pd.DataFrame({"text": texts, "model": models, "prompt_id": prompts})
+    params = {"n_char": 100, "n_word": 50, "n_components": 4}
+    by_name = FeatureSpace(**params).fit(table, models, groups="prompt_id")
+    by_value = FeatureSpace(**params).fit(texts, models, groups=prompts)
+    assert by_name.space_id_ == by_value.space_id_
+    with pytest.raises(ValueError, match="groups='prompt' is a string"):
+        FeatureSpace(**params).fit(table, models, groups="prompt")

@@ -237,10 +237,17 @@ def test_flags_and_groups_are_checked_not_coerced(corpus):
         fp.audit(texts[:5], exclude_family="no")
     with pytest.raises(ValueError, match="group 1 is None"):
         check_groups(["p", None, "q"], 3)
-    with pytest.raises(ValueError, match="group 0 is .*nan"):
+    with pytest.raises(ValueError, match=r"group 0 is .*nan"):
         check_groups([np.float32("nan")], 1)
     with pytest.raises(TypeError, match="string or a number"):
         check_groups([["p", 1], ["q", 2]], 2)
     with pytest.raises(ValueError, match="group 2 is None"):
         fp.build_references(texts, models, space="default", groups=[*prompts[:2], None, *prompts[3:]])
     assert check_groups(pd.Series(["p", 2], index=[7, 8]), 2).tolist() == ["p", 2]
+
+
+def test_one_record_is_not_split_into_characters():
+    """Review finding (12-07): fp.attribute({"text": "Hello"}) attributed 'H', 'e', 'l', 'l', 'o'."""
+    with pytest.raises(TypeError, match="whose 'text' is one string"):
+        check_texts({"text": "Hello", "prompt_id": "p"})
+    assert check_texts({"text": ["Hello"]}) == ["Hello"]

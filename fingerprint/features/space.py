@@ -60,12 +60,15 @@ from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, generation_folder, read_bundle, write_bundle
 from fingerprint.validation import (
+    as_text_list,
     check_choice,
     check_float,
+    check_groups,
     check_int,
     check_n_jobs,
     check_texts,
     encode_labels,
+    groups_column,
     plain_value,
     progress_bar,
 )
@@ -306,15 +309,15 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         y : sequence of str, optional
             Model of each text.  Without labels the space is unsupervised (no
             ``score`` block); with them it also learns one linear score per model.
-        groups : sequence, optional
+        groups : sequence or str, optional
             Prompt id (or other group) per text: the score block's cross-fitting
-            folds never split a group.
+            folds never split a group.  A string names a column of the table passed as ``X``.
 
         Returns
         -------
         self
         """
-        self._fit(check_texts(X), y, groups)
+        self._fit(check_texts(X), y, self._groups(groups, X))
         return self
 
     def fit_transform(self, X: Any, y: Any = None, groups: Any = None) -> np.ndarray:
@@ -334,7 +337,12 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_texts, n_features_out_)
         """
-        return self._fit(check_texts(X), y, groups)
+        return self._fit(check_texts(X), y, self._groups(groups, X))
+
+    @staticmethod
+    def _groups(groups: Any, X: Any) -> np.ndarray | None:
+        """``groups``, or the column of the table ``X`` it names (``groups="prompt_id"``), checked per text."""
+        return check_groups(groups_column(groups, X), len(as_text_list(X)))
 
     def _check_params(self) -> None:
         own = "FeatureSpace"
