@@ -9,7 +9,8 @@ Protocol (issue 12, "Done when"):
 * **References** (the candidates): every original model of ``alpaca_eval_train`` + ``alpaca_eval_wide``
   (lineage role ``teacher`` or ``base``) plus the parent of each prompted variant, fingerprinted on
   their ``train``-prompt answers in a feature space fitted on those answers only (no audited model
-  takes part in the space).  Built once (~25 min on 2 cores) and cached under ``--cache``.
+  takes part in the space).  Built once (941 s on 2 cores in the committed run of 2026-12-07) and
+  cached under ``--cache``.
 * **Audited**: each model whose role is ``student``, ``control``, ``derivative`` or ``prompted``, on
   its ``dev``-prompt answers; a model is never its own candidate (alpaca-7b is a reference only for
   its prompted variants).  Unpaired, and paired with the references' ``dev`` answers to the same

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from fingerprint.features.space import FeatureSpace
 from fingerprint.io import FingerprintFileError, read_bundle
 from fingerprint.refset import ReferenceSet
 from fingerprint.validation import (
+    caller_stacklevel,
     check_bool,
     check_choice,
     check_float,
@@ -31,6 +33,7 @@ from fingerprint.validation import (
     check_n_jobs,
     check_texts,
     encode_labels,
+    first_few,
     plain_value,
     user_path,
 )
@@ -79,7 +82,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         ``"fit"`` fits a new space on the training texts with ``n_char``,
         ``n_word``, ``n_components`` and ``n_score_features``; ``"default"``
         uses the shipped space (fitted, its score block's SVMs included, on the ``train``-prompt
-        answers of the 81 built-in models: evaluating it on those AlpacaEval answers is leaky,
+        answers of the built-in set's 44 original models: evaluating it on those AlpacaEval answers is leaky,
         score it on other prompts); an *unfitted* ``FeatureSpace`` is a template
         (cloned and fitted, so every space parameter is reachable, e.g.
         ``space__score_C`` in a grid search); a *fitted* one is a frozen
@@ -402,6 +405,13 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         if params.get("calibration") == "crossfit":  # the default: left out, so earlier versions still load the file
             del params["calibration"]
         classes = self.classes_.tolist()
+        if not _json_exact(classes) and self.classes_.dtype.kind not in "biuf":
+            # tuples, enums, dates ...: the file keeps each as the string the fingerprints are named by
+            warnings.warn(
+                f"the labels {first_few(classes)} are not JSON values: the saved classifier's classes_ and "
+                "predictions will be their strings (str(label)); relabel with strings to keep them as they are",
+                UserWarning, stacklevel=caller_stacklevel(),
+            )  # fmt: skip
         meta = {"params": params, "classes": classes if _json_exact(classes) else None,
                 "classes_dtype": self.classes_.dtype.str if self.classes_.dtype.kind in "biuf" else None,
                 "space": _space_param(self.space)}  # fmt: skip

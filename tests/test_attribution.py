@@ -243,6 +243,12 @@ def test_classifier_save_load_keeps_int_labels_and_a_space_template(corpus, held
     assert back.predict(heldout[0]).dtype == np.int64
     np.testing.assert_array_equal(back.predict(heldout[0]), clf.predict(heldout[0]))
     assert not back.space.is_fitted() and back.space.get_params() == template.get_params()
+    # labels JSON cannot hold come back as their strings: said when saving (review finding, 12-07)
+    pairs = {m: (m, i) for m, i in ids.items()}
+    tupled = FingerprintClassifier(space="default").fit(texts, [pairs[m] for m in models], groups=prompts)
+    with pytest.warns(UserWarning, match="not JSON values"):
+        again = FingerprintClassifier.load(tupled.save(tmp_path / "tupled"))
+    assert again.classes_.tolist() == [str(pairs[m]) for m in sorted(pairs)]
 
 
 def test_family_confidence_sums_the_family_and_may_outvote_the_top_model(corpus, heldout):

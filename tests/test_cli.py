@@ -54,7 +54,7 @@ def test_warnings_are_messages_not_source_lines(tmp_path, corpus):
         assert main(["build", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "refs")]) == 0
     assert warnings.formatwarning is before  # restored
     train, out = str(tmp_path / "train.jsonl"), str(tmp_path / "r2")
-    cmd = [sys.executable, "-m", "fingerprint.cli", "build", train, "--out", out]
+    cmd = [sys.executable, "-m", "fingerprint", "build", train, "--out", out]  # python -m fingerprint: the command
     err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr  # as a shell user sees it
     assert "warning: load_corpus: dropped 1 of" in err and "cli.py" not in err and "UserWarning" not in err
 
