@@ -547,15 +547,8 @@ def finish_statistics(
     n_folds = int(info.get("n_folds", 2))
     if calibrate:
         check_fold_sizes(min(counts.values()), n_folds)  # as the in-memory build (calibration_fold_array)
-    filled = len({j for (_, j) in stats.fold_counts})
-    if calibrate and filled < n_folds:
-        # in memory the groups are counted; batches are folded as they come, so their folds are: fewer
-        # filled folds than n_folds means fewer groups than folds (or a few groups that share a fold)
-        raise ValueError(
-            f"calibration needs at least n_folds={n_folds} distinct groups (prompt ids, or texts without them); "
-            f"these texts fill only {filled} of the {n_folds} calibration folds: add texts or prompts, lower "
-            "n_folds, or pass calibrate=False"
-        )
+    if calibrate:
+        check_filled_folds(len({j for (_, j) in stats.fold_counts}), n_folds)
     return stats.to_references(
         space, calibrate=calibrate, shrinkage=shrinkage, metadata=metadata, calibration_info=info
     )
@@ -806,6 +799,28 @@ def check_fold_sizes(smallest: int, n_folds: int) -> None:
         )
 
 
+def check_filled_folds(filled: int, n_folds: int) -> None:
+    """The calibration folds that a hash of each group filled (:func:`calibration_folds`): at least 2 to
+    cross-fit, and a warning when fewer than ``n_folds``.
+
+    Counted alike in memory, from batches and from Dask partitions, which fold each group as it comes:
+    a few groups often share a fold (8 prompts leave one of 4 folds empty about a third of the time),
+    and refusing them, as batches once did, refused data an in-memory build took.
+    """
+    if filled < 2:
+        raise ValueError(
+            f"calibration needs texts in at least 2 of its n_folds={n_folds} folds (a hash of each group, e.g. "
+            f"prompt id, salted by random_state); these groups all fall in {filled}: add texts or prompts, "
+            "try another random_state, or pass calibrate=False"
+        )
+    if filled < n_folds:
+        warnings.warn(
+            f"the groups fill {filled} of the n_folds={n_folds} calibration folds (a hash of each group): the "
+            f"calibration is cross-fitted over {filled}; add prompts for {n_folds}",
+            UserWarning, stacklevel=caller_stacklevel(),
+        )  # fmt: skip
+
+
 def calibration_fold_array(y: np.ndarray, groups: Any, n_folds: int, random_state: int) -> np.ndarray:
     """Each text's calibration fold, after checking that every model can be cross-fitted.
 
@@ -815,10 +830,8 @@ def calibration_fold_array(y: np.ndarray, groups: Any, n_folds: int, random_stat
     check_fold_sizes(int(np.unique(y, return_counts=True)[1].min()), n_folds)
     groups = check_groups(groups, len(y))
     if groups is not None:
-        n_groups = len(np.unique(groups.astype(str)))
-        if n_groups < n_folds:
-            raise ValueError(f"calibration needs at least n_folds={n_folds} distinct groups, got {n_groups}")
         folds = calibration_folds(groups, n_folds, random_state)
+        check_filled_folds(len(np.unique(folds)), n_folds)  # counted as batches count them: the same rule
     else:
         from sklearn.model_selection import StratifiedKFold
 

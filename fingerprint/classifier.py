@@ -283,6 +283,26 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         clf._set_fitted(names.copy(), names)
         return clf
 
+    def set_params(self, **params: Any) -> FingerprintClassifier:
+        """Set parameters (scikit-learn's), refusing ``space__*`` ones for a fitted space.
+
+        A fitted space is a frozen component, shared and used as is: setting its parameters would
+        change the object passed in (and every clone sharing it) without changing its features.
+
+        Returns
+        -------
+        self
+        """
+        space = params.get("space", self.space)
+        nested = sorted(k for k in params if k.startswith("space__"))
+        if nested and isinstance(space, FeatureSpace) and space.is_fitted():
+            raise ValueError(
+                f"cannot set {nested[0]}: the space is a fitted FeatureSpace, used as is (its parameters would "
+                "change the object you passed, not the features); search over an unfitted FeatureSpace, a "
+                "template fitted with the classifier, e.g. space=FeatureSpace(n_components=64)"
+            )  # fmt: skip
+        return super().set_params(**params)  # type: ignore[no-any-return]
+
     def __sklearn_clone__(self) -> FingerprintClassifier:
         # scikit-learn's clone, except that a fitted space is a frozen component: it is shared, not
         # refitted (clone would return an unfitted copy, and fit would then learn a new space)

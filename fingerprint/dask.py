@@ -51,12 +51,15 @@ from fingerprint.building import (
 )
 from fingerprint.features.space import FeatureSpace
 from fingerprint.refset import ReferenceSet
-from fingerprint.validation import UNSET, check_float, check_int, check_model_metadata, renamed
+from fingerprint.validation import UNSET, check_bool, check_float, check_int, check_model_metadata, renamed
 
 __all__ = ["attribute", "build_references"]
 
+#: The dtype of a text column: pandas 3's "str" (a missing value is NaN), or object before it, where
+#: ``astype("str")`` turned an abstention's ``None`` into the string ``'None'``.
+_TEXT_DTYPE = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
 #: Columns of :func:`attribute`'s result (those of ``Attributions.to_frame()`` that need no text).
-RESULT_COLUMNS = {c: "str" if t == "object" else t for c, t in FRAME_COLUMNS.items()
+RESULT_COLUMNS = {c: _TEXT_DTYPE if t == "object" else t for c, t in FRAME_COLUMNS.items()
                   if c not in ("top_feature", "text_preview")}  # fmt: skip
 
 
@@ -142,6 +145,7 @@ def build_references(
     group = renamed(groups, group, new="groups", old="group", owner=own, default=None)
     _check_dask_frame(ddf, "build_references")
     check_int(n_folds, "n_folds", low=2)
+    calibrate = check_bool(calibrate, "calibrate", owner=own)  # "no" is truthy: it calibrated
     random_state = check_int(random_state, "random_state", low=0)  # as fingerprint.build_references checks it
     check_model_metadata(metadata, "fingerprint.dask.build_references()")
     shrinkage = check_float(shrinkage, "shrinkage", low=0, high=1)

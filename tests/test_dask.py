@@ -69,6 +69,11 @@ def test_attribute_equals_the_local_call(client, outputs):
     want = fp.attribute(outputs["text"], references=refs, top_features=0, alpha=0.01).to_frame()
     assert list(got.columns) == list(fpd.RESULT_COLUMNS)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want[list(fpd.RESULT_COLUMNS)], check_exact=False)
+    # "none of these" is a missing value, not the string 'None' (review finding, 12-07: astype("str") on
+    # pandas 2); at alpha 0.5 about half the texts abstain
+    half = fpd.attribute(ddf, references=refs, alpha=0.5).compute()
+    local = fp.attribute(outputs["text"], references=refs, top_features=0, alpha=0.5).to_frame()
+    assert 0 < half["model"].isna().sum() == local["model"].isna().sum() and "None" not in set(half["model"].dropna())
 
 
 def test_clear_errors(client, outputs):
@@ -87,6 +92,8 @@ def test_clear_errors(client, outputs):
         fpd.build_references(ddf, random_state=np.random.RandomState(0))
     with pytest.raises(TypeError, match="metadata must map each model name"):
         fpd.build_references(ddf, metadata={"claude-2": "anthropic"})
+    with pytest.raises(TypeError, match="calibrate must be True or False"):  # "no" calibrated (12-07)
+        fpd.build_references(ddf, calibrate="no")
 
 
 def test_old_column_keywords_still_work_with_a_warning(client, outputs):

@@ -345,7 +345,7 @@ def test_paired_audit_says_how_many_texts_it_paired(fitted, heldout, corpus):
         one = fp.audit([*texts, "My answer to it."], references=refs, groups=[*groups, "solo"], reference_texts=solo,
                        n_bootstrap=20)  # fmt: skip
     assert one.n_paired == len(texts)
-    with pytest.raises(ValueError, match="groups= has 1 prompt ids for"):
+    with pytest.raises(ValueError, match="got 10 texts but 1 groups"):
         fp.audit(texts, references=refs, groups=groups[:1], reference_texts=ref_texts)
 
 
