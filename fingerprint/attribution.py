@@ -85,9 +85,10 @@ class Attribution:
         is a family of its own): the family whose models' probabilities sum highest.  Usually
         ``model``'s family, but not always (two OpenAI models at 0.3 each outweigh one Claude
         model at 0.35).  ``None`` with ``model`` ("none of these").
-    family_confidence : float
+    family_confidence : float or None
         The summed probability of that family's models: "an OpenAI model, 0.93" when
-        gpt-4-0613 against gpt-4-0314 is a coin flip.
+        gpt-4-0613 against gpt-4-0314 is a coin flip.  ``None`` with ``family`` (no family is
+        named, so no family's probability is given: a number beside ``family=None`` read as one).
 
     Examples
     --------
@@ -116,7 +117,7 @@ class Attribution:
     nearest: str
     text_preview: str
     family: str | None = None
-    family_confidence: float = float("nan")
+    family_confidence: float | None = None
 
     @property
     def runner_up(self) -> tuple[str, float] | None:
@@ -149,7 +150,7 @@ class Attribution:
             lines.append(f"verdict: none of these (typicality {self.typicality:.3f})")
         else:
             lines.append(f"family: {self.family} (confidence {self.family_confidence:.1%})")
-        if self.top_features:
+        if self.top_features and top_features != 0:  # explain(top_features=0): no header over nothing
             lines.append(f"features for {self.nearest} over {ru[0] if ru else '-'} (log-odds):")
             shown = self.top_features if top_features is None else self.top_features[:top_features]
             for name, c in shown:
@@ -285,7 +286,10 @@ class Attributions(list[Attribution]):
             )
         if not rows:  # the same columns as ever (a stream's empty batch): frame["model"] must not be a KeyError
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in FRAME_COLUMNS.items()}, index=self._labels())
-        return pd.DataFrame(rows, index=self._labels(), columns=list(FRAME_COLUMNS))
+        frame = pd.DataFrame(rows, index=self._labels(), columns=list(FRAME_COLUMNS))
+        # numbers stay numbers when every row lacks one (all abstained: no family confidence; uncalibrated:
+        # no typicality), as an empty frame's columns are
+        return frame.astype({c: t for c, t in FRAME_COLUMNS.items() if t == "float64"})
 
 
 def _explain_features(
@@ -492,7 +496,7 @@ def attribute(
                 nearest=nearest,
                 text_preview=text[:60],
                 family=None if abstain else fam_names[top_fam[i]],
-                family_confidence=float(F[i, top_fam[i]]),
+                family_confidence=None if abstain else float(F[i, top_fam[i]]),
             )
         )
     return Attributions(results, input_index=pandas_index(texts))

@@ -353,3 +353,15 @@ def test_an_empty_batch_has_the_same_columns(fitted):
     empty = fp.Attributions([]).to_frame()
     assert list(empty.columns) == list(full.columns) and len(empty) == 0
     assert empty["confidence"].dtype == np.float64
+
+
+def test_an_abstention_names_no_family_confidence_and_explain_shows_no_empty_header():
+    """Review finding (12-07): an abstained result had family=None but a family_confidence in to_dict()
+    and to_frame(); explain(top_features=0) printed a header over nothing; all-missing columns of
+    numbers came out as objects."""
+    res = fp.attribute(["Certainly! Here is a list.", "Hello there my friend, how are you"], alpha=0.9999)
+    assert all(a.model is None and a.family is None and a.family_confidence is None for a in res)
+    frame = res.to_frame()
+    assert frame["family_confidence"].dtype == "float64" and frame["family_confidence"].isna().all()
+    assert res.to_dict()[0]["family_confidence"] is None
+    assert "features for" not in res[0].explain(top_features=0) and "features for" in res[0].explain()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import pickle
 import shutil
 import subprocess
 import sys
@@ -911,3 +912,45 @@ def test_a_fused_space_refuses_an_embedding_block_changed_after_the_fit(fused, t
     np.testing.assert_allclose(changed.transform(texts[:2]), space.transform(texts[:2]), atol=1e-6)
     back = fp.FeatureSpace.load(changed.save(tmp_path / "s.npz"))
     assert back.space_id_ == space.space_id_
+
+
+# --- review findings, 2026-12-07 ---------------------------------------------------------------
+
+
+def test_an_unpickled_space_checks_its_embedding_model_again(fused, monkeypatch):
+    """A fitted space pickled after its model check used a changed model without complaint."""
+    space, _, texts, *_ = fused
+    space.transform(texts[:1])  # checked in this process
+    back = pickle.loads(pickle.dumps(space))
+    monkeypatch.setattr(emb_mod, "model_content_hash", lambda path: "0" * 64)  # the model's files changed
+    with pytest.raises(ValueError, match="the model found now has hash 0000"):
+        back.transform(texts[:1])
+
+
+def test_an_unpickled_estimator_keys_its_cache_by_the_model_it_finds(fitted, tmp_path, monkeypatch):
+    """A pickled EmbeddingFeatures served the old model's vectors from the cache and stored the changed
+    model's vectors under the old model's key."""
+    est = _cached(fitted, tmp_path).fit(SHORT)
+    est.transform(SHORT)
+    back = pickle.loads(pickle.dumps(est))
+    back._st_model = fitted._st_model
+    monkeypatch.setattr(emb_mod, "model_content_hash", lambda path: "0" * 64)
+    back.transform(SHORT)
+    assert back.cache_info_["hits"] == 0 and back.model_hash_ == "0" * 64
+
+
+def test_an_unwritable_cache_does_not_fail_the_fit(fitted, tmp_path, monkeypatch, caplog):
+    def fail(*a, **k):
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(emb_cache, "atomic_write_bytes", fail)
+    with caplog.at_level("WARNING"):
+        X = _cached(fitted, tmp_path).fit_transform(SHORT)
+    assert X.shape[0] == len(SHORT) and "could not write the cache's" in caplog.text
+
+
+def test_max_tokens_beyond_the_model_and_a_non_bool_normalize_are_refused():
+    with pytest.raises(ValueError, match=r"max_tokens=600 is beyond what the model .* can read \(512 positions"):
+        EmbeddingFeatures(max_tokens=600).fit(SHORT)
+    with pytest.raises(TypeError, match="normalize must be True or False"):
+        EmbeddingFeatures(normalize="yes").fit(SHORT)

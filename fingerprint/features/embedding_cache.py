@@ -326,7 +326,10 @@ class EmbeddingCache:
             if known:
                 doc["n_features_out"] = int(n_features_out if n_features_out is not None else embedding_dim)
                 doc["embedding_dim"] = int(embedding_dim)
-            atomic_write_bytes(meta, json.dumps(doc, indent=1, sort_keys=True).encode(), durable=False)
+            try:
+                atomic_write_bytes(meta, json.dumps(doc, indent=1, sort_keys=True).encode(), durable=False)
+            except OSError as e:  # as put: a full or read-only disk must not fail the fit or the transform
+                logger.warning("could not write the cache's %s: %s (vectors are computed, not cached)", meta, e)
 
     def dim(self) -> int | None:
         """The model output dimension recorded in ``meta.json``, or None (absent, older or damaged file).

@@ -319,6 +319,13 @@ def load_sentence_transformer(
     logger.info("loading sentence-transformers model %s on %s", source, device)
     model = SentenceTransformer(source, **kwargs)
     if max_seq_length is not None:
+        # beyond the model's position embeddings a long text failed deep inside torch ("The size of tensor
+        # a (594) must match ... (512)"); a transformer that says how far it goes is held to it here
+        config = getattr(getattr(model[0], "auto_model", None), "config", None) if len(model) else None
+        limit = getattr(config, "max_position_embeddings", None)
+        if isinstance(limit, int) and int(max_seq_length) > limit:
+            raise ValueError(f"max_tokens={max_seq_length} is beyond what the model {source!r} can read "
+                             f"({limit} positions); use at most {limit}")  # fmt: skip
         model.max_seq_length = int(max_seq_length)
     return model
 

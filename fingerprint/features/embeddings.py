@@ -88,7 +88,7 @@ from fingerprint.features.embedding_models import (
     model_name_hash,
     model_source,
 )
-from fingerprint.validation import check_choice, check_int, check_texts
+from fingerprint.validation import check_bool, check_choice, check_int, check_texts
 
 __all__ = ["DEFAULT_MODEL", "INSTALL_HINT", "EmbeddingFeatures", "default_cache_dir"]
 
@@ -375,6 +375,9 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_st_model", None)  # the loaded model is not part of the estimator's state
+        # nor is the check that the model's files are those hashed: the model may change between the
+        # pickle and its use (a changed model's vectors went into the old model's cache namespace)
+        state.pop("_hashed_source", None)
         return state
 
     # --- parameters and model ---------------------------------------------------------------
@@ -385,6 +388,7 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         check_choice(self.backend, "backend", _BACKENDS, owner=owner)
         check_int(self.batch_size, "batch_size", low=1, owner=owner)
         check_int(self.max_tokens, "max_tokens", low=8, allow_none=True, owner=owner)
+        check_bool(self.normalize, "normalize", owner=owner)  # "yes" was taken as True
 
     def _model_source(self) -> str:
         return model_source(self.model)

@@ -616,10 +616,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        return {k: v for k, v in state.items() if k not in self._DERIVED}
+        # the embedding model's check is per process: an unpickled space hashes its model again on first use
+        # (the model's files may have changed since; a space pickled after its check used a changed one)
+        return {k: v for k, v in state.items() if k not in self._DERIVED and k != "_embedding_checked"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
+        self._embedding_checked = False
         if "space_id_" in state:
             if "_fitted_params" not in state:  # pickled before the fitted parameters were kept: take the
                 # parameters it carries, which were the fitted ones unless changed after the fit
