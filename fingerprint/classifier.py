@@ -86,7 +86,10 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         score it on other prompts); an *unfitted* ``FeatureSpace`` is a template
         (cloned and fitted, so every space parameter is reachable, e.g.
         ``space__score_C`` in a grid search); a *fitted* one is a frozen
-        component, used as is and kept as is by :func:`sklearn.base.clone`.
+        component, used as is and kept as is by :func:`sklearn.base.clone` of the classifier (its
+        ``space__*`` parameters cannot be set).  A fitted space given as a grid-search *value*
+        (``{"space": [space_a, space_b]}``) is cloned by scikit-learn like any value, unfitted, and so
+        fitted as a template: to compare fitted spaces, cross-validate one classifier per space.
     n_char, n_word, n_components, n_score_features : int
         Space size with ``space="fit"`` (see :class:`FeatureSpace`); the
         fitted space has a per-model ``score`` block learned from the

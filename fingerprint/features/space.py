@@ -35,7 +35,6 @@ Blocks, in column order:
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import itertools
 import json
@@ -659,14 +658,6 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
                 weight_counts(fastgrams.vocabulary_counts(words, self._word_index)),
             ]
         ).tocsr()
-
-    def __sklearn_clone__(self) -> FeatureSpace:
-        # a fitted space is a frozen component (FingerprintClassifier uses one as is): clone gives a fitted
-        # copy, so a grid search over fitted spaces (GridSearchCV clones its values) does not refit them
-        # into new ones; a Pipeline step still refits its copy in fit, as with an unfitted clone
-        if self.is_fitted():
-            return copy.deepcopy(self)
-        return super().__sklearn_clone__()  # type: ignore[no-any-return]
 
     def is_fitted(self) -> bool:
         """Whether the space is fitted (or loaded); a fitted space is never refitted by the estimators.
