@@ -352,7 +352,8 @@ def markdown(R: dict) -> str:
         lines += ["", "## Thresholds (paired relation rule)", "",
                   "Thresholds (derived-from vote share, learned-from lift, learned-from vote share) chosen by "
                   f"leave-one-family-out cross-validation over the lineages (grid: {SHARES} x {LIFTS} x "
-                  f"{LEARNED_SHARES}; ties to the strictest). Chosen on all families: {T['chosen_on_all']}; "
+                  f"{LEARNED_SHARES}; the most right relations minus wrong claims, ties to the strictest). "
+                  f"Chosen on all families: {T['chosen_on_all']}; "
                   f"shipped (`fingerprint.setlevel`): {T['shipped']}.", "",
                   "| cross-validated (each family judged with thresholds chosen on the others) | value |",
                   "|---|---|",

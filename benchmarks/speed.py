@@ -134,12 +134,18 @@ def fit_ratio(train, dev) -> dict:
     # the process's peak during the fit (n-gram analysis, score block's main process; the loaded corpus
     # stays resident); the baseline runs after it
     fit_hwm = int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")).split()[1]) / 1024
-    s_svc, _ = timed(tfidf_svc, tr_t, tr_y, dv_t)
+    s_svc, p1 = timed(tfidf_svc, tr_t, tr_y, dv_t)
+    # the fair baseline: the same 2 cores the fit uses (until 2026-12-07 only the 1-core one was measured,
+    # which flattered the ratio; review finding)
+    s_svc2, p2 = timed(tfidf_svc, tr_t, tr_y, dv_t, n_jobs=2)
     s_att, res = timed(fp.attribute, dv_t, references=refs, top_features=0)
     top1 = float(np.mean([a.nearest == m for a, m in zip(res, dev["model"], strict=True)]))
+    truth = np.asarray(dev["model"])
     return {"train_texts": len(tr_t), "fit_s": s_fit, "tfidf_svc_fit_predict_s": s_svc,
-            "fit_ratio_to_tfidf_svc": s_fit / s_svc, "attribute_dev_s": s_att, "dev_top1": top1,
-            "fit_peak_rss_mb": fit_hwm}  # fmt: skip
+            "tfidf_svc_2_cores_fit_predict_s": s_svc2, "fit_ratio_to_tfidf_svc": s_fit / s_svc,
+            "fit_ratio_to_tfidf_svc_2_cores": s_fit / s_svc2, "tfidf_svc_top1": float(np.mean(p1 == truth)),
+            "tfidf_svc_2_cores_top1": float(np.mean(p2 == truth)), "attribute_dev_s": s_att,
+            "dev_top1": top1, "fit_peak_rss_mb": fit_hwm}  # fmt: skip
 
 
 RSS_CODE = r"""
@@ -241,9 +247,18 @@ def markdown(R: dict) -> str:
             "## Fit (`build_references` on the `train` answers, fitting the space, 2 cores)", "",
             *([f"Rerun alone on {f['date']} (`--only fit`), with its baseline in the same run.", ""]
               if "date" in f else []),
-            f"{f['train_texts']:,} texts: {f['fit_s']:.0f} s; TF-IDF + LinearSVC fit and predict: "
-            f"{f['tfidf_svc_fit_predict_s']:.0f} s; ratio **{f['fit_ratio_to_tfidf_svc']:.2f}** (target <= 2, "
-            f"{_met(f['fit_ratio_to_tfidf_svc'] <= 2)}). Dev top-1 of that set: {f['dev_top1']:.3f}."
+            (f"{f['train_texts']:,} texts: {f['fit_s']:.0f} s; TF-IDF + LinearSVC fit and predict on 2 cores (its "
+             f"two vectorisers and one-vs-rest problems two at a time, as the fit uses 2): "
+             f"{f['tfidf_svc_2_cores_fit_predict_s']:.0f} s, ratio **{f['fit_ratio_to_tfidf_svc_2_cores']:.2f}** "
+             f"(target <= 2, {_met(f['fit_ratio_to_tfidf_svc_2_cores'] <= 2)}); on 1 core, as measured before "
+             f"2026-12-07: {f['tfidf_svc_fit_predict_s']:.0f} s, ratio {f['fit_ratio_to_tfidf_svc']:.2f}. Dev "
+             f"top-1: {f['dev_top1']:.3f} (the baseline's {f['tfidf_svc_2_cores_top1']:.3f} on 2 cores, "
+             f"{f['tfidf_svc_top1']:.3f} on 1)."
+             if "fit_ratio_to_tfidf_svc_2_cores" in f else
+             f"{f['train_texts']:,} texts: {f['fit_s']:.0f} s; TF-IDF + LinearSVC fit and predict: "
+             f"{f['tfidf_svc_fit_predict_s']:.0f} s; ratio **{f['fit_ratio_to_tfidf_svc']:.2f}** (target <= 2, "
+             f"{_met(f['fit_ratio_to_tfidf_svc'] <= 2)}; the baseline on 1 core, the fit on 2). Dev top-1 of that "
+             f"set: {f['dev_top1']:.3f}.")
             + (f" Peak RSS of the main process during the fit (the loaded corpus, the fit's n-gram analysis; "
                f"the score block's 2 workers not counted): {f['fit_peak_rss_mb']:,.0f} MB."
                if "fit_peak_rss_mb" in f else ""),

@@ -119,7 +119,7 @@ RELATIONS = ("is", "derived-from", "learned-from", "none")
 #: ``benchmarks/audit_lineage.py`` by right relations minus wrong claims, checked by leave-one-family-out
 #: cross-validation (``benchmarks/results/audit-lineage.md``, "Thresholds").  0.14 until 2026-12-07,
 #: when the choice counted right relations only: it named one more parent (9 of 11) and called one
-#: student "derived-from" an unrelated model (vicuna-13b-v1.1 from chatglm2-6b, vote share 0.16).
+#: student "derived-from" an unrelated model (vicuna-13b-v1.1 from chatglm2-6b, vote share 0.156).
 DERIVED_MIN_SHARE = 0.18
 #: Paired mode: the lift (vote share over the null rate) a significant candidate needs for
 #: ``"learned-from"``.  Same source, where it chose infinity: on 36 lineages no finite threshold
