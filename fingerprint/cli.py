@@ -323,7 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _user_path(value: str) -> str:
     """The ``type=`` of every argument naming a file or directory: a shell leaves ``~`` alone after
     ``--out=`` or in quotes, and the Python API expands it, so the checks here (a non-empty ``--out``
-    refused, ``--plot``'s directory) look where the command will write."""
+    refused, ``--plot``'s directory) look where the command will write.  ``validation.user_path``'s
+    rule, repeated so that parsing (and ``--help``) does not import the library."""
     return os.path.expanduser(value)
 
 

@@ -254,7 +254,11 @@ def _load_corpus(
             ds = ds.filter(lambda r: r["split"] == split)
         elif "prompt_id" in ds.column_names:
             table = _prompt_table(prompts_file)
-            ds = ds.filter(lambda r: (table.get(_prompt_key(r["prompt_id"])) or prompt_split(r["prompt_id"])) == split)
+            def in_split(row: dict[str, Any]) -> bool:
+                key = _prompt_key(row["prompt_id"])  # once per row: the file's split, else the hash rule's
+                return (table.get(key) or prompt_split(key)) == split
+
+            ds = ds.filter(in_split)
         else:
             raise ValueError("split= needs a 'split' or 'prompt_id' column in the corpus")
 

@@ -130,6 +130,12 @@ def _same_statistics(a: Fingerprint, b: Fingerprint) -> bool:
     return a.n_texts == b.n_texts and np.array_equal(a.mean, b.mean) and np.array_equal(a.scatter, b.scatter)
 
 
+def _check_slope_has_temperature(length_slope: float, temperature: float | None) -> None:
+    """The constructor's and save's rule: a length slope is part of a calibration, so it needs a temperature."""
+    if length_slope and temperature is None:
+        raise ValueError("length_slope is part of a calibration: it needs a temperature (set both, or neither)")
+
+
 def _check_distance_quantiles(q: Any) -> np.ndarray:
     """The calibration's own-distance percentiles: at least 2 finite, non-negative, non-decreasing values."""
     try:
@@ -305,8 +311,7 @@ class ReferenceSet:
         self.distance_quantiles = None if distance_quantiles is None else _check_distance_quantiles(distance_quantiles)
         self.confidence_map = None if confidence_map is None else _check_confidence_map(confidence_map)
         self.length_slope = length_slope
-        if self.length_slope and temperature is None:
-            raise ValueError("length_slope is part of a calibration: it needs a temperature")
+        _check_slope_has_temperature(self.length_slope, self.temperature)
         # a deep copy: a set's metadata is its own (the built-in set's copies share nothing mutable)
         self.metadata: dict[str, Any] = copy.deepcopy(dict(metadata or {}))
         self._fps: dict[str, Fingerprint] = {}
@@ -752,8 +757,7 @@ class ReferenceSet:
             _check_distance_quantiles(self.distance_quantiles)
         if self.confidence_map is not None:
             _check_confidence_map(self.confidence_map)
-        if self.length_slope and self.temperature is None:
-            raise ValueError("length_slope is part of a calibration: it needs a temperature (set both, or neither)")
+        _check_slope_has_temperature(self.length_slope, self.temperature)
         directory.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(directory):
             previous, flat = self._current_layout(directory)
@@ -993,11 +997,7 @@ class ReferenceSet:
         loaded = [(Path(p), Fingerprint.load(p)) for p in paths]
         for i, (p, f) in enumerate(loaded):  # an identical fingerprint is the same file (or a copy of it)
             for q, g in loaded[:i]:
-                if (
-                    (f.model, f.n_texts) == (g.model, g.n_texts)
-                    and np.array_equal(f.mean, g.mean)
-                    and (np.array_equal(f.scatter, g.scatter))
-                ):
+                if f.model == g.model and _same_statistics(f, g):  # named here by file; the set refuses it too
                     raise ValueError(f"{p} and {q} are the same fingerprint file: its texts would count twice")
         with _loading():  # shared files: a model of fewer than 5 texts warns, it is not lost
             return cls((f for _, f in loaded), space, shrinkage=shrinkage)

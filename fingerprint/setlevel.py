@@ -812,7 +812,7 @@ def audit(
         X, Z, zbar = references.space.transform(items), None, None
     pairing = None
     if paired:
-        prompts = _first_per_prompt(list(check_groups(groups, len(items))), len(items))
+        prompts = _first_per_prompt(list(check_groups(groups, len(items))))
         answers = _reference_answers(references, reference_texts)
         shared = {p for p in prompts if any(answers.has(m, p) for m in references.models)}
         if len(shared) < 2:
@@ -923,9 +923,8 @@ def _builtin_probe_answers() -> ReferenceAnswers:
     return ReferenceAnswers(ReferenceSet.default(), load_corpus(builtin_sample_path()))
 
 
-def _first_per_prompt(prompts: list[Any], n: int) -> list[Any]:
-    if len(prompts) != n:
-        raise ValueError(f"groups= has {len(prompts)} prompt ids for {n} texts; give one per text")
+def _first_per_prompt(prompts: list[Any]) -> list[Any]:
+    """One prompt id per text (checked by :func:`check_groups`); a repeat of a prompt gets a key of its own."""
     seen: set[Any] = set()
     out = []
     for p in prompts:  # later answers to an already seen prompt take no part in pairing

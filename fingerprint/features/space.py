@@ -60,7 +60,6 @@ from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, generation_folder, read_bundle, write_bundle
 from fingerprint.validation import (
-    as_text_list,
     check_choice,
     check_float,
     check_groups,
@@ -317,7 +316,8 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._fit(check_texts(X), y, self._groups(groups, X))
+        texts = check_texts(X)
+        self._fit(texts, y, self._groups(groups, X, len(texts)))
         return self
 
     def fit_transform(self, X: Any, y: Any = None, groups: Any = None) -> np.ndarray:
@@ -337,12 +337,13 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_texts, n_features_out_)
         """
-        return self._fit(check_texts(X), y, self._groups(groups, X))
+        texts = check_texts(X)
+        return self._fit(texts, y, self._groups(groups, X, len(texts)))
 
     @staticmethod
-    def _groups(groups: Any, X: Any) -> np.ndarray | None:
-        """``groups``, or the column of the table ``X`` it names (``groups="prompt_id"``), checked per text."""
-        return check_groups(groups_column(groups, X), len(as_text_list(X)))
+    def _groups(groups: Any, X: Any, n: int) -> np.ndarray | None:
+        """``groups``, or the column of the table ``X`` it names (``groups="prompt_id"``), checked for ``n`` texts."""
+        return check_groups(groups_column(groups, X), n)
 
     def _check_params(self) -> None:
         own = "FeatureSpace"
