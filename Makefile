@@ -28,6 +28,7 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check fingerprint tests benchmarks docs
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench-quick: $(BIN)/.installed
@@ -47,4 +48,4 @@ docs-serve: $(BIN)/.docs-installed
 	$(BIN)/mkdocs serve
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis site
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis site

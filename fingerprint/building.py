@@ -97,12 +97,16 @@ def text_keys(texts: Iterable[str]) -> np.ndarray:
     return np.array([_hash64(t) for t in texts], dtype=np.uint64)
 
 
-def _capped(cal: tuple[np.ndarray, ...], cap: int | None) -> tuple[np.ndarray, ...]:
-    if cap is None or len(cal[0]) <= cap:
-        return cal
+_Calibration = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # features, labels, folds, keys
+
+
+def _capped(cal: tuple[np.ndarray, ...], cap: int | None) -> _Calibration:
+    X, y, folds, keys = cal
+    if cap is None or len(X) <= cap:
+        return X, y, folds, keys
     # the smallest keys, then model and fold: the same texts whatever the order they came in
-    keep = np.lexsort((cal[2], cal[1], cal[3]))[:cap]
-    return tuple(a[keep] for a in cal)
+    keep = np.lexsort((folds, y, keys))[:cap]
+    return X[keep], y[keep], folds[keep], keys[keep]
 
 
 @dataclass
@@ -133,7 +137,7 @@ class FoldedStatistics:
     fold_counts: dict[tuple[str, int], int] = field(default_factory=dict)
     fold_means: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
     fold_scatter: dict[int, np.ndarray] = field(default_factory=dict)
-    calibration: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    calibration: _Calibration | None = None
     max_calibration: int | None = None
 
     @classmethod

@@ -109,7 +109,7 @@ def exclusive_lock(directory: str | os.PathLike[str]) -> Iterator[None]:
             if os.name == "nt":  # pragma: no cover - exercised on Windows only
                 import msvcrt
 
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows-only names
             else:
                 import fcntl
 
@@ -256,7 +256,8 @@ def write_bundle(
     arrays = {k: np.asarray(v) for k, v in arrays.items()}
     body["sha256"] = _digest(body, arrays)
     buf = io.BytesIO()
-    np.savez_compressed(buf, **{_META_KEY: np.array(json.dumps(body))}, **arrays)
+    # numpy's stubs type **kwds as its keyword options (allow_pickle): the names here are array names
+    np.savez_compressed(buf, **{_META_KEY: np.array(json.dumps(body))}, **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
 

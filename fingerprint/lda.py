@@ -139,7 +139,7 @@ class LDAModel:
         fps = list(fingerprints)
         if len(fps) < 2:
             raise ValueError(f"need at least 2 models in the reference set, it has {len(fps)}")
-        total = sum(f.scatter for f in fps) if scatter_sum is None else scatter_sum
+        total = sum((f.scatter for f in fps[1:]), fps[0].scatter) if scatter_sum is None else scatter_sum
         return cls.from_statistics(
             [f.model for f in fps], np.stack([f.mean for f in fps]), sum(f.n_texts for f in fps), total, shrinkage,
             temperature,

@@ -765,7 +765,7 @@ class ReferenceSet:
             unreadable = previous is None and not flat and (directory / "references.npz").exists()
             gen = fresh_directory(directory, ".gen-")
             try:
-                members = {}
+                members: dict[str, str] = {}
                 for f in self:
                     name = _member_name(f.model, taken=set(members.values()))
                     f.save(gen / name, precision=precision)

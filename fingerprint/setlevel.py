@@ -68,7 +68,7 @@ import warnings
 import weakref
 from dataclasses import asdict, astuple, dataclass
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -812,7 +812,7 @@ def audit(
         X, Z, zbar = references.space.transform(items), None, None
     pairing = None
     if paired:
-        prompts = _first_per_prompt(list(check_groups(groups, len(items))))
+        prompts = _first_per_prompt(list(cast(np.ndarray, check_groups(groups, len(items)))))  # not None: paired
         answers = _reference_answers(references, reference_texts)
         shared = {p for p in prompts if any(answers.has(m, p) for m in references.models)}
         if len(shared) < 2:
@@ -926,7 +926,7 @@ def _builtin_probe_answers() -> ReferenceAnswers:
 def _first_per_prompt(prompts: list[Any]) -> list[Any]:
     """One prompt id per text (checked by :func:`check_groups`); a repeat of a prompt gets a key of its own."""
     seen: set[Any] = set()
-    out = []
+    out: list[Any] = []
     for p in prompts:  # later answers to an already seen prompt take no part in pairing
         out.append(p if p not in seen else ("__duplicate__", len(out)))
         seen.add(p)
@@ -1129,7 +1129,7 @@ def _audit_features(
 ) -> AuditReport:
     geo = _geometry(refs)
     rng = np.random.default_rng(random_state)
-    n = X.shape[0]
+    n = int(X.shape[0])
     Y = geo.whiten(X)
     everything = np.arange(n)
     votes = None
@@ -1165,7 +1165,7 @@ def _audit_features(
         )  # fmt: skip
 
     # same-model test: bootstrap standard error of each debiased distance
-    boots = np.stack([stat.distances(rng.integers(0, n, n)) for _ in range(n_bootstrap)])
+    boots = np.stack([stat.distances(rng.integers(0, n, size=n)) for _ in range(n_bootstrap)])
     se = np.maximum(np.nanstd(boots, axis=0, ddof=1), 1e-12)
     same_p = stats.norm.sf(dist / se)
 
@@ -1217,7 +1217,8 @@ def _audit_features(
         if decide_relation(c.p_adjusted, c.same_model_p, alpha=alpha, vote_share=c.vote_share, lift=c.lift) == "is"
     ) if relation == "is" else ()  # fmt: skip
     evidence += _alike(consistent, geo.models[nearest], len(pool))  # paired: the texts that were compared
-    toward, differs = (), ()
+    toward: tuple[tuple[str, float], ...] = ()
+    differs: tuple[tuple[str, float], ...] = ()
     if top_features > 0:
         xbar = X.mean(axis=0)
         rest = np.delete(geo.att.means, nearest, axis=0).mean(axis=0)

@@ -12,11 +12,12 @@ import itertools
 import math
 import os
 import re
+import sys
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -371,6 +372,16 @@ def _where(owner: str | None, name: str) -> str:
     return f"{owner}: {name}" if owner else name
 
 
+@overload
+def check_int(
+    value: Any, name: str, *, low: int | None = ..., high: int | None = ..., allow_none: Literal[False] = ...,
+    owner: str | None = ...,
+) -> int: ...  # fmt: skip
+@overload
+def check_int(
+    value: Any, name: str, *, low: int | None = ..., high: int | None = ..., allow_none: bool = ...,
+    owner: str | None = ...,
+) -> int | None: ...  # fmt: skip
 def check_int(
     value: Any, name: str, *, low: int | None = None, high: int | None = None, allow_none: bool = False,
     owner: str | None = None,
@@ -406,7 +417,8 @@ def in_batch(i: int) -> Iterator[None]:
         try:
             named = type(e)(f"batch {i}: {e}")
         except Exception:  # e.g. UnicodeDecodeError takes five arguments
-            e.add_note(f"(in batch {i})")
+            if sys.version_info >= (3, 11):  # notes are 3.11's; 3.10 keeps the error as it was
+                e.add_note(f"(in batch {i})")
             raise
         raise named from e
 
@@ -460,6 +472,16 @@ def check_bool(value: Any, name: str, *, owner: str | None = None) -> bool:
     return bool(value)
 
 
+@overload
+def check_float(
+    value: Any, name: str, *, low: float | None = ..., high: float | None = ..., low_open: bool = ...,
+    high_open: bool = ..., allow_none: Literal[False] = ..., owner: str | None = ...,
+) -> float: ...  # fmt: skip
+@overload
+def check_float(
+    value: Any, name: str, *, low: float | None = ..., high: float | None = ..., low_open: bool = ...,
+    high_open: bool = ..., allow_none: bool = ..., owner: str | None = ...,
+) -> float | None: ...  # fmt: skip
 def check_float(
     value: Any, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False,
     high_open: bool = False, allow_none: bool = False, owner: str | None = None,

@@ -319,11 +319,10 @@ class EmbeddingCache:
         >>> json.loads(cache.meta_path.read_text())
         {'embedding_dim': 384, 'model': 'demo', 'n_features_out': 384, 'pooling': 'mean'}
         """
-        known = embedding_dim is not None
         meta = self.meta_path
-        if not meta.is_file() or (known and self.dim() is None):
+        if not meta.is_file() or (embedding_dim is not None and self.dim() is None):
             doc = {**self.settings, **self.meta}
-            if known:
+            if embedding_dim is not None:
                 doc["n_features_out"] = int(n_features_out if n_features_out is not None else embedding_dim)
                 doc["embedding_dim"] = int(embedding_dim)
             try:

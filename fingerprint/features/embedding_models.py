@@ -29,6 +29,7 @@ feature spaces, so a different model is noticed even under the same name.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -189,7 +190,7 @@ def model_content_hash(model_dir: str | os.PathLike[str]) -> str:
     for p, (rel, size, _) in zip(files, stamp, strict=True):
         h.update(f"{rel}\0{size}\0".encode())
         with open(p, "rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+            for block in iter(functools.partial(fh.read, 1 << 20), b""):
                 h.update(block)
     digest = h.hexdigest()
     with _hash_lock:

@@ -47,7 +47,7 @@ __all__ = [
 ]  # fmt: skip
 
 try:
-    from . import _cgrams as _C
+    from . import _cgrams as _C  # type: ignore[attr-defined]  # a C extension, without a stub
 except ImportError:  # not built (no C compiler at install): the numpy code below, same results
     _C = None
 
@@ -99,7 +99,7 @@ def _step(h: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 
 def _fmix(h: np.ndarray, length: np.ndarray) -> np.ndarray:
-    h = h ^ length.astype(np.uint32)
+    h = np.bitwise_xor(h, length.astype(np.uint32))
     h ^= h >> np.uint32(16)
     h *= _M1
     h ^= h >> np.uint32(13)
@@ -292,7 +292,7 @@ def _count(rows: np.ndarray, cols: np.ndarray, n_texts: int, n_cols: int) -> sp.
     row_bits = max(int(n_texts - 1).bit_length(), 1)
     # one sort of packed keys; uint32 keys sort ~3x faster than int64 (numpy's SIMD sort)
     dtype = np.uint32 if row_bits + col_bits <= 32 else np.uint64
-    key, counts = _runs((rows.astype(dtype) << dtype(col_bits)) | cols.astype(dtype))
+    key, counts = _runs(np.left_shift(rows.astype(dtype), dtype(col_bits)) | cols.astype(dtype))
     counts = counts.astype(np.float32)
     row = (key >> dtype(col_bits)).astype(np.int64)
     col = (key & dtype((1 << col_bits) - 1)).astype(np.int32)
@@ -401,7 +401,7 @@ def hashed_scores(blocks: Sequence[Spans], n_features: int, kept: ColumnSelectio
         for b, spans in enumerate(blocks):
             if spans.n_texts != n_texts:
                 raise ValueError(f"blocks of {spans.n_texts} and {n_texts} texts")
-            key = spans.row.astype(dtype) << dtype(col_bits)
+            key = np.left_shift(spans.row.astype(dtype), dtype(col_bits))
             key |= _hashed_columns(spans, n_features).astype(dtype)
             key.sort()
             if _C.score_block(key, key.itemsize, col_bits, _log1p_table(), kept.bits, kept.rank, b * n_features, coef,
@@ -652,7 +652,7 @@ def _same_bytes(spans: Spans, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                         spans.buf, spans.start[b], spans.length[b], spans.prefix[b])  # fmt: skip
 
 
-def top_ngrams(spans: Spans, max_features: int | None = None, min_df: int = 1) -> list[str]:
+def top_ngrams(spans: Spans, max_features: int | None = None, min_df: float = 1) -> list[str]:
     """The n-grams found in at least ``min_df`` texts; at most ``max_features``, those found in most texts.
 
     Ties go to the alphabetically first, and the result is sorted: the vocabulary of

@@ -152,6 +152,7 @@ class _Ngrams(TransformerMixin, BaseEstimator):
             return self.vectorizer_.transform(texts)
         if self.n_features is not None:
             return fastgrams.hashed_counts(spans, self.n_features)
+        assert self._index is not None, "a vocabulary (not hashed) extractor's fit sets it"
         return fastgrams.vocabulary_counts(spans, self._index)
 
     @property

@@ -757,6 +757,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         if self.score_coef_.size:
             # _hashed_ngrams(spans)[:, self.score_index_] @ self.score_coef_, to the last bit, without its
             # 2 * 2**20 columns
+            assert spans[2] is not None, "a score block's spaces analyse its word n-grams"
             H = fastgrams.hashed_scores([spans[0], spans[2]], 2**_HASH_BITS, self._score_columns, self.score_coef_)
             parts.append((H + self.score_intercept_) * self._score_factor)
         if self.embeddings_ is not None:
@@ -769,6 +770,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
 
     def _embedding_computing(self) -> dict[str, Any]:
         """What of the fitted embedding block changes its vectors (not batch size, cache or device)."""
+        assert self.embeddings_ is not None, "called for a space with an embedding block"
         params = self.embeddings_.get_params()
         return {k: v for k, v in params.items() if k not in self._EMBEDDING_RUNTIME}
 
@@ -988,6 +990,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         params = self._embedding_computing()
         if params.get("model") is not None:
             params["model"] = os.fspath(params["model"])
+        assert self.embeddings_ is not None, "called for a space with an embedding block"
         n = self.embeddings_.n_features_out_
         return {"params": params, "model_hash": self.embedding_model_hash_, "n_features": n}
 
