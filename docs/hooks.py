@@ -247,6 +247,7 @@ VERBATIM = (
     ("builtin-set.md", "builtin-set.md", "benchmarks/builtin_set.py"),
     ("speed.md", "speed.md", "benchmarks/speed.py"),
     ("calibration-shift.md", "calibration-shift.md", "benchmarks/calibration_shift.py"),
+    ("baseline-c.md", "baseline-c.md", "benchmarks/baseline_c.py"),
 )
 
 
