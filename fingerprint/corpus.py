@@ -205,14 +205,22 @@ def _load_corpus(
         prompts_file = path / "prompts.jsonl" if path.is_dir() else None
         if path.exists():
             builder, files = _data_files(path)
-            rows = 0  # an empty shard (Spark and Dask write them) is fine; no rows at all is not
-            for f in map(Path, files):  # one pass per file: JSON Lines are checked line by line, others as UTF-8
-                if f.suffix == ".jsonl":
-                    rows += _check_json_lines(f)
-                elif builder != "parquet":
-                    rows += _check_utf8(f)
-                else:
-                    rows += 1  # parquet: counted by datasets
+            ds, why = None, ""
+            if builder == "json" and not load_kwargs and all(f.endswith(".jsonl") for f in files):
+                # read here (each line is parsed to check it anyway): datasets' JSON reader types a column
+                # that mixes strings and numbers differently from one version to the next (an error, the
+                # text "0" read as the number 0, or a Json column); None where Arrow cannot type a column
+                read, rows = _read_json_lines([Path(f) for f in files], text_column)
+                ds, why = (None, read) if isinstance(read, str) else (read, "")
+            else:
+                rows = 0  # an empty shard (Spark and Dask write them) is fine; no rows at all is not
+                for f in map(Path, files):  # one pass per file: JSON Lines are checked line by line, others as UTF-8
+                    if f.suffix == ".jsonl":
+                        rows += sum(1 for _ in _json_lines(f))
+                    elif builder != "parquet":
+                        rows += _check_utf8(f)
+                    else:
+                        rows += 1  # parquet: counted by datasets
             if not rows:
                 raise ValueError(f"could not read {path}: it holds no rows" + (
                     " (one JSON object per line)" if builder == "json" else
@@ -220,13 +228,15 @@ def _load_corpus(
             if builder == "csv":  # keep "NA", "nan", "null" as the texts they are, not missing values
                 load_kwargs = {"keep_default_na": False, **load_kwargs}
             try:
-                ds = _read_files(builder, files, load_kwargs)
+                if ds is None:
+                    ds = _read_files(builder, files, load_kwargs)
             except Exception as e:  # datasets raises many types; say which file and why (the root cause:
                 # datasets wraps the parser's "Expected 1 fields in line 7, saw 8" in a generic error)
                 root: BaseException = e
                 while (nxt := root.__cause__ or (None if root.__suppress_context__ else root.__context__)) is not None:
                     root = nxt
-                raise ValueError(f"could not read {path} as {builder}: {type(root).__name__}: {root}") from e
+                raise ValueError(f"could not read {path} as {builder}: " + (
+                    why or f"{type(root).__name__}: {root}")) from e
         elif isinstance(source, str) and source.count("/") == 1 and not source.startswith((".", "/")) and (
             Path(source).suffix not in _BUILDERS
         ):  # "owner/name": a hub dataset, its "train" split (load other splits yourself and pass the Dataset)
@@ -371,9 +381,76 @@ def _int64(digits: str) -> int:
     return value
 
 
-def _check_json_lines(path: Path) -> int:
-    """Fail with the file and line (or byte) of invalid UTF-8 or a malformed JSON Lines row (datasets names neither)."""
-    offset, rows = 0, 0
+#: Rows per Arrow table when JSON Lines are read here: bounds the parsed Python rows held at once.
+_JSON_CHUNK = 50_000
+
+
+def _read_json_lines(files: list[Path], text_column: str) -> tuple[datasets.Dataset | str, int]:
+    """The rows of JSON Lines files as one in-memory Dataset (or why not), and their number.
+
+    Every line is checked (:func:`_json_lines`).  A text that is not a string (a number, a list) is read
+    as missing, which :func:`load_corpus` then drops and counts.  Columns are the union of the rows' keys.
+    Where Arrow cannot give a column one type (say, a ``prompt_id`` that is a number on one line and a
+    string on another) the reason comes instead of a Dataset, and datasets' own reader is left to try
+    (recent versions read such a column as JSON).
+    """
+    import datasets
+    import pyarrow as pa
+
+    parts: list[datasets.Dataset] | None = []
+    chunk: list[dict[str, Any]] = []
+    rows, why = 0, ""
+
+    def table(chunk: list[dict[str, Any]]) -> datasets.Dataset:
+        names = dict.fromkeys(k for r in chunk for k in r)  # first-seen order
+        data = {k: [r.get(k) for r in chunk] for k in names}
+        if text_column in data:
+            data[text_column] = [t if isinstance(t, str) else None for t in data[text_column]]
+        part = datasets.Dataset.from_dict(data)
+        if text_column in data and part.features[text_column] != datasets.Value("string"):  # no string at all
+            part = part.cast_column(text_column, datasets.Value("string"))
+        return part
+
+    for path in files:
+        for row in _json_lines(path):
+            rows += 1
+            if parts is None:
+                continue  # only checked and counted from here on
+            chunk.append(row)
+            if len(chunk) == _JSON_CHUNK:
+                try:
+                    parts.append(table(chunk))
+                except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
+                    parts, why = None, _mixed_types(chunk, rows - len(chunk), e)
+                chunk = []
+    if parts is None:
+        return why, rows
+    try:
+        if chunk or not parts:
+            parts.append(table(chunk))
+        return (parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)), rows
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
+        return _mixed_types(chunk, rows - len(chunk), e), rows
+
+
+def _mixed_types(chunk: list[dict[str, Any]], first: int, error: BaseException) -> str:
+    """Why Arrow could not type ``chunk`` (the files' rows ``first``, ..., 0-based): a column of two kinds."""
+    for name in dict.fromkeys(k for r in chunk for k in r):
+        seen: dict[str, int] = {}
+        for i, r in enumerate(chunk):
+            v = r.get(name)
+            if v is not None:
+                seen.setdefault(type(v).__name__, first + i)
+        if len(seen) > 1:
+            kinds = " and ".join(f"{t} (row {line})" for t, line in list(seen.items())[:2])
+            return f"column {name!r} holds {kinds}, 0-based; give each column one type"
+    return f"{type(error).__name__}: {error}"  # e.g. lists of different element types across chunks
+
+
+def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of a JSON Lines file; fail with the file and line (or byte) of invalid UTF-8 or a malformed
+    row (datasets names neither)."""
+    offset = 0
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, 1):
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark (Windows tools write one)
@@ -415,8 +492,7 @@ def _check_json_lines(path: Path) -> int:
                         f"could not read {path}: line {lineno}, field {key} holds an unpaired surrogate "
                         f"(\\u{ord(value[e.start]):04x} at character {e.start}), which is not text; fix or drop it"
                     ) from e
-            rows += 1
-    return rows
+            yield row
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import fingerprint as fp
+from fingerprint import corpus
 
 
 def _rows():
@@ -356,3 +357,34 @@ def test_load_corpus_writes_nothing_unless_asked(tmp_path, monkeypatch):
     assert list(home.rglob("*")) == [] and list(scratch.iterdir()) == []
     cached = fp.load_corpus(data, cache_dir=str(tmp_path / "cache"))  # asked: datasets keeps its copy there
     assert len(cached) == 30 and any((tmp_path / "cache").rglob("*.arrow"))
+
+
+def test_json_lines_are_typed_the_same_whatever_datasets_version(tmp_path, monkeypatch):
+    # datasets 5.0 read {"text": "0"} next to {"text": 0} as two numbers and dropped the text "0";
+    # 2.16-4.x failed with "Extra data: line 2 column 1"; the library reads JSON Lines itself
+    p = tmp_path / "o.jsonl"
+    p.write_text('{"text": "0", "model": "m"}\n{"text": 0, "model": "m"}\n{"text": [1], "model": "m"}\n')
+    with pytest.warns(UserWarning, match=r"dropped 2 of 3 rows .* \[1, 2\]"):
+        ds = fp.load_corpus(p)
+    assert ds["text"] == ["0"] and ds.features["text"].dtype == "string"
+    p.write_text('{"text": 5, "model": "m"}\n')  # no string at all: a string column of missing texts
+    with pytest.raises(ValueError, match="no non-empty texts"):
+        fp.load_corpus(p)
+    # rows read in several Arrow tables: order kept, keys united (a later table's new column is
+    # datasets' to read, as before)
+    monkeypatch.setattr(corpus, "_JSON_CHUNK", 2)
+    p.write_text("".join(json.dumps({"text": f"t{i}", "model": "m", "prompt_id": i}) + "\n" for i in range(5)))
+    assert fp.load_corpus(p)["prompt_id"] == [0, 1, 2, 3, 4]
+    p.write_text(p.read_text() + json.dumps({"text": "t5", "model": "m", "prompt_id": 5, "extra": "x"}) + "\n")
+    assert fp.load_corpus(p)["extra"] == [None] * 5 + ["x"]
+
+
+def test_a_column_of_two_types_is_read_or_named(tmp_path):
+    p = tmp_path / "o.jsonl"
+    p.write_text('{"text": "a b", "model": "m", "prompt_id": 1}\n{"text": "c d", "model": "m", "prompt_id": "p2"}\n')
+    try:  # datasets >= 5.2 reads such a column as JSON
+        ds = fp.load_corpus(p)
+    except ValueError as e:  # older versions cannot: the message names the column, not "Extra data"
+        assert "column 'prompt_id' holds int (row 0) and str (row 1)" in str(e)
+    else:
+        assert ds["prompt_id"] == [1, "p2"]
