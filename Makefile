@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 # mkdocs-material prints a banner about its successor on every build; the build does not need it
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint bench bench-quick docs docs-serve clean
+.PHONY: demo test test-min lint bench bench-quick docs docs-serve clean
 
 $(BIN)/.installed: pyproject.toml setup.py fingerprint/features/_cgrams.c
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,16 @@ test: $(BIN)/.installed
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# the fast tests on the oldest Python and the lowest dependency versions pyproject.toml allows
+# (.ci/min-versions.txt), in a fresh .venv-min; no extras, so the Dask and embedding tests skip
+PY_MIN ?= python3.10
+test-min:
+	rm -rf .venv-min
+	$(PY_MIN) -m venv .venv-min
+	.venv-min/bin/python -m pip install --quiet --upgrade pip
+	.venv-min/bin/python -m pip install --quiet -c .ci/min-versions.txt -e . pytest hypothesis pyarrow
+	.venv-min/bin/python -m pytest -m "not slow" -p no:cacheprovider
+
 bench-quick: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py --quick
 
@@ -48,4 +58,4 @@ docs-serve: $(BIN)/.docs-installed
 	$(BIN)/mkdocs serve
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis site
+	rm -rf $(VENV) .venv-min .pytest_cache .ruff_cache .mypy_cache .hypothesis site

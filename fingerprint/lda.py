@@ -51,8 +51,8 @@ class LDAModel:
     >>> rng = np.random.default_rng(0)
     >>> fps = [Fingerprint.from_features(rng.normal(m, 1, (20, 3)), f"m{m}", "s") for m in (0, 3)]
     >>> lda = LDAModel.from_fingerprints(fps, shrinkage=0.1)
-    >>> lda.proba(np.array([[3.0, 3.0, 3.0]])).argmax()
-    np.int64(1)
+    >>> int(lda.proba(np.array([[3.0, 3.0, 3.0]])).argmax())
+    1
     """
 
     #: Defaults for a model pickled before the length slope existed (one temperature).

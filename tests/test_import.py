@@ -32,3 +32,30 @@ def test_unknown_attribute_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         fp.nope  # noqa: B018
+
+
+def test_the_minimum_versions_ci_installs_are_the_bounds_pyproject_declares():
+    """``make test-min`` installs .ci/min-versions.txt: each a version at the ``>=`` bound of pyproject.toml."""
+    import re
+    from pathlib import Path
+
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+; the 3.10 run of make test-min skips this check
+    root = Path(__file__).parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    bounds = {}
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        m = re.fullmatch(r"([A-Za-z0-9_.\-\[\]]+?)(?:\[[^\]]*\])?>=([0-9.]+)", spec.split(";")[0].strip())
+        if m:
+            bounds[m.group(1).lower()] = m.group(2)
+    pins = dict(
+        line.split("#")[0].strip().split("==")
+        for line in (root / ".ci" / "min-versions.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    )
+    for name in [re.split(r"[<>=\[]", d)[0].lower() for d in project["dependencies"]]:
+        assert name in pins, f"{name} has no minimum version in .ci/min-versions.txt"
+    for name, version in pins.items():
+        bound = bounds[name.lower()]
+        assert version == bound or version.startswith(bound + "."), f"{name}: {version}, pyproject: >= {bound}"
