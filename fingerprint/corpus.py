@@ -122,7 +122,10 @@ def load_corpus(
     **load_kwargs
         Passed to :func:`datasets.load_dataset` (e.g. ``revision=``).  Files are read into memory and
         nothing is written to disk, unless ``cache_dir=`` is given: datasets then keeps its Arrow copy
-        there (memory-mapped, and reused by the next load of the same files).
+        there (memory-mapped, and reused by the next load of the same files).  Without them, JSON
+        Lines files are read by the library itself (every line is checked, and a text that is not a
+        string is dropped and counted, whatever the datasets version); other formats, and JSON Lines
+        with ``load_kwargs``, by datasets.
 
     Returns
     -------
