@@ -32,13 +32,14 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 # the fast tests on the oldest Python and the lowest dependency versions pyproject.toml allows
-# (.ci/min-versions.txt), in a fresh .venv-min; no extras, so the Dask and embedding tests skip
+# (.ci/min-versions.txt), in a fresh .venv-min; matplotlib for the plots, no other extra (the Dask and
+# embedding tests skip)
 PY_MIN ?= python3.10
 test-min:
 	rm -rf .venv-min
 	$(PY_MIN) -m venv .venv-min
 	.venv-min/bin/python -m pip install --quiet --upgrade pip
-	.venv-min/bin/python -m pip install --quiet -c .ci/min-versions.txt -e . pytest hypothesis pyarrow
+	.venv-min/bin/python -m pip install --quiet -c .ci/min-versions.txt -e . pytest hypothesis pyarrow matplotlib
 	.venv-min/bin/python -m pytest -m "not slow" -p no:cacheprovider
 
 bench-quick: $(BIN)/.installed
