@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -24,7 +25,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import numpy as np
-import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
@@ -32,21 +32,12 @@ from sklearn.svm import LinearSVC
 import fingerprint as fp
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import SEED, tfidf_features  # noqa: E402  (run.py's baseline, as speed.py imports it)
+
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "alpaca_eval_train"
-SEED = 0
 #: a log grid around run.py's untuned 0.5 (LinearSVC's default is 1.0)
 GRID = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
-
-
-def vectorise(train_t: list[str], other_t: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """run.py's baseline features: char 1-4 and word 1-2 TF-IDF, sublinear tf, fitted on ``train_t``."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    parts = []
-    for analyzer, ngrams, lowercase in (("char", (1, 4), False), ("word", (1, 2), True)):
-        v = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True, lowercase=lowercase)
-        parts.append((v.fit_transform(train_t), v.transform(other_t)))
-    return sp.hstack([p[0] for p in parts]).tocsr(), sp.hstack([p[1] for p in parts]).tocsr()
 
 
 def accuracy(C: float, Xtr, ytr, Xte, yte) -> float:
@@ -67,7 +58,7 @@ def main() -> dict:
 
     cv = {C: [] for C in GRID}
     for k, (a, b) in enumerate(GroupKFold(n_splits=args.folds).split(tr_t, tr_y, groups)):
-        Xa, Xb = vectorise([tr_t[i] for i in a], [tr_t[i] for i in b])
+        Xa, Xb = tfidf_features([tr_t[i] for i in a], [tr_t[i] for i in b])
         accs = Parallel(n_jobs=2)(delayed(accuracy)(C, Xa, tr_y[a], Xb, tr_y[b]) for C in GRID)
         for C, acc in zip(GRID, accs, strict=True):
             cv[C].append(acc)
@@ -75,7 +66,7 @@ def main() -> dict:
     cv_mean = {C: float(np.mean(v)) for C, v in cv.items()}
     chosen = max(GRID, key=lambda C: (round(cv_mean[C], 6), -C))  # ties to the smaller C (more regularised)
 
-    Xtr, Xdev = vectorise(tr_t, dev_t)
+    Xtr, Xdev = tfidf_features(tr_t, dev_t)
     dev_acc = dict(zip(GRID, Parallel(n_jobs=2)(delayed(accuracy)(C, Xtr, tr_y, Xdev, dev_y) for C in GRID),
                        strict=True))  # fmt: skip
     R = {

@@ -118,27 +118,37 @@ def _tfidf(analyzer, ngrams, lowercase, train_t, dev_t):
     return v.fit_transform(train_t), v.transform(dev_t)
 
 
+def tfidf_features(train_t, dev_t, n_jobs=1):
+    """The baseline's features: char 1-4 and word 1-2 TF-IDF (sublinear tf), fitted on ``train_t``.
+
+    ``n_jobs=2`` fits the two vectorisers in two processes.  Returns the CSR matrices of both text lists.
+    """
+    import scipy.sparse as sp
+    from joblib import Parallel, delayed
+
+    specs = [("char", (1, 4), False), ("word", (1, 2), True)]
+    if n_jobs == 1:
+        parts = [_tfidf(*spec, train_t, dev_t) for spec in specs]
+    else:
+        parts = Parallel(n_jobs=n_jobs)(delayed(_tfidf)(*spec, train_t, dev_t) for spec in specs)
+    return sp.hstack([p[0] for p in parts]).tocsr(), sp.hstack([p[1] for p in parts]).tocsr()
+
+
 def tfidf_svc(train_t, train_y, dev_t, n_jobs=1):
     """Char 1-4 + word 1-2 TF-IDF and a one-vs-rest LinearSVC, fitted and applied to ``dev_t``.
 
     ``n_jobs=2`` gives the baseline the cores the library's fit uses (speed.py): the two vectorisers in
     two processes and the one-vs-rest problems two at a time (the same classifier as LinearSVC's own
-    one-vs-rest, which liblinear solves on one core).
+    one-vs-rest, which liblinear solves on one core).  ``C=0.5``: the best of ``baseline_c.py``'s grid
+    on ``dev``, where prompt-grouped CV on ``train`` picks 1 (``results/baseline-c.md``).
     """
-    import scipy.sparse as sp
-    from joblib import Parallel, delayed
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.svm import LinearSVC
 
-    specs = [("char", (1, 4), False), ("word", (1, 2), True)]
-    if n_jobs == 1:
-        parts = [_tfidf(*spec, train_t, dev_t) for spec in specs]
-        clf = LinearSVC(C=0.5, random_state=SEED)
-    else:
-        parts = Parallel(n_jobs=n_jobs)(delayed(_tfidf)(*spec, train_t, dev_t) for spec in specs)
-        clf = OneVsRestClassifier(LinearSVC(C=0.5, random_state=SEED), n_jobs=n_jobs)
-    Xtr = sp.hstack([p[0] for p in parts]).tocsr()
-    Xte = sp.hstack([p[1] for p in parts]).tocsr()
+    clf = LinearSVC(C=0.5, random_state=SEED)
+    if n_jobs != 1:
+        clf = OneVsRestClassifier(clf, n_jobs=n_jobs)
+    Xtr, Xte = tfidf_features(train_t, dev_t, n_jobs)
     return clf.fit(Xtr, train_y).predict(Xte)
 
 

@@ -253,12 +253,7 @@ def markdown(R: dict) -> str:
              f"(target <= 2, {_met(f['fit_ratio_to_tfidf_svc_2_cores'] <= 2)}); on 1 core, as measured before "
              f"2026-12-07: {f['tfidf_svc_fit_predict_s']:.0f} s, ratio {f['fit_ratio_to_tfidf_svc']:.2f}. Dev "
              f"top-1: {f['dev_top1']:.3f} (the baseline's {f['tfidf_svc_2_cores_top1']:.3f} on 2 cores, "
-             f"{f['tfidf_svc_top1']:.3f} on 1)."
-             if "fit_ratio_to_tfidf_svc_2_cores" in f else
-             f"{f['train_texts']:,} texts: {f['fit_s']:.0f} s; TF-IDF + LinearSVC fit and predict: "
-             f"{f['tfidf_svc_fit_predict_s']:.0f} s; ratio **{f['fit_ratio_to_tfidf_svc']:.2f}** (target <= 2, "
-             f"{_met(f['fit_ratio_to_tfidf_svc'] <= 2)}; the baseline on 1 core, the fit on 2). Dev top-1 of that "
-             f"set: {f['dev_top1']:.3f}.")
+             f"{f['tfidf_svc_top1']:.3f} on 1).")
             + (f" Peak RSS of the main process during the fit (the loaded corpus, the fit's n-gram analysis; "
                f"the score block's 2 workers not counted): {f['fit_peak_rss_mb']:,.0f} MB."
                if "fit_peak_rss_mb" in f else ""),

@@ -212,9 +212,8 @@ def _load_corpus(
             if builder == "json" and not load_kwargs and all(f.endswith(".jsonl") for f in files):
                 # read here (each line is parsed to check it anyway): datasets' JSON reader types a column
                 # that mixes strings and numbers differently from one version to the next (an error, the
-                # text "0" read as the number 0, or a Json column); None where Arrow cannot type a column
-                read, rows = _read_json_lines([Path(f) for f in files], text_column)
-                ds, why = (None, read) if isinstance(read, str) else (read, "")
+                # text "0" read as the number 0, or a Json column)
+                ds, why, rows = _read_json_lines([Path(f) for f in files], text_column)
             else:
                 rows = 0  # an empty shard (Spark and Dask write them) is fine; no rows at all is not
                 for f in map(Path, files):  # one pass per file: JSON Lines are checked line by line, others as UTF-8
@@ -230,16 +229,16 @@ def _load_corpus(
                     " (a header line, then one row per text)" if builder == "csv" else ""))
             if builder == "csv":  # keep "NA", "nan", "null" as the texts they are, not missing values
                 load_kwargs = {"keep_default_na": False, **load_kwargs}
-            try:
-                if ds is None:
+            if ds is None:
+                try:
                     ds = _read_files(builder, files, load_kwargs)
-            except Exception as e:  # datasets raises many types; say which file and why (the root cause:
-                # datasets wraps the parser's "Expected 1 fields in line 7, saw 8" in a generic error)
-                root: BaseException = e
-                while (nxt := root.__cause__ or (None if root.__suppress_context__ else root.__context__)) is not None:
-                    root = nxt
-                raise ValueError(f"could not read {path} as {builder}: " + (
-                    why or f"{type(root).__name__}: {root}")) from e
+                except Exception as e:  # datasets raises many types; say which file and why (the root cause:
+                    # datasets wraps the parser's "Expected 1 fields in line 7, saw 8" in a generic error)
+                    root: BaseException = e
+                    while (nxt := root.__cause__ or (None if root.__suppress_context__ else root.__context__)):
+                        root = nxt
+                    raise ValueError(f"could not read {path} as {builder}: " + (
+                        why or f"{type(root).__name__}: {root}")) from e
         elif isinstance(source, str) and source.count("/") == 1 and not source.startswith((".", "/")) and (
             Path(source).suffix not in _BUILDERS
         ):  # "owner/name": a hub dataset, its "train" split (load other splits yourself and pass the Dataset)
@@ -388,52 +387,54 @@ def _int64(digits: str) -> int:
 _JSON_CHUNK = 50_000
 
 
-def _read_json_lines(files: list[Path], text_column: str) -> tuple[datasets.Dataset | str, int]:
-    """The rows of JSON Lines files as one in-memory Dataset (or why not), and their number.
+def _read_json_lines(files: list[Path], text_column: str) -> tuple[datasets.Dataset | None, str, int]:
+    """The rows of JSON Lines files as one in-memory Dataset, why not (``""`` when read), and their number.
 
     Every line is checked (:func:`_json_lines`).  A text that is not a string (a number, a list) is read
     as missing, which :func:`load_corpus` then drops and counts.  Columns are the union of the rows' keys.
     Where Arrow cannot give a column one type (say, a ``prompt_id`` that is a number on one line and a
-    string on another) the reason comes instead of a Dataset, and datasets' own reader is left to try
-    (recent versions read such a column as JSON).
+    string on another) the Dataset is None, and datasets' own reader is left to try (recent versions read
+    such a column as JSON); the lines are still checked and counted.
     """
     import datasets
     import pyarrow as pa
 
-    parts: list[datasets.Dataset] | None = []
+    parts: list[datasets.Dataset] = []
     chunk: list[dict[str, Any]] = []
     rows, why = 0, ""
 
-    def table(chunk: list[dict[str, Any]]) -> datasets.Dataset:
+    def add_chunk() -> str:
+        """Append the chunk as one Arrow-backed part; the reason when Arrow cannot type it."""
         names = dict.fromkeys(k for r in chunk for k in r)  # first-seen order
         data = {k: [r.get(k) for r in chunk] for k in names}
         if text_column in data:
             data[text_column] = [t if isinstance(t, str) else None for t in data[text_column]]
-        part = datasets.Dataset.from_dict(data)
+        try:
+            part = datasets.Dataset.from_dict(data)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
+            return _mixed_types(chunk, rows - len(chunk), e)
         if text_column in data and part.features[text_column] != datasets.Value("string"):  # no string at all
             part = part.cast_column(text_column, datasets.Value("string"))
-        return part
+        parts.append(part)
+        return ""
 
     for path in files:
         for row in _json_lines(path):
             rows += 1
-            if parts is None:
+            if why:
                 continue  # only checked and counted from here on
             chunk.append(row)
             if len(chunk) == _JSON_CHUNK:
-                try:
-                    parts.append(table(chunk))
-                except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
-                    parts, why = None, _mixed_types(chunk, rows - len(chunk), e)
+                why = add_chunk()
                 chunk = []
-    if parts is None:
-        return why, rows
+    if not why and (chunk or not parts):
+        why = add_chunk()
+    if why:
+        return None, why, rows
     try:
-        if chunk or not parts:
-            parts.append(table(chunk))
-        return (parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)), rows
-    except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
-        return _mixed_types(chunk, rows - len(chunk), e), rows
+        return (parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)), "", rows
+    except (pa.ArrowException, TypeError, ValueError) as e:  # parts typed a column differently, or lack one
+        return None, f"{type(e).__name__}: {e}", rows
 
 
 def _mixed_types(chunk: list[dict[str, Any]], first: int, error: BaseException) -> str:
@@ -447,7 +448,7 @@ def _mixed_types(chunk: list[dict[str, Any]], first: int, error: BaseException) 
         if len(seen) > 1:
             kinds = " and ".join(f"{t} (row {line})" for t, line in list(seen.items())[:2])
             return f"column {name!r} holds {kinds}, 0-based; give each column one type"
-    return f"{type(error).__name__}: {error}"  # e.g. lists of different element types across chunks
+    return f"{type(error).__name__}: {error}"  # e.g. lists whose elements Arrow cannot type alike
 
 
 def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
