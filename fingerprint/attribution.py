@@ -161,6 +161,23 @@ class Attribution:
                          "stores more)")  # fmt: skip
         return "\n".join(lines)
 
+    def to_frame(self) -> pd.DataFrame:
+        """The ranking as a table: one row per reference model, best first (``model``, ``probability``).
+
+        One text's view; :meth:`Attributions.to_frame` gives one row per text.
+
+        Examples
+        --------
+        >>> import fingerprint as fp
+        >>> frame = fp.attribute("Certainly! Here is a short list:\\n\\n- one\\n- two")[0].to_frame()
+        >>> list(frame.columns), frame["probability"].is_monotonic_decreasing
+        (['model', 'probability'], True)
+        """
+        import pandas as pd
+
+        return pd.DataFrame({"model": pd.Series([m for m, _ in self.ranking], dtype="object"),
+                             "probability": pd.Series([p for _, p in self.ranking], dtype="float64")})  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-serialisable)."""
         d = asdict(self)

@@ -23,6 +23,7 @@ from fingerprint.refset import MIN_TEXTS_PER_MODEL, ReferenceSet
 from fingerprint.validation import (
     as_text_list,
     caller_stacklevel,
+    check_aligned,
     check_bool,
     check_choice,
     check_float,
@@ -40,6 +41,7 @@ from fingerprint.validation import (
     peek_batches,
     progress_bar,
     table_columns,
+    user_path,
 )
 
 __all__ = [
@@ -620,7 +622,9 @@ def resolve_groups(
     how : {"given", "prompt_id column", "inferred", "none"}
     """
     if groups is not None:
-        return check_groups(groups_column(groups, source), len(texts)), "given"
+        groups = groups_column(groups, source)
+        check_aligned(source, groups, "groups")
+        return check_groups(groups, len(texts)), "given"
     if "prompt_id" in (table_columns(source) or []):
         return check_groups(source["prompt_id"], len(texts)), "prompt_id column"
     fixed = (isinstance(space, FeatureSpace) and space.is_fitted()) or (isinstance(space, str) and space == "default")
@@ -889,9 +893,13 @@ def load_references(
     (4, True)
     """
     if isinstance(path, str | os.PathLike):
-        if space is not None:
+        # a file (with or without space=) gets ReferenceSet.load's "is a file, not a reference-set directory"
+        if space is not None and not user_path(path).is_file():
             raise TypeError("load_references(directory) uses the directory's own space; space= is for files")
         return ReferenceSet.load(path, embedding_model=embedding_model)
+    if not isinstance(path, Iterable) or isinstance(path, bytes):
+        raise TypeError(f"load_references takes a directory or a list of fingerprint files, got "
+                        f"{type(path).__name__}: {path!r:.80}")  # fmt: skip
     if embedding_model is not None:
         raise TypeError("embedding_model= is for a directory; fingerprint files use the space= you pass")
     return ReferenceSet.from_files(path, space)

@@ -26,6 +26,7 @@ from fingerprint.io import FingerprintFileError, read_bundle
 from fingerprint.refset import ReferenceSet
 from fingerprint.validation import (
     caller_stacklevel,
+    check_aligned,
     check_bool,
     check_choice,
     check_float,
@@ -237,6 +238,7 @@ class FingerprintClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         texts = check_texts(X)
+        check_aligned(X, y, "y")
         labels, classes, names = encode_labels(y, len(texts))
         lookup = dict(zip(classes.tolist(), names.tolist(), strict=True))
         texts, models = check_training_data(texts, [lookup[lab] for lab in labels.tolist()])

@@ -172,6 +172,9 @@ def load_corpus(
             # HF_DATASETS_DISABLE_PROGRESS_BARS=0 asks for bars: datasets keeps them and says so; the user's choice
             warnings.simplefilter("ignore")
             datasets.disable_progress_bars()
+    if model_column is not None and model_column == text_column:  # one column cannot be both
+        raise ValueError(f"text_column and model_column are both {text_column!r}: name the column of the texts and "
+                         "the column of the models (model_column=None: the texts of one unknown model)")  # fmt: skip
     try:
         return _load_corpus(source, text_column=text_column, model_column=model_column, split=split, **load_kwargs)
     finally:
@@ -192,6 +195,14 @@ def _read_files(builder: str, files: list[str], load_kwargs: dict[str, Any]) -> 
     with tempfile.TemporaryDirectory(prefix="fingerprint-corpus-") as tmp:
         kwargs = {**load_kwargs, "cache_dir": tmp, "keep_in_memory": True}  # the copy in tmp is read, then gone
         return datasets.load_dataset(builder, data_files=files, split="train", **kwargs)
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names on a CSV file's first line (none for an empty file)."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:  # as pandas reads it (a BOM stays in the name)
+        return next(csv.reader(fh), [])
 
 
 def _load_corpus(
@@ -229,6 +240,12 @@ def _load_corpus(
                     " (a header line, then one row per text)" if builder == "csv" else ""))
             if builder == "csv":  # keep "NA", "nan", "null" as the texts they are, not missing values
                 load_kwargs = {"keep_default_na": False, **load_kwargs}
+                # and the names as written: guessed types made the prompt id "007" the number 7 (another
+                # split than the same corpus in JSON Lines, merged with a prompt "7") and the models "1",
+                # "2" numbers, which no set can be built on
+                named = {text_column, "prompt_id", "split"} | ({model_column} if model_column is not None else set())
+                kept = named & set(_csv_header(Path(files[0])))
+                load_kwargs = {"converters": dict.fromkeys(sorted(kept), str), **load_kwargs}
             if ds is None:
                 try:
                     ds = _read_files(builder, files, load_kwargs)
@@ -241,23 +258,31 @@ def _load_corpus(
                         why or f"{type(root).__name__}: {root}")) from e
         elif isinstance(source, str) and source.count("/") == 1 and not source.startswith((".", "/")) and (
             Path(source).suffix not in _BUILDERS
-        ):  # "owner/name": a hub dataset, its "train" split (load other splits yourself and pass the Dataset)
+        ) and not path.parent.is_dir():
+            # "owner/name": a hub dataset, its "train" split (load other splits yourself and pass the Dataset);
+            # not when "owner" is a local folder: "results/run1" is a mistyped path, not a dataset to download
             ds = datasets.load_dataset(source, split="train", **load_kwargs)
         else:
-            raise FileNotFoundError(f"no such file or directory: {source}")
+            hub = isinstance(source, str) and source.count("/") == 1 and path.parent.is_dir()
+            raise FileNotFoundError(f"no such file or directory: {source}" + (
+                f" ({path.parent} is a local folder, so it is not taken for a Hub dataset's name)" if hub else ""))
 
     renames = {text_column: "text"} if model_column is None else {text_column: "text", model_column: "model"}
-    for src, dst in renames.items():
+    for src in renames:
         if src not in ds.column_names:
             raise ValueError(
                 f"corpus has no {src!r} column (columns: {ds.column_names}); "
                 f"pass text_column=/model_column= to name yours (model_column=None: the outputs of one "
                 "unknown model, e.g. for fp.audit; on the command line --text-column / --model-column)"
             )
-        if src != dst:
-            if dst in ds.column_names:
-                ds = ds.remove_columns(dst)
-            ds = ds.rename_column(src, dst)
+    # all at once, so that swapped names (text_column="model", model_column="text") swap; a column
+    # already named like a destination, and not itself renamed, gives way
+    moves = {src: dst for src, dst in renames.items() if src != dst}
+    drop = [dst for dst in moves.values() if dst in ds.column_names and dst not in moves]
+    if drop:
+        ds = ds.remove_columns(drop)
+    if moves:
+        ds = ds.rename_columns(moves)
 
     if split is not None:
         if split not in {"train", "dev"}:
@@ -570,6 +595,7 @@ def infer_prompt_groups(texts: list[str], models: Any, *, neighbours: int = 8) -
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    neighbours = check_int(neighbours, "neighbours", low=1, owner="infer_prompt_groups()")  # -3 gave no groups
     n = len(texts)
     if n > MAX_INFER_TEXTS:
         raise ValueError(f"cannot infer prompt groups for {n:,} texts (limit {MAX_INFER_TEXTS:,}); pass groups=")

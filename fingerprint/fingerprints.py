@@ -34,7 +34,7 @@ from fingerprint.io import (
     unpack_symmetric,
     write_bundle,
 )  # fmt: skip
-from fingerprint.validation import check_choice, check_one_model, check_texts
+from fingerprint.validation import check_choice, check_json_metadata, check_one_model, check_texts
 
 __all__ = ["PRECISIONS", "Fingerprint"]
 
@@ -151,6 +151,8 @@ class Fingerprint:
         object.__setattr__(self, "n_texts", int(self.n_texts))
         # JSON (what a file can hold), frozen all the way down: a set's copies share their fingerprints, so an
         # edit of a nested value (metadata["lineage"]["teacher"] = ...) reached every copy
+        # string keys, JSON values: a key 1 became "1" silently, a numpy int failed inside json's encoder
+        check_json_metadata(self.metadata, f"the metadata of fingerprint {self.model!r}")
         plain = json.loads(json.dumps(dict(self.metadata)))
         family = plain.get("family")
         if family is not None and (not isinstance(family, str) or not family.strip()):

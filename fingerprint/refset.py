@@ -14,7 +14,6 @@ import contextvars
 import copy
 import difflib
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -49,6 +48,7 @@ from fingerprint.validation import (
     caller_stacklevel,
     check_choice,
     check_float,
+    check_json_metadata,
     check_labels,
     check_texts,
     models_or_column,
@@ -151,18 +151,7 @@ def _check_distance_quantiles(q: Any) -> np.ndarray:
 
 def _check_json(metadata: Mapping[str, Any]) -> None:
     """A set's metadata as the index stores it: JSON, with string keys (JSON would turn 1 into "1")."""
-
-    def keys_are_str(v: Any) -> bool:
-        if isinstance(v, dict):
-            return all(isinstance(k, str) and keys_are_str(x) for k, x in v.items())
-        return all(keys_are_str(x) for x in v) if isinstance(v, (list, tuple)) else True
-
-    try:
-        json.dumps(metadata)  # NaN as the files have always written it
-        if not keys_are_str(metadata):
-            raise TypeError("keys must be strings")
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"ReferenceSet.metadata must be JSON (string keys; str, numbers, lists, dicts): {e}") from None
+    check_json_metadata(metadata, "ReferenceSet.metadata")
 
 
 def _check_index(meta: dict[str, Any], path: Path) -> None:
@@ -994,6 +983,11 @@ class ReferenceSet:
         ReferenceSet
             Uncalibrated: call :meth:`calibrate` on held-out texts.
         """
+        if isinstance(paths, str | os.PathLike):  # one path: a str would be read character by character
+            raise TypeError(
+                f"from_files takes a list of fingerprint files, got one path {os.fspath(paths)!r}: pass [path], or "
+                "load_references(directory) for a saved set"
+            )  # fmt: skip
         loaded = [(Path(p), Fingerprint.load(p)) for p in paths]
         for i, (p, f) in enumerate(loaded):  # an identical fingerprint is the same file (or a copy of it)
             for q, g in loaded[:i]:

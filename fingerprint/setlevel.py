@@ -86,6 +86,7 @@ from fingerprint.validation import (
     UNSET,
     as_text_list,
     caller_stacklevel,
+    check_aligned,
     check_bool,
     check_float,
     check_groups,
@@ -105,13 +106,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "DERIVED_MIN_SHARE", "LEARNED_MIN_LIFT", "LEARNED_MIN_SHARE", "RELATIONS", "AuditReport", "Candidate",
-    "ReferenceAnswers", "audit", "decide_relation", "distance_matrix", "plot_similarity",
+    "DERIVED_MIN_SHARE", "LEARNED_MIN_LIFT", "LEARNED_MIN_SHARE", "MAX_BOOTSTRAP", "RELATIONS", "AuditReport",
+    "Candidate", "ReferenceAnswers", "audit", "decide_relation", "distance_matrix", "plot_similarity",
 ]  # fmt: skip
 
 _SUBSET_SIZES = (2, 3, 5, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000)
 
 RELATIONS = ("is", "derived-from", "learned-from", "none")
+#: The most resamples :func:`audit` takes for its same-model test: its p-value's resolution is
+#: 1/n_bootstrap, and each resample costs time and memory (200,000 took 36 s and 1 GB; 10**9 grew
+#: past 4 GB for 10 minutes instead of failing, 2026-12-07).
+MAX_BOOTSTRAP = 100_000
 #: Paired mode: a significant candidate whose answer is the nearest on at least this fraction of the
 #: shared prompts is taken to share weights with the audited model ("is" / "derived-from").  A vote
 #: share, not a lift, because a weight-sharing relative wins its prompts whatever the number of
@@ -712,7 +717,7 @@ def audit(
         Leave references of the candidate's own ``family`` (fingerprint
         metadata) out of its null, so siblings do not count as "unrelated".
     n_bootstrap : int, default=200
-        Resamples for the same-model test (at least 2).
+        Resamples for the same-model test (2 to :data:`MAX_BOOTSTRAP`).
     top_features : int, default=5
         Features reported in the explanations.
     random_state : int, default=0
@@ -763,7 +768,7 @@ def audit(
     groups = renamed(groups, prompts, new="groups", old="prompts", owner="audit()")
     references = resolve_references(references)
     alpha = check_float(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
-    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2, high=MAX_BOOTSTRAP)
     top_features = check_int(top_features, "top_features", low=0)
     random_state = check_int(random_state, "random_state", low=0)
     exclude_family = check_bool(exclude_family, "exclude_family")
@@ -773,6 +778,7 @@ def audit(
     columns = table_columns(texts) or []
     check_one_model(texts, "an audit")
     groups = groups_column(groups, texts)  # a column's name, as a table user might write it
+    check_aligned(texts, groups, "groups")
     if groups is None and "prompt_id" in columns:
         groups, why = _default_groups(texts["prompt_id"], references, reference_texts)
         if groups is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import itertools
+import json
 import math
 import os
 import re
@@ -79,6 +80,37 @@ def check_model_metadata(metadata: Any, owner: str) -> None:
                         f"'openai'}}}}, got {type(metadata).__name__}")  # fmt: skip
 
 
+def check_json_metadata(metadata: Mapping[str, Any], owner: str) -> None:
+    """Metadata as a file stores it: JSON, with string keys (JSON would turn the key 1 into "1").
+
+    NaN passes, as the files have always written it.
+
+    Examples
+    --------
+    >>> check_json_metadata({"family": "mine", "lineage": {"teacher": None}}, "metadata")
+    >>> check_json_metadata({1: "x"}, "metadata")
+    Traceback (most recent call last):
+    ...
+    TypeError: metadata must be JSON (string keys; str, numbers, lists, dicts): keys must be strings, got 1
+    """
+
+    def check_keys(v: Any) -> None:
+        if isinstance(v, Mapping):
+            for k, x in v.items():
+                if not isinstance(k, str):
+                    raise TypeError(f"keys must be strings, got {k!r}")
+                check_keys(x)
+        elif isinstance(v, list | tuple):
+            for x in v:
+                check_keys(x)
+
+    try:
+        check_keys(metadata)
+        json.dumps(dict(metadata))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{owner} must be JSON (string keys; str, numbers, lists, dicts): {e}") from None
+
+
 def groups_column(groups: Any, texts: Any) -> Any:
     """``groups`` named as a column of the table ``texts``: that column; any other value as given.
 
@@ -104,11 +136,12 @@ def groups_column(groups: Any, texts: Any) -> Any:
     return texts[groups]
 
 
-def as_text_list(texts: Any) -> list[Any]:
+def as_text_list(texts: Any, what: str = "texts") -> list[Any]:
     """Turn a str / list / tuple / ndarray / pandas Series / datasets column into a list.
 
     A table (``datasets.Dataset``, ``pandas.DataFrame`` or a mapping of columns) gives its ``text``
     column; without one it is refused, never iterated (which would yield its column names).
+    ``what`` names the values in errors (labels and groups go through here too).
     """
     if isinstance(texts, str):
         return [texts]
@@ -135,7 +168,7 @@ def as_text_list(texts: Any) -> list[Any]:
         if texts.ndim == 2 and texts.shape[1] == 1:
             texts = texts[:, 0]
         if texts.ndim != 1:
-            raise ValueError(f"expected a 1-D sequence of texts, got an array of shape {texts.shape}")
+            raise ValueError(f"expected a 1-D sequence of {what}, got an array of shape {texts.shape}")
         return texts.tolist()
     if isinstance(texts, set | frozenset):
         raise TypeError(f"texts must be ordered (a list, tuple, array or Series), got a {type(texts).__name__}, "
@@ -163,7 +196,9 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
     for i, t in enumerate(items):
         if not isinstance(t, str):
             what = "NaN" if isinstance(t, float) and math.isnan(t) else repr(t)[:40]
-            fix = "; drop missing rows first (e.g. df.dropna(subset=['text']))" if t is None or what == "NaN" else ""
+            # None, NaN, and pandas' NA / NaT (a "string" column's missing value) are missing rows
+            missing = t is None or what == "NaN" or type(t).__name__ in ("NAType", "NaTType")
+            fix = "; drop missing rows first (e.g. df.dropna(subset=['text']))" if missing else ""
             raise TypeError(f"text {_name(texts, i)} is {type(t).__name__} ({what}); every text must be a str{fix}")
         if is_blank(t):
             raise ValueError(
@@ -210,6 +245,34 @@ def plain_value(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def check_aligned(texts: Any, other: Any, name: str) -> None:
+    """Refuse a pandas ``other`` (models, groups) whose index is not the pandas ``texts``' index.
+
+    Texts and their models are paired by position, as in scikit-learn; pandas users pair by label,
+    so ``build_references(df.text, shuffled.model)`` built every fingerprint from the wrong texts,
+    silently.  Equal indexes (the same labels in the same order) and plain sequences pass.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> texts = pd.Series(["a", "b"], index=[1, 2])
+    >>> check_aligned(texts, pd.Series(["m", "n"], index=[1, 2]), "models")
+    >>> check_aligned(texts, ["m", "n"], "models")
+    >>> check_aligned(texts, pd.Series(["n", "m"], index=[2, 1]), "models")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the texts and models are pandas objects with different indexes ...
+    """
+    a, b = pandas_index(texts), pandas_index(other)
+    if a is None or b is None or a.equals(b):
+        return
+    raise ValueError(
+        f"the texts and {name} are pandas objects with different indexes (texts {first_few(a.tolist(), 3)}, {name} "
+        f"{first_few(b.tolist(), 3)}): they are paired by position, not by label, so these would pair texts with "
+        f"another row's {name}. Align them first ({name}.loc[texts.index]), or pass plain values (.to_numpy())"
+    )  # fmt: skip
+
+
 def models_or_column(texts: Any, models: Any) -> Any:
     """``models``, or with ``models=None`` the ``model`` column of the table passed as ``texts``.
 
@@ -218,6 +281,7 @@ def models_or_column(texts: Any, models: Any) -> Any:
     <fingerprint.refset.ReferenceSet.calibrate>` take; otherwise ``models=None`` is refused, naming it.
     """
     if models is not None:
+        check_aligned(texts, models, "models")
         return models
     if "model" in (table_columns(texts) or []):
         return as_text_list(texts["model"])
@@ -232,7 +296,7 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
     if isinstance(labels, str):
         raise TypeError("the models must be a sequence with one model name per text, not a single str (to use a "
                         "table's 'model' column, pass the table alone)")
-    items = as_text_list(labels)
+    items = as_text_list(labels, "model names")
     if len(items) != n:
         raise ValueError(f"got {n} texts but {len(items)} labels; pass one model name per text")
     for i, lab in enumerate(items):
@@ -272,8 +336,18 @@ def user_path(path: str | os.PathLike[str]) -> Path:
     --------
     >>> user_path("~/refs") == Path.home() / "refs", user_path("refs").as_posix()
     (True, 'refs')
+
+    An empty path is refused: ``Path("")`` is the working directory, so ``save("")`` wrote a set
+    there and ``load_corpus("")`` read every file in it (pass ``"."`` to mean it).
     """
-    return Path(os.fspath(path)).expanduser()
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"expected a path (str or os.PathLike), got {type(path).__name__}: {path!r:.80}")
+    name = os.fspath(path)
+    if not isinstance(name, str):  # a PathLike of bytes
+        raise TypeError(f"expected a str path, got {type(name).__name__}: {name!r:.80}")
+    if not name:
+        raise ValueError("empty path: pass '.' for the working directory")
+    return Path(name).expanduser()
 
 
 def first_few(names: Any, k: int = 5) -> str:
@@ -306,7 +380,7 @@ def check_groups(groups: Any, n: int) -> np.ndarray | None:
     """
     if groups is None:
         return None
-    items = as_text_list(groups)
+    items = as_text_list(groups, "groups")
     if len(items) != n:
         raise ValueError(f"got {n} texts but {len(items)} groups; pass one group (e.g. prompt id) per text")
     for i, g in enumerate(items):
@@ -336,7 +410,7 @@ def encode_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise ValueError("requires y to be passed, but the target y is None: give the model of each text")
     if isinstance(y, str):
         raise TypeError("y must be a sequence with one label per text, not a single str")
-    items = as_text_list(y)
+    items = as_text_list(y, "labels")
     if len(items) != n:
         raise ValueError(f"got {n} texts but {len(items)} labels; pass one label (model) per text")
     for i, lab in enumerate(items):

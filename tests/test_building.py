@@ -385,3 +385,46 @@ def test_holdout_calibration_refuses_what_it_cannot_do(outputs):
         fp.build_references(iter([outputs]), space="default", calibration="holdout")
     with pytest.raises(ValueError, match="calibration"):
         fp.build_references(few["text"], few["model"], space="default", calibration="later")
+
+
+def test_pandas_inputs_with_different_indexes_are_refused_not_paired_by_position():
+    """Review finding: build_references(shuffled.text, df.model) built every fingerprint from other
+    models' texts, silently (top-1 on the aligned texts 0.32 instead of 1.0)."""
+    df = references.load_sample().to_pandas()
+    df = df[df.model.isin(["claude-2", "gpt-4-0314", "llama-2-70b-chat"])]
+    shuffled = df.sample(frac=1, random_state=0)
+    with pytest.raises(ValueError, match="texts and models are pandas objects with different indexes"):
+        fp.build_references(shuffled.text, df.model, groups=shuffled.prompt_id, space="default")
+    with pytest.raises(ValueError, match="texts and groups are pandas objects with different indexes"):
+        fp.build_references(shuffled.text, shuffled.model, groups=df.prompt_id, space="default")
+    with pytest.raises(ValueError, match="texts and y are pandas objects with different indexes"):
+        fp.FingerprintClassifier(space="default").fit(shuffled.text, df.model)
+    with pytest.raises(ValueError, match="texts and groups"):
+        fp.audit(shuffled.text[shuffled.model == "claude-2"], groups=df.prompt_id[df.model == "claude-2"])
+    # aligned, or plain values, are paired by position as before
+    refs = fp.build_references(shuffled.text, shuffled.model, groups=shuffled.prompt_id, space="default")
+    same = fp.build_references(shuffled.text, shuffled.model.to_numpy(), groups=list(shuffled.prompt_id),
+                               space="default")  # fmt: skip
+    assert refs.models == same.models and np.allclose(refs["claude-2"].mean, same["claude-2"].mean)
+
+
+@pytest.mark.filterwarnings("ignore:the reference set.s calibration was fitted")
+def test_load_references_names_what_it_takes():
+    """Review findings: a file path said "uses the directory's own space", None "not iterable"."""
+    import tempfile
+
+    refs = references.builtin()
+    for m in refs.models[3:]:
+        refs.remove(m)
+    d = refs.save(tempfile.mkdtemp())
+    f = fp.ReferenceSet.files(d)[0]
+    for kw in ({}, {"space": refs.space}):  # with space= it said "uses the directory's own space"
+        with pytest.raises(NotADirectoryError, match="is a file, not a reference-set directory"):
+            fp.load_references(f, **kw)
+    with pytest.raises(TypeError, match="a directory or a list of fingerprint files, got NoneType"):
+        fp.load_references(None)
+    with pytest.raises(TypeError, match="from_files takes a list of fingerprint files, got one path"):
+        fp.ReferenceSet.from_files(str(f))
+    assert fp.load_references([f], space=refs.space).models == [refs.models[0]]
+    with pytest.raises(IsADirectoryError, match="is a directory: give a file name"):
+        refs[refs.models[0]].save(d)

@@ -142,6 +142,64 @@ def test_a_missing_relative_path_is_a_file_error_not_a_hub_download(tmp_path, mo
         fp.load_corpus("data/sub/outputs")
 
 
+def test_a_mistyped_local_folder_is_not_taken_for_a_hub_name(tmp_path, monkeypatch):
+    """Review finding: "results/run1" with a local "results/" went to the Hub (offline: a ConnectionError)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    with pytest.raises(FileNotFoundError, match="results is a local folder"):
+        fp.load_corpus("results/run1")
+
+
+def test_an_empty_path_is_refused_not_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "o.jsonl").write_text('{"text": "a", "model": "m"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="empty path"):
+        fp.load_corpus("")
+    with pytest.raises(TypeError, match="expected a path"):
+        fp.load_corpus(None)
+
+
+def test_csv_names_and_prompt_ids_are_read_as_written(tmp_path):
+    """Review finding: a CSV's prompt id "007" became 7 (another split than the same JSON Lines) and the
+    models "1", "2" numbers no set could be built on."""
+    import json
+
+    import pandas as pd
+
+    rows = [{"text": f"answer {i}", "model": str(i % 2 + 1), "prompt_id": f"{i:03d}", "score": i} for i in range(12)]
+    pd.DataFrame(rows).to_csv(tmp_path / "o.csv", index=False)
+    (tmp_path / "o.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    csv, jsonl = fp.load_corpus(tmp_path / "o.csv"), fp.load_corpus(tmp_path / "o.jsonl")
+    assert csv["prompt_id"] == jsonl["prompt_id"] == [r["prompt_id"] for r in rows]
+    assert csv["model"][:2] == ["1", "2"]
+    assert csv["score"] == list(range(12))  # other columns keep their types
+    for split in ("train", "dev"):
+        assert fp.load_corpus(tmp_path / "o.csv", split=split)["prompt_id"] == fp.load_corpus(
+            tmp_path / "o.jsonl", split=split)["prompt_id"]
+
+
+def test_one_column_cannot_be_texts_and_models_and_swapped_names_swap(tmp_path):
+    """Review finding: text_column == model_column silently took the prompt as the texts."""
+    import json
+
+    p = tmp_path / "o.jsonl"
+    p.write_text(json.dumps({"text": "the prompt", "answer": "an answer", "model": "m"}) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="both 'answer'"):
+        fp.load_corpus(p, text_column="answer", model_column="answer")
+    row = fp.load_corpus(p, text_column="model", model_column="text")[0]
+    assert (row["text"], row["model"]) == ("m", "the prompt")
+    row = fp.load_corpus(p, text_column="answer")[0]
+    assert (row["text"], row["model"]) == ("an answer", "m")
+
+
+def test_prompt_group_inference_checks_its_neighbours():
+    from fingerprint.corpus import infer_prompt_groups
+
+    for bad in (-3, 0, 2.5):
+        with pytest.raises((ValueError, TypeError), match="neighbours"):
+            infer_prompt_groups(["a text here", "another text"], ["m", "n"], neighbours=bad)
+
+
 def test_an_integer_too_long_for_python_to_convert_is_named_with_its_line(tmp_path):
     p = tmp_path / "o.jsonl"
     p.write_text('{"text": "ok", "model": "m"}\n{"text": ' + "9" * 5000 + ', "model": "m"}\n', encoding="utf-8")

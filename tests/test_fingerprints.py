@@ -416,3 +416,16 @@ def test_family_must_be_a_name(fitted, tmp_path):
     models = ["a"] * 5 + ["b"] * 5
     with pytest.raises(TypeError, match="family"):
         fp.build_references(texts, models, space="default", calibrate=False, metadata={"a": {"family": ["x"]}})
+
+
+def test_metadata_must_be_json_with_string_keys_as_a_sets_is():
+    """Review finding: a key 1 became "1" silently, and numpy ints or sets failed inside json's encoder."""
+    from fingerprint import references
+
+    f = references.builtin()[references.list_models()[0]]
+    for metadata, why in (({1: "x"}, "keys must be strings, got 1"), ({"a": {2: "b"}}, "got 2"),
+                          ({"size": np.int64(7)}, "int64"), ({"s": {1, 2}}, "set")):  # fmt: skip
+        with pytest.raises(TypeError, match=f"metadata of fingerprint {f.model!r} must be JSON.*{why}"):
+            fp.Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, metadata)
+    ok = fp.Fingerprint(f.model, f.n_texts, f.mean, f.scatter, f.space_id, {"x": [1, {"y": 2.5}], "n": None})
+    assert ok.metadata == {"x": [1, {"y": 2.5}], "n": None}

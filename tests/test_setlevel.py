@@ -657,3 +657,11 @@ def test_reprs_name_what_they_show(fitted, heldout):
     assert repr(refs.lda()).startswith(f"LDAModel({len(refs)} models, {refs.space.n_features_out_} features, ")
     answers = ReferenceAnswers(refs, {"text": heldout[0][:4], "model": heldout[1][:4], "prompt_id": ["p", "q"] * 2})
     assert repr(answers).startswith("ReferenceAnswers(4 answers of ") and "to 2 prompts" in repr(answers)
+
+
+def test_n_bootstrap_has_a_ceiling():
+    """Review finding: n_bootstrap=10**9 grew past 4 GB for minutes instead of failing."""
+    from fingerprint.setlevel import MAX_BOOTSTRAP
+
+    with pytest.raises(ValueError, match=f"n_bootstrap must be an integer >= 2 and <= {MAX_BOOTSTRAP}"):
+        fp.audit(["one text here", "another text"], n_bootstrap=10**9)

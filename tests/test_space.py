@@ -322,3 +322,19 @@ def test_fit_takes_groups_as_a_column_name_of_a_table(corpus):
     assert by_name.space_id_ == by_value.space_id_
     with pytest.raises(ValueError, match="groups='prompt' is a string"):
         FeatureSpace(**params).fit(table, models, groups="prompt")
+
+
+def test_a_crafted_space_with_non_finite_arrays_is_refused(tmp_path):
+    """Review finding: a space whose checksum and id were made consistent, with NaN components, loaded
+    and made every attribution fail deep in scipy."""
+    import pickle
+
+    for name in ("components_", "style_scale_"):
+        space = pickle.loads(pickle.dumps(FeatureSpace.default()))
+        a = getattr(space, name).copy()
+        a[0] = np.nan if name == "components_" else 0.0
+        setattr(space, name, a)
+        space._finish()  # a consistent id: what a crafted file would carry
+        path = space.save(tmp_path / f"{name}.npz")
+        with pytest.raises(FingerprintFileError, match="malformed feature space"):
+            FeatureSpace.load(path)

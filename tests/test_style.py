@@ -314,6 +314,62 @@ def test_text_quantities_equal_their_definitions(pieces):
         assert m.compute(c) == m.compute(plain), name
 
 
+# the line-start patterns as written before 2026-12-07 (\s* for a line's leading blanks: quadratic on
+# runs of blank lines), and the pieces that exercise them
+_QUADRATIC_FORMS = {
+    "_BULLET": r"^\s*[-*+•]\s+\S", "_NUMBERED": r"^\s*\d{1,3}[.)]\s+\S", "_FENCE": r"^\s*(```|~~~)",
+    "_TABLE_ROW": r"^\s*\|.*\|\s*$", "_BLOCKQUOTE": r"^\s*>\s",
+    "_LIST_COLON": r":\s*\n\s*(?:[-*+•]|\d{1,3}[.)])\s",
+    "_BOLD_LEAD": r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+\*\*[^*\n]+\*\*",
+}  # fmt: skip
+_LINE_PIECES = ["\n", " ", "\t", "\r", "\u2028", "\x0b", "\u00a0", "-", "*", "**", "+", "\u2022", "1", "12", ".", ")",
+                "```", "~~~", "|", ">", ":", "a", "**b**"]  # fmt: skip
+_LINK_PIECES = ["[", "]", "(", ")", "\n", " ", "a", "http", "https://", "://", "x", "s", "[a](b)", "]("]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=40))
+def test_linear_line_start_patterns_count_as_the_quadratic_ones(pieces):
+    """[^\\S\\n]* for a line's leading blanks counts what \\s* counted (one scan, not one per blank line)."""
+    import re
+
+    from fingerprint.features import style
+
+    text = "".join(pieces)
+    for name, written in _QUADRATIC_FORMS.items():
+        pattern = getattr(style, name)
+        assert pattern.pattern != written, name  # the linear form is in use
+        assert len(pattern.findall(text)) == len(re.compile(written, re.MULTILINE).findall(text)), name
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_LINK_PIECES), max_size=40))
+def test_links_are_counted_as_findall_counts_them(pieces):
+    """_count_links (linear) gives len(_LINK.findall(text)) (quadratic on a line of "[")."""
+    from fingerprint.features import style
+
+    text = "".join(pieces)
+    assert style._count_links(text) == len(style._LINK.findall(text))
+
+
+def test_markers_of_runs_of_blank_lines_and_brackets():
+    """A run of newlines or of "[" is counted as before (issue found by review: 16,000 newlines took 25 s).
+
+    The time is measured in the reliability notes, not here; this checks the values on such texts.
+    """
+    from fingerprint.features import style
+
+    for text in ("a:" + "\n" * 3000 + "- b\n", "x" + " \n" * 2000 + "1. y", "[" * 3000 + "a](b) https://c"):
+        X = StyleMarkers().fit_transform([text])[0]
+        c = style._Text(text)
+        assert col(X[None], "md_links")[0] == pytest.approx(len(style._LINK.findall(text)) * c.per_word)
+        for name in ("_BULLET", "_NUMBERED", "_LIST_COLON"):
+            import re
+
+            assert len(getattr(style, name).findall(text)) == len(
+                re.compile(_QUADRATIC_FORMS[name], re.MULTILINE).findall(text))
+
+
 @pytest.mark.parametrize(
     ("pattern", "top"),
     [(r"\ba|b", True), (r"\b(?:a|b)", False), (r"[|]a", False), (r"\|a", False), (r"(a)|b", True),

@@ -16,6 +16,7 @@ from fingerprint.validation import check_labels, check_texts
         (["ok", "   \n"], ValueError, "text 1 is empty"),
         (["ok", None], TypeError, r"text 1 is NoneType \(None\); every text must be a str; drop missing rows"),
         (["ok", math.nan], TypeError, "NaN"),
+        (pd.Series(["ok", None], dtype="string"), TypeError, r"NAType \(<NA>\); every text must be a str; drop"),
         ([3], TypeError, "every text must be a str"),
         (b"bytes", TypeError, "decode"),
         (["x" * 1_000_001], ValueError, "limit 1,000,000"),

@@ -60,6 +60,7 @@ from fingerprint.features.ngrams import LEGACY_TOKEN_PATTERN, WORD_TOKEN_PATTERN
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers
 from fingerprint.io import FingerprintFileError, generation_folder, read_bundle, write_bundle
 from fingerprint.validation import (
+    check_aligned,
     check_choice,
     check_float,
     check_groups,
@@ -317,6 +318,7 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         self
         """
         texts = check_texts(X)
+        check_aligned(X, y, "y")
         self._fit(texts, y, self._groups(groups, X, len(texts)))
         return self
 
@@ -338,12 +340,15 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
         ndarray of shape (n_texts, n_features_out_)
         """
         texts = check_texts(X)
+        check_aligned(X, y, "y")
         return self._fit(texts, y, self._groups(groups, X, len(texts)))
 
     @staticmethod
     def _groups(groups: Any, X: Any, n: int) -> np.ndarray | None:
         """``groups``, or the column of the table ``X`` it names (``groups="prompt_id"``), checked for ``n`` texts."""
-        return check_groups(groups_column(groups, X), n)
+        groups = groups_column(groups, X)
+        check_aligned(X, groups, "groups")
+        return check_groups(groups, n)
 
     def _check_params(self) -> None:
         own = "FeatureSpace"
@@ -1087,6 +1092,15 @@ class FeatureSpace(TransformerMixin, BaseEstimator):
             or np.any(np.diff(self.score_index_) <= 0)  # a fit keeps them sorted and distinct
         ):  # fmt: skip
             raise FingerprintFileError(f"{path}: malformed score block")
+        # a file that passes its checksum may still be crafted: a NaN or a zero scale here made every
+        # transform NaN, and attribution failed deep in scipy ("array must not contain infs or NaNs")
+        arrays = {"components": self.components_, "ngram_mean": self.ngram_mean_, "style_mean": self.style_mean_,
+                  "style_scale": self.style_scale_, "score_coef": self.score_coef_,
+                  "score_intercept": self.score_intercept_}  # fmt: skip
+        bad = [k for k, a in arrays.items() if not np.all(np.isfinite(np.asarray(a, dtype=np.float64)))]
+        if bad or np.any(np.asarray(self.style_scale_, dtype=np.float64) <= 0):
+            raise FingerprintFileError(f"{path}: malformed feature space ({', '.join(bad) or 'style_scale'} "
+                                       f"{'not finite' if bad else 'not positive'})")  # fmt: skip
         self.embeddings_, self.embedding_model_hash_, self.embedding_unit_ = None, None, 1.0
         em = meta.get("embeddings")
         if em is not None:
