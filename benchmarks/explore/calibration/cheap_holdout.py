@@ -28,24 +28,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 import fingerprint as fp
-from fingerprint.building import HOLDOUT_PARTS, calibration_folds, fit_references, resolve_space
+from fingerprint.building import HOLDOUT_PARTS, fit_references, resolve_space
 from fingerprint.features.space import FeatureSpace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibration_shift import measure  # noqa: E402
+from common import holdout_protocol  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "alpaca_eval_train"
 CACHE = Path("/tmp/chx")
 CACHE.mkdir(exist_ok=True)
-
-train = fp.load_corpus(str(DATA), split="train")
-dev = fp.load_corpus(str(DATA), split="dev")
-texts = np.array(train["text"], dtype=object)
-models, prompts = np.array(train["model"]).astype(str), np.array(train["prompt_id"]).astype(str)
-outer = calibration_folds(prompts, 5, random_state=1) == 0
-T, Y, G = list(texts[~outer]), models[~outer], prompts[~outer]
-clf = fp.FingerprintClassifier()
-kw = dict(n_char=clf.n_char, n_word=clf.n_word, n_components=clf.n_components, n_score_features=clf.n_score_features)
+P = holdout_protocol()
+T, Y, G, kw = P.T, P.Y, P.G, P.kw
 if (CACHE / "full.pkl").exists():
     space, X, fit_s = pickle.loads((CACHE / "full.pkl").read_bytes())
 else:
@@ -55,7 +49,7 @@ else:
     (CACHE / "full.pkl").write_bytes(pickle.dumps((space, X, fit_s)))
 print(f"full space fit {fit_s:.0f} s", flush=True)
 
-common = dict(groups=G, n_folds=4, shrinkage=clf.shrinkage, metadata=None, random_state=0)
+common = dict(groups=G, **P.fit_kw)
 default = fit_references(X, Y, space, calibrate=True, heldout_spread=space.heldout_spread_, **common)
 final = fit_references(X, Y, space, calibrate=False, **common)
 
@@ -95,11 +89,7 @@ variants = {"default (crossfit)": (default, 0.0)}
 for k in range(HOLDOUT_PARTS):
     variants[f"cheap holdout, part {k}"] = cheap([k])
 variants["cheap holdout, 5 parts pooled"] = cheap(list(range(HOLDOUT_PARTS)))
-evals = {}
-for name, Xt, y, g in (("held-out train prompts", texts[outer], models[outer], prompts[outer]),
-                       ("dev prompts", np.array(dev["text"], dtype=object), np.array(dev["model"]).astype(str),
-                        np.array(dev["prompt_id"]).astype(str))):  # fmt: skip
-    evals[name] = (space.transform(list(Xt)), y, g)
+evals = {name: (space.transform(list(Xt)), y, g) for name, Xt, y, g in P.evals}
 for v, (refs, secs) in variants.items():
     R[v] = {"extra_seconds": secs, "temperature": refs.temperature, "slope": refs.length_slope}
     for name, (F, y, g) in evals.items():

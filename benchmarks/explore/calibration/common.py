@@ -46,3 +46,32 @@ def cv_ratio(Zd: np.ndarray, folds: np.ndarray, k: int, ddof: int = 0) -> np.nda
         _, _, vt = randomized_svd(Zd[out] - m, k, n_iter=4, random_state=0)
         ratios.append(((Zd[rows] - m) @ vt.T).var(0, ddof=ddof) / ((Zd[out] - m) @ vt.T).var(0, ddof=ddof))
     return np.mean(ratios, axis=0)
+
+
+def holdout_protocol() -> SimpleNamespace:
+    """The split of ``benchmarks/calibration_shift.py`` as ``cheap_holdout.py``, ``holdout_parts.py`` and
+    ``holdout_pooling.py`` use it: ``T``/``Y``/``G`` are the texts, models and prompt ids of the four
+    fifths of the ``train`` prompts fitted on; ``evals`` the held-out fifth's and ``dev``'s (name, texts,
+    models, prompt ids); ``kw`` the space parameters and ``fit_kw`` the ``fit_references`` keywords of
+    ``FingerprintClassifier()``'s defaults (without ``groups``).
+    """
+    from pathlib import Path
+
+    import fingerprint as fp
+    from fingerprint.building import calibration_folds
+
+    data = Path(__file__).resolve().parents[4] / "shared" / "data" / "alpaca_eval_train"
+    train, dev = fp.load_corpus(str(data), split="train"), fp.load_corpus(str(data), split="dev")
+    texts = np.array(train["text"], dtype=object)
+    models, prompts = np.array(train["model"]).astype(str), np.array(train["prompt_id"]).astype(str)
+    outer = calibration_folds(prompts, 5, random_state=1) == 0
+    clf = fp.FingerprintClassifier()
+    evals = [("held-out train prompts", texts[outer], models[outer], prompts[outer]),
+             ("dev prompts", np.array(dev["text"], dtype=object), np.array(dev["model"]).astype(str),
+              np.array(dev["prompt_id"]).astype(str))]  # fmt: skip
+    return SimpleNamespace(
+        T=list(texts[~outer]), Y=models[~outer], G=prompts[~outer], evals=evals,
+        kw=dict(n_char=clf.n_char, n_word=clf.n_word, n_components=clf.n_components,
+                n_score_features=clf.n_score_features),
+        fit_kw=dict(n_folds=4, shrinkage=clf.shrinkage, metadata=None, random_state=0),
+    )  # fmt: skip

@@ -18,24 +18,17 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
-import fingerprint as fp
-from fingerprint.building import HOLDOUT_PARTS, _hash64, calibration_folds, fit_references, resolve_space
+from fingerprint.building import HOLDOUT_PARTS, _hash64, fit_references, resolve_space
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibration_shift import measure  # noqa: E402
+from common import holdout_protocol  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "alpaca_eval_train"
 CACHE = Path("/tmp/chx")
-train = fp.load_corpus(str(DATA), split="train")
-dev = fp.load_corpus(str(DATA), split="dev")
-texts = np.array(train["text"], dtype=object)
-models, prompts = np.array(train["model"]).astype(str), np.array(train["prompt_id"]).astype(str)
-outer = calibration_folds(prompts, 5, random_state=1) == 0
-T, Y, G = list(texts[~outer]), models[~outer], prompts[~outer]
-clf = fp.FingerprintClassifier()
-kw = dict(n_char=clf.n_char, n_word=clf.n_word, n_components=clf.n_components, n_score_features=clf.n_score_features)
+P = holdout_protocol()
+T, Y, G, kw, common = P.T, P.Y, P.G, P.kw, P.fit_kw
 space, X, _ = pickle.loads((CACHE / "full.pkl").read_bytes())
-common = dict(n_folds=4, shrinkage=clf.shrinkage, metadata=None, random_state=0)
 final_models = np.array(fit_references(X, Y, space, calibrate=False, groups=G, **common).models)
 part_of = np.array([_hash64(f"holdout\x00{0}\x00{g}") % HOLDOUT_PARTS for g in G])
 
@@ -55,11 +48,8 @@ def part_scores(k: int) -> tuple[np.ndarray, ...]:
     return out
 
 
-evals = {}
-for name, Xt, y, g in (("held-out train", texts[outer], models[outer], prompts[outer]),
-                       ("dev", np.array(dev["text"], dtype=object), np.array(dev["model"]).astype(str),
-                        np.array(dev["prompt_id"]).astype(str))):  # fmt: skip
-    evals[name] = (space.transform(list(Xt)), np.searchsorted(final_models, y), g)
+evals = {name.split(" prompts")[0]: (space.transform(list(Xt)), np.searchsorted(final_models, y), g)
+         for name, Xt, y, g in P.evals}
 
 
 def report(label: str, parts: list[int]) -> None:

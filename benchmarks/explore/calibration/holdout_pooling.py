@@ -17,27 +17,19 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
-import fingerprint as fp
-from fingerprint.building import HOLDOUT_PARTS, calibration_folds, fit_references
+from fingerprint.building import HOLDOUT_PARTS, fit_references
 from fingerprint.calibration import expected_calibration_error
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "alpaca_eval_train"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import holdout_protocol  # noqa: E402
+
 CACHE = Path("/tmp/chx")
-train = fp.load_corpus(str(DATA), split="train")
-dev = fp.load_corpus(str(DATA), split="dev")
-texts = np.array(train["text"], dtype=object)
-models, prompts = np.array(train["model"]).astype(str), np.array(train["prompt_id"]).astype(str)
-outer = calibration_folds(prompts, 5, random_state=1) == 0
-Y, G = models[~outer], prompts[~outer]
-clf = fp.FingerprintClassifier()
+P = holdout_protocol()
+Y, G, common = P.Y, P.G, P.fit_kw
 space, X, _ = pickle.loads((CACHE / "full.pkl").read_bytes())
-common = dict(n_folds=4, shrinkage=clf.shrinkage, metadata=None, random_state=0)
 final_models = np.array(fit_references(X, Y, space, calibrate=False, groups=G, **common).models)
 parts = [pickle.loads((CACHE / f"part{k}.pkl").read_bytes()) for k in range(HOLDOUT_PARTS)]
-evals = {}
-for name, Xt, y in (("held-out train", texts[outer], models[outer]),
-                    ("dev", np.array(dev["text"], dtype=object), np.array(dev["model"]).astype(str))):  # fmt: skip
-    evals[name] = (space.transform(list(Xt)), np.searchsorted(final_models, y))
+evals = {name: (space.transform(list(Xt)), np.searchsorted(final_models, y)) for name, Xt, y, _ in P.evals}
 rows: dict[int, list[tuple[float, ...]]] = {}
 for K in range(1, HOLDOUT_PARTS + 1):
     for combo in itertools.combinations(range(HOLDOUT_PARTS), K):
