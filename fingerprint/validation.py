@@ -199,6 +199,10 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
             # None, NaN, and pandas' NA / NaT (a "string" column's missing value) are missing rows
             missing = t is None or what == "NaN" or type(t).__name__ in ("NAType", "NaTType")
             fix = "; drop missing rows first (e.g. df.dropna(subset=['text']))" if missing else ""
+            if table_columns(t) is not None or isinstance(t, list | tuple) or hasattr(t, "iloc"):
+                # [df1, df2]: batches given as one list; the streaming APIs take an iterator of them
+                fix = ("; a list of tables or batches is not one table: pass one (pd.concat(batches)), or an "
+                       "iterator of batches where a function takes one (iter(batches))")  # fmt: skip
             raise TypeError(f"text {_name(texts, i)} is {type(t).__name__} ({what}); every text must be a str{fix}")
         if is_blank(t):
             raise ValueError(
@@ -285,6 +289,9 @@ def models_or_column(texts: Any, models: Any) -> Any:
         return models
     if "model" in (table_columns(texts) or []):
         return as_text_list(texts["model"])
+    if isinstance(texts, list | tuple) and texts and table_columns(texts[0]) is not None:
+        raise TypeError("got a list of tables: a list of tables or batches is not one table: pass one "
+                        "(pd.concat(batches)), or an iterator of batches where a function takes one (iter(batches))")
     raise ValueError(
         "models= is missing: pass the model of each text, or a table with a 'model' column as texts "
         "(datasets.Dataset, DataFrame or mapping of columns)"

@@ -428,3 +428,12 @@ def test_load_references_names_what_it_takes():
     assert fp.load_references([f], space=refs.space).models == [refs.models[0]]
     with pytest.raises(IsADirectoryError, match="is a directory: give a file name"):
         refs[refs.models[0]].save(d)
+
+
+def test_a_list_of_tables_is_named_as_such():
+    """Review finding: build_references([df1, df2]) said "models= is missing"."""
+    import pandas as pd
+
+    d = pd.DataFrame({"text": ["hello there"] * 5, "model": ["m"] * 5})
+    with pytest.raises(TypeError, match="a list of tables or batches is not one table"):
+        fp.build_references([d, d], space="default")

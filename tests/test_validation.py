@@ -16,6 +16,8 @@ from fingerprint.validation import check_labels, check_texts
         (["ok", "   \n"], ValueError, "text 1 is empty"),
         (["ok", None], TypeError, r"text 1 is NoneType \(None\); every text must be a str; drop missing rows"),
         (["ok", math.nan], TypeError, "NaN"),
+        ([pd.DataFrame({"text": ["a"]})] * 2, TypeError, r"a list of tables or batches is not one table"),
+        ([["a", "b"], ["c"]], TypeError, r"a list of tables or batches is not one table"),
         (pd.Series(["ok", None], dtype="string"), TypeError, r"NAType \(<NA>\); every text must be a str; drop"),
         ([3], TypeError, "every text must be a str"),
         (b"bytes", TypeError, "decode"),
