@@ -23,7 +23,6 @@ from fingerprint.refset import MIN_TEXTS_PER_MODEL, ReferenceSet
 from fingerprint.validation import (
     as_text_list,
     caller_stacklevel,
-    check_aligned,
     check_bool,
     check_choice,
     check_float,
@@ -622,9 +621,7 @@ def resolve_groups(
     how : {"given", "prompt_id column", "inferred", "none"}
     """
     if groups is not None:
-        groups = groups_column(groups, source)
-        check_aligned(source, groups, "groups")
-        return check_groups(groups, len(texts)), "given"
+        return check_groups(groups_column(groups, source), len(texts)), "given"
     if "prompt_id" in (table_columns(source) or []):
         return check_groups(source["prompt_id"], len(texts)), "prompt_id column"
     fixed = (isinstance(space, FeatureSpace) and space.is_fitted()) or (isinstance(space, str) and space == "default")
@@ -713,12 +710,11 @@ def heldout_spread_for(requested: FeatureSpace | str, space: FeatureSpace) -> np
 
 def check_training_data(texts: Any, models: Any) -> tuple[list[str], np.ndarray]:
     """Validate labelled training texts: at least 2 models, each with :data:`MIN_TEXTS_PER_MODEL` texts."""
-    models = models_or_column(texts, models)
-    texts = check_texts(texts)
-    y = check_labels(models, len(texts))
+    checked = check_texts(texts)  # first: a list of tables is named as such, not as "models= is missing"
+    y = check_labels(models_or_column(texts, models), len(checked))
     classes, counts = np.unique(y, return_counts=True)
     check_model_counts(dict(zip(classes.tolist(), counts.tolist(), strict=True)))
-    return texts, y
+    return checked, y
 
 
 def check_model_counts(counts: Mapping[str, int]) -> None:

@@ -256,16 +256,17 @@ def _load_corpus(
                         root = nxt
                     raise ValueError(f"could not read {path} as {builder}: " + (
                         why or f"{type(root).__name__}: {root}")) from e
-        elif isinstance(source, str) and source.count("/") == 1 and not source.startswith((".", "/")) and (
-            Path(source).suffix not in _BUILDERS
-        ) and not path.parent.is_dir():
+        else:
             # "owner/name": a hub dataset, its "train" split (load other splits yourself and pass the Dataset);
             # not when "owner" is a local folder: "results/run1" is a mistyped path, not a dataset to download
+            hub_like = isinstance(source, str) and source.count("/") == 1 and not source.startswith((".", "/")) and (
+                Path(source).suffix not in _BUILDERS)  # fmt: skip
+            local = path.parent.is_dir()
+            if not hub_like or local:
+                raise FileNotFoundError(f"no such file or directory: {source}" + (
+                    f" ({path.parent} is a local folder, so it is not taken for a Hub dataset's name)" if hub_like
+                    else ""))  # fmt: skip
             ds = datasets.load_dataset(source, split="train", **load_kwargs)
-        else:
-            hub = isinstance(source, str) and source.count("/") == 1 and path.parent.is_dir()
-            raise FileNotFoundError(f"no such file or directory: {source}" + (
-                f" ({path.parent} is a local folder, so it is not taken for a Hub dataset's name)" if hub else ""))
 
     renames = {text_column: "text"} if model_column is None else {text_column: "text", model_column: "model"}
     for src in renames:

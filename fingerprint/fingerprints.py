@@ -152,8 +152,7 @@ class Fingerprint:
         # JSON (what a file can hold), frozen all the way down: a set's copies share their fingerprints, so an
         # edit of a nested value (metadata["lineage"]["teacher"] = ...) reached every copy
         # string keys, JSON values: a key 1 became "1" silently, a numpy int failed inside json's encoder
-        check_json_metadata(self.metadata, f"the metadata of fingerprint {self.model!r}")
-        plain = json.loads(json.dumps(dict(self.metadata)))
+        plain = json.loads(check_json_metadata(self.metadata, f"the metadata of fingerprint {self.model!r}"))
         family = plain.get("family")
         if family is not None and (not isinstance(family, str) or not family.strip()):
             # every attribution and audit groups models by it: a list or a number failed there, far from here

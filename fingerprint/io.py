@@ -131,7 +131,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bo
     """
     path = user_path(path)
     if path.is_dir():  # else the rename failed at the end, naming the temporary file
-        raise IsADirectoryError(f"{path} is a directory: give a file name in it, e.g. {path / 'model.fingerprint.npz'}")
+        raise IsADirectoryError(f"{path} is a directory: give a file name (in it, or elsewhere)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

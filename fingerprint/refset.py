@@ -588,9 +588,9 @@ class ReferenceSet:
         self
         """
         models = renamed(models, labels, new="models", old="labels", owner="ReferenceSet.calibrate()")
-        models = models_or_column(texts, models)
-        texts = check_texts(texts)
-        y = check_labels(models, len(texts))
+        checked = check_texts(texts)  # before the models: a list of tables is named as such
+        y = check_labels(models_or_column(texts, models), len(checked))
+        texts = checked
         unknown = sorted(set(y) - set(self._fps))
         if unknown:
             raise ValueError(f"models= names models that are not in the set: {unknown}; known: {self.models}")

@@ -86,7 +86,6 @@ from fingerprint.validation import (
     UNSET,
     as_text_list,
     caller_stacklevel,
-    check_aligned,
     check_bool,
     check_float,
     check_groups,
@@ -778,7 +777,6 @@ def audit(
     columns = table_columns(texts) or []
     check_one_model(texts, "an audit")
     groups = groups_column(groups, texts)  # a column's name, as a table user might write it
-    check_aligned(texts, groups, "groups")
     if groups is None and "prompt_id" in columns:
         groups, why = _default_groups(texts["prompt_id"], references, reference_texts)
         if groups is None:

@@ -80,14 +80,15 @@ def check_model_metadata(metadata: Any, owner: str) -> None:
                         f"'openai'}}}}, got {type(metadata).__name__}")  # fmt: skip
 
 
-def check_json_metadata(metadata: Mapping[str, Any], owner: str) -> None:
+def check_json_metadata(metadata: Mapping[str, Any], owner: str) -> str:
     """Metadata as a file stores it: JSON, with string keys (JSON would turn the key 1 into "1").
 
-    NaN passes, as the files have always written it.
+    NaN passes, as the files have always written it.  Returns the JSON text.
 
     Examples
     --------
     >>> check_json_metadata({"family": "mine", "lineage": {"teacher": None}}, "metadata")
+    '{"family": "mine", "lineage": {"teacher": null}}'
     >>> check_json_metadata({1: "x"}, "metadata")
     Traceback (most recent call last):
     ...
@@ -106,7 +107,7 @@ def check_json_metadata(metadata: Mapping[str, Any], owner: str) -> None:
 
     try:
         check_keys(metadata)
-        json.dumps(dict(metadata))
+        return json.dumps(dict(metadata))
     except (TypeError, ValueError) as e:
         raise TypeError(f"{owner} must be JSON (string keys; str, numbers, lists, dicts): {e}") from None
 
@@ -125,9 +126,11 @@ def groups_column(groups: Any, texts: Any) -> Any:
     Returns
     -------
     The column, or ``groups`` unchanged.  A string that names no column raises ``ValueError``
-    (rather than being read as one group per character).
+    (rather than being read as one group per character); pandas groups whose index is not the
+    pandas texts' raise too (:func:`check_aligned`).
     """
     if not isinstance(groups, str):
+        check_aligned(texts, groups, "groups")
         return groups
     columns = table_columns(texts) or []
     if groups not in columns:
@@ -196,9 +199,7 @@ def check_texts(texts: Any, *, max_chars: int | None = MAX_TEXT_CHARS) -> list[s
     for i, t in enumerate(items):
         if not isinstance(t, str):
             what = "NaN" if isinstance(t, float) and math.isnan(t) else repr(t)[:40]
-            # None, NaN, and pandas' NA / NaT (a "string" column's missing value) are missing rows
-            missing = t is None or what == "NaN" or type(t).__name__ in ("NAType", "NaTType")
-            fix = "; drop missing rows first (e.g. df.dropna(subset=['text']))" if missing else ""
+            fix = "; drop missing rows first (e.g. df.dropna(subset=['text']))" if is_missing(t) else ""
             if table_columns(t) is not None or isinstance(t, list | tuple) or hasattr(t, "iloc"):
                 # [df1, df2]: batches given as one list; the streaming APIs take an iterator of them
                 fix = ("; a list of tables or batches is not one table: pass one (pd.concat(batches)), or an "
@@ -289,9 +290,6 @@ def models_or_column(texts: Any, models: Any) -> Any:
         return models
     if "model" in (table_columns(texts) or []):
         return as_text_list(texts["model"])
-    if isinstance(texts, list | tuple) and texts and table_columns(texts[0]) is not None:
-        raise TypeError("got a list of tables: a list of tables or batches is not one table: pass one "
-                        "(pd.concat(batches)), or an iterator of batches where a function takes one (iter(batches))")
     raise ValueError(
         "models= is missing: pass the model of each text, or a table with a 'model' column as texts "
         "(datasets.Dataset, DataFrame or mapping of columns)"
@@ -403,8 +401,12 @@ def check_groups(groups: Any, n: int) -> np.ndarray | None:
 
 
 def is_missing(label: Any) -> bool:
-    """A label that names no model: ``None`` or NaN."""
-    return label is None or (isinstance(label, float) and math.isnan(label))
+    """A missing value: ``None``, NaN, or pandas' ``NA`` / ``NaT`` (a ``"string"`` column's missing value).
+
+    ``pd.NA`` is hashable: as a label it became a model named ``"<NA>"``.
+    """
+    return label is None or (isinstance(label, float) and math.isnan(label)) or (
+        not isinstance(label, str) and type(label).__name__ in ("NAType", "NaTType"))
 
 
 def encode_labels(y: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

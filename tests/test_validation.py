@@ -254,3 +254,15 @@ def test_one_record_is_not_split_into_characters():
     with pytest.raises(TypeError, match="whose 'text' is one string"):
         check_texts({"text": "Hello", "prompt_id": "p"})
     assert check_texts({"text": ["Hello"]}) == ["Hello"]
+
+
+def test_pandas_missing_values_are_missing_labels_and_groups():
+    """pd.NA is hashable: as a label it became a model named "<NA>" (found reviewing is_missing's callers)."""
+    from fingerprint.validation import check_groups, encode_labels
+
+    with pytest.raises(ValueError, match="label 1 is <NA>; every text needs the model"):
+        encode_labels(["a", pd.NA], 2)
+    with pytest.raises(ValueError, match="group 1 is <NA>: every text needs its group"):
+        check_groups(["p", pd.NA], 2)
+    with pytest.raises(ValueError, match="group 1 is NaT"):
+        check_groups(["p", pd.NaT], 2)
