@@ -86,10 +86,13 @@ def reference_models(lineage: dict) -> list[str]:
     return sorted(originals | {v["parent"] for v in lineage.values() if v["role"] == "prompted"})
 
 
-def build_or_load(cache: Path, lineage: dict, cols: dict) -> tuple[fp.ReferenceSet, float]:
+def build_or_load(
+    cache: Path, lineage: dict, cols: dict, exclude: tuple[str, ...] = ()
+) -> tuple[fp.ReferenceSet, float]:
+    """The references (space and fingerprints) on ``train`` prompts, cached; ``exclude``: models left out of both."""
     if (cache / "references.npz").is_file():
         return fp.load_references(cache), 0.0
-    refs_models = reference_models(lineage)
+    refs_models = [m for m in reference_models(lineage) if m not in exclude]
     rows = np.flatnonzero((cols["split"] == "train") & np.isin(cols["model"], refs_models))
     meta = {m: {k: lineage[m][k] for k in ("family", "role", "line", "parent") if lineage[m].get(k)}
             for m in refs_models}  # fmt: skip

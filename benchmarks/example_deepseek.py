@@ -32,14 +32,16 @@ TARGET = "deepseek-llm-67b-chat"
 def main(argv: list[str] | None = None) -> str:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
-    ap.add_argument("--cache", default=str(HERE / ".cache" / "lineage-refs"))
+    ap.add_argument("--cache", default=str(HERE / ".cache" / "deepseek-blind-refs"),
+                    help="where the references built without the audited model are cached")
     ap.add_argument("--out", default=str(HERE / "results" / "example-deepseek.md"))
     args = ap.parse_args(argv)
     import audit_lineage as al  # the benchmark next to this script
 
     lineage, cols = al.load(Path(args.data))
-    refs, _ = al.build_or_load(Path(args.cache), lineage, cols)
-    cands = fp.ReferenceSet([f for f in refs if f.model != TARGET], refs.space, shrinkage=refs.shrinkage)
+    # blind: the space and the fingerprints are built without the audited model, as for a new model
+    cands, _ = al.build_or_load(Path(args.cache), lineage, cols, exclude=(TARGET,))
+    assert TARGET not in cands.models and not any(TARGET in n for n in cands.space.get_feature_names_out())
     dev = cols["split"] == "dev"
     idx = np.flatnonzero(dev & (cols["model"] == TARGET))
     texts, groups = list(cols["text"][idx]), list(cols["prompt_id"][idx])

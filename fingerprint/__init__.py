@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingFeatures": "fingerprint.features.embeddings",
     "STYLE_MARKER_NAMES": "fingerprint.features.style",
     "describe_marker": "fingerprint.features.style",
+    "identity_claims": "fingerprint.features.identity",
     "FeatureSpace": "fingerprint.features.space",
     "Fingerprint": "fingerprint.fingerprints",
     "ReferenceSet": "fingerprint.refset",
@@ -96,6 +97,7 @@ __all__ = [
     "build_references",
     "describe_marker",
     "expected_calibration_error",
+    "identity_claims",
     "load_corpus",
     "load_references",
     "prompt_split",
@@ -134,6 +136,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from fingerprint.classifier import FingerprintClassifier
     from fingerprint.corpus import load_corpus, prompt_split, sample_per_model
     from fingerprint.features.embeddings import EmbeddingFeatures
+    from fingerprint.features.identity import identity_claims
     from fingerprint.features.ngrams import CharNgrams, WordNgrams
     from fingerprint.features.space import FeatureSpace
     from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker

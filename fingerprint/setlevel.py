@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, astuple, dataclass, replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -81,6 +81,7 @@ from fingerprint.attribution import (
     feature_label,
     resolve_references,
 )
+from fingerprint.features.identity import identity_claims
 from fingerprint.refset import ReferenceSet, builtin_dir, builtin_sample_path
 from fingerprint.validation import (
     UNSET,
@@ -251,6 +252,13 @@ class AuditReport:
         order of ``candidates``, ``verdict`` first.  More than one: these texts do not tell them
         apart, and ``verdict`` is only the top-ranked of them (how often that mattered, measured:
         the audit guide, section '"is" names a set').  Empty for any other relation.
+    identity_claims : tuple of (str, int)
+        Makers the texts claim in the first person ("I am an AI assistant created by Anthropic",
+        "You can call me ChatGPT"; :func:`fingerprint.identity_claims`, which lists the sentences),
+        with how many texts claim each, most first.  Evidence beside the verdict, not part of it: a
+        student can claim its teacher's maker (on the lineage benchmark 3 of 20 students claim
+        OpenAI, their teachers' maker, and none of the 5 human-data controls does), but a claim can
+        also come from pretraining on text about that model, and most students never make one.
 
     Examples
     --------
@@ -284,6 +292,7 @@ class AuditReport:
     evidence: str
     n_paired: int | None = None
     consistent_with: tuple[str, ...] = ()
+    identity_claims: tuple[tuple[str, int], ...] = ()
 
     @property
     def nearest(self) -> Candidate:
@@ -299,6 +308,7 @@ class AuditReport:
         d["toward_nearest"] = [list(t) for t in self.toward_nearest]
         d["differs_from_nearest"] = [list(t) for t in self.differs_from_nearest]
         d["consistent_with"] = list(self.consistent_with)
+        d["identity_claims"] = dict(self.identity_claims)
         return d
 
     def to_frame(self) -> pd.DataFrame:
@@ -319,7 +329,11 @@ class AuditReport:
         also = self.consistent_with[1:]  # led by the verdict (an "is"), as the plot's title reads it
         lines = [f"Audit of {self.n_texts} texts ({mode}, alpha={self.alpha}): {self.evidence}",
                  f"relation: {self.relation}" + (f" {self.verdict}" if self.verdict else "")
-                 + (f" (not told apart from {', '.join(also)})" if also else ""), ""]  # fmt: skip
+                 + (f" (not told apart from {', '.join(also)})" if also else "")]  # fmt: skip
+        if self.identity_claims:
+            claims = ", ".join(f"{v} in {k} of {self.n_texts}" for v, k in self.identity_claims)
+            lines.append(f"identity claims (first person, fp.identity_claims lists them): {claims}")
+        lines.append("")
         head = f"{'candidate':<28} {'distance':>9} {'posterior':>9} {'p':>9} {'p(Holm)':>9} {'p(same)':>9}"
         lines.append(head + (f" {'votes':>6} {'lift':>6}" if self.paired else ""))
         for c in self.candidates:
@@ -838,6 +852,7 @@ def audit(
         X, zbar, references, alpha=alpha, exclude_family=exclude_family, n_bootstrap=n_bootstrap,
         top_features=top_features, random_state=random_state, paired=pairing,
     )  # fmt: skip
+    report = replace(report, identity_claims=_claim_counts(items))  # _audit_features sees features, not texts
     if report.n_paired is not None and report.n_paired < report.n_texts:
         n, k = report.n_texts, report.n_paired
         warnings.warn(
@@ -1239,6 +1254,12 @@ def _audit_features(
         relation=relation, texts_needed=needed, toward_nearest=toward, differs_from_nearest=differs,
         evidence=evidence, consistent_with=tuple(c.model for c in consistent),
     )  # fmt: skip
+
+
+def _claim_counts(texts: list[str]) -> tuple[tuple[str, int], ...]:
+    """(maker, texts claiming it), most first: the audit's summary of :func:`identity_claims`."""
+    counts = identity_claims(texts)["vendor"].value_counts(sort=False)
+    return tuple(sorted(((str(v), int(k)) for v, k in counts.items()), key=lambda t: (-t[1], t[0])))
 
 
 def _alike(consistent: tuple[Candidate, ...], nearest: str, n: int) -> str:

@@ -188,6 +188,20 @@ def test_audit_on_texts(fitted, heldout, corpus):
     assert all(n.startswith(("char:", "word:", "style:", "score:")) for n, _ in r.toward_nearest)
 
 
+def test_audit_reports_identity_claims(fitted, heldout, corpus):
+    refs = ReferenceSet(list(fitted.references_), fitted.space_)
+    refs.add(Fingerprint.from_texts([t.upper() for t in corpus[0][:30]], model="shouty", space=refs.space))
+    a_texts = [t for t, m in zip(*heldout[:2], strict=True) if m == "model-a"]
+    plain = fp.audit(a_texts, references=refs, n_bootstrap=20)
+    assert plain.identity_claims == () and "identity claims" not in str(plain)
+    claims = ["You can call me ChatGPT.", "As an AI developed by OpenAI, I can't.", "I'm Claude, made by Anthropic."]
+    texts = [f"{t} {c}" for t, c in zip(a_texts, claims, strict=False)] + a_texts[3:]
+    r = fp.audit(texts, references=refs, n_bootstrap=20)
+    assert r.identity_claims == (("OpenAI", 2), ("Anthropic", 1))
+    assert f"identity claims (first person, fp.identity_claims lists them): OpenAI in 2 of {len(texts)}" in str(r)
+    assert r.to_dict()["identity_claims"] == {"OpenAI": 2, "Anthropic": 1}
+
+
 def test_audit_bad_input(fitted):
     with pytest.raises(ValueError, match="at least 2 texts"):
         fp.audit(["one"], references=fitted.references_)

@@ -1,6 +1,7 @@
 """Feature extractors: text -> numbers (scikit-learn transformers)."""
 
 from fingerprint.features.embeddings import EmbeddingFeatures
+from fingerprint.features.identity import identity_claims
 from fingerprint.features.ngrams import CharNgrams, WordNgrams
 from fingerprint.features.space import Block, FeatureSpace
 from fingerprint.features.style import STYLE_MARKER_NAMES, StyleMarkers, describe_marker
@@ -14,4 +15,5 @@ __all__ = [
     "StyleMarkers",
     "WordNgrams",
     "describe_marker",
+    "identity_claims",
 ]
