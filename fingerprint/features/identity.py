@@ -3,8 +3,8 @@
 The ``selfid_*`` style markers (:mod:`fingerprint.features.style`) are *features*: they fire when a
 vendor is named within 40 characters after a broad cue, including the bare words "as" and "from",
 so they also fire on texts *about* a vendor ("tech giants such as Google", "TensorFlow, developed
-by Google"). On the 71,609 answers of the shared corpora 335 texts fire ``selfid_google``, nearly
-all of them such mentions. That is harmless for attribution, where a feature only has to be
+by Google"). In the shared corpora's answers ``selfid_google`` fires 335 times, nearly all on such
+mentions. That is harmless for attribution, where a feature only has to be
 consistent, but it is not evidence that a model calls itself something.
 
 :func:`identity_claims` is the strict reading, for evidence (the audit's worked example): a
@@ -46,16 +46,24 @@ VENDOR_NAMES: dict[str, tuple[str, str]] = {
     "LMSYS": (r"lmsys", r"vicuna"),
     "LAION": (r"laion", r"open ?assistant"),
 }
-# Lower-case substrings, one of which every name of the maker contains: a text is searched for a
-# maker's claims only if it holds one (plain substring tests; most texts name no maker at all).
-_STEMS: dict[str, tuple[str, ...]] = {
-    "OpenAI": ("openai", "gpt"), "Anthropic": ("anthropic", "claude"),
-    "Google": ("google", "deepmind", "gemini", "gemma", "bard", "palm", "lamda"), "Meta": ("meta", "facebook", "llama"),
-    "Mistral AI": ("mistral", "mixtral"), "Alibaba": ("alibaba", "qwen", "tongyi"), "DeepSeek": ("deepseek",),
-    "01.AI": ("01", "yi"), "Cohere": ("cohere", "command"), "Microsoft": ("microsoft", "phi"),
-    "Zhipu AI": ("zhipu", "tsinghua", "chatglm"), "Baichuan": ("baichuan",),
-    "Shanghai AI Lab": ("shanghai", "internlm"), "LMSYS": ("lmsys", "vicuna"), "LAION": ("laion", "assistant"),
-}  # fmt: skip
+
+
+def _stems(pattern: str) -> tuple[str, ...]:
+    """The literal lower-case start of each top-level alternative of ``pattern`` ("google(?: ai)?|deepmind"
+    -> ("google", "deepmind")): a name the pattern matches contains one of them."""
+    alternatives, depth, start = [], 0, 0
+    for i, ch in enumerate(pattern + "|"):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "|" and depth == 0:
+            alternatives.append(pattern[start:i])
+            start = i + 1
+    # letters, digits and spaces up to the first one a quantifier makes optional ("open ?assistant" -> "open")
+    return tuple(re.match(r"(?:[a-z0-9 ](?![?*{]))*", alt).group(0) for alt in alternatives)  # type: ignore[union-attr]
+
+
+# A text is searched for a maker's claims only if it holds one of its names' stems (plain substring
+# tests on the lower-cased text; most texts name no maker at all) ...
+_STEMS = {v: tuple(dict.fromkeys(_stems(maker) + _stems(model))) for v, (maker, model) in VENDOR_NAMES.items()}
 # ... and only if it holds one of the cues every claim starts with
 _CUES = ("i am", "i'm", "i\u2019m", "name is", "call me", "as a", "as the", "i was", "been",
          "my creator", "my develop", "my maker")  # fmt: skip
